@@ -1,0 +1,165 @@
+import type { SqlTx } from '../db/sql-session.ts'
+import { newId } from '../util/ids.ts'
+import { isLive } from './burn-order.ts'
+import { invariant } from './errors.ts'
+import type { LotAmounts } from './settlement.ts'
+import type { Bucket, TransactionKind } from './types.ts'
+
+/** One leg of a journal transaction: `amount` credits of `lotId` into (or, negative, out of) `bucket`. */
+export interface Posting {
+  lotId: string
+  bucket: Bucket
+  amount: number
+}
+
+export interface JournalEntry {
+  kind: TransactionKind
+  accountId: string
+  now: number
+  /** The size of the movement, for reading the history (postings carry the detail). */
+  amount: number
+  holdId?: string | null
+  lotId?: string | null
+  memo?: string | null
+  postings: readonly Posting[]
+}
+
+/** `n` credits of each lot moved from one bucket to another: the postings for it. */
+export function movePostings(entries: LotAmounts, from: Bucket, to: Bucket): Posting[] {
+  const out: Posting[] = []
+  for (const [lotId, amount] of entries) {
+    out.push({ lotId, bucket: from, amount: -amount }, { lotId, bucket: to, amount })
+  }
+  return out
+}
+
+/**
+ * Appends one balanced transaction to the journal. An unbalanced one is a bug in the caller and
+ * crashes rather than being written.
+ */
+export async function postTransaction(tx: SqlTx, entry: JournalEntry): Promise<string> {
+  invariant(entry.postings.length > 0, `${entry.kind} transaction without postings`)
+  const perLot = new Map<string, number>()
+  for (const p of entry.postings) {
+    invariant(Number.isSafeInteger(p.amount) && p.amount !== 0, `posting amount ${p.amount} in ${entry.kind}`)
+    perLot.set(p.lotId, (perLot.get(p.lotId) ?? 0) + p.amount)
+  }
+  // Credits move between buckets but never between lots, so every lot's legs balance on their own.
+  for (const [lotId, sum] of perLot) invariant(sum === 0, `${entry.kind} postings of ${lotId} sum to ${sum}`)
+
+  const id = newId('txn', entry.now)
+  await tx.run(
+    'insert into journal_transactions (id, account_id, kind, created_at, amount, hold_id, lot_id, memo) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      id,
+      entry.accountId,
+      entry.kind,
+      entry.now,
+      entry.amount,
+      entry.holdId ?? null,
+      entry.lotId ?? null,
+      entry.memo ?? null,
+    ],
+  )
+  const values: unknown[] = []
+  for (const [seq, p] of entry.postings.entries())
+    values.push(id, seq, entry.accountId, p.lotId, p.bucket, p.amount)
+  const rows = entry.postings.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')
+  await tx.run(
+    `insert into journal_postings (transaction_id, seq, account_id, lot_id, bucket, amount) values ${rows}`,
+    values,
+  )
+  return id
+}
+
+/** Adds `delta` to a lot's remaining credits; the bounds are checked by the database and here. */
+export async function adjustLot(tx: SqlTx, lotId: string, delta: number): Promise<void> {
+  const changed = await tx.run(
+    'update lots set remaining = remaining + ? where id = ? and remaining + ? >= 0 and remaining + ? <= amount',
+    [delta, lotId, delta, delta],
+  )
+  invariant(changed === 1, `lot ${lotId} cannot move by ${delta}`)
+}
+
+/** Moves an account's projections; going below zero is a bug (the checks come before the writes). */
+export async function adjustAccount(
+  tx: SqlTx,
+  accountId: string,
+  availableDelta: number,
+  heldDelta: number,
+): Promise<void> {
+  if (availableDelta === 0 && heldDelta === 0) return
+  const changed = await tx.run(
+    'update accounts set available = available + ?, held = held + ? where id = ? and available + ? >= 0 and held + ? >= 0',
+    [availableDelta, heldDelta, accountId, availableDelta, heldDelta],
+  )
+  invariant(
+    changed === 1,
+    `account ${accountId} cannot move by available ${availableDelta}, held ${heldDelta}`,
+  )
+}
+
+/**
+ * Gives credits back to the lots they came from (out of `from`: a hold's `held`, or a capture's
+ * `consumed`) in one transaction of `kind`. Credits whose lot has expired meanwhile expire at once,
+ * in an `expire` transaction of their own, so that the breakage is on the record.
+ * @returns how many of the returned credits are spendable (their lot is still live).
+ */
+export async function returnToLots(
+  tx: SqlTx,
+  args: {
+    accountId: string
+    entries: LotAmounts
+    from: Bucket
+    kind: TransactionKind
+    holdId: string
+    now: number
+    memo?: string | null
+  },
+): Promise<{ live: number; expired: number }> {
+  const { accountId, entries, now } = args
+  if (entries.length === 0) return { live: 0, expired: 0 }
+  let total = 0
+  for (const [lotId, amount] of entries) {
+    await adjustLot(tx, lotId, amount)
+    total += amount
+  }
+  await postTransaction(tx, {
+    kind: args.kind,
+    accountId,
+    now,
+    amount: total,
+    holdId: args.holdId,
+    memo: args.memo ?? null,
+    postings: movePostings(entries, args.from, 'available'),
+  })
+  const dead = entries.filter(([, , expiresAt]) => !isLive({ expiresAt }, now))
+  const expired = await expireCredits(tx, accountId, dead, now, args.holdId)
+  return { live: total - expired, expired }
+}
+
+/** Records the expiry of these credits (their lots are past expiry) and takes them out of the lots. */
+export async function expireCredits(
+  tx: SqlTx,
+  accountId: string,
+  entries: LotAmounts,
+  now: number,
+  holdId: string | null = null,
+): Promise<number> {
+  if (entries.length === 0) return 0
+  let total = 0
+  for (const [lotId, amount] of entries) {
+    await adjustLot(tx, lotId, -amount)
+    total += amount
+  }
+  await postTransaction(tx, {
+    kind: 'expire',
+    accountId,
+    now,
+    amount: total,
+    holdId,
+    lotId: entries.length === 1 ? entries[0]![0] : null,
+    postings: movePostings(entries, 'available', 'expired'),
+  })
+  return total
+}

@@ -1,0 +1,310 @@
+import type { Database } from '../db/open.ts'
+import { type Clock, systemClock } from '../util/clock.ts'
+import { checkCredits, checkId, checkMinorUnits, checkOptionalText } from './amounts.ts'
+import type { Balance } from './balance.ts'
+import { type CreditError, ok, type Result, validation } from './errors.ts'
+import { type GroupCommitOptions, GroupCommitter, type LedgerOp } from './group-commit.ts'
+import {
+  type AccountCreated,
+  accountNotFound,
+  type CreateAccountInput,
+  createAccountOp,
+} from './ops/account.ts'
+import { type GrantReceipt, grantOp } from './ops/grant.ts'
+import { type HoldReceipt, holdOp } from './ops/hold.ts'
+import {
+  type CaptureReceipt,
+  captureOp,
+  type RefundReceipt,
+  type ReleaseReceipt,
+  refundOp,
+  releaseOp,
+} from './ops/settle.ts'
+import { type SweepCounts, sweepAccountOp } from './ops/sweep.ts'
+import { type HistoryPage, readBalance, readHistory } from './queries.ts'
+import { DEFAULT_PRIORITY, LOT_SOURCES, type LotSource, type Money } from './types.ts'
+import { type VerifyReport, verifyLedger } from './verify.ts'
+
+export interface GrantRequest {
+  accountId: string
+  amount: number
+  source: LotSource
+  priority?: number
+  /** Absolute expiry (ms since epoch), or… */
+  expiresAt?: number | null
+  /** …a lifetime from now. Give at most one of the two. */
+  expiresInMs?: number
+  costBasis?: Money
+  reference?: string | null
+  idempotencyKey?: string
+}
+
+export interface HoldRequest {
+  accountId: string
+  amount: number
+  /** Time to live; a hold not settled by then is released. Default 15 minutes. */
+  ttlMs?: number
+  reference?: string | null
+  idempotencyKey?: string
+}
+
+export const DEFAULT_HOLD_TTL_MS = 15 * 60_000
+/** A year: no operation should take longer; a longer hold would just lock credits away. */
+export const MAX_HOLD_TTL_MS = 365 * 86_400_000
+
+export interface LedgerOptions {
+  clock?: Clock
+  groupCommit?: GroupCommitOptions
+}
+
+type Refusal = { ok: false; error: CreditError }
+
+function checkKey(key: unknown): Refusal | null {
+  if (key === undefined) return null
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255) {
+    return validation('idempotencyKey', 'must be 1 to 255 characters')
+  }
+  return null
+}
+
+const firstRefusal = (...checks: Array<Refusal | null>): Refusal | null =>
+  checks.find((c) => c !== null) ?? null
+
+/**
+ * The credit engine: accounts, lots, holds and the append-only journal, on SQLite or PostgreSQL.
+ * Every write is atomic, durable before it resolves, and takes an optional idempotency key; expected
+ * refusals (not enough credits, unknown ids, bad input) are returned as `{ ok: false, error }` and
+ * change nothing.
+ *
+ * @example
+ * const ledger = new Ledger(db)
+ * const { value: acct } = await ledger.createAccount({})
+ * await ledger.grant({ accountId: acct.accountId, amount: 15, source: 'monthly', expiresInMs: 30 * DAY })
+ * const hold = await ledger.hold({ accountId: acct.accountId, amount: 1, reference: 'job_…' })
+ * if (hold.ok) await ledger.capture({ holdId: hold.value.holdId })
+ */
+export class Ledger {
+  readonly clock: Clock
+  private readonly committer: GroupCommitter
+
+  constructor(
+    readonly db: Database,
+    options: LedgerOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.committer = new GroupCommitter(db.writer, this.clock, options.groupCommit)
+  }
+
+  /** Runs one ledger operation through group commit (for modules that add operations of their own). */
+  execute<T>(op: LedgerOp<T>): Promise<T> {
+    return this.committer.execute(op)
+  }
+
+  async createAccount(input: CreateAccountInput = {}): Promise<Result<AccountCreated>> {
+    const refused = firstRefusal(
+      input.id === undefined ? null : checkId('id', input.id, 'acct'),
+      checkOptionalText('reference', input.reference),
+      checkKey(input.idempotencyKey),
+    )
+    return refused ?? this.execute(createAccountOp(input))
+  }
+
+  async grant(req: GrantRequest): Promise<Result<GrantReceipt>> {
+    const source = req.source
+    const refused = firstRefusal(
+      checkId('accountId', req.accountId, 'acct'),
+      checkCredits('amount', req.amount),
+      LOT_SOURCES.includes(source) ? null : validation('source', `must be one of ${LOT_SOURCES.join(', ')}`),
+      req.priority === undefined ||
+        (Number.isSafeInteger(req.priority) && req.priority >= 0 && req.priority <= 1000)
+        ? null
+        : validation('priority', 'must be a whole number from 0 to 1000'),
+      req.expiresAt !== undefined && req.expiresAt !== null && req.expiresInMs !== undefined
+        ? validation('expiresAt', 'give expiresAt or expiresInMs, not both')
+        : null,
+      req.expiresAt === undefined || req.expiresAt === null || Number.isSafeInteger(req.expiresAt)
+        ? null
+        : validation('expiresAt', 'must be a time in milliseconds since the epoch'),
+      req.expiresInMs === undefined || (Number.isSafeInteger(req.expiresInMs) && req.expiresInMs > 0)
+        ? null
+        : validation('expiresInMs', 'must be a positive whole number of milliseconds'),
+      req.costBasis === undefined
+        ? null
+        : checkMinorUnits('costBasis.amountMinor', req.costBasis.amountMinor),
+      req.costBasis === undefined || /^[A-Z]{3}$/.test(req.costBasis.currency)
+        ? null
+        : validation('costBasis.currency', 'must be an ISO 4217 code such as USD'),
+      checkOptionalText('reference', req.reference),
+      checkKey(req.idempotencyKey),
+    )
+    if (refused) return refused
+    const now = this.clock.now()
+    const expiresAt = req.expiresInMs !== undefined ? now + req.expiresInMs : (req.expiresAt ?? null)
+    if (expiresAt !== null && expiresAt <= now) return validation('expiresAt', 'must be in the future')
+    return this.execute(
+      grantOp({
+        accountId: req.accountId,
+        amount: req.amount,
+        source,
+        priority: req.priority ?? DEFAULT_PRIORITY[source],
+        expiresAt,
+        costBasis: req.costBasis ?? { amountMinor: 0, currency: 'USD' },
+        reference: req.reference ?? null,
+        ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+        // The request as given: a replay a moment later with `expiresInMs` is the same request.
+        fingerprint: { ...req, idempotencyKey: undefined },
+      }),
+    )
+  }
+
+  async hold(req: HoldRequest): Promise<Result<HoldReceipt>> {
+    const ttlMs = req.ttlMs ?? DEFAULT_HOLD_TTL_MS
+    const refused = firstRefusal(
+      checkId('accountId', req.accountId, 'acct'),
+      checkCredits('amount', req.amount),
+      Number.isSafeInteger(ttlMs) && ttlMs > 0 && ttlMs <= MAX_HOLD_TTL_MS
+        ? null
+        : validation('ttlMs', `must be a whole number of milliseconds from 1 to ${MAX_HOLD_TTL_MS}`),
+      checkOptionalText('reference', req.reference),
+      checkKey(req.idempotencyKey),
+    )
+    if (refused) return refused
+    return this.execute(
+      holdOp({
+        accountId: req.accountId,
+        amount: req.amount,
+        ttlMs,
+        reference: req.reference ?? null,
+        ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+      }),
+    )
+  }
+
+  async capture(req: {
+    holdId: string
+    amount?: number
+    idempotencyKey?: string
+  }): Promise<Result<CaptureReceipt>> {
+    const refused = firstRefusal(
+      checkId('holdId', req.holdId, 'hold'),
+      req.amount === undefined ? null : checkCredits('amount', req.amount),
+      checkKey(req.idempotencyKey),
+    )
+    return refused ?? this.execute(captureOp(req))
+  }
+
+  async release(req: { holdId: string; idempotencyKey?: string }): Promise<Result<ReleaseReceipt>> {
+    const refused = firstRefusal(checkId('holdId', req.holdId, 'hold'), checkKey(req.idempotencyKey))
+    return refused ?? this.execute(releaseOp(req))
+  }
+
+  async refund(req: {
+    holdId: string
+    amount?: number
+    reason?: string | null
+    idempotencyKey?: string
+  }): Promise<Result<RefundReceipt>> {
+    const refused = firstRefusal(
+      checkId('holdId', req.holdId, 'hold'),
+      req.amount === undefined ? null : checkCredits('amount', req.amount),
+      checkOptionalText('reason', req.reason),
+      checkKey(req.idempotencyKey),
+    )
+    return refused ?? this.execute(refundOp(req))
+  }
+
+  /**
+   * Records what time has done across the installation: releases holds past their TTL and expires
+   * lots past their expiry, account by account. Spending never depends on this having run (expired
+   * credit is unspendable regardless); it makes expiry visible in the journal for breakage reports.
+   */
+  async expireDue(options: { limit?: number } = {}): Promise<SweepCounts & { accounts: number }> {
+    const now = this.clock.now()
+    const limit = options.limit ?? 10_000
+    const k = this.db.kysely
+    const [lots, holds] = await Promise.all([
+      k
+        .selectFrom('lots')
+        .select('account_id')
+        .distinct()
+        .where('remaining', '>', 0)
+        .where('expires_at', 'is not', null)
+        .where('expires_at', '<=', now)
+        .limit(limit)
+        .execute(),
+      k
+        .selectFrom('holds')
+        .select('account_id')
+        .distinct()
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .limit(limit)
+        .execute(),
+    ])
+    const accounts = [...new Set([...lots, ...holds].map((r) => r.account_id))]
+    const results = await Promise.all(accounts.map((id) => this.execute(sweepAccountOp(id))))
+    const total: SweepCounts & { accounts: number } = {
+      accounts: accounts.length,
+      holdsReleased: 0,
+      lotsExpired: 0,
+      creditsExpired: 0,
+    }
+    for (const r of results) {
+      total.holdsReleased += r.holdsReleased
+      total.lotsExpired += r.lotsExpired
+      total.creditsExpired += r.creditsExpired
+    }
+    return total
+  }
+
+  /** What an account holds at `at` (default now): available, held, and each lot in burn order. */
+  async balance(accountId: string, options: { at?: number } = {}): Promise<Result<Balance>> {
+    const refused = firstRefusal(
+      checkId('accountId', accountId, 'acct'),
+      options.at === undefined || Number.isSafeInteger(options.at)
+        ? null
+        : validation('at', 'must be a time in ms'),
+    )
+    if (refused) return refused
+    const balance = await readBalance(
+      this.db.kysely,
+      this.db.dialect,
+      accountId,
+      options.at ?? this.clock.now(),
+    )
+    return balance ? ok(balance) : accountNotFound(accountId)
+  }
+
+  /** The account's journal, newest first; pass `nextCursor` back as `before` for the next page. */
+  async history(
+    accountId: string,
+    options: { limit?: number; before?: string } = {},
+  ): Promise<Result<HistoryPage>> {
+    const limit = options.limit ?? 50
+    const refused = firstRefusal(
+      checkId('accountId', accountId, 'acct'),
+      Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000
+        ? null
+        : validation('limit', 'must be 1 to 1000'),
+      options.before === undefined ? null : checkId('before', options.before, 'txn'),
+    )
+    if (refused) return refused
+    const exists = await this.db.kysely
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', accountId)
+      .executeTakeFirst()
+    if (!exists) return accountNotFound(accountId)
+    return ok(
+      await readHistory(this.db.kysely, accountId, {
+        limit,
+        ...(options.before ? { before: options.before } : {}),
+      }),
+    )
+  }
+
+  /** Checks every invariant over the whole database; see {@link verifyLedger}. */
+  verify(): Promise<VerifyReport> {
+    return verifyLedger(this.db.kysely, this.db.dialect, this.clock.now())
+  }
+}

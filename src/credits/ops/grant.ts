@@ -1,0 +1,106 @@
+import { newId } from '../../util/ids.ts'
+import { ok, type Result } from '../errors.ts'
+import type { LedgerOp } from '../group-commit.ts'
+import { withIdempotency } from '../idempotency.ts'
+import { adjustAccount, postTransaction } from '../journal.ts'
+import type { LotSource, Money } from '../types.ts'
+import { accountNotFound } from './account.ts'
+
+export interface GrantInput {
+  accountId: string
+  amount: number
+  source: LotSource
+  /** Burn priority; lower burns first. Defaults to the source's (see `DEFAULT_PRIORITY`). */
+  priority: number
+  /** When the credits stop being spendable (ms since epoch); never when null. */
+  expiresAt: number | null
+  /** What was paid for the whole lot; zero for free credits. */
+  costBasis: Money
+  /** What created the lot: a period key, a purchase id, an operator's note. */
+  reference: string | null
+  idempotencyKey?: string
+  /** The request as the caller gave it (a relative expiry stays relative), for idempotency. */
+  fingerprint: unknown
+}
+
+export interface GrantReceipt {
+  lotId: string
+  transactionId: string
+  accountId: string
+  amount: number
+  source: LotSource
+  priority: number
+  grantedAt: number
+  expiresAt: number | null
+  costBasis: Money
+  reference: string | null
+}
+
+export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
+  return {
+    name: 'grant',
+    lockAccounts: async () => [input.accountId],
+    run: (tx, now) =>
+      withIdempotency(tx, input.idempotencyKey, 'grant', input.fingerprint, now, async () => {
+        const [account] = await tx.all<{ available: number; held: number }>(
+          'select available, held from accounts where id = ?',
+          [input.accountId],
+        )
+        if (!account) return accountNotFound(input.accountId)
+        if (!Number.isSafeInteger(account.available + account.held + input.amount)) {
+          return {
+            ok: false,
+            error: {
+              code: 'VALIDATION',
+              field: 'amount',
+              message: `amount: the account's balance would exceed ${Number.MAX_SAFE_INTEGER} credits`,
+            },
+          }
+        }
+        const lotId = newId('lot', now)
+        const transactionId = await postTransaction(tx, {
+          kind: 'grant',
+          accountId: input.accountId,
+          now,
+          amount: input.amount,
+          lotId,
+          memo: input.reference,
+          postings: [
+            { lotId, bucket: 'issued', amount: -input.amount },
+            { lotId, bucket: 'available', amount: input.amount },
+          ],
+        })
+        await tx.run(
+          `insert into lots (id, account_id, source, amount, remaining, priority, granted_at, expires_at,
+             cost_basis_minor, currency, reference, transaction_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            lotId,
+            input.accountId,
+            input.source,
+            input.amount,
+            input.amount,
+            input.priority,
+            now,
+            input.expiresAt,
+            input.costBasis.amountMinor,
+            input.costBasis.currency,
+            input.reference,
+            transactionId,
+          ],
+        )
+        await adjustAccount(tx, input.accountId, input.amount, 0)
+        return ok({
+          lotId,
+          transactionId,
+          accountId: input.accountId,
+          amount: input.amount,
+          source: input.source,
+          priority: input.priority,
+          grantedAt: now,
+          expiresAt: input.expiresAt,
+          costBasis: input.costBasis,
+          reference: input.reference,
+        })
+      }),
+  }
+}

@@ -1,0 +1,94 @@
+import { newId } from '../../util/ids.ts'
+import { allocateByBurnOrder } from '../burn-order.ts'
+import { fail, ok, type Result } from '../errors.ts'
+import type { LedgerOp } from '../group-commit.ts'
+import { withIdempotency } from '../idempotency.ts'
+import { adjustAccount, adjustLot, movePostings, postTransaction } from '../journal.ts'
+import type { LotAmounts } from '../settlement.ts'
+import type { Allocation } from '../types.ts'
+import { accountNotFound } from './account.ts'
+import { sweepAccount } from './sweep.ts'
+
+export interface HoldInput {
+  accountId: string
+  amount: number
+  /** How long the hold lives unsettled before it is released on its own. */
+  ttlMs: number
+  /** What the hold is for (a job id), kept on the hold and in the journal. */
+  reference: string | null
+  idempotencyKey?: string
+}
+
+export interface HoldReceipt {
+  holdId: string
+  accountId: string
+  amount: number
+  createdAt: number
+  expiresAt: number
+  reference: string | null
+  /** Where the credits came from, in burn order. */
+  allocations: Array<{ lotId: string; amount: number }>
+}
+
+export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
+  const { idempotencyKey, ...request } = input
+  return {
+    name: 'hold',
+    lockAccounts: async () => [input.accountId],
+    run: (tx, now) =>
+      withIdempotency(tx, idempotencyKey, 'hold', request, now, async () => {
+        const [account] = await tx.all<{ id: string }>('select id from accounts where id = ?', [
+          input.accountId,
+        ])
+        if (!account) return accountNotFound(input.accountId)
+        // Time first: overdue holds give their credits back and expired lots stop counting, before
+        // we look at what can be spent.
+        const { live } = await sweepAccount(tx, input.accountId, now)
+        const allocation = allocateByBurnOrder(live, input.amount, now)
+        if (!allocation.ok) {
+          return fail({
+            code: 'INSUFFICIENT_CREDITS',
+            requested: input.amount,
+            available: allocation.available,
+            message: `not enough credits: ${input.amount} needed, ${allocation.available} available`,
+          })
+        }
+        const allocations: Allocation[] = allocation.allocations
+        const holdId = newId('hold', now)
+        const expiresAt = now + input.ttlMs
+        for (const [lotId, amount] of allocations) await adjustLot(tx, lotId, -amount)
+        await tx.run(
+          `insert into holds (id, account_id, amount, status, captured, refunded, created_at, expires_at, settled_at, reference, allocations)
+           values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?)`,
+          [
+            holdId,
+            input.accountId,
+            input.amount,
+            now,
+            expiresAt,
+            input.reference,
+            JSON.stringify(allocations),
+          ],
+        )
+        await postTransaction(tx, {
+          kind: 'hold',
+          accountId: input.accountId,
+          now,
+          amount: input.amount,
+          holdId,
+          memo: input.reference,
+          postings: movePostings(allocations as LotAmounts, 'available', 'held'),
+        })
+        await adjustAccount(tx, input.accountId, -input.amount, input.amount)
+        return ok({
+          holdId,
+          accountId: input.accountId,
+          amount: input.amount,
+          createdAt: now,
+          expiresAt,
+          reference: input.reference,
+          allocations: allocations.map(([lotId, amount]) => ({ lotId, amount })),
+        })
+      }),
+  }
+}

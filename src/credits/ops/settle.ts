@@ -1,0 +1,207 @@
+import type { SqlTx } from '../../db/sql-session.ts'
+import { type CreditError, fail, invariant, ok, type Result, validation } from '../errors.ts'
+import type { LedgerOp } from '../group-commit.ts'
+import { withIdempotency } from '../idempotency.ts'
+import { adjustAccount, movePostings, postTransaction, returnToLots } from '../journal.ts'
+import { splitCapture, splitRefund } from '../settlement.ts'
+import { endHold, type HoldRow, parseAllocations } from './sweep.ts'
+
+export interface CaptureInput {
+  holdId: string
+  /** Credits to charge; the whole hold when absent. The rest goes back to its lots. */
+  amount?: number
+  idempotencyKey?: string
+}
+
+export interface CaptureReceipt {
+  holdId: string
+  accountId: string
+  captured: number
+  /** Credits of the hold that went back to their lots. */
+  returned: number
+  transactionId: string
+}
+
+export interface ReleaseInput {
+  holdId: string
+  idempotencyKey?: string
+}
+
+export interface ReleaseReceipt {
+  holdId: string
+  accountId: string
+  released: number
+}
+
+export interface RefundInput {
+  holdId: string
+  /** Credits to give back; all that is still refundable when absent. */
+  amount?: number
+  reason?: string | null
+  idempotencyKey?: string
+}
+
+export interface RefundReceipt {
+  holdId: string
+  accountId: string
+  refunded: number
+  /** Of those, credits whose lot had expired meanwhile and so expired at once. */
+  expired: number
+  /** Credits of this capture still refundable afterwards. */
+  refundable: number
+}
+
+async function loadHold(tx: SqlTx, holdId: string): Promise<HoldRow | undefined> {
+  const [hold] = await tx.all<HoldRow>('select * from holds where id = ?', [holdId])
+  return hold
+}
+
+const lockHoldAccount = (holdId: string) => async (tx: SqlTx) => {
+  const rows = await tx.all<{ account_id: string }>('select account_id from holds where id = ?', [holdId])
+  return rows.map((r) => r.account_id)
+}
+
+const holdNotFound = (holdId: string) =>
+  fail({ code: 'HOLD_NOT_FOUND' as const, holdId, message: `no hold ${holdId}` })
+
+/** Why a pending-only operation cannot settle this hold now, if it cannot. */
+function unsettleable(hold: HoldRow, now: number): { ok: false; error: CreditError } | null {
+  if (hold.status !== 'pending') {
+    return fail({
+      code: 'HOLD_ALREADY_SETTLED',
+      holdId: hold.id,
+      status: hold.status,
+      message: `hold ${hold.id} is already settled (${hold.status})`,
+    })
+  }
+  if (hold.expires_at <= now) {
+    return fail({
+      code: 'HOLD_EXPIRED',
+      holdId: hold.id,
+      expiredAt: hold.expires_at,
+      message: `hold ${hold.id} expired at ${new Date(hold.expires_at).toISOString()} and is released`,
+    })
+  }
+  return null
+}
+
+export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>> {
+  const { idempotencyKey, ...request } = input
+  return {
+    name: 'capture',
+    lockAccounts: lockHoldAccount(input.holdId),
+    run: (tx, now) =>
+      withIdempotency(tx, idempotencyKey, 'capture', request, now, async () => {
+        const hold = await loadHold(tx, input.holdId)
+        if (!hold) return holdNotFound(input.holdId)
+        const refused = unsettleable(hold, now)
+        if (refused) return refused
+        const amount = input.amount ?? hold.amount
+        if (amount > hold.amount) {
+          return validation('amount', `cannot capture ${amount} credits of a hold of ${hold.amount}`)
+        }
+        const changed = await tx.run(
+          "update holds set status = 'captured', captured = ?, settled_at = ? where id = ? and status = 'pending'",
+          [amount, now, hold.id],
+        )
+        invariant(changed === 1, `hold ${hold.id} captured twice`)
+        const { consumed, returned } = splitCapture(parseAllocations(hold.allocations), amount)
+        const transactionId = await postTransaction(tx, {
+          kind: 'capture',
+          accountId: hold.account_id,
+          now,
+          amount,
+          holdId: hold.id,
+          memo: hold.reference,
+          postings: movePostings(consumed, 'held', 'consumed'),
+        })
+        const back = await returnToLots(tx, {
+          accountId: hold.account_id,
+          entries: returned,
+          from: 'held',
+          kind: 'release',
+          holdId: hold.id,
+          now,
+        })
+        await adjustAccount(tx, hold.account_id, back.live, -hold.amount)
+        return ok({
+          holdId: hold.id,
+          accountId: hold.account_id,
+          captured: amount,
+          returned: hold.amount - amount,
+          transactionId,
+        })
+      }),
+  }
+}
+
+export function releaseOp(input: ReleaseInput): LedgerOp<Result<ReleaseReceipt>> {
+  const { idempotencyKey, ...request } = input
+  return {
+    name: 'release',
+    lockAccounts: lockHoldAccount(input.holdId),
+    run: (tx, now) =>
+      withIdempotency(tx, idempotencyKey, 'release', request, now, async () => {
+        const hold = await loadHold(tx, input.holdId)
+        if (!hold) return holdNotFound(input.holdId)
+        const refused = unsettleable(hold, now)
+        if (refused) return refused
+        await endHold(tx, hold, 'released', now)
+        return ok({ holdId: hold.id, accountId: hold.account_id, released: hold.amount })
+      }),
+  }
+}
+
+export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
+  const { idempotencyKey, ...request } = input
+  return {
+    name: 'refund',
+    lockAccounts: lockHoldAccount(input.holdId),
+    run: (tx, now) =>
+      withIdempotency(tx, idempotencyKey, 'refund', request, now, async () => {
+        const hold = await loadHold(tx, input.holdId)
+        if (!hold) return holdNotFound(input.holdId)
+        if (hold.status !== 'captured') {
+          return fail({
+            code: 'HOLD_NOT_CAPTURED',
+            holdId: hold.id,
+            status: hold.status,
+            message: `hold ${hold.id} was not captured (${hold.status}): there is nothing to refund`,
+          })
+        }
+        const refundable = hold.captured - hold.refunded
+        const amount = input.amount ?? refundable
+        if (refundable === 0 || amount > refundable) {
+          return fail({
+            code: 'REFUND_EXCEEDS_CAPTURE',
+            holdId: hold.id,
+            refundable,
+            message: `cannot refund ${amount} credits: ${refundable} of hold ${hold.id} are refundable`,
+          })
+        }
+        const changed = await tx.run(
+          'update holds set refunded = refunded + ? where id = ? and refunded + ? <= captured',
+          [amount, hold.id, amount],
+        )
+        invariant(changed === 1, `hold ${hold.id} over-refunded`)
+        const entries = splitRefund(parseAllocations(hold.allocations), hold.captured, hold.refunded, amount)
+        const back = await returnToLots(tx, {
+          accountId: hold.account_id,
+          entries,
+          from: 'consumed',
+          kind: 'refund',
+          holdId: hold.id,
+          now,
+          memo: input.reason ?? null,
+        })
+        await adjustAccount(tx, hold.account_id, back.live, 0)
+        return ok({
+          holdId: hold.id,
+          accountId: hold.account_id,
+          refunded: amount,
+          expired: back.expired,
+          refundable: refundable - amount,
+        })
+      }),
+  }
+}

@@ -1,0 +1,44 @@
+/** Where a lot's credits came from. */
+export const LOT_SOURCES = ['monthly', 'bonus', 'promotional', 'purchase', 'refund', 'adjustment'] as const
+export type LotSource = (typeof LOT_SOURCES)[number]
+
+/**
+ * Default burn priorities (lower burns first): free credits before paid ones. A price book may
+ * override them; these are what `grant` uses when the caller names none.
+ */
+export const DEFAULT_PRIORITY: Record<LotSource, number> = {
+  monthly: 10,
+  bonus: 20,
+  promotional: 30,
+  refund: 40,
+  purchase: 50,
+  adjustment: 60,
+}
+
+/** Ledger buckets a posting moves credits between. Customer side: available, held. */
+export type Bucket = 'issued' | 'available' | 'held' | 'consumed' | 'expired' | 'revoked'
+
+export type TransactionKind = 'grant' | 'hold' | 'capture' | 'release' | 'hold_expired' | 'refund' | 'expire'
+
+export interface Money {
+  /** Integer minor units (cents for USD). */
+  amountMinor: number
+  /** ISO 4217 code, upper case. */
+  currency: string
+}
+
+/** A lot as the burn order and the balance see it. */
+export interface LotView {
+  id: string
+  source: string
+  amount: number
+  remaining: number
+  priority: number
+  grantedAt: number
+  expiresAt: number | null
+}
+
+/** `[lotId, credits, lot expiry]`, in burn order: where a hold's credits came from. */
+export type Allocation = readonly [lotId: string, amount: number, expiresAt: number | null]
+
+export type HoldStatus = 'pending' | 'captured' | 'released' | 'expired'

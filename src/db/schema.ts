@@ -1,0 +1,90 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Row types of the tables, as Kysely sees them. Credits and money are integers end to end:
+ * `bigint` columns are read as JS numbers and checked to be safe integers when they are read
+ * (see `db/postgres/connect.ts`); times are integer milliseconds since the epoch, in UTC.
+ */
+export interface AccountsTable {
+  id: string
+  created_at: number
+  reference: string | null
+  /** Projection: the sum of `remaining` over the account's lots (including expired, unswept ones). */
+  available: number
+  /** Projection: the sum of the amounts of the account's pending holds. */
+  held: number
+}
+
+export interface LotsTable {
+  id: string
+  account_id: string
+  source: string
+  amount: number
+  remaining: number
+  priority: number
+  granted_at: number
+  expires_at: number | null
+  cost_basis_minor: number
+  currency: string | null
+  reference: string | null
+  transaction_id: string
+}
+
+export interface HoldsTable {
+  id: string
+  account_id: string
+  amount: number
+  status: 'pending' | 'captured' | 'released' | 'expired'
+  captured: number
+  refunded: number
+  created_at: number
+  expires_at: number
+  settled_at: number | null
+  reference: string | null
+  /** JSON `[[lotId, amount], …]` in burn order: where the held credits came from. */
+  allocations: string
+}
+
+export interface JournalTransactionsTable {
+  id: string
+  account_id: string
+  kind: string
+  created_at: number
+  amount: number
+  hold_id: string | null
+  lot_id: string | null
+  memo: string | null
+}
+
+export interface JournalPostingsTable {
+  transaction_id: string
+  seq: number
+  account_id: string
+  lot_id: string
+  bucket: string
+  amount: number
+}
+
+export interface IdempotencyKeysTable {
+  key: string
+  operation: string
+  request_hash: string
+  response: string
+  created_at: number
+}
+
+export interface KyselyMigrationTable {
+  name: string
+  timestamp: string
+}
+
+export interface DB {
+  accounts: AccountsTable
+  lots: LotsTable
+  holds: HoldsTable
+  journal_transactions: JournalTransactionsTable
+  journal_postings: JournalPostingsTable
+  idempotency_keys: IdempotencyKeysTable
+}
+
+export type { Generated }

@@ -1,0 +1,46 @@
+/**
+ * The narrow SQL interface the credit engine's write path runs on. Statements are written once with
+ * `?` placeholders and run on either backend; each backend caches prepared statements, because the
+ * hot path runs the same dozen statements millions of times.
+ */
+export interface SqlTx {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Rows of a query (or of a statement with `returning`). */
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>
+  /**
+   * Locks the rows of these accounts until the transaction ends, in one fixed (sorted) order so that
+   * two transactions can never wait on each other. SQLite needs nothing: `begin immediate` already
+   * holds the database's single write lock.
+   */
+  lockAccounts(ids: readonly string[]): Promise<void>
+}
+
+/** One connection reserved for writing, used for one transaction at a time. */
+export interface WriteSession {
+  readonly tx: SqlTx
+  begin(): Promise<void>
+  commit(): Promise<void>
+  rollback(): Promise<void>
+  /** Gives the connection back; `broken` drops it instead (after an error that may have left it unusable). */
+  release(broken?: boolean): void
+}
+
+export interface WritePool {
+  /** How many write transactions may run at once. */
+  readonly concurrency: number
+  acquire(): Promise<WriteSession>
+}
+
+/** Errors a whole transaction can be retried after: lock conflicts and deadlocks. */
+export function isRetryableConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return (
+    code === '40001' || // serialization_failure
+    code === '40P01' || // deadlock_detected
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_BUSY_SNAPSHOT' ||
+    code === 'SQLITE_LOCKED'
+  )
+}
