@@ -1,0 +1,271 @@
+import { LOT_SOURCES, type LotSource } from '../../credits/index.ts'
+import { parseDate, parseDurationFlag, parseInteger, parseMoney, parseOptions, required } from '../args.ts'
+import { formatMoney, formatTime, table } from '../format.ts'
+import { type CliContext, UsageError } from '../io.ts'
+import { report, withLedger } from '../ledger-session.ts'
+
+export const CREDITS_USAGE = `Usage: easel credits <command> [options]
+
+Commands:
+  grant     --account ID --amount N --source SOURCE [--priority P]
+            [--expires-in 30d | --expires-at DATE] [--cost 15.00 --currency USD]
+            [--reference TEXT] [--idempotency-key K] [--json]
+  balance   --account ID [--at DATE] [--json]
+  history   --account ID [--limit N] [--before CURSOR] [--json]
+  hold      --account ID --amount N [--ttl 15m] [--reference TEXT] [--idempotency-key K] [--json]
+  capture   --hold ID [--amount N] [--idempotency-key K] [--json]
+  release   --hold ID [--idempotency-key K] [--json]
+  refund    --hold ID [--amount N] [--reason TEXT] [--idempotency-key K] [--json]
+  expire    records due expiries and releases overdue holds now [--json]
+
+Sources: ${LOT_SOURCES.join(', ')}. Durations: 30d, 12h, 15m, 90s. Dates: 2026-12-25 or ISO 8601.`
+
+const common = { json: { type: 'boolean' }, 'idempotency-key': { type: 'string' } } as const
+
+export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  const u = CREDITS_USAGE
+  switch (sub) {
+    case 'grant': {
+      const o = parseOptions(
+        rest,
+        {
+          ...common,
+          account: { type: 'string' },
+          amount: { type: 'string' },
+          source: { type: 'string' },
+          priority: { type: 'string' },
+          'expires-in': { type: 'string' },
+          'expires-at': { type: 'string' },
+          cost: { type: 'string' },
+          currency: { type: 'string' },
+          reference: { type: 'string' },
+        },
+        u,
+      )
+      const source = required(o.source, 'source', u)
+      if (!(LOT_SOURCES as readonly string[]).includes(source)) {
+        throw new UsageError(`--source must be one of ${LOT_SOURCES.join(', ')}, got "${source}"`, u)
+      }
+      if (o['expires-in'] && o['expires-at'])
+        throw new UsageError('give --expires-in or --expires-at, not both', u)
+      if (o.currency && !o.cost) throw new UsageError('--currency goes with --cost', u)
+      const currency = (o.currency ?? 'USD').toUpperCase()
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.grant({
+            accountId: required(o.account, 'account', u),
+            amount: parseInteger(required(o.amount, 'amount', u), 'amount', u),
+            source: source as LotSource,
+            ...(o.priority ? { priority: parseInteger(o.priority, 'priority', u) } : {}),
+            ...(o['expires-in'] ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) } : {}),
+            ...(o['expires-at'] ? { expiresAt: parseDate(o['expires-at'], 'expires-at', u) } : {}),
+            ...(o.cost ? { costBasis: { amountMinor: parseMoney(o.cost, 'cost', u), currency } } : {}),
+            reference: o.reference ?? null,
+            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+          }),
+          o.json ?? false,
+          (g) => [
+            `Granted ${g.amount} ${g.source} credits to ${g.accountId}`,
+            `  lot ${g.lotId}, priority ${g.priority}, expires ${formatTime(g.expiresAt)}` +
+              (g.costBasis.amountMinor > 0
+                ? `, cost ${formatMoney(g.costBasis.amountMinor, g.costBasis.currency)}`
+                : ''),
+          ],
+        ),
+      )
+    }
+    case 'balance': {
+      const o = parseOptions(
+        rest,
+        { json: { type: 'boolean' }, account: { type: 'string' }, at: { type: 'string' } },
+        u,
+      )
+      const accountId = required(o.account, 'account', u)
+      const at = o.at ? parseDate(o.at, 'at', u) : undefined
+      return withLedger(ctx, async (ledger) =>
+        report(ctx, await ledger.balance(accountId, at === undefined ? {} : { at }), o.json ?? false, (b) => [
+          `Account ${b.accountId} at ${formatTime(b.at)}`,
+          `Available ${b.available}   Held ${b.held}`,
+          ...(b.lots.length === 0
+            ? ['No credits.']
+            : [
+                '',
+                'Lots, in the order they are spent:',
+                ...table(
+                  ['LOT', 'SOURCE', 'REMAINING', 'HELD', 'OF', 'PRIORITY', 'EXPIRES'],
+                  b.lots.map((l) => [
+                    l.id,
+                    l.source,
+                    l.remaining,
+                    l.held,
+                    l.amount,
+                    l.priority,
+                    formatTime(l.expiresAt),
+                  ]),
+                ).map((line) => `  ${line}`),
+              ]),
+          ...(b.holds.length === 0
+            ? []
+            : [
+                '',
+                'Pending holds:',
+                ...table(
+                  ['HOLD', 'AMOUNT', 'EXPIRES', 'REFERENCE'],
+                  b.holds.map((h) => [h.id, h.amount, formatTime(h.expiresAt), h.reference ?? '']),
+                ).map((line) => `  ${line}`),
+              ]),
+        ]),
+      )
+    }
+    case 'history': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          account: { type: 'string' },
+          limit: { type: 'string' },
+          before: { type: 'string' },
+        },
+        u,
+      )
+      const accountId = required(o.account, 'account', u)
+      const limit = o.limit ? parseInteger(o.limit, 'limit', u) : 50
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.history(accountId, { limit, ...(o.before ? { before: o.before } : {}) }),
+          o.json ?? false,
+          (page) => [
+            ...(page.entries.length === 0
+              ? ['No movements.']
+              : table(
+                  ['TIME', 'KIND', 'AVAILABLE', 'HELD', 'CONSUMED', 'EXPIRED', 'TRANSACTION', 'HOLD/LOT'],
+                  page.entries.map((e) => [
+                    formatTime(e.createdAt),
+                    e.kind,
+                    signed(e.changes.available),
+                    signed(e.changes.held),
+                    signed(e.changes.consumed),
+                    signed(e.changes.expired),
+                    e.transactionId,
+                    e.holdId ?? e.lotId ?? '',
+                  ]),
+                )),
+            ...(page.nextCursor ? ['', `More: --before ${page.nextCursor}`] : []),
+          ],
+        ),
+      )
+    }
+    case 'hold': {
+      const o = parseOptions(
+        rest,
+        {
+          ...common,
+          account: { type: 'string' },
+          amount: { type: 'string' },
+          ttl: { type: 'string' },
+          reference: { type: 'string' },
+        },
+        u,
+      )
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.hold({
+            accountId: required(o.account, 'account', u),
+            amount: parseInteger(required(o.amount, 'amount', u), 'amount', u),
+            ...(o.ttl ? { ttlMs: parseDurationFlag(o.ttl, 'ttl', u) } : {}),
+            reference: o.reference ?? null,
+            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+          }),
+          o.json ?? false,
+          (h) => [
+            `Held ${h.amount} credits: ${h.holdId} (released on its own at ${formatTime(h.expiresAt)})`,
+          ],
+        ),
+      )
+    }
+    case 'capture': {
+      const o = parseOptions(rest, { ...common, hold: { type: 'string' }, amount: { type: 'string' } }, u)
+      const holdId = required(o.hold, 'hold', u)
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.capture({
+            holdId,
+            ...(o.amount ? { amount: parseInteger(o.amount, 'amount', u) } : {}),
+            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+          }),
+          o.json ?? false,
+          (c) => [`Captured ${c.captured} credits of ${c.holdId}; ${c.returned} returned`],
+        ),
+      )
+    }
+    case 'release': {
+      const o = parseOptions(rest, { ...common, hold: { type: 'string' } }, u)
+      const holdId = required(o.hold, 'hold', u)
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.release({
+            holdId,
+            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+          }),
+          o.json ?? false,
+          (r) => [`Released ${r.released} credits of ${r.holdId}`],
+        ),
+      )
+    }
+    case 'refund': {
+      const o = parseOptions(
+        rest,
+        { ...common, hold: { type: 'string' }, amount: { type: 'string' }, reason: { type: 'string' } },
+        u,
+      )
+      const holdId = required(o.hold, 'hold', u)
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.refund({
+            holdId,
+            ...(o.amount ? { amount: parseInteger(o.amount, 'amount', u) } : {}),
+            reason: o.reason ?? null,
+            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+          }),
+          o.json ?? false,
+          (r) => [
+            `Refunded ${r.refunded} credits of ${r.holdId}` +
+              (r.expired > 0 ? ` (${r.expired} of them expired at once: their lot had expired)` : ''),
+            `${r.refundable} more can be refunded.`,
+          ],
+        ),
+      )
+    }
+    case 'expire': {
+      const o = parseOptions(rest, { json: { type: 'boolean' } }, u)
+      return withLedger(ctx, async (ledger) => {
+        const r = await ledger.expireDue()
+        ctx.out(
+          o.json
+            ? JSON.stringify(r, null, 2)
+            : `Expired ${r.creditsExpired} credits in ${r.lotsExpired} lots; released ${r.holdsReleased} overdue holds (${r.accounts} accounts).`,
+        )
+        return 0
+      })
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      ctx.out(u)
+      return sub === undefined ? 2 : 0
+    default:
+      throw new UsageError(`unknown command "credits ${sub}"`, u)
+  }
+}
+
+function signed(n: number | undefined): string {
+  if (!n) return ''
+  return n > 0 ? `+${n}` : String(n)
+}

@@ -1,0 +1,37 @@
+import type { CreditError, Result } from '../credits/index.ts'
+import { Ledger } from '../credits/index.ts'
+import { openDatabase } from '../db/open.ts'
+import { type CliContext, EXIT } from './io.ts'
+
+/** Opens the configured database (migrating it), runs `fn` with a ledger, and always closes it. */
+export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const db = await openDatabase(ctx.config.database)
+  try {
+    return await fn(new Ledger(db, { clock: ctx.clock }))
+  } finally {
+    await db.close()
+  }
+}
+
+/**
+ * Prints a ledger refusal and returns its exit status: a request the ledger found malformed is a
+ * usage error (2); a well-formed one it refused (not enough credits, unknown hold) is 1.
+ */
+export function reportRefusal(ctx: CliContext, error: CreditError, json: boolean): number {
+  if (json) ctx.out(JSON.stringify({ error }, null, 2))
+  else ctx.err(`easel: ${error.message}`)
+  return error.code === 'VALIDATION' ? EXIT.usage : EXIT.refused
+}
+
+/** Prints a result as JSON or through `human`, returning the exit status. */
+export function report<T>(
+  ctx: CliContext,
+  result: Result<T>,
+  json: boolean,
+  human: (value: T) => string[],
+): number {
+  if (!result.ok) return reportRefusal(ctx, result.error, json)
+  if (json) ctx.out(JSON.stringify(result.value, null, 2))
+  else for (const line of human(result.value)) ctx.out(line)
+  return EXIT.ok
+}

@@ -1,0 +1,92 @@
+import { ConfigError, loadConfig } from '../config.ts'
+import { type Clock, systemClock } from '../util/clock.ts'
+import { accountsCommand } from './commands/accounts.ts'
+import { creditsCommand } from './commands/credits.ts'
+import { ledgerCommand } from './commands/ledger.ts'
+import { migrateCommand } from './commands/migrate.ts'
+import { startCommand } from './commands/start.ts'
+import { type CliContext, EXIT, UsageError } from './io.ts'
+
+export const USAGE = `Usage: easel <command> [options]
+
+Commands:
+  start                 open the database and keep the credit ledger current
+  migrate               bring the database schema up to date
+  accounts create       create a credit account
+  credits <command>     grant, balance, history, hold, capture, release, refund, expire
+  ledger verify         check every invariant of the ledger
+
+Configuration (environment):
+  EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
+  DATABASE_URL          postgres://… to use PostgreSQL instead of SQLite
+  EASEL_DB_POOL_SIZE    PostgreSQL connections per process (default 8)
+
+Run "easel <command> help" for a command's options.`
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>
+  clock?: Clock
+  out?: (line: string) => void
+  err?: (line: string) => void
+  /** Resolves to stop a long-running command; defaults to SIGINT/SIGTERM. */
+  stopSignal?: Promise<void>
+}
+
+/** Runs the `easel` command line; resolves to the exit status. */
+export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const err = options.err ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    out(USAGE)
+    return command === undefined ? EXIT.usage : EXIT.ok
+  }
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(options.env ?? process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err(`easel: ${error.message}`)
+      return EXIT.usage
+    }
+    throw error
+  }
+  const ctx: CliContext = {
+    config,
+    clock: options.clock ?? systemClock,
+    out,
+    err,
+    stopSignal: options.stopSignal ?? signalled(),
+  }
+  try {
+    switch (command) {
+      case 'start':
+        return await startCommand(ctx, rest)
+      case 'migrate':
+        return await migrateCommand(ctx, rest)
+      case 'accounts':
+        return await accountsCommand(ctx, rest)
+      case 'credits':
+        return await creditsCommand(ctx, rest)
+      case 'ledger':
+        return await ledgerCommand(ctx, rest)
+      default:
+        throw new UsageError(`unknown command "${command}"`, USAGE)
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`easel: ${error.message}`)
+      if (error.usage) err(`\n${error.usage}`)
+      return EXIT.usage
+    }
+    throw error
+  }
+}
+
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}
