@@ -1,0 +1,38 @@
+// `npm run bench`: every figure is a ratio measured in this run, on this machine.
+// Environment: BENCH_BACKENDS=sqlite,postgres  BENCH_SECONDS=5  BENCH_SEED_LOTS=1000000
+//              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8
+import { benchLedger } from './ledger.ts'
+import { type Backend, postgresReachable } from './support.ts'
+
+const env = process.env
+const num = (name: string, fallback: number) => {
+  const v = env[name]
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number`)
+  return n
+}
+
+const wanted = (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((s) => s.trim()) as Backend[]
+const backends: Backend[] = []
+for (const b of wanted) {
+  if (b === 'postgres' && !(await postgresReachable())) {
+    console.log('bench ledger postgres skipped: no PostgreSQL server reachable')
+    continue
+  }
+  backends.push(b)
+}
+
+for (const backend of backends) {
+  await benchLedger(
+    backend,
+    {
+      callers: num('BENCH_CALLERS', 64),
+      accounts: num('BENCH_ACCOUNTS', 10_000),
+      seconds: num('BENCH_SECONDS', 5),
+      seedLots: num('BENCH_SEED_LOTS', 1_000_000),
+      poolSize: num('BENCH_POOL_SIZE', 8),
+    },
+    console.log,
+  )
+}
