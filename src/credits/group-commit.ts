@@ -1,17 +1,26 @@
-import { isRetryableConflict, type SqlTx, type WritePool, type WriteSession } from '../db/sql-session.ts'
+import {
+  isRetryableConflict,
+  type SqlTx,
+  UnexpectedRowCount,
+  type WritePool,
+  type WriteSession,
+} from '../db/sql-session.ts'
 import type { Clock } from '../util/clock.ts'
 import { LedgerInvariantError } from './errors.ts'
 
 /**
- * One unit of ledger work. `lockAccounts` names the accounts it will touch (read without locks:
- * an object's account never changes); `run` does the work inside the transaction and must make all
- * of its checks before its first write, so that a refusal leaves nothing behind.
+ * One unit of ledger work. `locks` names the accounts it will touch, directly or through the holds
+ * it settles (a hold's account never changes); `run` does the work inside the transaction and must
+ * make all of its checks before its first write, so that a refusal leaves nothing behind.
  */
 export interface LedgerOp<T> {
   readonly name: string
-  lockAccounts(tx: SqlTx): Promise<readonly string[]>
+  readonly locks: { readonly accounts?: readonly string[]; readonly holds?: readonly string[] }
   run(tx: SqlTx, now: number): Promise<T>
 }
+
+/** Errors that mean the books would be wrong: never retried, never hidden. */
+const isBug = (error: unknown) => error instanceof LedgerInvariantError || error instanceof UnexpectedRowCount
 
 interface Pending {
   op: LedgerOp<unknown>
@@ -102,7 +111,7 @@ export class GroupCommitter {
       for (const [i, p] of batch.entries()) p.resolve(results[i])
     } catch (error) {
       broken = !(await this.tryRollback(session))
-      if (error instanceof LedgerInvariantError) {
+      if (isBug(error)) {
         // A bug, not a conflict: fail loudly for everyone in the batch.
         for (const p of batch) p.reject(error)
       } else if (broken) {
@@ -123,9 +132,13 @@ export class GroupCommitter {
 
   private async transaction(session: WriteSession, ops: readonly LedgerOp<unknown>[]): Promise<unknown[]> {
     await session.begin()
-    const lock: string[] = []
-    for (const op of ops) lock.push(...(await op.lockAccounts(session.tx)))
-    await session.tx.lockAccounts(lock)
+    const accounts: string[] = []
+    const holds: string[] = []
+    for (const op of ops) {
+      if (op.locks.accounts) accounts.push(...op.locks.accounts)
+      if (op.locks.holds) holds.push(...op.locks.holds)
+    }
+    await session.tx.lockAccounts(accounts, holds)
     const results: unknown[] = []
     for (const op of ops) results.push(await op.run(session.tx, this.clock.now()))
     await session.commit()
@@ -142,7 +155,7 @@ export class GroupCommitter {
         // A racing duplicate (the same idempotency key committed by another connection) resolves on
         // the next attempt, which finds the committed row and replays its answer.
         const retryable = isRetryableConflict(error) || UNIQUE_VIOLATION.has(code)
-        if (!retryable || attempt >= this.maxRetries || error instanceof LedgerInvariantError) throw error
+        if (!retryable || attempt >= this.maxRetries || isBug(error)) throw error
       }
     }
   }

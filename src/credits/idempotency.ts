@@ -49,9 +49,10 @@ export async function withIdempotency<T>(
   }
   const result = await work()
   if (result.ok) {
-    await tx.run(
+    tx.write(
       'insert into idempotency_keys (key, operation, request_hash, response, created_at) values (?, ?, ?, ?, ?)',
       [key, operation, hash, JSON.stringify(result.value), now],
+      1,
     )
   }
   return result

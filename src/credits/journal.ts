@@ -37,7 +37,7 @@ export function movePostings(entries: LotAmounts, from: Bucket, to: Bucket): Pos
  * Appends one balanced transaction to the journal. An unbalanced one is a bug in the caller and
  * crashes rather than being written.
  */
-export async function postTransaction(tx: SqlTx, entry: JournalEntry): Promise<string> {
+export function postTransaction(tx: SqlTx, entry: JournalEntry): string {
   invariant(entry.postings.length > 0, `${entry.kind} transaction without postings`)
   const perLot = new Map<string, number>()
   for (const p of entry.postings) {
@@ -48,7 +48,7 @@ export async function postTransaction(tx: SqlTx, entry: JournalEntry): Promise<s
   for (const [lotId, sum] of perLot) invariant(sum === 0, `${entry.kind} postings of ${lotId} sum to ${sum}`)
 
   const id = newId('txn', entry.now)
-  await tx.run(
+  tx.write(
     'insert into journal_transactions (id, account_id, kind, created_at, amount, hold_id, lot_id, memo) values (?, ?, ?, ?, ?, ?, ?, ?)',
     [
       id,
@@ -60,42 +60,47 @@ export async function postTransaction(tx: SqlTx, entry: JournalEntry): Promise<s
       entry.lotId ?? null,
       entry.memo ?? null,
     ],
+    1,
   )
   const values: unknown[] = []
   for (const [seq, p] of entry.postings.entries())
     values.push(id, seq, entry.accountId, p.lotId, p.bucket, p.amount)
   const rows = entry.postings.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')
-  await tx.run(
+  tx.write(
     `insert into journal_postings (transaction_id, seq, account_id, lot_id, bucket, amount) values ${rows}`,
     values,
+    entry.postings.length,
   )
   return id
 }
 
-/** Adds `delta` to a lot's remaining credits; the bounds are checked by the database and here. */
-export async function adjustLot(tx: SqlTx, lotId: string, delta: number): Promise<void> {
-  const changed = await tx.run(
-    'update lots set remaining = remaining + ? where id = ? and remaining + ? >= 0 and remaining + ? <= amount',
-    [delta, lotId, delta, delta],
+/**
+ * Moves lots' remaining credits by the given amounts in one statement. Each lot must stay within
+ * 0…amount; the database's checks and the expected row count catch any bug that would break that.
+ */
+export function adjustLots(tx: SqlTx, deltas: ReadonlyArray<readonly [lotId: string, delta: number]>): void {
+  const net = new Map<string, number>()
+  for (const [lotId, delta] of deltas) net.set(lotId, (net.get(lotId) ?? 0) + delta)
+  const moves = [...net].filter(([, d]) => d !== 0)
+  if (moves.length === 0) return
+  const values = moves.map(() => '(cast(? as text), cast(? as bigint))').join(', ')
+  // VALUES columns are called column1, column2 on both SQLite and PostgreSQL.
+  tx.write(
+    `update lots set remaining = lots.remaining + v.column2
+     from (values ${values}) as v
+     where lots.id = v.column1 and lots.remaining + v.column2 >= 0 and lots.remaining + v.column2 <= lots.amount`,
+    moves.flat(),
+    moves.length,
   )
-  invariant(changed === 1, `lot ${lotId} cannot move by ${delta}`)
 }
 
 /** Moves an account's projections; going below zero is a bug (the checks come before the writes). */
-export async function adjustAccount(
-  tx: SqlTx,
-  accountId: string,
-  availableDelta: number,
-  heldDelta: number,
-): Promise<void> {
+export function adjustAccount(tx: SqlTx, accountId: string, availableDelta: number, heldDelta: number): void {
   if (availableDelta === 0 && heldDelta === 0) return
-  const changed = await tx.run(
+  tx.write(
     'update accounts set available = available + ?, held = held + ? where id = ? and available + ? >= 0 and held + ? >= 0',
     [availableDelta, heldDelta, accountId, availableDelta, heldDelta],
-  )
-  invariant(
-    changed === 1,
-    `account ${accountId} cannot move by available ${availableDelta}, held ${heldDelta}`,
+    1,
   )
 }
 
@@ -105,7 +110,7 @@ export async function adjustAccount(
  * in an `expire` transaction of their own, so that the breakage is on the record.
  * @returns how many of the returned credits are spendable (their lot is still live).
  */
-export async function returnToLots(
+export function returnToLots(
   tx: SqlTx,
   args: {
     accountId: string
@@ -116,15 +121,11 @@ export async function returnToLots(
     now: number
     memo?: string | null
   },
-): Promise<{ live: number; expired: number }> {
+): { live: number; expired: number } {
   const { accountId, entries, now } = args
   if (entries.length === 0) return { live: 0, expired: 0 }
-  let total = 0
-  for (const [lotId, amount] of entries) {
-    await adjustLot(tx, lotId, amount)
-    total += amount
-  }
-  await postTransaction(tx, {
+  const total = entries.reduce((sum, [, amount]) => sum + amount, 0)
+  postTransaction(tx, {
     kind: args.kind,
     accountId,
     now,
@@ -134,25 +135,31 @@ export async function returnToLots(
     postings: movePostings(entries, args.from, 'available'),
   })
   const dead = entries.filter(([, , expiresAt]) => !isLive({ expiresAt }, now))
-  const expired = await expireCredits(tx, accountId, dead, now, args.holdId)
+  const expired = recordExpiry(tx, accountId, dead, now, args.holdId)
+  // Credits that came back to a dead lot left it again at once: only the live ones move the lot.
+  adjustLots(
+    tx,
+    entries
+      .filter(([, , expiresAt]) => isLive({ expiresAt }, now))
+      .map(([lotId, amount]) => [lotId, amount] as const),
+  )
   return { live: total - expired, expired }
 }
 
-/** Records the expiry of these credits (their lots are past expiry) and takes them out of the lots. */
-export async function expireCredits(
+/**
+ * Records in the journal the expiry of these credits, whose lots are past their expiry. The caller
+ * moves the lots (or, for credits that were only passing back through, does not).
+ */
+function recordExpiry(
   tx: SqlTx,
   accountId: string,
   entries: LotAmounts,
   now: number,
-  holdId: string | null = null,
-): Promise<number> {
+  holdId: string | null,
+): number {
   if (entries.length === 0) return 0
-  let total = 0
-  for (const [lotId, amount] of entries) {
-    await adjustLot(tx, lotId, -amount)
-    total += amount
-  }
-  await postTransaction(tx, {
+  const total = entries.reduce((sum, [, amount]) => sum + amount, 0)
+  postTransaction(tx, {
     kind: 'expire',
     accountId,
     now,
@@ -162,4 +169,14 @@ export async function expireCredits(
     postings: movePostings(entries, 'available', 'expired'),
   })
   return total
+}
+
+/** Expires these credits of lots past their expiry: on the record, and out of the lots. */
+export function expireCredits(tx: SqlTx, accountId: string, entries: LotAmounts, now: number): number {
+  const expired = recordExpiry(tx, accountId, entries, now, null)
+  adjustLots(
+    tx,
+    entries.map(([lotId, amount]) => [lotId, -amount] as const),
+  )
+  return expired
 }

@@ -7,14 +7,29 @@ export interface SqlTx {
   readonly dialect: 'sqlite' | 'postgres'
   /** Rows of a query (or of a statement with `returning`). */
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>
-  /** Runs a statement; resolves to the number of rows it changed. */
+  /** Runs a statement now; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>
   /**
-   * Locks the rows of these accounts until the transaction ends, in one fixed (sorted) order so that
-   * two transactions can never wait on each other. SQLite needs nothing: `begin immediate` already
-   * holds the database's single write lock.
+   * Queues a write (an `insert` or `update` without `returning`) that must change exactly `expect`
+   * rows. Queued writes run before the next read and before commit; PostgreSQL sends runs of them
+   * as one statement, so a whole operation's writes cost one round trip. A different row count is
+   * a bug and fails the transaction with {@link UnexpectedRowCount}.
    */
-  lockAccounts(ids: readonly string[]): Promise<void>
+  write(sql: string, params: readonly unknown[], expect: number): void
+  /**
+   * Locks the rows of these accounts, and of the accounts owning these holds, until the transaction
+   * ends, in one fixed (sorted) order so that two transactions can never wait on each other.
+   * SQLite needs nothing: `begin immediate` already holds the database's single write lock.
+   */
+  lockAccounts(accountIds: readonly string[], holdIds: readonly string[]): Promise<void>
+}
+
+/** A queued write changed a different number of rows than its caller said it must. */
+export class UnexpectedRowCount extends Error {
+  constructor(sql: string, expected: number, actual: number) {
+    super(`expected ${expected} rows changed, got ${actual}: ${sql.replace(/\s+/g, ' ').slice(0, 160)}`)
+    this.name = 'UnexpectedRowCount'
+  }
 }
 
 /** One connection reserved for writing, used for one transaction at a time. */

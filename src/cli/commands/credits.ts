@@ -43,6 +43,8 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         },
         u,
       )
+      const accountId = required(o.account, 'account', u)
+      const amount = parseInteger(required(o.amount, 'amount', u), 'amount', u)
       const source = required(o.source, 'source', u)
       if (!(LOT_SOURCES as readonly string[]).includes(source)) {
         throw new UsageError(`--source must be one of ${LOT_SOURCES.join(', ')}, got "${source}"`, u)
@@ -55,8 +57,8 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         report(
           ctx,
           await ledger.grant({
-            accountId: required(o.account, 'account', u),
-            amount: parseInteger(required(o.amount, 'amount', u), 'amount', u),
+            accountId,
+            amount,
             source: source as LotSource,
             ...(o.priority ? { priority: parseInteger(o.priority, 'priority', u) } : {}),
             ...(o['expires-in'] ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) } : {}),

@@ -21,7 +21,7 @@ export interface AccountCreated {
 export function createAccountOp(input: CreateAccountInput): LedgerOp<Result<AccountCreated>> {
   return {
     name: 'createAccount',
-    lockAccounts: async () => [],
+    locks: {},
     run: (tx, now) =>
       withIdempotency(
         tx,
@@ -34,9 +34,10 @@ export function createAccountOp(input: CreateAccountInput): LedgerOp<Result<Acco
           if (input.id && (await accountExists(tx, id))) {
             return fail({ code: 'ACCOUNT_EXISTS', accountId: id, message: `account ${id} already exists` })
           }
-          await tx.run(
+          tx.write(
             'insert into accounts (id, created_at, reference, available, held) values (?, ?, ?, 0, 0)',
             [id, now, input.reference ?? null],
+            1,
           )
           return ok({ accountId: id, createdAt: now, reference: input.reference ?? null })
         },

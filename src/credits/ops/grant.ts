@@ -39,7 +39,7 @@ export interface GrantReceipt {
 export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
   return {
     name: 'grant',
-    lockAccounts: async () => [input.accountId],
+    locks: { accounts: [input.accountId] },
     run: (tx, now) =>
       withIdempotency(tx, input.idempotencyKey, 'grant', input.fingerprint, now, async () => {
         const [account] = await tx.all<{ available: number; held: number }>(
@@ -58,7 +58,7 @@ export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
           }
         }
         const lotId = newId('lot', now)
-        const transactionId = await postTransaction(tx, {
+        const transactionId = postTransaction(tx, {
           kind: 'grant',
           accountId: input.accountId,
           now,
@@ -70,7 +70,7 @@ export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
             { lotId, bucket: 'available', amount: input.amount },
           ],
         })
-        await tx.run(
+        tx.write(
           `insert into lots (id, account_id, source, amount, remaining, priority, granted_at, expires_at,
              cost_basis_minor, currency, reference, transaction_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
@@ -87,8 +87,9 @@ export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
             input.reference,
             transactionId,
           ],
+          1,
         )
-        await adjustAccount(tx, input.accountId, input.amount, 0)
+        adjustAccount(tx, input.accountId, input.amount, 0)
         return ok({
           lotId,
           transactionId,

@@ -3,7 +3,7 @@ import { allocateByBurnOrder } from '../burn-order.ts'
 import { fail, ok, type Result } from '../errors.ts'
 import type { LedgerOp } from '../group-commit.ts'
 import { withIdempotency } from '../idempotency.ts'
-import { adjustAccount, adjustLot, movePostings, postTransaction } from '../journal.ts'
+import { adjustAccount, adjustLots, movePostings, postTransaction } from '../journal.ts'
 import type { LotAmounts } from '../settlement.ts'
 import type { Allocation } from '../types.ts'
 import { accountNotFound } from './account.ts'
@@ -34,16 +34,13 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
   const { idempotencyKey, ...request } = input
   return {
     name: 'hold',
-    lockAccounts: async () => [input.accountId],
+    locks: { accounts: [input.accountId] },
     run: (tx, now) =>
       withIdempotency(tx, idempotencyKey, 'hold', request, now, async () => {
-        const [account] = await tx.all<{ id: string }>('select id from accounts where id = ?', [
-          input.accountId,
-        ])
-        if (!account) return accountNotFound(input.accountId)
         // Time first: overdue holds give their credits back and expired lots stop counting, before
         // we look at what can be spent.
-        const { live } = await sweepAccount(tx, input.accountId, now)
+        const { exists, live } = await sweepAccount(tx, input.accountId, now)
+        if (!exists) return accountNotFound(input.accountId)
         const allocation = allocateByBurnOrder(live, input.amount, now)
         if (!allocation.ok) {
           return fail({
@@ -56,8 +53,11 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
         const allocations: Allocation[] = allocation.allocations
         const holdId = newId('hold', now)
         const expiresAt = now + input.ttlMs
-        for (const [lotId, amount] of allocations) await adjustLot(tx, lotId, -amount)
-        await tx.run(
+        adjustLots(
+          tx,
+          allocations.map(([lotId, amount]) => [lotId, -amount] as const),
+        )
+        tx.write(
           `insert into holds (id, account_id, amount, status, captured, refunded, created_at, expires_at, settled_at, reference, allocations)
            values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?)`,
           [
@@ -69,8 +69,9 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
             input.reference,
             JSON.stringify(allocations),
           ],
+          1,
         )
-        await postTransaction(tx, {
+        postTransaction(tx, {
           kind: 'hold',
           accountId: input.accountId,
           now,
@@ -79,7 +80,7 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
           memo: input.reference,
           postings: movePostings(allocations as LotAmounts, 'available', 'held'),
         })
-        await adjustAccount(tx, input.accountId, -input.amount, input.amount)
+        adjustAccount(tx, input.accountId, -input.amount, input.amount)
         return ok({
           holdId,
           accountId: input.accountId,

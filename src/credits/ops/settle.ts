@@ -1,5 +1,5 @@
 import type { SqlTx } from '../../db/sql-session.ts'
-import { type CreditError, fail, invariant, ok, type Result, validation } from '../errors.ts'
+import { type CreditError, fail, ok, type Result, validation } from '../errors.ts'
 import type { LedgerOp } from '../group-commit.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, movePostings, postTransaction, returnToLots } from '../journal.ts'
@@ -56,11 +56,6 @@ async function loadHold(tx: SqlTx, holdId: string): Promise<HoldRow | undefined>
   return hold
 }
 
-const lockHoldAccount = (holdId: string) => async (tx: SqlTx) => {
-  const rows = await tx.all<{ account_id: string }>('select account_id from holds where id = ?', [holdId])
-  return rows.map((r) => r.account_id)
-}
-
 const holdNotFound = (holdId: string) =>
   fail({ code: 'HOLD_NOT_FOUND' as const, holdId, message: `no hold ${holdId}` })
 
@@ -89,7 +84,7 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
   const { idempotencyKey, ...request } = input
   return {
     name: 'capture',
-    lockAccounts: lockHoldAccount(input.holdId),
+    locks: { holds: [input.holdId] },
     run: (tx, now) =>
       withIdempotency(tx, idempotencyKey, 'capture', request, now, async () => {
         const hold = await loadHold(tx, input.holdId)
@@ -100,13 +95,13 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
         if (amount > hold.amount) {
           return validation('amount', `cannot capture ${amount} credits of a hold of ${hold.amount}`)
         }
-        const changed = await tx.run(
+        tx.write(
           "update holds set status = 'captured', captured = ?, settled_at = ? where id = ? and status = 'pending'",
           [amount, now, hold.id],
+          1,
         )
-        invariant(changed === 1, `hold ${hold.id} captured twice`)
         const { consumed, returned } = splitCapture(parseAllocations(hold.allocations), amount)
-        const transactionId = await postTransaction(tx, {
+        const transactionId = postTransaction(tx, {
           kind: 'capture',
           accountId: hold.account_id,
           now,
@@ -115,7 +110,7 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
           memo: hold.reference,
           postings: movePostings(consumed, 'held', 'consumed'),
         })
-        const back = await returnToLots(tx, {
+        const back = returnToLots(tx, {
           accountId: hold.account_id,
           entries: returned,
           from: 'held',
@@ -123,7 +118,7 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
           holdId: hold.id,
           now,
         })
-        await adjustAccount(tx, hold.account_id, back.live, -hold.amount)
+        adjustAccount(tx, hold.account_id, back.live, -hold.amount)
         return ok({
           holdId: hold.id,
           accountId: hold.account_id,
@@ -139,14 +134,14 @@ export function releaseOp(input: ReleaseInput): LedgerOp<Result<ReleaseReceipt>>
   const { idempotencyKey, ...request } = input
   return {
     name: 'release',
-    lockAccounts: lockHoldAccount(input.holdId),
+    locks: { holds: [input.holdId] },
     run: (tx, now) =>
       withIdempotency(tx, idempotencyKey, 'release', request, now, async () => {
         const hold = await loadHold(tx, input.holdId)
         if (!hold) return holdNotFound(input.holdId)
         const refused = unsettleable(hold, now)
         if (refused) return refused
-        await endHold(tx, hold, 'released', now)
+        endHold(tx, hold, 'released', now)
         return ok({ holdId: hold.id, accountId: hold.account_id, released: hold.amount })
       }),
   }
@@ -156,7 +151,7 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
   const { idempotencyKey, ...request } = input
   return {
     name: 'refund',
-    lockAccounts: lockHoldAccount(input.holdId),
+    locks: { holds: [input.holdId] },
     run: (tx, now) =>
       withIdempotency(tx, idempotencyKey, 'refund', request, now, async () => {
         const hold = await loadHold(tx, input.holdId)
@@ -179,13 +174,13 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
             message: `cannot refund ${amount} credits: ${refundable} of hold ${hold.id} are refundable`,
           })
         }
-        const changed = await tx.run(
+        tx.write(
           'update holds set refunded = refunded + ? where id = ? and refunded + ? <= captured',
           [amount, hold.id, amount],
+          1,
         )
-        invariant(changed === 1, `hold ${hold.id} over-refunded`)
         const entries = splitRefund(parseAllocations(hold.allocations), hold.captured, hold.refunded, amount)
-        const back = await returnToLots(tx, {
+        const back = returnToLots(tx, {
           accountId: hold.account_id,
           entries,
           from: 'consumed',
@@ -194,7 +189,7 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
           now,
           memo: input.reason ?? null,
         })
-        await adjustAccount(tx, hold.account_id, back.live, 0)
+        adjustAccount(tx, hold.account_id, back.live, 0)
         return ok({
           holdId: hold.id,
           accountId: hold.account_id,

@@ -1,6 +1,5 @@
 import type { SqlTx } from '../../db/sql-session.ts'
 import { isLive } from '../burn-order.ts'
-import { invariant } from '../errors.ts'
 import type { LedgerOp } from '../group-commit.ts'
 import { adjustAccount, expireCredits, returnToLots } from '../journal.ts'
 import type { LotAmounts } from '../settlement.ts'
@@ -52,18 +51,18 @@ export interface SweepCounts {
  * Ends a pending hold without charging: its credits return to their lots. `status` says whether
  * the owner released it or its time ran out.
  */
-export async function endHold(
+export function endHold(
   tx: SqlTx,
   hold: HoldRow,
   status: 'released' | 'expired',
   now: number,
-): Promise<{ live: number; expired: number }> {
-  const changed = await tx.run(
+): { live: number; expired: number } {
+  tx.write(
     "update holds set status = ?, settled_at = ? where id = ? and status = 'pending'",
     [status, now, hold.id],
+    1,
   )
-  invariant(changed === 1, `hold ${hold.id} ended twice`)
-  const back = await returnToLots(tx, {
+  const back = returnToLots(tx, {
     accountId: hold.account_id,
     entries: parseAllocations(hold.allocations) as LotAmounts,
     from: 'held',
@@ -71,7 +70,7 @@ export async function endHold(
     holdId: hold.id,
     now,
   })
-  await adjustAccount(tx, hold.account_id, back.live, -hold.amount)
+  adjustAccount(tx, hold.account_id, back.live, -hold.amount)
   return back
 }
 
@@ -84,23 +83,27 @@ export async function sweepAccount(
   tx: SqlTx,
   accountId: string,
   now: number,
-): Promise<{ live: LotView[]; counts: SweepCounts }> {
+): Promise<{ exists: boolean; live: LotView[]; counts: SweepCounts }> {
   const counts: SweepCounts = { holdsReleased: 0, lotsExpired: 0, creditsExpired: 0 }
   const overdue = await tx.all<HoldRow>(
     "select * from holds where account_id = ? and status = 'pending' and expires_at <= ?",
     [accountId, now],
   )
   for (const hold of overdue) {
-    const back = await endHold(tx, hold, 'expired', now)
+    const back = endHold(tx, hold, 'expired', now)
     counts.holdsReleased++
     counts.creditsExpired += back.expired
   }
-  const lots = (
-    await tx.all<LotRow>(
-      'select id, source, amount, remaining, priority, granted_at, expires_at from lots where account_id = ? and remaining > 0',
-      [accountId],
-    )
-  ).map(toLotView)
+  // One read answers both "does the account exist" and "what can it spend" (a left join keeps the
+  // account's row when it has no lots).
+  const rows = await tx.all<{ [K in keyof LotRow]: LotRow[K] | null }>(
+    `select l.id, l.source, l.amount, l.remaining, l.priority, l.granted_at, l.expires_at
+     from accounts a left join lots l on l.account_id = a.id and l.remaining > 0
+     where a.id = ?`,
+    [accountId],
+  )
+  if (rows.length === 0) return { exists: false, live: [], counts }
+  const lots = rows.filter((r): r is LotRow => r.id !== null).map(toLotView)
   const live: LotView[] = []
   const dead: LotAmounts = []
   for (const lot of lots) {
@@ -108,18 +111,18 @@ export async function sweepAccount(
     else dead.push([lot.id, lot.remaining, lot.expiresAt])
   }
   if (dead.length > 0) {
-    const expired = await expireCredits(tx, accountId, dead, now)
-    await adjustAccount(tx, accountId, -expired, 0)
+    const expired = expireCredits(tx, accountId, dead, now)
+    adjustAccount(tx, accountId, -expired, 0)
     counts.lotsExpired += dead.length
     counts.creditsExpired += expired
   }
-  return { live, counts }
+  return { exists: true, live, counts }
 }
 
 export function sweepAccountOp(accountId: string): LedgerOp<SweepCounts> {
   return {
     name: 'sweep',
-    lockAccounts: async () => [accountId],
+    locks: { accounts: [accountId] },
     run: async (tx, now) => (await sweepAccount(tx, accountId, now)).counts,
   }
 }

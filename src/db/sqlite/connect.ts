@@ -3,7 +3,7 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { DB } from '../schema.ts'
-import type { SqlTx, WritePool, WriteSession } from '../sql-session.ts'
+import { type SqlTx, UnexpectedRowCount, type WritePool, type WriteSession } from '../sql-session.ts'
 
 /** How long a writer waits for another process's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +41,12 @@ class SqliteTx implements SqlTx {
     const stmt = this.prepare(sql)
     if (stmt.reader) return stmt.all(...params).length
     return stmt.run(...params).changes
+  }
+
+  /** SQLite is in-process and synchronous: a queued write may as well run at once. */
+  write(sql: string, params: readonly unknown[], expect: number): void {
+    const changes = this.prepare(sql).run(...params).changes
+    if (changes !== expect) throw new UnexpectedRowCount(sql, expect, changes)
   }
 
   async lockAccounts(): Promise<void> {}

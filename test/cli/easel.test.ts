@@ -1,0 +1,323 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../src/cli/main.ts'
+import { openDatabase } from '../../src/db/open.ts'
+import { ManualClock } from '../../src/util/clock.ts'
+import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+
+/** Runs the CLI in-process against `env`; collects what it prints. */
+async function easel(env: Record<string, string>, clock: ManualClock, ...argv: string[]) {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await run(argv, { env, clock, out: (l) => out.push(l), err: (l) => err.push(l) })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+describe.each(BACKENDS)('easel CLI on %s', (backend) => {
+  let testDb: TestDatabase
+  let env: Record<string, string>
+  let dataDir: string
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12))
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(backend)
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-cli-'))
+    const c = testDb.config
+    env = { EASEL_DATA_DIR: dataDir, DATABASE_URL: c.kind === 'postgres' ? c.url : `sqlite:${c.path}` }
+  })
+  afterAll(async () => {
+    await testDb.destroy()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  async function newAccount(): Promise<string> {
+    const r = await easel(env, clock, 'accounts', 'create')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^acct_[0-9a-z]{26}$/)
+    return r.out
+  }
+
+  it('migrate reports an up-to-date database after start-up migrated it', async () => {
+    const r = await easel(env, clock, 'migrate')
+    expect(r).toMatchObject({ code: 0, out: 'The database is up to date.' })
+  })
+
+  it('grants, holds, captures and shows the balance and history', async () => {
+    const acct = await newAccount()
+    const g = await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '15',
+      '--source',
+      'monthly',
+      '--expires-in',
+      '30d',
+      '--json',
+    )
+    expect(g.code).toBe(0)
+    const lot = JSON.parse(g.out)
+    expect(lot).toMatchObject({
+      accountId: acct,
+      amount: 15,
+      source: 'monthly',
+      priority: 10,
+      expiresAt: clock.now() + 30 * 86_400_000,
+    })
+    const p = await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '115',
+      '--source',
+      'purchase',
+      '--cost',
+      '15.00',
+      '--currency',
+      'usd',
+    )
+    expect(p.code).toBe(0)
+    expect(p.out).toContain('cost 15.00 USD')
+
+    const h = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '2', '--json')
+    const hold = JSON.parse(h.out)
+    expect(hold.allocations).toEqual([{ lotId: lot.lotId, amount: 2 }])
+    const c = await easel(env, clock, 'credits', 'capture', '--hold', hold.holdId, '--amount', '1')
+    expect(c).toMatchObject({ code: 0, out: `Captured 1 credits of ${hold.holdId}; 1 returned` })
+
+    const b = await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')
+    expect(JSON.parse(b.out)).toMatchObject({
+      available: 129,
+      held: 0,
+      lots: [
+        { source: 'monthly', remaining: 14 },
+        { source: 'purchase', remaining: 115 },
+      ],
+    })
+    const human = await easel(env, clock, 'credits', 'balance', '--account', acct)
+    expect(human.out).toContain('Available 129   Held 0')
+    expect(human.out).toMatch(/monthly\s+14\s+0\s+15\s+10\s+2026-12-25 12:00 UTC/)
+
+    const hist = await easel(env, clock, 'credits', 'history', '--account', acct, '--json')
+    expect(JSON.parse(hist.out).entries.map((e: { kind: string }) => e.kind)).toEqual([
+      'release',
+      'capture',
+      'hold',
+      'grant',
+      'grant',
+    ])
+    const page = await easel(env, clock, 'credits', 'history', '--account', acct, '--limit', '2')
+    expect(page.out).toMatch(/More: --before txn_/)
+  })
+
+  it('refunds, releases and expires through the CLI', async () => {
+    const acct = await newAccount()
+    await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '5',
+      '--source',
+      'bonus',
+      '--expires-in',
+      '1h',
+    )
+    const hold = JSON.parse(
+      (await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '3', '--json')).out,
+    )
+    expect((await easel(env, clock, 'credits', 'capture', '--hold', hold.holdId)).code).toBe(0)
+    const r = await easel(
+      env,
+      clock,
+      'credits',
+      'refund',
+      '--hold',
+      hold.holdId,
+      '--amount',
+      '1',
+      '--reason',
+      'engine glitch',
+    )
+    expect(r).toMatchObject({ code: 0, out: `Refunded 1 credits of ${hold.holdId}\n2 more can be refunded.` })
+    const other = JSON.parse(
+      (await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '1', '--json')).out,
+    )
+    expect((await easel(env, clock, 'credits', 'release', '--hold', other.holdId)).out).toBe(
+      `Released 1 credits of ${other.holdId}`,
+    )
+    clock.advance(2 * 3_600_000)
+    const e = await easel(env, clock, 'credits', 'expire', '--json')
+    expect(JSON.parse(e.out)).toMatchObject({ creditsExpired: 3, lotsExpired: 1 })
+    const b = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
+    expect(b).toMatchObject({ available: 0, held: 0, lots: [] })
+  })
+
+  it('refuses bad arguments with a clear message and exit status 2, changing nothing', async () => {
+    const acct = await newAccount()
+    const before = (await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '-3', '--source', 'monthly'],
+        /amount: must be at least 1, got -3/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '0', '--source', 'monthly'],
+        /amount: must be at least 1/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '1.5', '--source', 'monthly'],
+        /--amount must be a whole number, got "1.5"/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '9007199254740993', '--source', 'monthly'],
+        /--amount must be at most/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '1', '--source', 'gift'],
+        /--source must be one of monthly, bonus/,
+      ],
+      [['credits', 'grant', '--account', acct, '--amount', '1'], /--source is required/],
+      [
+        [
+          'credits',
+          'grant',
+          '--account',
+          acct,
+          '--amount',
+          '1',
+          '--source',
+          'monthly',
+          '--expires-in',
+          'soon',
+        ],
+        /--expires-in must be a duration/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '1', '--source', 'monthly', '--cost', '1.234'],
+        /--cost must be an amount/,
+      ],
+      [
+        ['credits', 'grant', '--account', acct, '--amount', '1', '--source', 'monthly', '--wat'],
+        /Unknown option '--wat'/,
+      ],
+      [
+        ['credits', 'hold', '--account', 'bob', '--amount', '1'],
+        /accountId: must be an id starting with "acct_"/,
+      ],
+      [['credits', 'balance', '--account', acct, '--at', 'yesterday'], /--at must be a date/],
+      [['credits', 'frobnicate'], /unknown command "credits frobnicate"/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ]
+    for (const [argv, message] of cases) {
+      const r = await easel(env, clock, ...argv)
+      expect(r.code, argv.join(' ')).toBe(2)
+      expect(r.err, argv.join(' ')).toMatch(message)
+    }
+    expect((await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out).toBe(before)
+  })
+
+  it('exits 1 for refused operations: unknown account, not enough credits', async () => {
+    const acct = await newAccount()
+    const missing = await easel(
+      env,
+      clock,
+      'credits',
+      'balance',
+      '--account',
+      'acct_00000000000000000000000000',
+    )
+    expect(missing).toMatchObject({ code: 1, err: 'easel: no account acct_00000000000000000000000000' })
+    const poor = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '5')
+    expect(poor).toMatchObject({ code: 1, err: 'easel: not enough credits: 5 needed, 0 available' })
+    const json = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '5', '--json')
+    expect(JSON.parse(json.out).error).toMatchObject({
+      code: 'INSUFFICIENT_CREDITS',
+      requested: 5,
+      available: 0,
+    })
+  })
+
+  it('ledger verify exits 0 when the books balance and 1 with each violation when they do not', async () => {
+    const ok = await easel(env, clock, 'ledger', 'verify')
+    expect(ok.code).toBe(0)
+    expect(ok.out).toContain('OK: every invariant holds.')
+
+    const acct = await newAccount()
+    await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '10',
+      '--source',
+      'promotional',
+    )
+    const db = await testDb.open()
+    try {
+      await db.kysely.updateTable('accounts').set({ available: 11 }).where('id', '=', acct).execute()
+    } finally {
+      await db.close()
+    }
+    const bad = await easel(env, clock, 'ledger', 'verify')
+    expect(bad.code).toBe(1)
+    expect(bad.out).toContain(`VIOLATION invariant 3 ${acct}: available is 11, its lots hold 10`)
+    expect(bad.out).toMatch(/FAILED: \d+ violations\./)
+    const json = JSON.parse((await easel(env, clock, 'ledger', 'verify', '--json')).out)
+    expect(json.ok).toBe(false)
+    // Put it right so the rest of the suite sees clean books.
+    const fix = await testDb.open()
+    await fix.kysely.updateTable('accounts').set({ available: 10 }).where('id', '=', acct).execute()
+    await fix.close()
+  })
+})
+
+describe('easel command', () => {
+  it('runs as a program: help, then a grant and balance on a fresh SQLite data directory', async () => {
+    const exec = promisify(execFile)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-bin-'))
+    const env = { ...process.env, EASEL_DATA_DIR: dir, DATABASE_URL: '' }
+    try {
+      const help = await exec(process.execPath, ['bin/easel.js', 'help'], { env })
+      expect(help.stdout).toContain('Usage: easel <command>')
+      const acct = (
+        await exec(process.execPath, ['bin/easel.js', 'accounts', 'create'], { env })
+      ).stdout.trim()
+      await exec(
+        process.execPath,
+        ['bin/easel.js', 'credits', 'grant', '--account', acct, '--amount', '50', '--source', 'bonus'],
+        { env },
+      )
+      const balance = await exec(
+        process.execPath,
+        ['bin/easel.js', 'credits', 'balance', '--account', acct, '--json'],
+        { env },
+      )
+      expect(JSON.parse(balance.stdout)).toMatchObject({ available: 50 })
+      expect(fs.existsSync(path.join(dir, 'easel.db'))).toBe(true)
+      const bad = await exec(process.execPath, ['bin/easel.js', 'credits', 'grant'], { env }).catch((e) => e)
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('easel: --account is required')
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
