@@ -42,7 +42,11 @@ export async function baseline(
     db.close()
     return { opsPerSecond: r.opsPerSecond, p99: r.p99 }
   }
-  const pool = new pg.Pool({ connectionString: config.url, max: callers, options: '-c synchronous_commit=on' })
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: callers,
+    options: '-c synchronous_commit=on',
+  })
   await pool.query(`create table if not exists bench_balances (id text primary key, available bigint not null);
                     create table if not exists bench_log (id bigserial primary key, account text not null, amount bigint not null, at bigint not null)`)
   await pool.query(
@@ -55,8 +59,16 @@ export async function baseline(
     const t = performance.now()
     const id = `acct_${Math.floor(Math.random() * accounts)}`
     await c.query('begin')
-    await c.query({ name: 'u', text: 'update bench_balances set available = available - 1 where id = $1 and available >= 1', values: [id] })
-    await c.query({ name: 'i', text: 'insert into bench_log (account, amount, at) values ($1, 1, $2)', values: [id, Date.now()] })
+    await c.query({
+      name: 'u',
+      text: 'update bench_balances set available = available - 1 where id = $1 and available >= 1',
+      values: [id],
+    })
+    await c.query({
+      name: 'i',
+      text: 'insert into bench_log (account, amount, at) values ($1, 1, $2)',
+      values: [id, Date.now()],
+    })
     await c.query('commit')
     return performance.now() - t
   })

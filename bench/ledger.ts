@@ -22,7 +22,11 @@ async function fundAccounts(ledger: Ledger, n: number): Promise<string[]> {
       Array.from({ length: Math.min(500, n - start) }, async () => {
         const a = await ledger.createAccount({})
         if (!a.ok) throw new Error(a.error.message)
-        const g = await ledger.grant({ accountId: a.value.accountId, amount: 1_000_000_000, source: 'purchase' })
+        const g = await ledger.grant({
+          accountId: a.value.accountId,
+          amount: 1_000_000_000,
+          source: 'purchase',
+        })
         if (!g.ok) throw new Error(g.error.message)
         return a.value.accountId
       }),
@@ -78,7 +82,10 @@ export async function benchLedger(backend: Backend, o: LedgerBenchOptions, print
       .selectFrom('journal_postings')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow()
-    const lots = await db.kysely.selectFrom('lots').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const lots = await db.kysely
+      .selectFrom('lots')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     const large = await cycles(ledger, accounts, o.callers, o.seconds)
     print(
       line(
