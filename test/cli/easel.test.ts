@@ -5,7 +5,6 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/main.ts'
-import { openDatabase } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
 
