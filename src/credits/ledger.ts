@@ -128,10 +128,12 @@ export class Ledger {
       req.expiresInMs === undefined || (Number.isSafeInteger(req.expiresInMs) && req.expiresInMs > 0)
         ? null
         : validation('expiresInMs', 'must be a positive whole number of milliseconds'),
-      req.costBasis === undefined
+      req.costBasis === undefined || (typeof req.costBasis === 'object' && req.costBasis !== null)
         ? null
-        : checkMinorUnits('costBasis.amountMinor', req.costBasis.amountMinor),
-      req.costBasis === undefined || /^[A-Z]{3}$/.test(req.costBasis.currency)
+        : validation('costBasis', 'must be { amountMinor, currency }'),
+      req.costBasis == null ? null : checkMinorUnits('costBasis.amountMinor', req.costBasis.amountMinor),
+      req.costBasis == null ||
+        (typeof req.costBasis.currency === 'string' && /^[A-Z]{3}$/.test(req.costBasis.currency))
         ? null
         : validation('costBasis.currency', 'must be an ISO 4217 code such as USD'),
       checkOptionalText('reference', req.reference),
@@ -140,7 +142,11 @@ export class Ledger {
     if (refused) return refused
     const now = this.clock.now()
     const expiresAt = req.expiresInMs !== undefined ? now + req.expiresInMs : (req.expiresAt ?? null)
-    if (expiresAt !== null && expiresAt <= now) return validation('expiresAt', 'must be in the future')
+    if (expiresAt !== null && !Number.isSafeInteger(expiresAt)) {
+      return validation('expiresInMs', 'puts the expiry past the latest time the ledger can store')
+    }
+    // Whether the expiry is still in the future is checked inside the operation, after the
+    // idempotency lookup: a replay after that time must still get its stored answer.
     return this.execute(
       grantOp({
         accountId: req.accountId,
@@ -242,7 +248,18 @@ export class Ledger {
         .execute(),
     ])
     const accounts = [...new Set([...lots, ...holds].map((r) => r.account_id))]
-    const results = await Promise.all(accounts.map((id) => this.execute(sweepAccountOp(id))))
+    // Every account's sweep runs to its end even if another's fails; failures are reported together.
+    const settled = await Promise.allSettled(accounts.map((id) => this.execute(sweepAccountOp(id))))
+    const failed = settled.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ accountId: accounts[i]!, error: r.reason }] : [],
+    )
+    if (failed.length > 0) {
+      throw new AggregateError(
+        failed.map((f) => f.error),
+        `expiry sweep failed for ${failed.length} accounts: ${failed.map((f) => f.accountId).join(', ')}`,
+      )
+    }
+    const results = settled.map((r) => (r as PromiseFulfilledResult<SweepCounts>).value)
     const total: SweepCounts & { accounts: number } = {
       accounts: accounts.length,
       holdsReleased: 0,

@@ -59,31 +59,30 @@ export async function verifyLedger(
       add(1, r.transaction_id, 'postings without a transaction')
     }
 
-    // 2. Every lot: 0 ≤ remaining ≤ amount, remaining and amount as the journal says.
-    const lotRows = await rows<{
+    // 2. Every lot: 0 ≤ remaining ≤ amount, remaining and amount as the journal says. Compared in
+    //    SQL, so that a large installation sends back only what is wrong.
+    for (const l of await rows<{
       id: string
       amount: unknown
       remaining: unknown
       issued: unknown
       available: unknown
-      held: unknown
     }>(
-      sql`select l.id, l.amount, l.remaining,
-            coalesce(sum(case when p.bucket = 'issued' then p.amount end), 0) as issued,
-            coalesce(sum(case when p.bucket = 'available' then p.amount end), 0) as available,
-            coalesce(sum(case when p.bucket = 'held' then p.amount end), 0) as held
-          from lots l left join journal_postings p on p.lot_id = l.id
-          group by l.id, l.amount, l.remaining`,
-    )
-    const heldByLot = new Map<string, number>()
-    for (const l of lotRows) {
+      sql`select id, amount, remaining, issued, available from (
+            select l.id, l.amount, l.remaining,
+              coalesce(sum(case when p.bucket = 'issued' then p.amount end), 0) as issued,
+              coalesce(sum(case when p.bucket = 'available' then p.amount end), 0) as available
+            from lots l left join journal_postings p on p.lot_id = l.id
+            group by l.id, l.amount, l.remaining
+          ) x
+          where remaining < 0 or remaining > amount or remaining <> available or amount <> -issued`,
+    )) {
       const amount = n(l.amount)
       const remaining = n(l.remaining)
       if (remaining < 0 || remaining > amount) add(2, l.id, `remaining ${remaining} outside 0…${amount}`)
       if (remaining !== n(l.available))
         add(2, l.id, `remaining is ${remaining} but the journal says ${n(l.available)}`)
       if (amount !== -n(l.issued)) add(2, l.id, `amount is ${amount} but the journal issued ${-n(l.issued)}`)
-      heldByLot.set(l.id, n(l.held))
     }
     for (const r of await rows<{ lot_id: string }>(
       sql`select distinct p.lot_id from journal_postings p left join lots l on l.id = p.lot_id where l.id is null`,
@@ -92,43 +91,75 @@ export async function verifyLedger(
     }
 
     // 5. Holds: each ends captured or released; amounts consistent; held credits match the journal.
-    const holds = await trx.selectFrom('holds').selectAll().execute()
+    for (const h of await rows<{
+      id: string
+      status: string
+      amount: unknown
+      captured: unknown
+      refunded: unknown
+    }>(
+      sql`select id, status, amount, captured, refunded from holds
+          where (status = 'pending' and (captured <> 0 or refunded <> 0))
+             or (status = 'captured' and (captured < 1 or captured > amount or refunded < 0 or refunded > captured))
+             or (status in ('released', 'expired') and (captured <> 0 or refunded <> 0))`,
+    )) {
+      const [amount, captured, refunded] = [n(h.amount), n(h.captured), n(h.refunded)]
+      if (h.status === 'pending') add(5, h.id, 'pending hold with captured or refunded credits')
+      else if (h.status === 'captured') {
+        if (captured < 1 || captured > amount) add(5, h.id, `captured ${captured} of a hold of ${amount}`)
+        if (refunded < 0 || refunded > captured) add(5, h.id, `refunded ${refunded} of ${captured} captured`)
+      } else add(5, h.id, `${h.status} hold charged ${captured} credits`)
+    }
+    // Allocations are JSON, so they are checked here, a page of holds at a time.
     const pendingHeld = new Map<string, number>()
     const heldByAccount = new Map<string, number>()
-    for (const h of holds) {
-      if (h.status === 'pending') {
-        if (h.captured !== 0 || h.refunded !== 0)
-          add(5, h.id, 'pending hold with captured or refunded credits')
+    for (let after = ''; ; ) {
+      const page = await trx
+        .selectFrom('holds')
+        .select(['id', 'account_id', 'status', 'amount', 'allocations'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(10_000)
+        .execute()
+      for (const h of page) {
+        const allocations = parseAllocations(h.allocations)
+        const allocated = allocations.reduce((s, [, a]) => s + a, 0)
+        if (allocated !== h.amount) add(5, h.id, `allocations add up to ${allocated}, not ${h.amount}`)
+        if (h.status !== 'pending') continue
         heldByAccount.set(h.account_id, (heldByAccount.get(h.account_id) ?? 0) + h.amount)
-        for (const [lotId, amount] of parseAllocations(h.allocations)) {
+        for (const [lotId, amount] of allocations)
           pendingHeld.set(lotId, (pendingHeld.get(lotId) ?? 0) + amount)
-        }
-      } else if (h.status === 'captured') {
-        if (h.captured < 1 || h.captured > h.amount)
-          add(5, h.id, `captured ${h.captured} of a hold of ${h.amount}`)
-        if (h.refunded < 0 || h.refunded > h.captured)
-          add(5, h.id, `refunded ${h.refunded} of ${h.captured} captured`)
-      } else if (h.captured !== 0 || h.refunded !== 0) {
-        add(5, h.id, `${h.status} hold charged ${h.captured} credits`)
       }
-      const allocated = parseAllocations(h.allocations).reduce((s, [, a]) => s + a, 0)
-      if (allocated !== h.amount) add(5, h.id, `allocations add up to ${allocated}, not ${h.amount}`)
+      if (page.length < 10_000) break
+      after = page[page.length - 1]!.id
     }
+    const heldByLot = new Map<string, number>()
+    for (const r of await rows<{ lot_id: string; held: unknown }>(
+      sql`select lot_id, sum(amount) as held from journal_postings where bucket = 'held'
+          group by lot_id having sum(amount) <> 0`,
+    )) {
+      heldByLot.set(r.lot_id, n(r.held))
+    }
+    for (const lotId of pendingHeld.keys()) if (!heldByLot.has(lotId)) heldByLot.set(lotId, 0)
     for (const [lotId, held] of heldByLot) {
       const expected = pendingHeld.get(lotId) ?? 0
       if (held !== expected)
         add(5, lotId, `journal holds ${held} credits of this lot, pending holds ${expected}`)
     }
+    // Every hold, including those the journal never charged (hence the left join), compared in SQL
+    // so that a large installation sends back only the mismatches.
     for (const r of await rows<{ id: string; captured: unknown; refunded: unknown; consumed: unknown }>(
-      sql`select h.id, h.captured, h.refunded, coalesce(sum(p.amount), 0) as consumed
-          from holds h
-          join journal_transactions t on t.hold_id = h.id
-          join journal_postings p on p.transaction_id = t.id and p.bucket = 'consumed'
-          group by h.id, h.captured, h.refunded`,
+      sql`select h.id, h.captured, h.refunded, coalesce(c.consumed, 0) as consumed
+          from holds h left join (
+            select t.hold_id, sum(p.amount) as consumed
+            from journal_transactions t
+            join journal_postings p on p.transaction_id = t.id and p.bucket = 'consumed'
+            where t.hold_id is not null
+            group by t.hold_id
+          ) c on c.hold_id = h.id
+          where coalesce(c.consumed, 0) <> h.captured - h.refunded`,
     )) {
-      if (n(r.consumed) !== n(r.captured) - n(r.refunded)) {
-        add(5, r.id, `journal consumed ${n(r.consumed)}, hold says ${n(r.captured) - n(r.refunded)}`)
-      }
+      add(5, r.id, `journal consumed ${n(r.consumed)}, hold says ${n(r.captured) - n(r.refunded)}`)
     }
 
     // 3. and 7. Accounts: projections match lots and holds, never negative; credits conserved.

@@ -1,5 +1,5 @@
 import { newId } from '../../util/ids.ts'
-import { ok, type Result } from '../errors.ts'
+import { ok, type Result, validation } from '../errors.ts'
 import type { LedgerOp } from '../group-commit.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, postTransaction } from '../journal.ts'
@@ -47,6 +47,8 @@ export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
           [input.accountId],
         )
         if (!account) return accountNotFound(input.accountId)
+        if (input.expiresAt !== null && input.expiresAt <= now)
+          return validation('expiresAt', 'must be in the future')
         if (!Number.isSafeInteger(account.available + account.held + input.amount)) {
           return {
             ok: false,

@@ -7,7 +7,7 @@ import { adjustAccount, adjustLots, movePostings, postTransaction } from '../jou
 import type { LotAmounts } from '../settlement.ts'
 import type { Allocation } from '../types.ts'
 import { accountNotFound } from './account.ts'
-import { sweepAccount } from './sweep.ts'
+import { applySweep, planSweep } from './sweep.ts'
 
 export interface HoldInput {
   accountId: string
@@ -38,10 +38,10 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
     run: (tx, now) =>
       withIdempotency(tx, idempotencyKey, 'hold', request, now, async () => {
         // Time first: overdue holds give their credits back and expired lots stop counting, before
-        // we look at what can be spent.
-        const { exists, live } = await sweepAccount(tx, input.accountId, now)
-        if (!exists) return accountNotFound(input.accountId)
-        const allocation = allocateByBurnOrder(live, input.amount, now)
+        // we look at what can be spent. Nothing is written until we know the hold goes ahead.
+        const plan = await planSweep(tx, input.accountId, now)
+        if (!plan.exists) return accountNotFound(input.accountId)
+        const allocation = allocateByBurnOrder(plan.live, input.amount, now)
         if (!allocation.ok) {
           return fail({
             code: 'INSUFFICIENT_CREDITS',
@@ -50,6 +50,7 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
             message: `not enough credits: ${input.amount} needed, ${allocation.available} available`,
           })
         }
+        applySweep(tx, input.accountId, plan, now)
         const allocations: Allocation[] = allocation.allocations
         const holdId = newId('hold', now)
         const expiresAt = now + input.ttlMs

@@ -61,20 +61,21 @@ const holdNotFound = (holdId: string) =>
 
 /** Why a pending-only operation cannot settle this hold now, if it cannot. */
 function unsettleable(hold: HoldRow, now: number): { ok: false; error: CreditError } | null {
+  // An expired hold answers the same whether or not a sweep has recorded its expiry yet.
+  if (hold.status === 'expired' || (hold.status === 'pending' && hold.expires_at <= now)) {
+    return fail({
+      code: 'HOLD_EXPIRED',
+      holdId: hold.id,
+      expiredAt: hold.expires_at,
+      message: `hold ${hold.id} expired at ${new Date(hold.expires_at).toISOString()} and is released`,
+    })
+  }
   if (hold.status !== 'pending') {
     return fail({
       code: 'HOLD_ALREADY_SETTLED',
       holdId: hold.id,
       status: hold.status,
       message: `hold ${hold.id} is already settled (${hold.status})`,
-    })
-  }
-  if (hold.expires_at <= now) {
-    return fail({
-      code: 'HOLD_EXPIRED',
-      holdId: hold.id,
-      expiredAt: hold.expires_at,
-      message: `hold ${hold.id} expired at ${new Date(hold.expires_at).toISOString()} and is released`,
     })
   }
   return null

@@ -74,26 +74,26 @@ export function endHold(
   return back
 }
 
+/** What time has decided for one account, read but not yet written. */
+export interface SweepPlan {
+  exists: boolean
+  /** Pending holds past their TTL. */
+  overdue: HoldRow[]
+  /** Lots past their expiry that still hold credits (as stored, before overdue holds return). */
+  dead: LotAmounts
+  /** Lots that can be spent, with what overdue holds give back already added. */
+  live: LotView[]
+}
+
 /**
- * Settles what time has decided for one account: pending holds past their TTL are released, and
- * credits of lots past their expiry are expired on the record. Returns the account's lots that are
- * still spendable, for the caller that goes on to allocate from them.
+ * Reads what a sweep of the account would do: which holds are overdue, which lots have expired,
+ * and what is spendable once both are settled. Writes nothing, so a caller can still refuse.
  */
-export async function sweepAccount(
-  tx: SqlTx,
-  accountId: string,
-  now: number,
-): Promise<{ exists: boolean; live: LotView[]; counts: SweepCounts }> {
-  const counts: SweepCounts = { holdsReleased: 0, lotsExpired: 0, creditsExpired: 0 }
+export async function planSweep(tx: SqlTx, accountId: string, now: number): Promise<SweepPlan> {
   const overdue = await tx.all<HoldRow>(
     "select * from holds where account_id = ? and status = 'pending' and expires_at <= ?",
     [accountId, now],
   )
-  for (const hold of overdue) {
-    const back = endHold(tx, hold, 'expired', now)
-    counts.holdsReleased++
-    counts.creditsExpired += back.expired
-  }
   // One read answers both "does the account exist" and "what can it spend" (a left join keeps the
   // account's row when it has no lots).
   const rows = await tx.all<{ [K in keyof LotRow]: LotRow[K] | null }>(
@@ -102,27 +102,53 @@ export async function sweepAccount(
      where a.id = ?`,
     [accountId],
   )
-  if (rows.length === 0) return { exists: false, live: [], counts }
-  const lots = rows.filter((r): r is LotRow => r.id !== null).map(toLotView)
-  const live: LotView[] = []
-  const dead: LotAmounts = []
-  for (const lot of lots) {
-    if (isLive(lot, now)) live.push(lot)
-    else dead.push([lot.id, lot.remaining, lot.expiresAt])
+  if (rows.length === 0) return { exists: false, overdue: [], dead: [], live: [] }
+  const lots = new Map(rows.filter((r): r is LotRow => r.id !== null).map((r) => [r.id, toLotView(r)]))
+  const returns = overdue.flatMap((h) => parseAllocations(h.allocations))
+  const missing = [...new Set(returns.map(([lotId]) => lotId).filter((id) => !lots.has(id)))]
+  if (missing.length > 0) {
+    // Lots an overdue hold emptied: not among those with credits left, but about to get some back.
+    const placeholders = missing.map(() => '?').join(', ')
+    for (const r of await tx.all<LotRow>(
+      `select id, source, amount, remaining, priority, granted_at, expires_at from lots where id in (${placeholders})`,
+      missing,
+    )) {
+      lots.set(r.id, toLotView(r))
+    }
   }
-  if (dead.length > 0) {
-    const expired = expireCredits(tx, accountId, dead, now)
+  const dead: LotAmounts = []
+  for (const lot of lots.values()) {
+    if (lot.remaining > 0 && !isLive(lot, now)) dead.push([lot.id, lot.remaining, lot.expiresAt])
+  }
+  for (const [lotId, amount] of returns) {
+    const lot = lots.get(lotId)
+    if (lot) lots.set(lotId, { ...lot, remaining: lot.remaining + amount })
+  }
+  const live = [...lots.values()].filter((l) => l.remaining > 0 && isLive(l, now))
+  return { exists: true, overdue, dead, live }
+}
+
+/** Writes a planned sweep: overdue holds released (status `expired`), expired credits recorded. */
+export function applySweep(tx: SqlTx, accountId: string, plan: SweepPlan, now: number): SweepCounts {
+  const counts: SweepCounts = { holdsReleased: 0, lotsExpired: 0, creditsExpired: 0 }
+  for (const hold of plan.overdue) {
+    const back = endHold(tx, hold, 'expired', now)
+    counts.holdsReleased++
+    counts.creditsExpired += back.expired
+  }
+  if (plan.dead.length > 0) {
+    const expired = expireCredits(tx, accountId, plan.dead, now)
     adjustAccount(tx, accountId, -expired, 0)
-    counts.lotsExpired += dead.length
+    counts.lotsExpired += plan.dead.length
     counts.creditsExpired += expired
   }
-  return { exists: true, live, counts }
+  return counts
 }
 
 export function sweepAccountOp(accountId: string): LedgerOp<SweepCounts> {
   return {
     name: 'sweep',
     locks: { accounts: [accountId] },
-    run: async (tx, now) => (await sweepAccount(tx, accountId, now)).counts,
+    run: async (tx, now) => applySweep(tx, accountId, await planSweep(tx, accountId, now), now),
   }
 }
