@@ -1,0 +1,114 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.ts'
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as ConfigError).problems
+  }
+  throw new Error('expected loadConfig to refuse this environment')
+}
+
+describe('loadConfig', () => {
+  it('defaults to an SQLite file in ./data', () => {
+    expect(loadConfig({})).toEqual({
+      dataDir: path.resolve('data'),
+      database: { kind: 'sqlite', path: path.resolve('data', 'easel.db') },
+    })
+  })
+
+  it('keeps the SQLite file in the configured data directory', () => {
+    expect(loadConfig({ EASEL_DATA_DIR: '/var/lib/easel' })).toEqual({
+      dataDir: '/var/lib/easel',
+      database: { kind: 'sqlite', path: '/var/lib/easel/easel.db' },
+    })
+  })
+
+  it('treats an empty DATABASE_URL as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '' }).database).toEqual(loadConfig({}).database)
+  })
+
+  it.each(['postgres://easel@db.internal:5432/easel', 'postgresql://easel@db.internal/easel'])(
+    'selects PostgreSQL for DATABASE_URL=%s, with the default pool of 8',
+    (url) => {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url, poolSize: 8 })
+    },
+  )
+
+  it('takes the PostgreSQL pool size from EASEL_DB_POOL_SIZE', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://h/db', EASEL_DB_POOL_SIZE: '24' })
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://h/db', poolSize: 24 })
+  })
+
+  it('reads sqlite:PATH as an SQLite file at that path, resolved to an absolute one', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/srv/easel/credits.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/srv/easel/credits.db',
+    })
+    expect(loadConfig({ DATABASE_URL: 'sqlite:var/credits.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: path.resolve('var/credits.db'),
+    })
+  })
+
+  it('lists every problem at once in a ConfigError', () => {
+    const problems = problemsOf({
+      EASEL_DATA_DIR: '',
+      DATABASE_URL: 'mysql://db/easel',
+      EASEL_DB_POOL_SIZE: '0',
+    })
+    expect(problems).toHaveLength(3)
+    expect(problems.find((p) => p.startsWith('EASEL_DATA_DIR:'))).toBeDefined()
+    expect(problems.find((p) => p.startsWith('DATABASE_URL:'))).toBeDefined()
+    expect(problems.find((p) => p.startsWith('EASEL_DB_POOL_SIZE:'))).toBeDefined()
+  })
+
+  it('names every problem in the error message', () => {
+    let message = ''
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://db/easel', EASEL_DB_POOL_SIZE: '65' })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as ConfigError).name).toBe('ConfigError')
+      message = (error as Error).message
+    }
+    expect(message).toContain('DATABASE_URL')
+    expect(message).toContain('EASEL_DB_POOL_SIZE')
+  })
+
+  it.each([
+    ['0', 'must be at least 1'],
+    ['65', 'must be at most 64'],
+    ['2.5', 'must be a whole number'],
+    ['many', 'EASEL_DB_POOL_SIZE'],
+  ])('refuses EASEL_DB_POOL_SIZE=%s', (size, expected) => {
+    const problems = problemsOf({ EASEL_DB_POOL_SIZE: size })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toContain(expected)
+  })
+
+  it('accepts the pool size bounds 1 and 64', () => {
+    const at = (size: string) => loadConfig({ DATABASE_URL: 'postgres://h/db', EASEL_DB_POOL_SIZE: size })
+    expect(at('1').database).toMatchObject({ poolSize: 1 })
+    expect(at('64').database).toMatchObject({ poolSize: 64 })
+  })
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ HOME: '/root', PATH: '/usr/bin' })).toEqual(loadConfig({}))
+  })
+
+  it('returns a frozen object, all the way down', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://h/db' })
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.database)).toBe(true)
+    expect(() => {
+      ;(config as { dataDir: string }).dataDir = '/tmp'
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(config.database as { kind: string }).kind = 'sqlite'
+    }).toThrow(TypeError)
+  })
+})
