@@ -75,6 +75,14 @@ export async function benchLedger(backend: Backend, o: LedgerBenchOptions, print
     const hot = await cycles(ledger, accounts.slice(0, 1), o.callers, o.seconds)
     print(line(backend, 'hot', hot.opsPerSecond, hotBase.opsPerSecond, hot.p99))
 
+    // The same work with group commit switched off (one transaction per operation): what batching
+    // itself buys on this machine.
+    const unbatched = await cycles(new Ledger(db, { groupCommit: { maxBatch: 1 } }), accounts, o.callers, o.seconds)
+    print(
+      line(backend, 'spread_unbatched', unbatched.opsPerSecond, spreadBase.opsPerSecond, unbatched.p99) +
+        ` group_commit_gain=${(spread.opsPerSecond / unbatched.opsPerSecond).toFixed(2)}`,
+    )
+
     const seedStart = performance.now()
     await seedHistory(db, accounts, Math.ceil(o.seedLots / accounts.length), Date.UTC(2024, 0, 1))
     const seedSeconds = (performance.now() - seedStart) / 1000

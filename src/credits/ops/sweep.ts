@@ -90,20 +90,28 @@ export interface SweepPlan {
  * and what is spendable once both are settled. Writes nothing, so a caller can still refuse.
  */
 export async function planSweep(tx: SqlTx, accountId: string, now: number): Promise<SweepPlan> {
-  const overdue = await tx.all<HoldRow>(
-    "select * from holds where account_id = ? and status = 'pending' and expires_at <= ?",
-    [accountId, now],
-  )
-  // One read answers both "does the account exist" and "what can it spend" (a left join keeps the
-  // account's row when it has no lots).
-  const rows = await tx.all<{ [K in keyof LotRow]: LotRow[K] | null }>(
-    `select l.id, l.source, l.amount, l.remaining, l.priority, l.granted_at, l.expires_at
+  // One read answers "does the account exist", "what can it spend" and "has it pending holds" (a
+  // left join keeps the account's row when it has no lots).
+  const rows = await tx.all<{ [K in keyof LotRow]: LotRow[K] | null } & { account_held: number }>(
+    `select a.held as account_held, l.id, l.source, l.amount, l.remaining, l.priority, l.granted_at, l.expires_at
      from accounts a left join lots l on l.account_id = a.id and l.remaining > 0
      where a.id = ?`,
     [accountId],
   )
   if (rows.length === 0) return { exists: false, overdue: [], dead: [], live: [] }
-  const lots = new Map(rows.filter((r): r is LotRow => r.id !== null).map((r) => [r.id, toLotView(r)]))
+  // Only an account with credits on hold can have holds past their TTL: most reads stop here.
+  const overdue =
+    rows[0]!.account_held > 0
+      ? await tx.all<HoldRow>(
+          "select * from holds where account_id = ? and status = 'pending' and expires_at <= ?",
+          [accountId, now],
+        )
+      : []
+  const lots = new Map(
+    rows
+      .filter((r): r is LotRow & { account_held: number } => r.id !== null)
+      .map((r) => [r.id, toLotView(r)]),
+  )
   const returns = overdue.flatMap((h) => parseAllocations(h.allocations))
   const missing = [...new Set(returns.map(([lotId]) => lotId).filter((id) => !lots.has(id)))]
   if (missing.length > 0) {

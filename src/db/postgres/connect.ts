@@ -132,10 +132,10 @@ class PostgresTx implements SqlTx {
   async lockAccounts(accountIds: readonly string[], holdIds: readonly string[]): Promise<void> {
     if (accountIds.length === 0 && holdIds.length === 0) return
     // One round trip for the whole batch: the accounts named, and those owning the holds named,
-    // locked in id order.
+    // locked in id order. (An `or` of the two conditions would make PostgreSQL scan every account.)
     await this.all(
       `select id from accounts
-       where id = any(?) or id in (select account_id from holds where id = any(?))
+       where id = any(array(select unnest(?::text[]) union select account_id from holds where id = any(?::text[])))
        order by id for update`,
       [[...new Set(accountIds)], [...new Set(holdIds)]],
     )
