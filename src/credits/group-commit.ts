@@ -111,12 +111,11 @@ export class GroupCommitter {
       for (const [i, p] of batch.entries()) p.resolve(results[i])
     } catch (error) {
       broken = !(await this.tryRollback(session))
-      if (isBug(error)) {
-        // A bug, not a conflict: fail loudly for everyone in the batch.
-        for (const p of batch) p.reject(error)
-      } else if (broken) {
+      if (broken) {
         for (const p of batch) p.reject(error)
       } else {
+        // Each operation again on its own: the one that failed (a conflict, or a bug, which then
+        // fails loudly for its own caller) no longer takes its neighbours down with it.
         for (const p of batch) {
           try {
             p.resolve(await this.runAlone(session, p.op))
