@@ -77,7 +77,12 @@ export async function benchLedger(backend: Backend, o: LedgerBenchOptions, print
 
     // The same work with group commit switched off (one transaction per operation): what batching
     // itself buys on this machine.
-    const unbatched = await cycles(new Ledger(db, { groupCommit: { maxBatch: 1 } }), accounts, o.callers, o.seconds)
+    const unbatched = await cycles(
+      new Ledger(db, { groupCommit: { maxBatch: 1 } }),
+      accounts,
+      o.callers,
+      o.seconds,
+    )
     print(
       line(backend, 'spread_unbatched', unbatched.opsPerSecond, spreadBase.opsPerSecond, unbatched.p99) +
         ` group_commit_gain=${(spread.opsPerSecond / unbatched.opsPerSecond).toFixed(2)}`,

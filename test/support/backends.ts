@@ -57,7 +57,10 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty, migrated database of its own on `backend`. */
-export async function createTestDatabase(backend: Backend, options: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  backend: Backend,
+  options: { poolSize?: number } = {},
+): Promise<TestDatabase> {
   const suffix = randomBytes(6).toString('hex')
   if (backend === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-test-'))
