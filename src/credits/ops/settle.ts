@@ -158,11 +158,13 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
         const hold = await loadHold(tx, input.holdId)
         if (!hold) return holdNotFound(input.holdId)
         if (hold.status !== 'captured') {
+          // A pending hold past its TTL is expired whether or not a sweep has recorded it yet.
+          const status = hold.status === 'pending' && hold.expires_at <= now ? 'expired' : hold.status
           return fail({
             code: 'HOLD_NOT_CAPTURED',
             holdId: hold.id,
-            status: hold.status,
-            message: `hold ${hold.id} was not captured (${hold.status}): there is nothing to refund`,
+            status,
+            message: `hold ${hold.id} was not captured (${status}): there is nothing to refund`,
           })
         }
         const refundable = hold.captured - hold.refunded
