@@ -4,15 +4,11 @@ import { type GrantRequest, type HoldRequest, Ledger, MAX_HOLD_TTL_MS } from '..
 import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { unwrap } from '../support/results.ts'
 
 const MIN = 60_000
 const DAY = 86_400_000
 const MAX = Number.MAX_SAFE_INTEGER
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
-  return result.value
-}
 
 /** Credit amounts no operation may accept. */
 const BAD_AMOUNTS: Array<[string, unknown]> = [

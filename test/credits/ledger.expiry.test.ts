@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { CreditError, HistoryEntry, Result } from '../../src/credits/index.ts'
+import type { HistoryEntry } from '../../src/credits/index.ts'
 import { Ledger } from '../../src/credits/index.ts'
 import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { refusal, unwrap } from '../support/results.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
 const START = Date.UTC(2026, 0, 1)
 /** Far more than any one test moves its clock. */
 const TEST_SPACING = 365 * DAY
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
-  return result.value
-}
-
-function refusal<T>(result: Result<T>): CreditError {
-  if (result.ok) throw new Error(`expected a refusal, got ${JSON.stringify(result.value)}`)
-  return result.error
-}
 
 const summary = (e: HistoryEntry) => ({
   kind: e.kind,

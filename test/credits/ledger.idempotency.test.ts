@@ -5,14 +5,10 @@ import { Ledger } from '../../src/credits/ledger.ts'
 import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { unwrap } from '../support/results.ts'
 
 const MIN = 60_000
 const DAY = 86_400_000
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
-  return result.value
-}
 
 /** A key nobody else uses: keys are global to the installation. */
 const newKey = (label: string) => `${label}:${randomUUID()}`
