@@ -252,6 +252,48 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     })
   })
 
+  it('start migrates, sweeps overdue holds and expired credits at once, and stops when asked', async () => {
+    const acct = await newAccount()
+    await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '4',
+      '--source',
+      'bonus',
+      '--expires-in',
+      '2h',
+    )
+    await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '1', '--ttl', '1m')
+    clock.advance(3 * 3_600_000)
+    const out: string[] = []
+    let stop!: () => void
+    const stopSignal = new Promise<void>((resolve) => {
+      stop = resolve
+    })
+    const running = run(['start', '--sweep-every', '1h'], {
+      env,
+      clock,
+      out: (line) => {
+        out.push(line)
+        // The first sweep runs at start-up; once it has reported, ask the command to stop.
+        if (line.startsWith('easel: released')) stop()
+      },
+      err: (line) => out.push(line),
+      stopSignal,
+    })
+    expect(await running).toBe(0)
+    expect(out[0]).toMatch(/^easel: credit ledger ready on (sqlite|postgres)/)
+    expect(out).toContain('easel: released 1 overdue holds, expired 4 credits')
+    expect(out.at(-1)).toBe('easel: stopped.')
+    const b = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
+    expect(b).toMatchObject({ available: 0, held: 0 })
+  })
+
   it('ledger verify exits 0 when the books balance and 1 with each violation when they do not', async () => {
     const ok = await easel(env, clock, 'ledger', 'verify')
     expect(ok.code).toBe(0)
