@@ -1,5 +1,6 @@
 // The credit engine's public surface: usable as a library on its own (no HTTP, no images).
 
+export { type AllowanceGrant, allowanceGrants } from './allowances.ts'
 export type { Balance, BalanceLot } from './balance.ts'
 export { projectBalance } from './balance.ts'
 export { allocateByBurnOrder, compareBurnOrder, isLive } from './burn-order.ts'
@@ -8,6 +9,7 @@ export { LedgerInvariantError } from './errors.ts'
 export type { GrantRequest, HoldRequest, LedgerOptions } from './ledger.ts'
 export { DEFAULT_HOLD_TTL_MS, Ledger, MAX_HOLD_TTL_MS } from './ledger.ts'
 export type { AccountCreated } from './ops/account.ts'
+export { type PricingCatalog, staticPricing } from './ops/allowances.ts'
 export type { GrantReceipt } from './ops/grant.ts'
 export type { HoldReceipt } from './ops/hold.ts'
 export type { CaptureReceipt, RefundReceipt, ReleaseReceipt } from './ops/settle.ts'

@@ -10,6 +10,7 @@ import {
   type CreateAccountInput,
   createAccountOp,
 } from './ops/account.ts'
+import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
 import { type GrantReceipt, grantOp } from './ops/grant.ts'
 import { type HoldReceipt, holdOp } from './ops/hold.ts'
 import {
@@ -55,6 +56,12 @@ export const MAX_HOLD_TTL_MS = 365 * 86_400_000
 export interface LedgerOptions {
   clock?: Clock
   groupCommit?: GroupCommitOptions
+  /**
+   * The price books in force. With them, an account's first activity in a period (a hold or a
+   * balance read) grants what the book owes it: the plan's monthly allowance and cohort bonuses.
+   * Without them the ledger grants nothing by itself (a library user's own rules apply).
+   */
+  pricing?: PricingCatalog
 }
 
 type Refusal = { ok: false; error: CreditError }
@@ -66,6 +73,9 @@ function checkKey(key: unknown): Refusal | null {
   }
   return null
 }
+
+const NAME_RULE = 'must be 1 to 40 lower-case letters, digits, - or _, starting with a letter'
+const isName = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9_-]{0,39}$/.test(v)
 
 const firstRefusal = (...checks: Array<Refusal | null>): Refusal | null =>
   checks.find((c) => c !== null) ?? null
@@ -85,6 +95,7 @@ const firstRefusal = (...checks: Array<Refusal | null>): Refusal | null =>
  */
 export class Ledger {
   readonly clock: Clock
+  readonly pricing: PricingCatalog | undefined
   private readonly committer: GroupCommitter
 
   constructor(
@@ -92,6 +103,7 @@ export class Ledger {
     options: LedgerOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
+    this.pricing = options.pricing
     this.committer = new GroupCommitter(db.writer, this.clock, options.groupCommit)
   }
 
@@ -104,6 +116,10 @@ export class Ledger {
     const refused = firstRefusal(
       input.id === undefined ? null : checkId('id', input.id, 'acct'),
       checkOptionalText('reference', input.reference),
+      input.plan === undefined || isName(input.plan) ? null : validation('plan', NAME_RULE),
+      input.cohorts === undefined || (Array.isArray(input.cohorts) && input.cohorts.every(isName))
+        ? null
+        : validation('cohorts', `must be a list of names: ${NAME_RULE}`),
       checkKey(input.idempotencyKey),
     )
     return refused ?? this.execute(createAccountOp(input))
@@ -176,13 +192,16 @@ export class Ledger {
     )
     if (refused) return refused
     return this.execute(
-      holdOp({
-        accountId: req.accountId,
-        amount: req.amount,
-        ttlMs,
-        reference: req.reference ?? null,
-        ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
-      }),
+      holdOp(
+        {
+          accountId: req.accountId,
+          amount: req.amount,
+          ttlMs,
+          reference: req.reference ?? null,
+          ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+        },
+        this.pricing,
+      ),
     )
   }
 
@@ -283,6 +302,8 @@ export class Ledger {
         : validation('at', 'must be a time in ms'),
     )
     if (refused) return refused
+    // A balance read is activity: it receives the period's allowance first (a no-op once granted).
+    if (this.pricing) await this.execute(ensureAllowancesOp(accountId, this.pricing))
     const balance = await readBalance(
       this.db.kysely,
       this.db.dialect,
@@ -318,6 +339,23 @@ export class Ledger {
         ...(options.before ? { before: options.before } : {}),
       }),
     )
+  }
+
+  /**
+   * Grants what the price book owes the account by now (this period's allowance, cohort bonuses)
+   * and has not been granted yet; returns the new grants. Needs the `pricing` option.
+   */
+  async ensureAllowances(accountId: string): Promise<Result<GrantReceipt[]>> {
+    const refused = checkId('accountId', accountId, 'acct')
+    if (refused) return refused
+    if (!this.pricing) return validation('pricing', 'this ledger has no price book to grant allowances from')
+    const exists = await this.db.kysely
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', accountId)
+      .executeTakeFirst()
+    if (!exists) return accountNotFound(accountId)
+    return ok(await this.execute(ensureAllowancesOp(accountId, this.pricing)))
   }
 
   /** Checks every invariant over the whole database; see {@link verifyLedger}. */

@@ -13,6 +13,14 @@ export interface AccountsTable {
   available: number
   /** Projection: the sum of the amounts of the account's pending holds. */
   held: number
+  /** The plan that sets the monthly allowance (`free` unless given). */
+  plan: Generated<string>
+}
+
+export interface AccountCohortsTable {
+  account_id: string
+  cohort: string
+  joined_at: number
 }
 
 export interface LotsTable {
@@ -80,6 +88,7 @@ export interface KyselyMigrationTable {
 
 export interface DB {
   accounts: AccountsTable
+  account_cohorts: AccountCohortsTable
   lots: LotsTable
   holds: HoldsTable
   journal_transactions: JournalTransactionsTable

@@ -9,6 +9,10 @@ export interface CreateAccountInput {
   id?: string
   /** Free text tying the account to something outside the ledger (a user, an organisation). */
   reference?: string | null
+  /** The plan that sets the monthly allowance; `free` when absent. */
+  plan?: string
+  /** Cohorts the account belongs to (e.g. `beta`), each of which may carry a one-time bonus. */
+  cohorts?: readonly string[]
   idempotencyKey?: string
 }
 
@@ -16,6 +20,8 @@ export interface AccountCreated {
   accountId: string
   createdAt: number
   reference: string | null
+  plan: string
+  cohorts: string[]
 }
 
 export function createAccountOp(input: CreateAccountInput): LedgerOp<Result<AccountCreated>> {
@@ -27,19 +33,28 @@ export function createAccountOp(input: CreateAccountInput): LedgerOp<Result<Acco
         tx,
         input.idempotencyKey,
         'createAccount',
-        { id: input.id, reference: input.reference },
+        { id: input.id, reference: input.reference, plan: input.plan, cohorts: input.cohorts },
         now,
         async () => {
           const id = input.id ?? newId('acct', now)
           if (input.id && (await accountExists(tx, id))) {
             return fail({ code: 'ACCOUNT_EXISTS', accountId: id, message: `account ${id} already exists` })
           }
+          const plan = input.plan ?? 'free'
+          const cohorts = [...new Set(input.cohorts ?? [])]
           tx.write(
-            'insert into accounts (id, created_at, reference, available, held) values (?, ?, ?, 0, 0)',
-            [id, now, input.reference ?? null],
+            'insert into accounts (id, created_at, reference, available, held, plan) values (?, ?, ?, 0, 0, ?)',
+            [id, now, input.reference ?? null, plan],
             1,
           )
-          return ok({ accountId: id, createdAt: now, reference: input.reference ?? null })
+          if (cohorts.length > 0) {
+            tx.write(
+              `insert into account_cohorts (account_id, cohort, joined_at) values ${cohorts.map(() => '(?, ?, ?)').join(', ')}`,
+              cohorts.flatMap((c) => [id, c, now]),
+              cohorts.length,
+            )
+          }
+          return ok({ accountId: id, createdAt: now, reference: input.reference ?? null, plan, cohorts })
         },
       ),
   }

@@ -1,3 +1,4 @@
+import type { SqlTx } from '../../db/sql-session.ts'
 import { newId } from '../../util/ids.ts'
 import { ok, type Result, validation } from '../errors.ts'
 import type { LedgerOp } from '../group-commit.ts'
@@ -59,51 +60,65 @@ export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
             },
           }
         }
-        const lotId = newId('lot', now)
-        const transactionId = postTransaction(tx, {
-          kind: 'grant',
-          accountId: input.accountId,
-          now,
-          amount: input.amount,
-          lotId,
-          memo: input.reference,
-          postings: [
-            { lotId, bucket: 'issued', amount: -input.amount },
-            { lotId, bucket: 'available', amount: input.amount },
-          ],
-        })
-        tx.write(
-          `insert into lots (id, account_id, source, amount, remaining, priority, granted_at, expires_at,
-             cost_basis_minor, currency, reference, transaction_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            lotId,
-            input.accountId,
-            input.source,
-            input.amount,
-            input.amount,
-            input.priority,
-            now,
-            input.expiresAt,
-            input.costBasis.amountMinor,
-            input.costBasis.currency,
-            input.reference,
-            transactionId,
-          ],
-          1,
-        )
-        adjustAccount(tx, input.accountId, input.amount, 0)
-        return ok({
-          lotId,
-          transactionId,
-          accountId: input.accountId,
-          amount: input.amount,
-          source: input.source,
-          priority: input.priority,
-          grantedAt: now,
-          expiresAt: input.expiresAt,
-          costBasis: input.costBasis,
-          reference: input.reference,
-        })
+        return ok(writeGrant(tx, input, now))
       }),
+  }
+}
+
+/** The terms of a new lot, as `writeGrant` records them. */
+export type LotTerms = Pick<
+  GrantInput,
+  'accountId' | 'amount' | 'source' | 'priority' | 'expiresAt' | 'costBasis' | 'reference'
+>
+
+/**
+ * Writes a grant: the lot, its journal transaction (issued → available) and the account's
+ * projection. The caller has checked the account and the terms.
+ */
+export function writeGrant(tx: SqlTx, terms: LotTerms, now: number): GrantReceipt {
+  const lotId = newId('lot', now)
+  const transactionId = postTransaction(tx, {
+    kind: 'grant',
+    accountId: terms.accountId,
+    now,
+    amount: terms.amount,
+    lotId,
+    memo: terms.reference,
+    postings: [
+      { lotId, bucket: 'issued', amount: -terms.amount },
+      { lotId, bucket: 'available', amount: terms.amount },
+    ],
+  })
+  tx.write(
+    `insert into lots (id, account_id, source, amount, remaining, priority, granted_at, expires_at,
+       cost_basis_minor, currency, reference, transaction_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      lotId,
+      terms.accountId,
+      terms.source,
+      terms.amount,
+      terms.amount,
+      terms.priority,
+      now,
+      terms.expiresAt,
+      terms.costBasis.amountMinor,
+      terms.costBasis.currency,
+      terms.reference,
+      transactionId,
+    ],
+    1,
+  )
+  adjustAccount(tx, terms.accountId, terms.amount, 0)
+  return {
+    lotId,
+    transactionId,
+    accountId: terms.accountId,
+    amount: terms.amount,
+    source: terms.source,
+    priority: terms.priority,
+    grantedAt: now,
+    expiresAt: terms.expiresAt,
+    costBasis: terms.costBasis,
+    reference: terms.reference,
   }
 }

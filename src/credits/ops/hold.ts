@@ -7,6 +7,7 @@ import { adjustAccount, adjustLots, movePostings, postTransaction } from '../jou
 import type { LotAmounts } from '../settlement.ts'
 import type { Allocation } from '../types.ts'
 import { accountNotFound } from './account.ts'
+import { ensureAllowances, type PricingCatalog } from './allowances.ts'
 import { applySweep, planSweep } from './sweep.ts'
 
 export interface HoldInput {
@@ -30,7 +31,12 @@ export interface HoldReceipt {
   allocations: Array<{ lotId: string; amount: number }>
 }
 
-export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
+/**
+ * A hold. With a pricing catalogue, the account first receives what the book owes it (this
+ * period's allowance, cohort bonuses): the first activity of a period grants it, whatever the
+ * hold's own outcome.
+ */
+export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Result<HoldReceipt>> {
   const { idempotencyKey, ...request } = input
   return {
     name: 'hold',
@@ -39,6 +45,7 @@ export function holdOp(input: HoldInput): LedgerOp<Result<HoldReceipt>> {
       withIdempotency(tx, idempotencyKey, 'hold', request, now, async () => {
         // Time first: overdue holds give their credits back and expired lots stop counting, before
         // we look at what can be spent. Nothing is written until we know the hold goes ahead.
+        if (pricing) await ensureAllowances(tx, input.accountId, pricing.bookAt(now), now)
         const plan = await planSweep(tx, input.accountId, now)
         if (!plan.exists) return accountNotFound(input.accountId)
         const allocation = allocateByBurnOrder(plan.live, input.amount, now)

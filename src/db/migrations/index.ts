@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely'
 import * as creditLedger from './2026-11-25-credit-ledger.ts'
+import * as accountPlans from './2026-11-25-credit-ledger-plans.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
   '2026-11-25-credit-ledger': creditLedger,
+  '2026-11-25-credit-ledger-plans': accountPlans,
 }

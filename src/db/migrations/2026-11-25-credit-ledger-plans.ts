@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely'
+
+// Frozen: this file must keep creating exactly this schema. Change the schema in a new migration.
+
+export async function up(db: Kysely<any>): Promise<void> {
+  // The plan decides the monthly allowance; accounts made before plans existed are on `free`.
+  await db.schema
+    .alterTable('accounts')
+    .addColumn('plan', 'text', (c) => c.notNull().defaultTo('free'))
+    .execute()
+  await db.schema
+    .createTable('account_cohorts')
+    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+    .addColumn('cohort', 'text', (c) => c.notNull())
+    .addColumn('joined_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('account_cohorts_pk', ['account_id', 'cohort'])
+    .execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('account_cohorts').ifExists().execute()
+  await db.schema.alterTable('accounts').dropColumn('plan').execute()
+}
