@@ -40,6 +40,27 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     return r.out
   }
 
+  it('creates accounts on a plan and in cohorts, and refuses malformed names', async () => {
+    const r = await easel(
+      env,
+      clock,
+      'accounts',
+      'create',
+      '--plan',
+      'pro',
+      '--cohorts',
+      'beta, early',
+      '--json',
+    )
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out)).toMatchObject({ plan: 'pro', cohorts: ['beta', 'early'] })
+    const bad = await easel(env, clock, 'accounts', 'create', '--cohorts', 'Beta')
+    expect(bad).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('easel: cohorts: must be a list of names'),
+    })
+  })
+
   it('migrate reports an up-to-date database after start-up migrated it', async () => {
     const r = await easel(env, clock, 'migrate')
     expect(r).toMatchObject({ code: 0, out: 'The database is up to date.' })

@@ -2,9 +2,11 @@ import { parseOptions } from '../args.ts'
 import { type CliContext, UsageError } from '../io.ts'
 import { report, withLedger } from '../ledger-session.ts'
 
-export const ACCOUNTS_USAGE = `Usage: easel accounts create [--id acct_…] [--reference TEXT] [--idempotency-key K] [--json]
+export const ACCOUNTS_USAGE = `Usage: easel accounts create [--id acct_…] [--reference TEXT] [--plan PLAN] [--cohorts beta,…]
+                            [--idempotency-key K] [--json]
 
-Creates a credit account (the party that holds a balance) and prints its id.`
+Creates a credit account (the party that holds a balance) and prints its id. The plan (default
+free) sets its monthly allowance; each cohort may carry a one-time bonus (labs-2022: beta, 50).`
 
 export async function accountsCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
@@ -21,6 +23,8 @@ export async function accountsCommand(ctx: CliContext, argv: string[]): Promise<
       json: { type: 'boolean' },
       id: { type: 'string' },
       reference: { type: 'string' },
+      plan: { type: 'string' },
+      cohorts: { type: 'string' },
       'idempotency-key': { type: 'string' },
     },
     ACCOUNTS_USAGE,
@@ -31,6 +35,8 @@ export async function accountsCommand(ctx: CliContext, argv: string[]): Promise<
       await ledger.createAccount({
         ...(o.id ? { id: o.id } : {}),
         reference: o.reference ?? null,
+        ...(o.plan ? { plan: o.plan } : {}),
+        ...(o.cohorts ? { cohorts: o.cohorts.split(',').map((c) => c.trim()) } : {}),
         ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
       }),
       o.json ?? false,
