@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { allowanceGrants } from '../../src/credits/allowances.ts'
 import type { PriceBook } from '../../src/credits/index.ts'
 import { LABS_2022, Ledger, staticPricing, validateBook } from '../../src/credits/index.ts'
-import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
 
 function withProPlan(): PriceBook {
@@ -60,17 +59,7 @@ describe('allowanceGrants (pure)', () => {
 })
 
 describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
-  let testDb: TestDatabase
-  let db: Database
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(backend)
-    db = await testDb.open()
-  })
-  afterAll(async () => {
-    await db?.close()
-    await testDb?.destroy()
-  })
+  const suite = useTestDatabase(backend)
 
   const T0 = Date.UTC(2026, 10, 25, 12)
   const pricing = staticPricing(LABS_2022)
@@ -97,14 +86,14 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
     },
   ])('$name', async ({ cohorts, expect: expected }) => {
     const clock = new ManualClock(T0)
-    const ledger = new Ledger(db, { clock, pricing })
+    const ledger = new Ledger(suite.db, { clock, pricing })
     const { accountId } = unwrap(await ledger.createAccount({ cohorts }))
     expect(unwrap(await ledger.balance(accountId))).toMatchObject(expected)
   })
 
   it('spends monthly credits before the bonus before purchased ones', async () => {
     const clock = new ManualClock(T0)
-    const ledger = new Ledger(db, { clock, pricing })
+    const ledger = new Ledger(suite.db, { clock, pricing })
     const { accountId } = unwrap(await ledger.createAccount({ cohorts: ['beta'] }))
     unwrap(
       await ledger.grant({
@@ -126,7 +115,7 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
 
   it('lets an unused allowance go at the end of its period and grants the next one', async () => {
     const clock = new ManualClock(T0)
-    const ledger = new Ledger(db, { clock, pricing })
+    const ledger = new Ledger(suite.db, { clock, pricing })
     const { accountId } = unwrap(await ledger.createAccount({}))
     unwrap(await ledger.hold({ accountId, amount: 5 }))
     clock.set(Date.UTC(2026, 11, 25, 12) + 1)
@@ -142,16 +131,16 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
   })
 
   it('grants a plan’s larger allowance', async () => {
-    const ledger = new Ledger(db, { clock: new ManualClock(T0), pricing: staticPricing(withProPlan()) })
+    const ledger = new Ledger(suite.db, { clock: new ManualClock(T0), pricing: staticPricing(withProPlan()) })
     const { accountId } = unwrap(await ledger.createAccount({ plan: 'pro' }))
     expect(unwrap(await ledger.balance(accountId)).available).toBe(200)
   })
 
   it('grants exactly once under concurrent first activity from two connection sets', async () => {
     const clock = new ManualClock(T0)
-    const other = await testDb.open()
+    const other = await suite.testDb.open()
     try {
-      const a = new Ledger(db, { clock, pricing })
+      const a = new Ledger(suite.db, { clock, pricing })
       const b = new Ledger(other, { clock, pricing })
       const { accountId } = unwrap(await a.createAccount({ cohorts: ['beta'] }))
       const results = await Promise.all(
@@ -173,7 +162,7 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
   })
 
   it('needs a price book to grant allowances, and does nothing without one', async () => {
-    const ledger = new Ledger(db, { clock: new ManualClock(T0) })
+    const ledger = new Ledger(suite.db, { clock: new ManualClock(T0) })
     const { accountId } = unwrap(await ledger.createAccount({ cohorts: ['beta'] }))
     expect(unwrap(await ledger.balance(accountId)).available).toBe(0)
     expect(await ledger.ensureAllowances(accountId)).toMatchObject({

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { CreditError, Result } from '../../src/credits/errors.ts'
 import { type GrantRequest, type HoldRequest, Ledger, MAX_HOLD_TTL_MS } from '../../src/credits/ledger.ts'
-import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
 
 const MIN = 60_000
@@ -34,18 +33,7 @@ const MALFORMED_ACCOUNT_IDS: Array<[string, unknown]> = [
 ]
 
 describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (backend) => {
-  let testDb: TestDatabase
-  let db: Database
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(backend)
-    db = await testDb.open()
-  })
-
-  afterAll(async () => {
-    await db?.close()
-    await testDb?.destroy()
-  })
+  const suite = useTestDatabase(backend)
 
   /** An account of its own: 10 monthly credits, 3 held by a pending hold, 2 captured; 5 available. */
   async function fundAccount(ledger: Ledger) {
@@ -71,10 +59,10 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
    */
   async function fixture(start?: number) {
     const clock = new ManualClock(start)
-    const ledger = new Ledger(db, { clock })
+    const ledger = new Ledger(suite.db, { clock })
     if (start !== undefined) return { clock, ledger, ...(await fundAccount(ledger)) }
     if (ready.length === 0) {
-      const maker = new Ledger(db, { clock: new ManualClock() })
+      const maker = new Ledger(suite.db, { clock: new ManualClock() })
       ready = await Promise.all(Array.from({ length: 32 }, () => fundAccount(maker)))
     }
     return { clock, ledger, ...ready.pop()! }
@@ -163,7 +151,7 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
 
     it('grant refuses what would take the balance past 2^53 - 1 credits', async () => {
       const clock = new ManualClock()
-      const ledger = new Ledger(db, { clock })
+      const ledger = new Ledger(suite.db, { clock })
       const { accountId } = unwrap(await ledger.createAccount({}))
       unwrap(await ledger.grant({ accountId, amount: MAX - 5, source: 'adjustment' }))
       unwrap(await ledger.hold({ accountId, amount: 5 }))
@@ -358,7 +346,7 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
     it('grant refuses a lifetime that would put the expiry past 2^53 - 1 ms', async () => {
       // A bare account with no holds: should the grant go through, nothing else sweeps this account
       // and trips over its unreadable expiry.
-      const ledger = new Ledger(db, { clock: new ManualClock() })
+      const ledger = new Ledger(suite.db, { clock: new ManualClock() })
       const { accountId } = unwrap(await ledger.createAccount({}))
       await expectRefused(
         { ledger, accountId },
@@ -466,7 +454,7 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
 
     it('hold on an account without credits is INSUFFICIENT_CREDITS with 0 available', async () => {
       const clock = new ManualClock()
-      const ledger = new Ledger(db, { clock })
+      const ledger = new Ledger(suite.db, { clock })
       const { accountId } = unwrap(await ledger.createAccount({}))
       await expectRefused({ ledger, accountId }, () => ledger.hold({ accountId, amount: 1 }), {
         code: 'INSUFFICIENT_CREDITS',
@@ -477,7 +465,7 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
 
     it('hold refused for want of credits changes nothing, even with an expired lot not yet swept', async () => {
       const clock = new ManualClock()
-      const ledger = new Ledger(db, { clock })
+      const ledger = new Ledger(suite.db, { clock })
       const { accountId } = unwrap(await ledger.createAccount({}))
       unwrap(await ledger.grant({ accountId, amount: 5, source: 'monthly', expiresInMs: DAY }))
       unwrap(await ledger.grant({ accountId, amount: 3, source: 'purchase' }))
@@ -491,7 +479,7 @@ describe.each(BACKENDS)('ledger refuses bad input and changes nothing (%s)', (ba
 
     it('hold refused for want of credits changes nothing, even with an overdue hold not yet swept', async () => {
       const clock = new ManualClock()
-      const ledger = new Ledger(db, { clock })
+      const ledger = new Ledger(suite.db, { clock })
       const { accountId } = unwrap(await ledger.createAccount({}))
       unwrap(await ledger.grant({ accountId, amount: 5, source: 'purchase' }))
       unwrap(await ledger.hold({ accountId, amount: 4, ttlMs: MIN }))

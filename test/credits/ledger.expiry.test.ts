@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { HistoryEntry } from '../../src/credits/index.ts'
 import { Ledger } from '../../src/credits/index.ts'
-import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { refusal, unwrap } from '../support/results.ts'
 
 const MINUTE = 60_000
@@ -21,21 +20,10 @@ const summary = (e: HistoryEntry) => ({
 })
 
 describe.each(BACKENDS)('Ledger expiry on %s', (backend) => {
-  let testDb: TestDatabase
-  let db: Database
+  const suite = useTestDatabase(backend)
   let t0 = START
   let clock: ManualClock
   let ledger: Ledger
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(backend)
-    db = await testDb.open()
-  })
-
-  afterAll(async () => {
-    await db?.close()
-    await testDb?.destroy()
-  })
 
   // `expireDue()` and `awaitingExpirySweep` count over the whole database. Each test starts a year
   // before the one that ran before it, so nothing an earlier test left behind (all of it granted or
@@ -43,7 +31,7 @@ describe.each(BACKENDS)('Ledger expiry on %s', (backend) => {
   beforeEach(() => {
     t0 -= TEST_SPACING
     clock = new ManualClock(t0)
-    ledger = new Ledger(db, { clock })
+    ledger = new Ledger(suite.db, { clock })
   })
 
   async function newAccount() {
@@ -66,11 +54,11 @@ describe.each(BACKENDS)('Ledger expiry on %s', (backend) => {
   }
 
   async function holdRow(holdId: string) {
-    return db.kysely.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirstOrThrow()
+    return suite.db.kysely.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirstOrThrow()
   }
 
   async function lotRemaining(lotId: string) {
-    const row = await db.kysely
+    const row = await suite.db.kysely
       .selectFrom('lots')
       .select('remaining')
       .where('id', '=', lotId)

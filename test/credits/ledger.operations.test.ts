@@ -1,10 +1,9 @@
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { HistoryEntry } from '../../src/credits/index.ts'
 import { Ledger } from '../../src/credits/index.ts'
-import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { refusal, unwrap } from '../support/results.ts'
 
 const MINUTE = 60_000
@@ -12,23 +11,12 @@ const DAY = 86_400_000
 const T0 = Date.UTC(2026, 0, 1)
 
 describe.each(BACKENDS)('Ledger operations on %s', (backend) => {
-  let testDb: TestDatabase
-  let db: Database
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(backend)
-    db = await testDb.open()
-  })
-
-  afterAll(async () => {
-    await db?.close()
-    await testDb?.destroy()
-  })
+  const suite = useTestDatabase(backend)
 
   /** A ledger on its own clock and a fresh account of its own. */
   async function setup() {
     const clock = new ManualClock(T0)
-    const ledger = new Ledger(db, { clock })
+    const ledger = new Ledger(suite.db, { clock })
     const { accountId } = unwrap(await ledger.createAccount({}))
     const grant = async (
       source: 'monthly' | 'bonus' | 'purchase',
@@ -218,7 +206,7 @@ describe.each(BACKENDS)('Ledger operations on %s', (backend) => {
       })
       expect(held).toMatchObject({ kind: 'hold', holdId: hold.holdId, changes: { available: -2, held: 2 } })
 
-      const row = await db.kysely
+      const row = await suite.db.kysely
         .selectFrom('holds')
         .selectAll()
         .where('id', '=', hold.holdId)
@@ -374,7 +362,7 @@ describe.each(BACKENDS)('Ledger operations on %s', (backend) => {
       expect(unwrap(await ledger.refund({ holdId: hold.holdId, amount: 1 }))).toMatchObject({ refundable: 0 })
       expect(await remaining()).toEqual({ [monthly]: 2, [bonus]: 2, [purchase]: 10 })
 
-      const row = await db.kysely
+      const row = await suite.db.kysely
         .selectFrom('holds')
         .select(['captured', 'refunded'])
         .where('id', '=', hold.holdId)
@@ -591,7 +579,7 @@ describe.each(BACKENDS)('Ledger operations on %s', (backend) => {
       const hold = unwrap(await ledger.hold({ accountId, amount: 2 }))
       unwrap(await ledger.capture({ holdId: hold.holdId }))
       const before = await history()
-      const k = db.kysely
+      const k = suite.db.kysely
 
       await expect(
         k

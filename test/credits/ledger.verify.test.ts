@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { VerifyReport, Violation } from '../../src/credits/index.ts'
 import { Ledger } from '../../src/credits/index.ts'
-import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { newId } from '../../src/util/ids.ts'
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
 
 const MINUTE = 60_000
@@ -32,28 +31,17 @@ function expectFindings(baseline: VerifyReport, report: VerifyReport, expected: 
 }
 
 describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
-  let testDb: TestDatabase
-  let db: Database
+  const suite = useTestDatabase(backend)
   let t0 = START
   let clock: ManualClock
   let ledger: Ledger
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(backend)
-    db = await testDb.open()
-  })
-
-  afterAll(async () => {
-    await db?.close()
-    await testDb?.destroy()
-  })
 
   // Each test starts a year before the one that ran before it, so that nothing an earlier test left
   // behind falls due (and gets swept by `expireDue()`) while this one runs.
   beforeEach(() => {
     t0 -= TEST_SPACING
     clock = new ManualClock(t0)
-    ledger = new Ledger(db, { clock })
+    ledger = new Ledger(suite.db, { clock })
   })
 
   /**
@@ -128,7 +116,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
   it('reports a ledger that saw every kind of movement clean, and counts what it checked', async () => {
     const before = await ledger.verify()
     const s = await scenario()
-    const postings = await db.kysely
+    const postings = await suite.db.kysely
       .selectFrom('journal_postings')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('account_id', '=', s.accountId)
@@ -148,11 +136,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds an inserted unbalanced transaction', async () => {
       const s = await scenario()
       const id = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_transactions')
         .values({ id, account_id: s.accountId, kind: 'expire', created_at: clock.now(), amount: 1 })
         .execute()
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_postings')
         .values({
           transaction_id: id,
@@ -174,11 +162,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds a transaction that balances overall but moves credits from one lot to another', async () => {
       const s = await scenario()
       const id = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_transactions')
         .values({ id, account_id: s.accountId, kind: 'capture', created_at: clock.now(), amount: 1 })
         .execute()
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_postings')
         .values([
           {
@@ -205,7 +193,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds a transaction without postings', async () => {
       const s = await scenario()
       const id = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_transactions')
         .values({ id, account_id: s.accountId, kind: 'grant', created_at: clock.now(), amount: 5 })
         .execute()
@@ -215,7 +203,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds postings that belong to no transaction', async () => {
       const s = await scenario()
       const orphan = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_postings')
         .values([
           {
@@ -243,7 +231,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
   describe('invariant 2: every lot agrees with the journal', () => {
     it('finds a lot whose remaining is not what the journal says', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('lots')
         .set((eb) => ({ remaining: eb('remaining', '-', 1) }))
         .where('id', '=', s.purchase)
@@ -262,7 +250,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds a lot whose amount is not what the journal issued', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('lots')
         .set((eb) => ({ amount: eb('amount', '+', 1) }))
         .where('id', '=', s.purchase)
@@ -281,7 +269,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds a lot created without a grant in the journal', async () => {
       const s = await scenario()
       const lotId = newId('lot', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('lots')
         .values({
           id: lotId,
@@ -313,11 +301,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
       const s = await scenario()
       const ghost = newId('lot', clock.now())
       const id = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_transactions')
         .values({ id, account_id: s.accountId, kind: 'capture', created_at: clock.now(), amount: 1 })
         .execute()
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_postings')
         .values([
           { transaction_id: id, seq: 0, account_id: s.accountId, lot_id: ghost, bucket: 'held', amount: -1 },
@@ -343,7 +331,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
   describe('invariant 3: account balances match their lots', () => {
     it("finds an account whose available is not the sum of its lots' remaining", async () => {
       const s = await scenario()
-      await db.kysely.updateTable('accounts').set({ available: 100 }).where('id', '=', s.accountId).execute()
+      await suite.db.kysely
+        .updateTable('accounts')
+        .set({ available: 100 })
+        .where('id', '=', s.accountId)
+        .execute()
       expectFindings(
         s.baseline,
         await ledger.verify(),
@@ -359,7 +351,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
   describe('invariant 4: idempotency keys', () => {
     it('finds a stored answer that cannot be read back', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('idempotency_keys')
         .set({ response: '{"lotId":' })
         .where('key', '=', s.key)
@@ -371,19 +363,19 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
   describe('invariant 5: holds agree with the journal', () => {
     it('finds a captured hold whose captured amount is not what the journal consumed', async () => {
       const s = await scenario()
-      await db.kysely.updateTable('holds').set({ captured: 3 }).where('id', '=', s.captured).execute()
+      await suite.db.kysely.updateTable('holds').set({ captured: 3 }).where('id', '=', s.captured).execute()
       expectFindings(s.baseline, await ledger.verify(), [{ invariant: 5, subject: s.captured }], [s.captured])
     })
 
     it('finds a captured hold whose refunded amount is not what the journal gave back', async () => {
       const s = await scenario()
-      await db.kysely.updateTable('holds').set({ refunded: 0 }).where('id', '=', s.captured).execute()
+      await suite.db.kysely.updateTable('holds').set({ refunded: 0 }).where('id', '=', s.captured).execute()
       expectFindings(s.baseline, await ledger.verify(), [{ invariant: 5, subject: s.captured }], [s.captured])
     })
 
     it('finds a released hold marked captured though the journal never charged it', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('holds')
         .set({ status: 'captured', captured: 1 })
         .where('id', '=', s.released)
@@ -393,13 +385,13 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds a released hold that charged credits', async () => {
       const s = await scenario()
-      await db.kysely.updateTable('holds').set({ captured: 1 }).where('id', '=', s.released).execute()
+      await suite.db.kysely.updateTable('holds').set({ captured: 1 }).where('id', '=', s.released).execute()
       expectFindings(s.baseline, await ledger.verify(), [{ invariant: 5, subject: s.released }], [s.released])
     })
 
     it('finds a pending hold settled behind the journal’s back', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('holds')
         .set({ status: 'released', settled_at: clock.now() })
         .where('id', '=', s.pending)
@@ -418,7 +410,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds a pending hold whose allocations do not add up to its amount', async () => {
       const s = await scenario()
-      await db.kysely.updateTable('holds').set({ amount: 3 }).where('id', '=', s.pending).execute()
+      await suite.db.kysely.updateTable('holds').set({ amount: 3 }).where('id', '=', s.pending).execute()
       expectFindings(
         s.baseline,
         await ledger.verify(),
@@ -432,7 +424,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds a pending hold whose allocations name a lot it did not take from', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('holds')
         .set({ allocations: JSON.stringify([[s.monthly, 2, t0 + 2 * DAY]]) })
         .where('id', '=', s.pending)
@@ -450,7 +442,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds an account whose held is not the sum of its pending holds', async () => {
       const s = await scenario()
-      await db.kysely.updateTable('accounts').set({ held: 5 }).where('id', '=', s.accountId).execute()
+      await suite.db.kysely.updateTable('accounts').set({ held: 5 }).where('id', '=', s.accountId).execute()
       expectFindings(
         s.baseline,
         await ledger.verify(),
@@ -467,7 +459,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds a hold that took credits from a lot past its expiry', async () => {
       const s = await scenario()
       const heldAt = s.journal.find((e) => e.transactionId === s.capturedHoldTxn)!.createdAt
-      await db.kysely.updateTable('lots').set({ expires_at: heldAt }).where('id', '=', s.monthly).execute()
+      await suite.db.kysely
+        .updateTable('lots')
+        .set({ expires_at: heldAt })
+        .where('id', '=', s.monthly)
+        .execute()
       expectFindings(
         s.baseline,
         await ledger.verify(),
@@ -478,7 +474,7 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
 
     it('finds credits expired before their lot’s expiry', async () => {
       const s = await scenario()
-      await db.kysely
+      await suite.db.kysely
         .updateTable('lots')
         .set({ expires_at: clock.now() + DAY })
         .where('id', '=', s.bonus)
@@ -496,11 +492,11 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
     it('finds a balanced grant to a lot whose stored amounts were not raised with it', async () => {
       const s = await scenario()
       const id = newId('txn', clock.now())
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_transactions')
         .values({ id, account_id: s.accountId, kind: 'grant', created_at: clock.now(), amount: 5 })
         .execute()
-      await db.kysely
+      await suite.db.kysely
         .insertInto('journal_postings')
         .values([
           {

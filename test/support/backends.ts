@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
 import type { DatabaseConfig } from '../../src/config.ts'
 import { type Database, openDatabase } from '../../src/db/open.ts'
 
@@ -93,4 +94,21 @@ export async function createTestDatabase(
       await c.end()
     },
   }
+}
+
+/**
+ * Gives the calling suite a database of its own on `backend`, created before its tests and dropped
+ * after them. Read `suite.db` and `suite.testDb` inside tests and hooks (they are set by then).
+ */
+export function useTestDatabase(backend: Backend): { readonly testDb: TestDatabase; readonly db: Database } {
+  const suite = {} as { testDb: TestDatabase; db: Database }
+  beforeAll(async () => {
+    suite.testDb = await createTestDatabase(backend)
+    suite.db = await suite.testDb.open()
+  })
+  afterAll(async () => {
+    await suite.db?.close()
+    await suite.testDb?.destroy()
+  })
+  return suite
 }
