@@ -14,6 +14,8 @@ export type CreditError =
   | { code: 'HOLD_NOT_CAPTURED'; message: string; holdId: string; status: string }
   | { code: 'REFUND_EXCEEDS_CAPTURE'; message: string; holdId: string; refundable: number }
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string; key: string }
+  | { code: 'PURCHASE_NOT_FOUND'; message: string; providerReference: string }
+  | { code: 'PURCHASE_CREDITS_HELD'; message: string; providerReference: string; held: number }
 
 export type CreditErrorCode = CreditError['code']
 

@@ -120,10 +120,14 @@ export function returnToLots(
     holdId: string
     now: number
     memo?: string | null
+    /** Lots whose purchase was refunded: credits coming back to them are revoked at once. */
+    revokedLots?: ReadonlySet<string>
   },
 ): { live: number; expired: number } {
-  const { accountId, entries, now } = args
-  if (entries.length === 0) return { live: 0, expired: 0 }
+  const { accountId, now } = args
+  const revoked = args.revokedLots ?? new Set<string>()
+  if (args.entries.length === 0) return { live: 0, expired: 0 }
+  const entries = args.entries
   const total = entries.reduce((sum, [, amount]) => sum + amount, 0)
   postTransaction(tx, {
     kind: args.kind,
@@ -134,16 +138,16 @@ export function returnToLots(
     memo: args.memo ?? null,
     postings: movePostings(entries, args.from, 'available'),
   })
-  const dead = entries.filter(([, , expiresAt]) => !isLive({ expiresAt }, now))
-  const expired = recordExpiry(tx, accountId, dead, now, args.holdId)
-  // Credits that came back to a dead lot left it again at once: only the live ones move the lot.
+  const isRevoked = ([lotId]: LotAmounts[number]) => revoked.has(lotId)
+  const isDead = (e: LotAmounts[number]) => !isRevoked(e) && !isLive({ expiresAt: e[2] }, now)
+  const expired = recordExpiry(tx, accountId, entries.filter(isDead), now, args.holdId)
+  const gone = recordRevocation(tx, accountId, entries.filter(isRevoked), now, args.holdId)
+  // Credits that came back to a dead or revoked lot left it again at once: only the live ones move it.
   adjustLots(
     tx,
-    entries
-      .filter(([, , expiresAt]) => isLive({ expiresAt }, now))
-      .map(([lotId, amount]) => [lotId, amount] as const),
+    entries.filter((e) => !isRevoked(e) && !isDead(e)).map(([lotId, amount]) => [lotId, amount] as const),
   )
-  return { live: total - expired, expired }
+  return { live: total - expired - gone, expired }
 }
 
 /**
@@ -167,6 +171,30 @@ function recordExpiry(
     holdId,
     lotId: entries.length === 1 ? entries[0]![0] : null,
     postings: movePostings(entries, 'available', 'expired'),
+  })
+  return total
+}
+
+/** Records in the journal that these credits left the account with their refunded purchase. */
+export function recordRevocation(
+  tx: SqlTx,
+  accountId: string,
+  entries: LotAmounts,
+  now: number,
+  holdId: string | null,
+  memo: string | null = null,
+): number {
+  if (entries.length === 0) return 0
+  const total = entries.reduce((sum, [, amount]) => sum + amount, 0)
+  postTransaction(tx, {
+    kind: 'revoke',
+    accountId,
+    now,
+    amount: total,
+    holdId,
+    lotId: entries.length === 1 ? entries[0]![0] : null,
+    memo,
+    postings: movePostings(entries, 'available', 'revoked'),
   })
   return total
 }

@@ -14,6 +14,13 @@ import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
 import { type GrantReceipt, grantOp } from './ops/grant.ts'
 import { type HoldReceipt, holdOp } from './ops/hold.ts'
 import {
+  completePurchaseOp,
+  type PurchaseInput,
+  type PurchaseReceipt,
+  type PurchaseRefundReceipt,
+  refundPurchaseOp,
+} from './ops/purchase.ts'
+import {
   type CaptureReceipt,
   captureOp,
   type RefundReceipt,
@@ -356,6 +363,62 @@ export class Ledger {
       .executeTakeFirst()
     if (!exists) return accountNotFound(accountId)
     return ok(await this.execute(ensureAllowancesOp(accountId, this.pricing)))
+  }
+
+  /**
+   * Grants a bought pack once per provider reference (the one path every payment provider calls).
+   * The lot's cost basis is what was paid; its expiry and priority come from the price book.
+   */
+  async completePurchase(req: PurchaseInput): Promise<Result<PurchaseReceipt>> {
+    const refused = firstRefusal(
+      checkId('accountId', req.accountId, 'acct'),
+      typeof req.packId === 'string' && req.packId.length > 0 ? null : validation('packId', 'is required'),
+      Number.isSafeInteger(req.quantity) && req.quantity >= 1 && req.quantity <= 1000
+        ? null
+        : validation('quantity', 'must be a whole number from 1 to 1000'),
+      checkMinorUnits('amountPaidMinor', req.amountPaidMinor),
+      typeof req.currency === 'string' && /^[A-Z]{3}$/.test(req.currency)
+        ? null
+        : validation('currency', 'must be an ISO 4217 code such as USD'),
+      checkKey(req.providerReference) ??
+        (req.providerReference === undefined ? validation('providerReference', 'is required') : null),
+    )
+    if (refused) return refused
+    if (!this.pricing) return validation('pricing', 'this ledger has no price book to sell packs from')
+    return this.execute(completePurchaseOp(req, this.pricing.bookAt(this.clock.now())))
+  }
+
+  /**
+   * Refunds a purchase: its unspent credits leave the account, and the receipt says how many had
+   * been used already. Refused while some of its credits are on hold for running jobs.
+   */
+  async refundPurchase(req: {
+    providerReference: string
+    reason?: string | null
+  }): Promise<Result<PurchaseRefundReceipt>> {
+    const refused = firstRefusal(
+      checkKey(req.providerReference) ??
+        (req.providerReference === undefined ? validation('providerReference', 'is required') : null),
+      checkOptionalText('reason', req.reason),
+    )
+    if (refused) return refused
+    const lot = await this.db.kysely
+      .selectFrom('lots')
+      .select('account_id')
+      .where('source', '=', 'purchase')
+      .where('reference', '=', `purchase:${req.providerReference}`)
+      .executeTakeFirst()
+    if (!lot) {
+      return {
+        ok: false,
+        error: {
+          code: 'PURCHASE_NOT_FOUND',
+          providerReference: req.providerReference,
+          message: `no purchase with provider reference ${req.providerReference}`,
+        },
+      }
+    }
+    return this.execute(refundPurchaseOp(req.providerReference, lot.account_id, req.reason ?? null))
   }
 
   /** Checks every invariant over the whole database; see {@link verifyLedger}. */

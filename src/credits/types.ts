@@ -18,7 +18,15 @@ export const DEFAULT_PRIORITY: Record<LotSource, number> = {
 /** Ledger buckets a posting moves credits between. Customer side: available, held. */
 export type Bucket = 'issued' | 'available' | 'held' | 'consumed' | 'expired' | 'revoked'
 
-export type TransactionKind = 'grant' | 'hold' | 'capture' | 'release' | 'hold_expired' | 'refund' | 'expire'
+export type TransactionKind =
+  | 'grant'
+  | 'hold'
+  | 'capture'
+  | 'release'
+  | 'hold_expired'
+  | 'refund'
+  | 'expire'
+  | 'revoke'
 
 export interface Money {
   /** Integer minor units (cents for USD). */

@@ -36,6 +36,8 @@ export interface LotsTable {
   currency: string | null
   reference: string | null
   transaction_id: string
+  /** Set when the purchase that bought the lot was refunded. */
+  revoked_at: number | null
 }
 
 export interface HoldsTable {

@@ -183,11 +183,21 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
           1,
         )
         const entries = splitRefund(parseAllocations(hold.allocations), hold.captured, hold.refunded, amount)
+        // A job refunded after its credits' purchase was refunded must not bring those credits back.
+        const revokedLots = new Set(
+          (
+            await tx.all<{ id: string }>(
+              `select id from lots where revoked_at is not null and id in (${entries.map(() => '?').join(', ')})`,
+              entries.map(([lotId]) => lotId),
+            )
+          ).map((r) => r.id),
+        )
         const back = returnToLots(tx, {
           accountId: hold.account_id,
           entries,
           from: 'consumed',
           kind: 'refund',
+          revokedLots,
           holdId: hold.id,
           now,
           memo: input.reason ?? null,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 
 // Frozen: this file must keep creating exactly this schema. Change the schema in a new migration.
 
@@ -15,9 +15,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('joined_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('account_cohorts_pk', ['account_id', 'cohort'])
     .execute()
+  // When a purchase is refunded its lot is revoked: what is left of it leaves the account, and
+  // credits that come back to it later (a job refunded afterwards) are revoked at once.
+  await db.schema.alterTable('lots').addColumn('revoked_at', 'bigint').execute()
+  // A purchase is found by its payment provider's reference when it is refunded.
+  await db.schema
+    .createIndex('lots_purchase_reference')
+    .on('lots')
+    .column('reference')
+    .where(sql.ref('source'), '=', 'purchase')
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('lots_purchase_reference').ifExists().execute()
+  await db.schema.alterTable('lots').dropColumn('revoked_at').execute()
   await db.schema.dropTable('account_cohorts').ifExists().execute()
   await db.schema.alterTable('accounts').dropColumn('plan').execute()
 }
