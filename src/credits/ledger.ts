@@ -29,6 +29,7 @@ import {
   releaseOp,
 } from './ops/settle.ts'
 import { type SweepCounts, sweepAccountOp } from './ops/sweep.ts'
+import { type Quote, quote as quoteWithBook } from './pricing/quote.ts'
 import { type HistoryPage, readBalance, readHistory } from './queries.ts'
 import { DEFAULT_PRIORITY, LOT_SOURCES, type LotSource, type Money } from './types.ts'
 import { type VerifyReport, verifyLedger } from './verify.ts'
@@ -50,6 +51,8 @@ export interface GrantRequest {
 export interface HoldRequest {
   accountId: string
   amount: number
+  /** The book version and rule that priced the operation (a quote's), recorded on the charge. */
+  pricedBy?: { bookVersion: string; ruleId: string }
   /** Time to live; a hold not settled by then is released. Default 15 minutes. */
   ttlMs?: number
   reference?: string | null
@@ -195,6 +198,13 @@ export class Ledger {
         ? null
         : validation('ttlMs', `must be a whole number of milliseconds from 1 to ${MAX_HOLD_TTL_MS}`),
       checkOptionalText('reference', req.reference),
+      req.pricedBy === undefined ||
+        (typeof req.pricedBy?.bookVersion === 'string' &&
+          typeof req.pricedBy.ruleId === 'string' &&
+          req.pricedBy.bookVersion.length <= 100 &&
+          req.pricedBy.ruleId.length <= 100)
+        ? null
+        : validation('pricedBy', 'must be { bookVersion, ruleId } from a quote'),
       checkKey(req.idempotencyKey),
     )
     if (refused) return refused
@@ -205,6 +215,7 @@ export class Ledger {
           amount: req.amount,
           ttlMs,
           reference: req.reference ?? null,
+          pricedBy: req.pricedBy ?? null,
           ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
         },
         this.pricing,
@@ -363,6 +374,44 @@ export class Ledger {
       .executeTakeFirst()
     if (!exists) return accountNotFound(accountId)
     return ok(await this.execute(ensureAllowancesOp(accountId, this.pricing)))
+  }
+
+  /**
+   * What an operation costs under the book in force at `at` (default now): credits, images, the
+   * book version and rule (pass them to `hold` as `pricedBy`), and list prices in money. With an
+   * account, a quote is activity (the period's allowance is granted) and says whether it can pay.
+   */
+  async quote(req: {
+    operation: string
+    parameters?: Readonly<Record<string, unknown>>
+    accountId?: string
+    at?: number
+  }): Promise<Result<Quote & { available?: number; affordable?: boolean }>> {
+    const refused = firstRefusal(
+      typeof req.operation === 'string' && req.operation.length > 0
+        ? null
+        : validation('operation', 'is required'),
+      req.parameters === undefined || (typeof req.parameters === 'object' && req.parameters !== null)
+        ? null
+        : validation('parameters', 'must be an object'),
+      req.accountId === undefined ? null : checkId('accountId', req.accountId, 'acct'),
+      req.at === undefined || Number.isSafeInteger(req.at) ? null : validation('at', 'must be a time in ms'),
+    )
+    if (refused) return refused
+    if (!this.pricing) return validation('pricing', 'this ledger has no price book to quote from')
+    const priced = quoteWithBook(
+      this.pricing.bookAt(req.at ?? this.clock.now()),
+      req.operation,
+      req.parameters ?? {},
+    )
+    if (!priced.ok || req.accountId === undefined) return priced
+    const balance = await this.balance(req.accountId)
+    if (!balance.ok) return balance
+    return ok({
+      ...priced.value,
+      available: balance.value.available,
+      affordable: balance.value.available >= priced.value.credits,
+    })
   }
 
   /**

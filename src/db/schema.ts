@@ -53,6 +53,9 @@ export interface HoldsTable {
   reference: string | null
   /** JSON `[[lotId, amount], …]` in burn order: where the held credits came from. */
   allocations: string
+  /** The price book version and rule that priced the operation, when it was priced by one. */
+  book_version: string | null
+  price_rule: string | null
 }
 
 export interface JournalTransactionsTable {

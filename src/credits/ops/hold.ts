@@ -17,6 +17,8 @@ export interface HoldInput {
   ttlMs: number
   /** What the hold is for (a job id), kept on the hold and in the journal. */
   reference: string | null
+  /** The book version and rule that priced the operation (from a quote), kept on the charge. */
+  pricedBy: { bookVersion: string; ruleId: string } | null
   idempotencyKey?: string
 }
 
@@ -27,6 +29,7 @@ export interface HoldReceipt {
   createdAt: number
   expiresAt: number
   reference: string | null
+  pricedBy: { bookVersion: string; ruleId: string } | null
   /** Where the credits came from, in burn order. */
   allocations: Array<{ lotId: string; amount: number }>
 }
@@ -66,8 +69,9 @@ export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Res
           allocations.map(([lotId, amount]) => [lotId, -amount] as const),
         )
         tx.write(
-          `insert into holds (id, account_id, amount, status, captured, refunded, created_at, expires_at, settled_at, reference, allocations)
-           values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?)`,
+          `insert into holds (id, account_id, amount, status, captured, refunded, created_at, expires_at, settled_at,
+             reference, allocations, book_version, price_rule)
+           values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?, ?, ?)`,
           [
             holdId,
             input.accountId,
@@ -76,6 +80,8 @@ export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Res
             expiresAt,
             input.reference,
             JSON.stringify(allocations),
+            input.pricedBy?.bookVersion ?? null,
+            input.pricedBy?.ruleId ?? null,
           ],
           1,
         )
@@ -96,6 +102,7 @@ export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Res
           createdAt: now,
           expiresAt,
           reference: input.reference,
+          pricedBy: input.pricedBy,
           allocations: allocations.map(([lotId, amount]) => ({ lotId, amount })),
         })
       }),

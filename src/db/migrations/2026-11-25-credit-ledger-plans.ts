@@ -18,6 +18,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // When a purchase is refunded its lot is revoked: what is left of it leaves the account, and
   // credits that come back to it later (a job refunded afterwards) are revoked at once.
   await db.schema.alterTable('lots').addColumn('revoked_at', 'bigint').execute()
+  // Every charge records the price book version and rule that priced it.
+  await db.schema.alterTable('holds').addColumn('book_version', 'text').execute()
+  await db.schema.alterTable('holds').addColumn('price_rule', 'text').execute()
   // A purchase is found by its payment provider's reference when it is refunded.
   await db.schema
     .createIndex('lots_purchase_reference')
@@ -29,6 +32,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('lots_purchase_reference').ifExists().execute()
+  await db.schema.alterTable('holds').dropColumn('price_rule').execute()
+  await db.schema.alterTable('holds').dropColumn('book_version').execute()
   await db.schema.alterTable('lots').dropColumn('revoked_at').execute()
   await db.schema.dropTable('account_cohorts').ifExists().execute()
   await db.schema.alterTable('accounts').dropColumn('plan').execute()
