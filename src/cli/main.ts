@@ -4,6 +4,7 @@ import { accountsCommand } from './commands/accounts.ts'
 import { creditsCommand } from './commands/credits.ts'
 import { ledgerCommand } from './commands/ledger.ts'
 import { migrateCommand } from './commands/migrate.ts'
+import { pricingCommand } from './commands/pricing.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
 
@@ -15,6 +16,7 @@ Commands:
   accounts create       create a credit account
   credits <command>     grant, balance, history, hold, capture, release, refund, expire
   ledger verify         check every invariant of the ledger
+  pricing <command>     validate, activate and show price books
 
 Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
@@ -70,6 +72,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await creditsCommand(ctx, rest)
       case 'ledger':
         return await ledgerCommand(ctx, rest)
+      case 'pricing':
+        return await pricingCommand(ctx, rest)
       default:
         throw new UsageError(`unknown command "${command}"`, USAGE)
     }

@@ -91,6 +91,14 @@ export interface KyselyMigrationTable {
   timestamp: string
 }
 
+export interface PriceBooksTable {
+  version: string
+  effective_from: number
+  /** The validated book as JSON. */
+  body: string
+  activated_at: number
+}
+
 export interface DB {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
@@ -99,6 +107,7 @@ export interface DB {
   journal_transactions: JournalTransactionsTable
   journal_postings: JournalPostingsTable
   idempotency_keys: IdempotencyKeysTable
+  price_books: PriceBooksTable
 }
 
 export type { Generated }

@@ -18,6 +18,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   // When a purchase is refunded its lot is revoked: what is left of it leaves the account, and
   // credits that come back to it later (a job refunded afterwards) are revoked at once.
   await db.schema.alterTable('lots').addColumn('revoked_at', 'bigint').execute()
+  // Price book versions an operator activated; the newest whose date has come is in force.
+  await db.schema
+    .createTable('price_books')
+    .addColumn('version', 'text', (c) => c.primaryKey())
+    .addColumn('effective_from', 'bigint', (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('activated_at', 'bigint', (c) => c.notNull())
+    .execute()
   // Every charge records the price book version and rule that priced it.
   await db.schema.alterTable('holds').addColumn('book_version', 'text').execute()
   await db.schema.alterTable('holds').addColumn('price_rule', 'text').execute()
@@ -31,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('price_books').ifExists().execute()
   await db.schema.dropIndex('lots_purchase_reference').ifExists().execute()
   await db.schema.alterTable('holds').dropColumn('price_rule').execute()
   await db.schema.alterTable('holds').dropColumn('book_version').execute()

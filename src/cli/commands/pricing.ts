@@ -1,0 +1,163 @@
+import fs from 'node:fs'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { quote } from '../../credits/index.ts'
+import { DatabasePricing } from '../../credits/pricing/catalog.ts'
+import { type BookValidation, parseBook } from '../../credits/pricing/validate.ts'
+import { openDatabase } from '../../db/open.ts'
+import { parseDate, parseOptions } from '../args.ts'
+import { formatMoney, formatTime, table } from '../format.ts'
+import { type CliContext, EXIT, UsageError } from '../io.ts'
+
+export const PRICING_USAGE = `Usage: easel pricing <command>
+
+Commands:
+  validate FILE [--json]               check a price book (JSON or YAML); every problem with its path
+  activate FILE [--from DATE] [--json] make it the book in force from DATE (default: its effectiveFrom)
+  show [--json]                        the book in force now, and every version with its date`
+
+/** Options and the one FILE argument of `validate` and `activate`. */
+function withFile<T extends ParseArgsConfig['options']>(argv: string[], options: T) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message, PRICING_USAGE)
+  }
+  if (parsed.positionals.length > 1) throw new UsageError('give one price book FILE', PRICING_USAGE)
+  return parsed
+}
+
+function readBook(ctx: CliContext, file: string | undefined): BookValidation {
+  if (!file) throw new UsageError('a price book FILE is required', PRICING_USAGE)
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, PRICING_USAGE)
+  }
+  return parseBook(text, /\.ya?ml$/i.test(file) ? 'yaml' : 'json')
+}
+
+function printProblems(
+  ctx: CliContext,
+  file: string,
+  result: BookValidation & { ok: false },
+  json: boolean,
+): number {
+  if (json) ctx.out(JSON.stringify({ ok: false, problems: result.problems }, null, 2))
+  else {
+    ctx.err(`easel: ${file} is not a valid price book (${result.problems.length} problems):`)
+    for (const p of result.problems) ctx.err(`  ${p.line ? `line ${p.line}: ` : ''}${p.path}: ${p.message}`)
+  }
+  return EXIT.refused
+}
+
+export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  switch (sub) {
+    case 'validate': {
+      const { values: o, positionals } = withFile(rest, { json: { type: 'boolean' } })
+      const file = positionals[0]
+      const result = readBook(ctx, file)
+      if (!result.ok) return printProblems(ctx, file!, result, o.json ?? false)
+      const generate = quote(result.book, Object.keys(result.book.operations)[0]!, {})
+      if (o.json) ctx.out(JSON.stringify({ ok: true, version: result.book.version }, null, 2))
+      else {
+        ctx.out(`${file}: price book ${result.book.version} is valid.`)
+        if (generate.ok && generate.value.listPricePerCredit) {
+          ctx.out(
+            `List price per credit: ${generate.value.listPricePerCredit.shown} (${result.book.currency} minor units).`,
+          )
+        }
+      }
+      return EXIT.ok
+    }
+    case 'activate': {
+      const { values: o, positionals } = withFile(rest, {
+        json: { type: 'boolean' },
+        from: { type: 'string' },
+      })
+      const file = positionals[0]
+      const result = readBook(ctx, file)
+      if (!result.ok) return printProblems(ctx, file!, result, o.json ?? false)
+      const from = o.from ? parseDate(o.from, 'from', PRICING_USAGE) : undefined
+      const db = await openDatabase(ctx.config.database)
+      try {
+        const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
+        const activated = await catalog.activate(result.book, from)
+        if (!activated.ok) {
+          if (o.json) ctx.out(JSON.stringify({ error: activated.error }, null, 2))
+          else ctx.err(`easel: ${activated.error.message}`)
+          return activated.error.code === 'VALIDATION' ? EXIT.usage : EXIT.refused
+        }
+        if (o.json) ctx.out(JSON.stringify(activated.value, null, 2))
+        else
+          ctx.out(
+            `Price book ${activated.value.version} takes effect ${formatTime(activated.value.effectiveFrom)}.`,
+          )
+        return EXIT.ok
+      } finally {
+        await db.close()
+      }
+    }
+    case 'show': {
+      const o = parseOptions(rest, { json: { type: 'boolean' } }, PRICING_USAGE)
+      const db = await openDatabase(ctx.config.database)
+      try {
+        const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
+        const book = catalog.bookAt(ctx.clock.now())
+        if (o.json) {
+          ctx.out(JSON.stringify({ inForce: book, versions: catalog.versions() }, null, 2))
+          return EXIT.ok
+        }
+        ctx.out(`In force: ${book.version} (${book.currency})`)
+        ctx.out('')
+        ctx.out('Operations:')
+        for (const line of table(
+          ['OPERATION', 'CREDITS', 'IMAGES', 'RULE'],
+          Object.entries(book.operations).flatMap(([name]) => {
+            const q = quote(book, name, {})
+            return q.ok ? [[name, q.value.credits, q.value.images, q.value.ruleId]] : []
+          }),
+        ))
+          ctx.out(`  ${line}`)
+        ctx.out('')
+        ctx.out('Packs:')
+        for (const line of table(
+          ['PACK', 'CREDITS', 'PRICE'],
+          book.packs.map((p) => [p.id, p.credits, formatMoney(p.priceMinor, book.currency)]),
+        ))
+          ctx.out(`  ${line}`)
+        ctx.out('')
+        ctx.out('Monthly allowances:')
+        for (const [plan, p] of Object.entries(book.allowances.plans))
+          ctx.out(`  ${plan}: ${p.monthlyCredits} credits`)
+        ctx.out('')
+        ctx.out('Versions:')
+        for (const line of table(
+          ['VERSION', 'FROM', 'ACTIVATED'],
+          catalog
+            .versions()
+            .map((v) => [
+              v.version,
+              formatTime(v.effectiveFrom),
+              v.activatedAt ? formatTime(v.activatedAt) : 'built in',
+            ]),
+        ))
+          ctx.out(`  ${line}`)
+        return EXIT.ok
+      } finally {
+        await db.close()
+      }
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      ctx.out(PRICING_USAGE)
+      return sub === undefined ? EXIT.usage : EXIT.ok
+    default:
+      throw new UsageError(`unknown command "pricing ${sub}"`, PRICING_USAGE)
+  }
+}

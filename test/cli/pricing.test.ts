@@ -1,0 +1,86 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../src/cli/main.ts'
+import { DatabasePricing } from '../../src/credits/pricing/catalog.ts'
+import { ManualClock } from '../../src/util/clock.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
+
+const EXAMPLE = fs.readFileSync(
+  new URL('../../src/credits/pricing/examples/pro-plan.yaml', import.meta.url),
+  'utf8',
+)
+
+describe.each(BACKENDS)('price book versions on %s', (backend) => {
+  const suite = useTestDatabase(backend)
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12))
+  let dir: string
+  let env: Record<string, string>
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-pricing-'))
+    const c = suite.testDb.config
+    env = { EASEL_DATA_DIR: dir, DATABASE_URL: c.kind === 'postgres' ? c.url : `sqlite:${c.path}` }
+  })
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  async function easel(...argv: string[]) {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await run(argv, { env, clock, out: (l) => out.push(l), err: (l) => err.push(l) })
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+  function bookFile(name: string, version: string, effectiveFrom: string, ext = 'yaml') {
+    const file = path.join(dir, `${name}.${ext}`)
+    fs.writeFileSync(
+      file,
+      EXAMPLE.replace(/^version: .*$/m, `version: ${version}`).replace(
+        /^effectiveFrom: .*$/m,
+        `effectiveFrom: ${effectiveFrom}`,
+      ),
+    )
+    return file
+  }
+
+  it('validates a book file, listing every problem with its path and line', async () => {
+    const good = await easel('pricing', 'validate', bookFile('good', 'v-good', '2027-01-01T00:00:00Z'))
+    expect(good).toMatchObject({ code: 0 })
+    expect(good.out).toContain('price book v-good is valid')
+    const badFile = path.join(dir, 'bad.yaml')
+    fs.writeFileSync(badFile, 'version: bad\ncurrency: usd\n')
+    const bad = await easel('pricing', 'validate', badFile)
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain('line 2: currency: must be an ISO 4217 currency code')
+    expect(bad.err).toContain('operations: is required')
+    expect((await easel('pricing', 'validate')).code).toBe(2)
+    expect((await easel('pricing', 'validate', path.join(dir, 'missing.json'))).err).toMatch(/cannot read/)
+  })
+
+  it('activates a version from its date; refuses past dates and a version twice', async () => {
+    const file = bookFile('pro', 'v-pro', '2027-01-01T00:00:00Z')
+    const r = await easel('pricing', 'activate', file)
+    expect(r).toMatchObject({ code: 0, out: 'Price book v-pro takes effect 2027-01-01 00:00 UTC.' })
+    expect(await easel('pricing', 'activate', file)).toMatchObject({
+      code: 1,
+      err: 'easel: price book version v-pro already exists',
+    })
+    const past = await easel(
+      'pricing',
+      'activate',
+      bookFile('old', 'v-old', '2027-01-01T00:00:00Z'),
+      '--from',
+      '2026-01-01',
+    )
+    expect(past.code).toBe(2)
+    expect(past.err).toContain('is in the past')
+    const shown = JSON.parse((await easel('pricing', 'show', '--json')).out)
+    expect(shown.inForce.version).toBe('labs-2022')
+    expect(shown.versions.map((v: { version: string }) => v.version)).toEqual(['labs-2022', 'v-pro'])
+
+    const catalog = await DatabasePricing.load(suite.db.kysely, clock)
+    expect(catalog.bookAt(Date.UTC(2026, 11, 31, 23, 59)).version).toBe('labs-2022')
+    expect(catalog.bookAt(Date.UTC(2027, 0, 1)).version).toBe('v-pro')
+    expect(catalog.bookAt(Date.UTC(2027, 0, 1)).allowances.plans.pro?.monthlyCredits).toBe(200)
+  })
+})
