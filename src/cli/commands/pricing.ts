@@ -29,7 +29,7 @@ function withFile<T extends ParseArgsConfig['options']>(argv: string[], options:
   return parsed
 }
 
-function readBook(ctx: CliContext, file: string | undefined): BookValidation {
+function readBook(file: string | undefined): BookValidation {
   if (!file) throw new UsageError('a price book FILE is required', PRICING_USAGE)
   let text: string
   try {
@@ -60,7 +60,7 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
     case 'validate': {
       const { values: o, positionals } = withFile(rest, { json: { type: 'boolean' } })
       const file = positionals[0]
-      const result = readBook(ctx, file)
+      const result = readBook(file)
       if (!result.ok) return printProblems(ctx, file!, result, o.json ?? false)
       const generate = quote(result.book, Object.keys(result.book.operations)[0]!, {})
       if (o.json) ctx.out(JSON.stringify({ ok: true, version: result.book.version }, null, 2))
@@ -80,7 +80,7 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
         from: { type: 'string' },
       })
       const file = positionals[0]
-      const result = readBook(ctx, file)
+      const result = readBook(file)
       if (!result.ok) return printProblems(ctx, file!, result, o.json ?? false)
       const from = o.from ? parseDate(o.from, 'from', PRICING_USAGE) : undefined
       const db = await openDatabase(ctx.config.database)

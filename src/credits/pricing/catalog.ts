@@ -44,7 +44,8 @@ export class DatabasePricing implements PricingCatalog {
     for (const row of rows) {
       const checked = validateBook(JSON.parse(row.body))
       // Stored books were validated on the way in; one that no longer validates is a bug to see.
-      if (!checked.ok) throw new Error(`stored price book ${row.version} is invalid: ${JSON.stringify(checked.problems)}`)
+      if (!checked.ok)
+        throw new Error(`stored price book ${row.version} is invalid: ${JSON.stringify(checked.problems)}`)
       books.push({ book: checked.book, effectiveFrom: row.effective_from, activatedAt: row.activated_at })
     }
     this.books = books.sort((a, b) => a.effectiveFrom - b.effectiveFrom)
@@ -58,7 +59,11 @@ export class DatabasePricing implements PricingCatalog {
   }
 
   versions(): BookVersion[] {
-    return this.books.map((b) => ({ version: b.book.version, effectiveFrom: b.effectiveFrom, activatedAt: b.activatedAt }))
+    return this.books.map((b) => ({
+      version: b.book.version,
+      effectiveFrom: b.effectiveFrom,
+      activatedAt: b.activatedAt,
+    }))
   }
 
   /**
@@ -84,7 +89,11 @@ export class DatabasePricing implements PricingCatalog {
     if (this.books.some((b) => b.book.version === book.version)) {
       return {
         ok: false,
-        error: { code: 'VERSION_EXISTS', version: book.version, message: `price book version ${book.version} already exists` },
+        error: {
+          code: 'VERSION_EXISTS',
+          version: book.version,
+          message: `price book version ${book.version} already exists`,
+        },
       }
     }
     const body = JSON.stringify({ ...book, effectiveFrom: new Date(effectiveFrom).toISOString() })
@@ -96,7 +105,11 @@ export class DatabasePricing implements PricingCatalog {
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
       return {
         ok: false,
-        error: { code: 'VERSION_EXISTS', version: book.version, message: `price book version ${book.version} already exists` },
+        error: {
+          code: 'VERSION_EXISTS',
+          version: book.version,
+          message: `price book version ${book.version} already exists`,
+        },
       }
     }
     await this.refresh()
