@@ -1,13 +1,18 @@
 import type { CreditError, Result } from '../credits/index.ts'
 import { Ledger } from '../credits/index.ts'
+import { DatabasePricing } from '../credits/pricing/catalog.ts'
 import { openDatabase } from '../db/open.ts'
 import { type CliContext, EXIT } from './io.ts'
 
-/** Opens the configured database (migrating it), runs `fn` with a ledger, and always closes it. */
+/**
+ * Opens the configured database (migrating it), runs `fn` with a ledger priced by the book versions
+ * in force (so an account's first activity in a period receives its allowance), and always closes it.
+ */
 export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
   const db = await openDatabase(ctx.config.database)
   try {
-    return await fn(new Ledger(db, { clock: ctx.clock }))
+    const pricing = await DatabasePricing.load(db.kysely, ctx.clock)
+    return await fn(new Ledger(db, { clock: ctx.clock, pricing }))
   } finally {
     await db.close()
   }

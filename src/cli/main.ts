@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config.ts'
 import { type Clock, systemClock } from '../util/clock.ts'
 import { accountsCommand } from './commands/accounts.ts'
+import { allowancesCommand } from './commands/allowances.ts'
 import { creditsCommand } from './commands/credits.ts'
 import { ledgerCommand } from './commands/ledger.ts'
 import { migrateCommand } from './commands/migrate.ts'
@@ -14,6 +15,7 @@ Commands:
   start                 open the database and keep the credit ledger current
   migrate               bring the database schema up to date
   accounts create       create a credit account
+  allowances run        grant every account the allowances it is owed, ahead of its activity
   credits <command>     grant, balance, history, hold, capture, release, refund, expire
   ledger verify         check every invariant of the ledger
   pricing <command>     validate, activate and show price books
@@ -68,6 +70,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await migrateCommand(ctx, rest)
       case 'accounts':
         return await accountsCommand(ctx, rest)
+      case 'allowances':
+        return await allowancesCommand(ctx, rest)
       case 'credits':
         return await creditsCommand(ctx, rest)
       case 'ledger':

@@ -119,15 +119,17 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
 
     const b = await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')
     expect(JSON.parse(b.out)).toMatchObject({
-      available: 129,
+      // The hold was the account's first activity: this period's 15 free credits came with it.
+      available: 144,
       held: 0,
       lots: [
         { source: 'monthly', remaining: 14 },
+        { source: 'monthly', remaining: 15 },
         { source: 'purchase', remaining: 115 },
       ],
     })
     const human = await easel(env, clock, 'credits', 'balance', '--account', acct)
-    expect(human.out).toContain('Available 129   Held 0')
+    expect(human.out).toContain('Available 144   Held 0')
     expect(human.out).toMatch(/monthly\s+14\s+0\s+15\s+10\s+2026-12-25 12:00 UTC/)
 
     const hist = await easel(env, clock, 'credits', 'history', '--account', acct, '--json')
@@ -135,6 +137,7 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
       'release',
       'capture',
       'hold',
+      'grant',
       'grant',
       'grant',
     ])
@@ -183,9 +186,11 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     )
     clock.advance(2 * 3_600_000)
     const e = await easel(env, clock, 'credits', 'expire', '--json')
-    expect(JSON.parse(e.out)).toMatchObject({ creditsExpired: 3, lotsExpired: 1 })
+    // The first hold brought this period's 15 free credits, which burn first: the bonus expires whole.
+    expect(JSON.parse(e.out)).toMatchObject({ creditsExpired: 5, lotsExpired: 1 })
     const b = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
-    expect(b).toMatchObject({ available: 0, held: 0, lots: [] })
+    // What is left: the period's free credits, less the 2 credits the job kept.
+    expect(b).toMatchObject({ available: 13, held: 0, lots: [{ source: 'monthly', remaining: 13 }] })
   })
 
   it('refuses bad arguments with a clear message and exit status 2, changing nothing', async () => {
@@ -263,13 +268,14 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
       'acct_00000000000000000000000000',
     )
     expect(missing).toMatchObject({ code: 1, err: 'easel: no account acct_00000000000000000000000000' })
-    const poor = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '5')
-    expect(poor).toMatchObject({ code: 1, err: 'easel: not enough credits: 5 needed, 0 available' })
-    const json = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '5', '--json')
+    // A new account has this period's 15 free credits, and no more.
+    const poor = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '16')
+    expect(poor).toMatchObject({ code: 1, err: 'easel: not enough credits: 16 needed, 15 available' })
+    const json = await easel(env, clock, 'credits', 'hold', '--account', acct, '--amount', '16', '--json')
     expect(JSON.parse(json.out).error).toMatchObject({
       code: 'INSUFFICIENT_CREDITS',
-      requested: 5,
-      available: 0,
+      requested: 16,
+      available: 15,
     })
   })
 
@@ -312,7 +318,8 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     expect(out).toContain('easel: released 1 overdue holds, expired 4 credits')
     expect(out.at(-1)).toBe('easel: stopped.')
     const b = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
-    expect(b).toMatchObject({ available: 0, held: 0 })
+    // The overdue hold's credit went back to the free credits; the expired bonus is gone.
+    expect(b).toMatchObject({ available: 15, held: 0 })
   })
 
   it('ledger verify exits 0 when the books balance and 1 with each violation when they do not', async () => {
@@ -373,7 +380,8 @@ describe('easel command', () => {
         ['bin/easel.js', 'credits', 'balance', '--account', acct, '--json'],
         { env },
       )
-      expect(JSON.parse(balance.stdout)).toMatchObject({ available: 50 })
+      // 50 granted, and the 15 free credits every account gets each month.
+      expect(JSON.parse(balance.stdout)).toMatchObject({ available: 65 })
       expect(fs.existsSync(path.join(dir, 'easel.db'))).toBe(true)
       const bad = await exec(process.execPath, ['bin/easel.js', 'credits', 'grant'], { env }).catch((e) => e)
       expect(bad.code).toBe(2)

@@ -3,9 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/main.ts'
+import { Ledger } from '../../src/credits/index.ts'
 import { DatabasePricing } from '../../src/credits/pricing/catalog.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
+import { unwrap } from '../support/results.ts'
 
 const EXAMPLE = fs.readFileSync(
   new URL('../../src/credits/pricing/examples/pro-plan.yaml', import.meta.url),
@@ -42,6 +44,21 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     )
     return file
   }
+
+  it('allowances run grants every account what it is owed, once, with the book in force at --at', async () => {
+    const ledger = new Ledger(suite.db, { clock })
+    for (const cohorts of [[], ['beta'], []]) unwrap(await ledger.createAccount({ cohorts }))
+    const first = JSON.parse((await easel('allowances', 'run', '--json')).out)
+    expect(first).toMatchObject({ accounts: 3, monthlyLots: 3, bonusLots: 1, credits: 95 })
+    const again = JSON.parse((await easel('allowances', 'run', '--json')).out)
+    expect(again).toMatchObject({ accounts: 3, monthlyLots: 0, bonusLots: 0, credits: 0 })
+    const nextMonth = await easel('allowances', 'run', '--at', '2026-12-26')
+    expect(nextMonth.out).toBe(
+      'Checked 3 accounts at 2026-12-26 00:00 UTC: granted 3 monthly and 0 bonus lots (45 credits).',
+    )
+    expect((await easel('allowances', 'run', '--at', 'soon')).code).toBe(2)
+    expect((await easel('ledger', 'verify')).code).toBe(0)
+  })
 
   it('validates a book file, listing every problem with its path and line', async () => {
     const good = await easel('pricing', 'validate', bookFile('good', 'v-good', '2027-01-01T00:00:00Z'))

@@ -1,4 +1,5 @@
 import { Ledger } from '../../credits/index.ts'
+import { DatabasePricing } from '../../credits/pricing/catalog.ts'
 import { openDatabase } from '../../db/open.ts'
 import { parseDurationFlag, parseOptions } from '../args.ts'
 import type { CliContext } from '../io.ts'
@@ -12,15 +13,18 @@ export async function startCommand(ctx: CliContext, argv: string[]): Promise<num
   const o = parseOptions(argv, { 'sweep-every': { type: 'string' } }, START_USAGE)
   const everyMs = o['sweep-every'] ? parseDurationFlag(o['sweep-every'], 'sweep-every', START_USAGE) : 60_000
   const db = await openDatabase(ctx.config.database)
-  const ledger = new Ledger(db, { clock: ctx.clock })
+  const pricing = await DatabasePricing.load(db.kysely, ctx.clock)
+  const ledger = new Ledger(db, { clock: ctx.clock, pricing })
   const where = ctx.config.database.kind === 'sqlite' ? ctx.config.database.path : 'PostgreSQL'
   ctx.out(
     `easel: credit ledger ready on ${db.dialect} (${where}); sweeping every ${everyMs / 1000} s. Ctrl-C stops.`,
   )
   let sweeping: Promise<unknown> = Promise.resolve()
   const sweep = () => {
-    sweeping = ledger
-      .expireDue()
+    sweeping = pricing
+      // Versions another process activated since the last sweep.
+      .refresh()
+      .then(() => ledger.expireDue())
       .then((r) => {
         if (r.holdsReleased + r.lotsExpired > 0) {
           ctx.out(`easel: released ${r.holdsReleased} overdue holds, expired ${r.creditsExpired} credits`)
