@@ -6,6 +6,7 @@ import { creditsCommand } from './commands/credits.ts'
 import { ledgerCommand } from './commands/ledger.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { pricingCommand } from './commands/pricing.ts'
+import { reportCommand } from './commands/report.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
 
@@ -19,6 +20,7 @@ Commands:
   credits <command>     grant, balance, history, hold, capture, release, refund, expire
   ledger verify         check every invariant of the ledger
   pricing <command>     validate, activate and show price books
+  report <command>      ledger (credits, revenue, breakage over a period), charge (one job's cost)
 
 Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
@@ -78,6 +80,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await ledgerCommand(ctx, rest)
       case 'pricing':
         return await pricingCommand(ctx, rest)
+      case 'report':
+        return await reportCommand(ctx, rest)
       default:
         throw new UsageError(`unknown command "${command}"`, USAGE)
     }

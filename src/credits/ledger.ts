@@ -31,6 +31,13 @@ import {
 import { type SweepCounts, sweepAccountOp } from './ops/sweep.ts'
 import { type Quote, quote as quoteWithBook } from './pricing/quote.ts'
 import { type HistoryPage, readBalance, readHistory } from './queries.ts'
+import {
+  type ChargeReport,
+  type LedgerReport,
+  readCharge,
+  readMovements,
+  summarizeMovements,
+} from './reports.ts'
 import { DEFAULT_PRIORITY, LOT_SOURCES, type LotSource, type Money } from './types.ts'
 import { type VerifyReport, verifyLedger } from './verify.ts'
 
@@ -468,6 +475,63 @@ export class Ledger {
       }
     }
     return this.execute(refundPurchaseOp(req.providerReference, lot.account_id, req.reason ?? null))
+  }
+
+  /**
+   * Credits granted, consumed, expired and refunded by source over [from, to), for one account or
+   * the whole installation, with revenue recognised, breakage, and the list and effective price per
+   * credit (the list price from the book in force at `to`).
+   */
+  async report(req: {
+    from: number
+    to: number
+    accountId?: string
+  }): Promise<Result<LedgerReport & { listPricePerCredit: string | null; currency: string | null }>> {
+    const refused = firstRefusal(
+      Number.isSafeInteger(req.from) ? null : validation('from', 'must be a time in ms'),
+      Number.isSafeInteger(req.to) && req.to > req.from
+        ? null
+        : validation('to', 'must be a time after from'),
+      req.accountId === undefined ? null : checkId('accountId', req.accountId, 'acct'),
+    )
+    if (refused) return refused
+    if (req.accountId !== undefined) {
+      const exists = await this.db.kysely
+        .selectFrom('accounts')
+        .select('id')
+        .where('id', '=', req.accountId)
+        .executeTakeFirst()
+      if (!exists) return accountNotFound(req.accountId)
+    }
+    const summary = summarizeMovements(await readMovements(this.db.kysely, req))
+    const book = this.pricing?.bookAt(req.to - 1)
+    const list = book ? quoteWithBook(book, Object.keys(book.operations)[0]!, {}) : null
+    return ok({
+      ...summary,
+      listPricePerCredit: list?.ok ? (list.value.listPricePerCredit?.shown ?? null) : null,
+      currency: book?.currency ?? null,
+    })
+  }
+
+  /** What one job cost: credits charged and the cost basis behind them, per image returned and kept. */
+  async chargeReport(
+    holdId: string,
+    images: { returned: number; kept: number },
+  ): Promise<Result<ChargeReport>> {
+    const refused = firstRefusal(
+      checkId('holdId', holdId, 'hold'),
+      Number.isSafeInteger(images.returned) && images.returned >= 0
+        ? null
+        : validation('imagesReturned', 'must be a whole number'),
+      Number.isSafeInteger(images.kept) && images.kept >= 0 && images.kept <= images.returned
+        ? null
+        : validation('imagesKept', 'must be a whole number no larger than the images returned'),
+    )
+    if (refused) return refused
+    const charge = await readCharge(this.db.kysely, holdId, images)
+    return charge
+      ? ok(charge)
+      : { ok: false, error: { code: 'HOLD_NOT_FOUND', holdId, message: `no hold ${holdId}` } }
   }
 
   /** Checks every invariant over the whole database; see {@link verifyLedger}. */

@@ -60,6 +60,41 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     expect((await easel('ledger', 'verify')).code).toBe(0)
   })
 
+  it('reports a period and a job, in words and as JSON', async () => {
+    const ledger = new Ledger(suite.db, { clock })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    unwrap(
+      await ledger.grant({
+        accountId,
+        amount: 115,
+        source: 'purchase',
+        costBasis: { amountMinor: 1500, currency: 'USD' },
+      }),
+    )
+    const hold = unwrap(await ledger.hold({ accountId, amount: 1 }))
+    unwrap(await ledger.capture({ holdId: hold.holdId }))
+    const text = await easel(
+      'report',
+      'ledger',
+      '--account',
+      accountId,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-12-01',
+    )
+    expect(text.code).toBe(0)
+    expect(text.out).toMatch(/purchase\s+115\s+1\s+0\s+0/)
+    expect(text.out).toContain('Revenue recognised: 13.04 USD cents')
+    const json = JSON.parse(
+      (await easel('report', 'ledger', '--from', '2026-11-01', '--to', '2026-12-01', '--json')).out,
+    )
+    expect(json.listPricePerCredit).toBe('13.043')
+    const charge = await easel('report', 'charge', '--hold', hold.holdId, '--images', '4', '--kept', '1')
+    expect(charge.out).toContain('per image kept (1): 13.04 cents')
+    expect((await easel('report', 'ledger', '--from', '2026-11-01')).err).toContain('--to is required')
+  })
+
   it('validates a book file, listing every problem with its path and line', async () => {
     const good = await easel('pricing', 'validate', bookFile('good', 'v-good', '2027-01-01T00:00:00Z'))
     expect(good).toMatchObject({ code: 0 })

@@ -1,0 +1,96 @@
+import { parseDate, parseInteger, parseOptions, required } from '../args.ts'
+import { formatTime, table } from '../format.ts'
+import { type CliContext, UsageError } from '../io.ts'
+import { report, withLedger } from '../ledger-session.ts'
+
+export const REPORT_USAGE = `Usage: easel report <command>
+
+Commands:
+  ledger --from DATE --to DATE [--account ID] [--json]
+         credits granted, consumed, expired and refunded by source; revenue recognised (cost basis
+         of the credits consumed), breakage (paid credits expired unspent), list and effective
+         price per credit — for one account, or the whole installation
+  charge --hold ID [--images N] [--kept K] [--json]
+         what one job cost: credits, money (cost basis of the credits used), per image returned
+         and per image kept`
+
+export async function reportCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  const u = REPORT_USAGE
+  switch (sub) {
+    case 'ledger': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          account: { type: 'string' },
+        },
+        u,
+      )
+      const from = parseDate(required(o.from, 'from', u), 'from', u)
+      const to = parseDate(required(o.to, 'to', u), 'to', u)
+      return withLedger(ctx, async (ledger) =>
+        report(
+          ctx,
+          await ledger.report({ from, to, ...(o.account ? { accountId: o.account } : {}) }),
+          o.json ?? false,
+          (r) => {
+            const cur = r.currency ?? ''
+            return [
+              `${o.account ?? 'Installation'}, ${formatTime(from)} to ${formatTime(to)}`,
+              '',
+              ...table(
+                ['SOURCE', 'GRANTED', 'CONSUMED', 'EXPIRED', 'REFUNDED'],
+                [
+                  ...Object.entries(r.bySource).map(([s, l]) => [
+                    s,
+                    l.granted,
+                    l.consumed,
+                    l.expired,
+                    l.refunded,
+                  ]),
+                  ['total', r.total.granted, r.total.consumed, r.total.expired, r.total.refunded],
+                ],
+              ),
+              '',
+              `Revenue recognised: ${r.revenueRecognised.shown()} ${cur} cents`,
+              `Breakage:           ${r.breakage.shown()} ${cur} cents`,
+              `Price per credit:   list ${r.listPricePerCredit ?? '—'}, effective ${r.effectivePricePerCredit?.shown(3) ?? '—'} ${cur} cents`,
+            ]
+          },
+        ),
+      )
+    }
+    case 'charge': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          hold: { type: 'string' },
+          images: { type: 'string' },
+          kept: { type: 'string' },
+        },
+        u,
+      )
+      const holdId = required(o.hold, 'hold', u)
+      const returned = o.images ? parseInteger(o.images, 'images', u) : 4
+      const kept = o.kept ? parseInteger(o.kept, 'kept', u) : returned
+      return withLedger(ctx, async (ledger) =>
+        report(ctx, await ledger.chargeReport(holdId, { returned, kept }), o.json ?? false, (c) => [
+          `${c.holdId}: ${c.credits} credits, cost ${c.cost.shown(3)} cents`,
+          `per image returned (${c.imagesReturned}): ${c.perImageReturned?.shown() ?? '—'} cents`,
+          `per image kept (${c.imagesKept}): ${c.perImageKept?.shown() ?? '—'} cents`,
+        ]),
+      )
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      ctx.out(u)
+      return sub === undefined ? 2 : 0
+    default:
+      throw new UsageError(`unknown command "report ${sub}"`, u)
+  }
+}

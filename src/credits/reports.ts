@@ -1,0 +1,203 @@
+import { type Kysely, sql } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import { parseAllocations } from './ops/sweep.ts'
+import { splitCapture, splitRefund } from './settlement.ts'
+
+/** An exact sum of fractions of a minor unit (cost bases spread over many lots), kept in BigInt. */
+export class MinorAmount {
+  private constructor(
+    readonly numerator: bigint,
+    readonly denominator: bigint,
+  ) {}
+  static zero = new MinorAmount(0n, 1n)
+  static of(numerator: number | bigint, denominator: number | bigint): MinorAmount {
+    const n = BigInt(numerator)
+    const d = BigInt(denominator)
+    const g = gcd(n < 0n ? -n : n, d)
+    return new MinorAmount(n / g, d / g)
+  }
+  plus(o: MinorAmount): MinorAmount {
+    return MinorAmount.of(
+      this.numerator * o.denominator + o.numerator * this.denominator,
+      this.denominator * o.denominator,
+    )
+  }
+  over(k: number): MinorAmount | null {
+    return k === 0 ? null : MinorAmount.of(this.numerator, this.denominator * BigInt(k))
+  }
+  /** Rounded half up (away from zero) to `decimals` places of the minor unit, as text. */
+  shown(decimals = 2): string {
+    const scale = 10n ** BigInt(decimals)
+    const neg = this.numerator < 0n
+    const n = (neg ? -this.numerator : this.numerator) * scale
+    const r = (n * 2n + this.denominator) / (this.denominator * 2n)
+    const digits = r.toString().padStart(decimals + 1, '0')
+    const text = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`
+    return neg && r !== 0n ? `-${text}` : text
+  }
+  toJSON() {
+    return {
+      numerator: this.numerator.toString(),
+      denominator: this.denominator.toString(),
+      shown: this.shown(),
+    }
+  }
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  let x = a
+  let y = b
+  while (y !== 0n) [x, y] = [y, x % y]
+  return x === 0n ? 1n : x
+}
+
+/** What one lot's credits did in a period, by bucket. */
+export interface LotMovement {
+  source: string
+  lotAmount: number
+  costBasisMinor: number
+  bucket: 'issued' | 'consumed' | 'expired' | 'revoked'
+  credits: number
+}
+
+export interface SourceLine {
+  granted: number
+  consumed: number
+  expired: number
+  refunded: number
+}
+
+export interface LedgerReport {
+  bySource: Record<string, SourceLine>
+  total: SourceLine
+  /** Cost basis of the credits consumed (minor units, exact). */
+  revenueRecognised: MinorAmount
+  /** Cost basis of paid credits that expired unspent. */
+  breakage: MinorAmount
+  /** Revenue recognised per credit consumed: what a credit really earned. Null when none was used. */
+  effectivePricePerCredit: MinorAmount | null
+}
+
+/**
+ * Sums what lots did in a period: credits granted, consumed, expired and refunded (purchases
+ * refunded, credits revoked) by source; revenue recognised is the cost basis of the credits
+ * consumed (each lot's cost spread evenly over its credits), breakage that of paid credits that
+ * expired unspent. Pure; exact until shown.
+ *
+ * @example
+ * summarizeMovements([{ source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'consumed', credits: 4 }])
+ * // → revenueRecognised 6000/115 = 52.17 cents, effectivePricePerCredit 13.04 cents
+ */
+export function summarizeMovements(movements: readonly LotMovement[]): LedgerReport {
+  const bySource: Record<string, SourceLine> = {}
+  const total: SourceLine = { granted: 0, consumed: 0, expired: 0, refunded: 0 }
+  let revenue = MinorAmount.zero
+  let breakage = MinorAmount.zero
+  for (const m of movements) {
+    const line = (bySource[m.source] ??= { granted: 0, consumed: 0, expired: 0, refunded: 0 })
+    const field = m.bucket === 'issued' ? 'granted' : m.bucket === 'revoked' ? 'refunded' : m.bucket
+    // Issued postings are negative (credits leave the issuer); the rest are what the bucket gained.
+    const credits = m.bucket === 'issued' ? -m.credits : m.credits
+    line[field] += credits
+    total[field] += credits
+    const value = MinorAmount.of(BigInt(credits) * BigInt(m.costBasisMinor), m.lotAmount)
+    if (m.bucket === 'consumed') revenue = revenue.plus(value)
+    if (m.bucket === 'expired' && m.costBasisMinor > 0) breakage = breakage.plus(value)
+  }
+  return {
+    bySource,
+    total,
+    revenueRecognised: revenue,
+    breakage,
+    effectivePricePerCredit: revenue.over(total.consumed),
+  }
+}
+
+/** The movements of a period [from, to), for one account or the whole installation. */
+export async function readMovements(
+  db: Kysely<DB>,
+  range: { from: number; to: number; accountId?: string },
+): Promise<LotMovement[]> {
+  const rows = await sql<{
+    source: string
+    lot_amount: unknown
+    cost_basis_minor: unknown
+    bucket: LotMovement['bucket']
+    credits: unknown
+  }>`select l.source, l.amount as lot_amount, l.cost_basis_minor, p.bucket, sum(p.amount) as credits
+     from journal_transactions t
+     join journal_postings p on p.transaction_id = t.id
+     join lots l on l.id = p.lot_id
+     where t.created_at >= ${range.from} and t.created_at < ${range.to}
+       ${range.accountId === undefined ? sql`` : sql`and t.account_id = ${range.accountId}`}
+       and p.bucket in ('issued', 'consumed', 'expired', 'revoked')
+     group by l.id, l.source, l.amount, l.cost_basis_minor, p.bucket`.execute(db)
+  return rows.rows.map((r) => ({
+    source: r.source,
+    lotAmount: Number(r.lot_amount),
+    costBasisMinor: Number(r.cost_basis_minor),
+    bucket: r.bucket,
+    credits: Number(r.credits),
+  }))
+}
+
+export interface ChargeReport {
+  holdId: string
+  /** Credits charged, net of refunds. */
+  credits: number
+  /** Cost basis of the credits it consumed. */
+  cost: MinorAmount
+  imagesReturned: number
+  imagesKept: number
+  perImageReturned: MinorAmount | null
+  perImageKept: MinorAmount | null
+}
+
+/**
+ * What one job really cost: the credits its hold was charged (net of refunds) and the cost basis
+ * of the lots they came from, per image returned and per image kept (favourited or downloaded).
+ */
+export async function readCharge(
+  db: Kysely<DB>,
+  holdId: string,
+  images: { returned: number; kept: number },
+): Promise<ChargeReport | null> {
+  const hold = await db
+    .selectFrom('holds')
+    .select(['allocations', 'captured', 'refunded'])
+    .where('id', '=', holdId)
+    .executeTakeFirst()
+  if (!hold) return null
+  // Which lots the charge consumed follows from the hold alone (captures consume in burn order,
+  // refunds give back last-in first-out), so no journal scan is needed.
+  const allocations = parseAllocations(hold.allocations)
+  const net = new Map<string, number>()
+  for (const [lotId, n] of splitCapture(allocations, hold.captured).consumed)
+    net.set(lotId, (net.get(lotId) ?? 0) + n)
+  for (const [lotId, n] of splitRefund(allocations, hold.captured, 0, hold.refunded))
+    net.set(lotId, (net.get(lotId) ?? 0) - n)
+  const lots =
+    net.size === 0
+      ? []
+      : await db
+          .selectFrom('lots')
+          .select(['id', 'amount', 'cost_basis_minor'])
+          .where('id', 'in', [...net.keys()])
+          .execute()
+  let credits = 0
+  let cost = MinorAmount.zero
+  for (const lot of lots) {
+    const n = net.get(lot.id) ?? 0
+    credits += n
+    cost = cost.plus(MinorAmount.of(BigInt(n) * BigInt(lot.cost_basis_minor), lot.amount))
+  }
+  return {
+    holdId,
+    credits,
+    cost,
+    imagesReturned: images.returned,
+    imagesKept: images.kept,
+    perImageReturned: cost.over(images.returned),
+    perImageKept: cost.over(images.kept),
+  }
+}

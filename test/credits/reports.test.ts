@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import { LABS_2022, Ledger, MinorAmount, staticPricing, summarizeMovements } from '../../src/credits/index.ts'
+import { ManualClock } from '../../src/util/clock.ts'
+import { BACKENDS, useTestDatabase } from '../support/backends.ts'
+import { refusal, unwrap } from '../support/results.ts'
+
+const DAY = 86_400_000
+const T0 = Date.UTC(2026, 10, 25, 12)
+
+describe('report maths (pure)', () => {
+  it('spreads each lot’s cost over its credits, exactly, and shows it rounded', () => {
+    const r = summarizeMovements([
+      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'issued', credits: -115 },
+      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'consumed', credits: 4 },
+      { source: 'monthly', lotAmount: 15, costBasisMinor: 0, bucket: 'consumed', credits: 15 },
+      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'expired', credits: 10 },
+      { source: 'bonus', lotAmount: 50, costBasisMinor: 0, bucket: 'expired', credits: 50 },
+    ])
+    expect(r.bySource.purchase).toEqual({ granted: 115, consumed: 4, expired: 10, refunded: 0 })
+    expect(r.total).toEqual({ granted: 115, consumed: 19, expired: 60, refunded: 0 })
+    expect(r.revenueRecognised.shown()).toBe('52.17') // 4 × 1500 / 115
+    expect(r.breakage.shown()).toBe('130.43') // 10 paid credits expired; free ones are no breakage
+    expect(r.effectivePricePerCredit?.shown(3)).toBe('2.746') // 6000/115 cents over 19 credits
+  })
+
+  it('keeps sums of many fractions exact', () => {
+    let sum = MinorAmount.zero
+    for (let i = 0; i < 115; i++) sum = sum.plus(MinorAmount.of(1500, 115))
+    expect(sum.shown()).toBe('1500.00')
+  })
+})
+
+describe.each(BACKENDS)('reports on %s', (backend) => {
+  const suite = useTestDatabase(backend)
+
+  it('per account over a period: granted, consumed, expired, refunded by source, revenue, breakage and prices', async () => {
+    const clock = new ManualClock(T0)
+    const ledger = new Ledger(suite.db, { clock, pricing: staticPricing(LABS_2022) })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    unwrap(
+      await ledger.completePurchase({
+        accountId,
+        packId: 'pack-115',
+        quantity: 1,
+        amountPaidMinor: 1500,
+        currency: 'USD',
+        providerReference: `pi_report_${accountId}`,
+      }),
+    )
+    // 15 free credits and 4 bought ones spent (free ones first).
+    const job = unwrap(await ledger.hold({ accountId, amount: 19 }))
+    unwrap(await ledger.capture({ holdId: job.holdId }))
+    clock.advance(31 * DAY) // into the next period: its allowance is granted on the next activity
+    unwrap(await ledger.balance(accountId))
+    await ledger.expireDue()
+
+    const report = unwrap(await ledger.report({ accountId, from: T0, to: T0 + 40 * DAY }))
+    expect(report.bySource).toMatchObject({
+      monthly: { granted: 30, consumed: 15, expired: 0 },
+      purchase: { granted: 115, consumed: 4, expired: 0, refunded: 0 },
+    })
+    expect(report.revenueRecognised.shown()).toBe('52.17')
+    expect(report.effectivePricePerCredit?.shown(3)).toBe('2.746')
+    expect(report).toMatchObject({ listPricePerCredit: '13.043', currency: 'USD' })
+
+    // The installation's report includes this account's figures.
+    const all = unwrap(await ledger.report({ from: T0, to: T0 + 40 * DAY }))
+    expect(all.total.consumed).toBeGreaterThanOrEqual(19)
+  })
+
+  it('per job: credits charged and money cost, per image returned and per image kept', async () => {
+    const clock = new ManualClock(T0)
+    const ledger = new Ledger(suite.db, { clock, pricing: staticPricing(LABS_2022) })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    unwrap(
+      await ledger.completePurchase({
+        accountId,
+        packId: 'pack-115',
+        quantity: 1,
+        amountPaidMinor: 1500,
+        currency: 'USD',
+        providerReference: `pi_job_${accountId}`,
+      }),
+    )
+    const free = unwrap(await ledger.hold({ accountId, amount: 15 }))
+    unwrap(await ledger.capture({ holdId: free.holdId }))
+    const paid = unwrap(await ledger.hold({ accountId, amount: 1 }))
+    unwrap(await ledger.capture({ holdId: paid.holdId }))
+
+    const all = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 4 }))
+    expect(all).toMatchObject({ credits: 1, imagesReturned: 4, imagesKept: 4 })
+    expect(all.cost.shown(3)).toBe('13.043')
+    expect(all.perImageKept?.shown()).toBe('3.26')
+    const one = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 1 }))
+    expect(one.perImageKept?.shown()).toBe('13.04')
+    const none = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 0 }))
+    expect(none.perImageKept).toBeNull()
+    // Free credits cost nothing; refunded ones are no longer charged.
+    unwrap(await ledger.refund({ holdId: free.holdId, amount: 5 }))
+    expect(unwrap(await ledger.chargeReport(free.holdId, { returned: 4, kept: 4 }))).toMatchObject({
+      credits: 10,
+    })
+    expect(refusal(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 5 }))).toMatchObject({
+      code: 'VALIDATION',
+    })
+  })
+})
