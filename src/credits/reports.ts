@@ -94,7 +94,8 @@ export function summarizeMovements(movements: readonly LotMovement[]): LedgerRep
   let revenue = MinorAmount.zero
   let breakage = MinorAmount.zero
   for (const m of movements) {
-    const line = (bySource[m.source] ??= { granted: 0, consumed: 0, expired: 0, refunded: 0 })
+    bySource[m.source] ??= { granted: 0, consumed: 0, expired: 0, refunded: 0 }
+    const line = bySource[m.source]!
     const field = m.bucket === 'issued' ? 'granted' : m.bucket === 'revoked' ? 'refunded' : m.bucket
     // Issued postings are negative (credits leave the issuer); the rest are what the bucket gained.
     const credits = m.bucket === 'issued' ? -m.credits : m.credits

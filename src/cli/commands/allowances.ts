@@ -39,7 +39,7 @@ export async function allowancesCommand(ctx: CliContext, argv: string[]): Promis
           .executeTakeFirstOrThrow()
       ).n,
     )
-    const progress = progressBar(ctx, total, !o.json && process.stderr.isTTY === true)
+    const progress = progressBar(total, !o.json && process.stderr.isTTY === true)
     const summary = { at, accounts: 0, monthlyLots: 0, bonusLots: 0, credits: 0 }
     for (let after = ''; ; ) {
       const page = await db.kysely
@@ -78,7 +78,7 @@ export async function allowancesCommand(ctx: CliContext, argv: string[]): Promis
 }
 
 /** A one-line progress bar on stderr, drawn only for a person watching a terminal. */
-function progressBar(ctx: CliContext, total: number, enabled: boolean) {
+function progressBar(total: number, enabled: boolean) {
   const draw = (n: number) => {
     if (!enabled || total === 0) return
     const width = 30
