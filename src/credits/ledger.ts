@@ -12,7 +12,7 @@ import {
 } from './ops/account.ts'
 import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
 import { type GrantReceipt, grantOp } from './ops/grant.ts'
-import { type HoldReceipt, holdOp } from './ops/hold.ts'
+import { type HoldReceipt, holdOp, type PricedBy } from './ops/hold.ts'
 import {
   completePurchaseOp,
   type PurchaseInput,
@@ -58,8 +58,11 @@ export interface GrantRequest {
 export interface HoldRequest {
   accountId: string
   amount: number
-  /** The book version and rule that priced the operation (a quote's), recorded on the charge. */
-  pricedBy?: { bookVersion: string; ruleId: string }
+  /**
+   * The book version and rule that priced the operation (a quote's), recorded on the charge; with
+   * the operation and its parameters, another book can re-price it (`pricing simulate`).
+   */
+  pricedBy?: PricedBy
   /** Time to live; a hold not settled by then is released. Default 15 minutes. */
   ttlMs?: number
   reference?: string | null
@@ -93,6 +96,20 @@ function checkKey(key: unknown): Refusal | null {
 
 const NAME_RULE = 'must be 1 to 40 lower-case letters, digits, - or _, starting with a letter'
 const isName = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9_-]{0,39}$/.test(v)
+
+function isPricedBy(p: unknown): p is PricedBy {
+  if (typeof p !== 'object' || p === null) return false
+  const { bookVersion, ruleId, operation, parameters } = p as Record<string, unknown>
+  return (
+    typeof bookVersion === 'string' &&
+    bookVersion.length <= 100 &&
+    typeof ruleId === 'string' &&
+    ruleId.length <= 100 &&
+    (operation === undefined || (typeof operation === 'string' && operation.length <= 100)) &&
+    (parameters === undefined ||
+      (typeof parameters === 'object' && parameters !== null && JSON.stringify(parameters).length <= 2000))
+  )
+}
 
 const firstRefusal = (...checks: Array<Refusal | null>): Refusal | null =>
   checks.find((c) => c !== null) ?? null
@@ -205,13 +222,9 @@ export class Ledger {
         ? null
         : validation('ttlMs', `must be a whole number of milliseconds from 1 to ${MAX_HOLD_TTL_MS}`),
       checkOptionalText('reference', req.reference),
-      req.pricedBy === undefined ||
-        (typeof req.pricedBy?.bookVersion === 'string' &&
-          typeof req.pricedBy.ruleId === 'string' &&
-          req.pricedBy.bookVersion.length <= 100 &&
-          req.pricedBy.ruleId.length <= 100)
+      req.pricedBy === undefined || isPricedBy(req.pricedBy)
         ? null
-        : validation('pricedBy', 'must be { bookVersion, ruleId } from a quote'),
+        : validation('pricedBy', 'must be { bookVersion, ruleId, operation?, parameters? } from a quote'),
       checkKey(req.idempotencyKey),
     )
     if (refused) return refused

@@ -56,6 +56,8 @@ export interface HoldsTable {
   /** The price book version and rule that priced the operation, when it was priced by one. */
   book_version: string | null
   price_rule: string | null
+  /** JSON `{ operation, parameters }` that was priced, when known. */
+  priced_request: string | null
 }
 
 export interface JournalTransactionsTable {

@@ -95,6 +95,33 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     expect((await easel('report', 'ledger', '--from', '2026-11-01')).err).toContain('--to is required')
   })
 
+  it('simulates the period under another book', async () => {
+    const ledger = new Ledger(suite.db, { clock })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    unwrap(await ledger.grant({ accountId, amount: 10, source: 'promotional' }))
+    const hold = unwrap(
+      await ledger.hold({
+        accountId,
+        amount: 1,
+        pricedBy: { bookVersion: 'labs-2022', ruleId: 'edit', operation: 'edit', parameters: {} },
+      }),
+    )
+    unwrap(await ledger.capture({ holdId: hold.holdId }))
+    const file = path.join(dir, 'edit2.yaml')
+    fs.writeFileSync(
+      file,
+      EXAMPLE.replace(/^version: .*$/m, 'version: edit-2').replace(
+        /(\n {2}edit:\n(?:.*\n)*? {6}- id: edit\n {8}credits:) 1/,
+        '$1 2',
+      ),
+    )
+    const r = await easel('pricing', 'simulate', '--book', file, '--from', '2026-11-01', '--to', '2026-12-01')
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('re-priced under edit-2')
+    expect(r.out).toMatch(/edit\s+1\s+1\s+2\s+13\.04\s+26\.09/)
+    expect((await easel('pricing', 'simulate', '--book', file, '--from', '2026-11-01')).code).toBe(2)
+  })
+
   it('validates a book file, listing every problem with its path and line', async () => {
     const good = await easel('pricing', 'validate', bookFile('good', 'v-good', '2027-01-01T00:00:00Z'))
     expect(good).toMatchObject({ code: 0 })

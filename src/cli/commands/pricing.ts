@@ -2,9 +2,10 @@ import fs from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { quote } from '../../credits/index.ts'
 import { DatabasePricing } from '../../credits/pricing/catalog.ts'
+import { readRecordedCharges, type SimulationLine, simulate } from '../../credits/pricing/simulate.ts'
 import { type BookValidation, parseBook } from '../../credits/pricing/validate.ts'
 import { openDatabase } from '../../db/open.ts'
-import { parseDate, parseOptions } from '../args.ts'
+import { parseDate, parseOptions, required } from '../args.ts'
 import { formatMoney, formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
 
@@ -13,7 +14,9 @@ export const PRICING_USAGE = `Usage: easel pricing <command>
 Commands:
   validate FILE [--json]               check a price book (JSON or YAML); every problem with its path
   activate FILE [--from DATE] [--json] make it the book in force from DATE (default: its effectiveFrom)
-  show [--json]                        the book in force now, and every version with its date`
+  show [--json]                        the book in force now, and every version with its date
+  simulate --book FILE --from DATE --to DATE [--json]
+                                       re-price the charges of a period under another book`
 
 /** Options and the one FILE argument of `validate` and `activate`. */
 function withFile<T extends ParseArgsConfig['options']>(argv: string[], options: T) {
@@ -147,6 +150,55 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
             ]),
         ))
           ctx.out(`  ${line}`)
+        return EXIT.ok
+      } finally {
+        await db.close()
+      }
+    }
+    case 'simulate': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          book: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+        },
+        PRICING_USAGE,
+      )
+      const file = required(o.book, 'book', PRICING_USAGE)
+      const from = parseDate(required(o.from, 'from', PRICING_USAGE), 'from', PRICING_USAGE)
+      const to = parseDate(required(o.to, 'to', PRICING_USAGE), 'to', PRICING_USAGE)
+      const result = readBook(file)
+      if (!result.ok) return printProblems(ctx, file, result, o.json ?? false)
+      const db = await openDatabase(ctx.config.database)
+      try {
+        const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
+        const { charges, budgets } = await readRecordedCharges(db.kysely, { from, to })
+        const sim = simulate(charges, result.book, (at) => catalog.bookAt(at), budgets)
+        if (o.json) {
+          ctx.out(JSON.stringify(sim, null, 2))
+          return EXIT.ok
+        }
+        const row = (name: string, l: SimulationLine) => [
+          name,
+          l.operations,
+          l.creditsBefore,
+          l.creditsAfter,
+          l.revenueBefore.shown(),
+          l.revenueAfter.shown(),
+        ]
+        ctx.out(`Charges from ${formatTime(from)} to ${formatTime(to)} re-priced under ${sim.book}:`)
+        ctx.out('')
+        for (const line of table(
+          ['OPERATION', 'COUNT', 'CREDITS NOW', `CREDITS ${sim.book}`, 'REVENUE NOW', `REVENUE ${sim.book}`],
+          [...Object.entries(sim.byOperation).map(([name, l]) => row(name, l)), row('total', sim.total)],
+        ))
+          ctx.out(`  ${line}`)
+        ctx.out('')
+        ctx.out(`Revenue is list revenue in ${result.book.currency} cents (credits × list price per credit).`)
+        ctx.out(`Accounts that would have run out of credits earlier: ${sim.accountsRunOutEarlier}`)
+        if (sim.unpriceable > 0) ctx.out(`Charges ${sim.book} cannot price: ${sim.unpriceable}`)
         return EXIT.ok
       } finally {
         await db.close()

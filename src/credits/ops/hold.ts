@@ -18,8 +18,16 @@ export interface HoldInput {
   /** What the hold is for (a job id), kept on the hold and in the journal. */
   reference: string | null
   /** The book version and rule that priced the operation (from a quote), kept on the charge. */
-  pricedBy: { bookVersion: string; ruleId: string } | null
+  pricedBy: PricedBy | null
   idempotencyKey?: string
+}
+
+/** What priced a charge: the book version and rule, and the request they priced. */
+export interface PricedBy {
+  bookVersion: string
+  ruleId: string
+  operation?: string
+  parameters?: Record<string, unknown>
 }
 
 export interface HoldReceipt {
@@ -29,7 +37,7 @@ export interface HoldReceipt {
   createdAt: number
   expiresAt: number
   reference: string | null
-  pricedBy: { bookVersion: string; ruleId: string } | null
+  pricedBy: PricedBy | null
   /** Where the credits came from, in burn order. */
   allocations: Array<{ lotId: string; amount: number }>
 }
@@ -70,8 +78,8 @@ export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Res
         )
         tx.write(
           `insert into holds (id, account_id, amount, status, captured, refunded, created_at, expires_at, settled_at,
-             reference, allocations, book_version, price_rule)
-           values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?, ?, ?)`,
+             reference, allocations, book_version, price_rule, priced_request)
+           values (?, ?, ?, 'pending', 0, 0, ?, ?, null, ?, ?, ?, ?, ?)`,
           [
             holdId,
             input.accountId,
@@ -82,6 +90,12 @@ export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Res
             JSON.stringify(allocations),
             input.pricedBy?.bookVersion ?? null,
             input.pricedBy?.ruleId ?? null,
+            input.pricedBy?.operation === undefined
+              ? null
+              : JSON.stringify({
+                  operation: input.pricedBy.operation,
+                  parameters: input.pricedBy.parameters ?? {},
+                }),
           ],
           1,
         )

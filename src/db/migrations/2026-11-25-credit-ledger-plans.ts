@@ -29,6 +29,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Every charge records the price book version and rule that priced it.
   await db.schema.alterTable('holds').addColumn('book_version', 'text').execute()
   await db.schema.alterTable('holds').addColumn('price_rule', 'text').execute()
+  // The operation and parameters that were priced (JSON), so another book can re-price history.
+  await db.schema.alterTable('holds').addColumn('priced_request', 'text').execute()
   // A purchase is found by its payment provider's reference when it is refunded.
   await db.schema
     .createIndex('lots_purchase_reference')
@@ -41,6 +43,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('price_books').ifExists().execute()
   await db.schema.dropIndex('lots_purchase_reference').ifExists().execute()
+  await db.schema.alterTable('holds').dropColumn('priced_request').execute()
   await db.schema.alterTable('holds').dropColumn('price_rule').execute()
   await db.schema.alterTable('holds').dropColumn('book_version').execute()
   await db.schema.alterTable('lots').dropColumn('revoked_at').execute()
