@@ -15,6 +15,8 @@ export interface AccountsTable {
   held: number
   /** The plan that sets the monthly allowance (`free` unless given). */
   plan: Generated<string>
+  /** The allowance keys last found granted, joined; see `ops/allowances.ts`. */
+  allowances_checked: string | null
 }
 
 export interface AccountCohortsTable {

@@ -23,8 +23,13 @@ export async function ensureAllowances(
   book: PriceBook,
   now: number,
 ): Promise<GrantReceipt[]> {
-  const rows = await tx.all<{ created_at: number; plan: string; cohort: string | null }>(
-    `select a.created_at, a.plan, c.cohort from accounts a
+  const rows = await tx.all<{
+    created_at: number
+    plan: string
+    allowances_checked: string | null
+    cohort: string | null
+  }>(
+    `select a.created_at, a.plan, a.allowances_checked, c.cohort from accounts a
      left join account_cohorts c on c.account_id = a.id where a.id = ?`,
     [accountId],
   )
@@ -41,6 +46,9 @@ export async function ensureAllowances(
     now,
   )
   if (due.length === 0) return []
+  // Everything owed now was granted at the last check (same period, same cohorts): nothing to do.
+  const checked = due.map((g) => g.key).join(' ')
+  if (first.allowances_checked === checked) return []
   const seen = new Set(
     (
       await tx.all<{ key: string }>(
@@ -72,6 +80,7 @@ export async function ensureAllowances(
     )
     granted.push(receipt)
   }
+  tx.write('update accounts set allowances_checked = ? where id = ?', [checked, accountId], 1)
   return granted
 }
 

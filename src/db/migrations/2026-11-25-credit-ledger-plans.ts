@@ -8,6 +8,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('accounts')
     .addColumn('plan', 'text', (c) => c.notNull().defaultTo('free'))
     .execute()
+  // The grants already checked for this account (their keys, joined): lets the common case, an
+  // account active again in the same period, skip looking for them.
+  await db.schema.alterTable('accounts').addColumn('allowances_checked', 'text').execute()
   await db.schema
     .createTable('account_cohorts')
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
@@ -48,5 +51,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('holds').dropColumn('book_version').execute()
   await db.schema.alterTable('lots').dropColumn('revoked_at').execute()
   await db.schema.dropTable('account_cohorts').ifExists().execute()
+  await db.schema.alterTable('accounts').dropColumn('allowances_checked').execute()
   await db.schema.alterTable('accounts').dropColumn('plan').execute()
 }
