@@ -18,6 +18,8 @@ import {
   type PurchaseInput,
   type PurchaseReceipt,
   type PurchaseRefundReceipt,
+  purchaseNotFound,
+  purchaseReference,
   refundPurchaseOp,
 } from './ops/purchase.ts'
 import {
@@ -365,12 +367,7 @@ export class Ledger {
       options.before === undefined ? null : checkId('before', options.before, 'txn'),
     )
     if (refused) return refused
-    const exists = await this.db.kysely
-      .selectFrom('accounts')
-      .select('id')
-      .where('id', '=', accountId)
-      .executeTakeFirst()
-    if (!exists) return accountNotFound(accountId)
+    if (!(await this.accountExists(accountId))) return accountNotFound(accountId)
     return ok(
       await readHistory(this.db.kysely, accountId, {
         limit,
@@ -387,12 +384,7 @@ export class Ledger {
     const refused = checkId('accountId', accountId, 'acct')
     if (refused) return refused
     if (!this.pricing) return validation('pricing', 'this ledger has no price book to grant allowances from')
-    const exists = await this.db.kysely
-      .selectFrom('accounts')
-      .select('id')
-      .where('id', '=', accountId)
-      .executeTakeFirst()
-    if (!exists) return accountNotFound(accountId)
+    if (!(await this.accountExists(accountId))) return accountNotFound(accountId)
     return ok(await this.execute(ensureAllowancesOp(accountId, this.pricing)))
   }
 
@@ -471,22 +463,14 @@ export class Ledger {
       checkOptionalText('reason', req.reason),
     )
     if (refused) return refused
+    // The lot's account, to lock: it never changes, so it is read before the transaction.
     const lot = await this.db.kysely
       .selectFrom('lots')
       .select('account_id')
       .where('source', '=', 'purchase')
-      .where('reference', '=', `purchase:${req.providerReference}`)
+      .where('reference', '=', purchaseReference(req.providerReference))
       .executeTakeFirst()
-    if (!lot) {
-      return {
-        ok: false,
-        error: {
-          code: 'PURCHASE_NOT_FOUND',
-          providerReference: req.providerReference,
-          message: `no purchase with provider reference ${req.providerReference}`,
-        },
-      }
-    }
+    if (!lot) return purchaseNotFound(req.providerReference)
     return this.execute(refundPurchaseOp(req.providerReference, lot.account_id, req.reason ?? null))
   }
 
@@ -509,12 +493,7 @@ export class Ledger {
     )
     if (refused) return refused
     if (req.accountId !== undefined) {
-      const exists = await this.db.kysely
-        .selectFrom('accounts')
-        .select('id')
-        .where('id', '=', req.accountId)
-        .executeTakeFirst()
-      if (!exists) return accountNotFound(req.accountId)
+      if (!(await this.accountExists(req.accountId))) return accountNotFound(req.accountId)
     }
     const summary = summarizeMovements(await readMovements(this.db.kysely, req))
     const book = this.pricing?.bookAt(req.to - 1)
@@ -545,6 +524,15 @@ export class Ledger {
     return charge
       ? ok(charge)
       : { ok: false, error: { code: 'HOLD_NOT_FOUND', holdId, message: `no hold ${holdId}` } }
+  }
+
+  private async accountExists(accountId: string): Promise<boolean> {
+    const row = await this.db.kysely
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', accountId)
+      .executeTakeFirst()
+    return row !== undefined
   }
 
   /** Checks every invariant over the whole database; see {@link verifyLedger}. */

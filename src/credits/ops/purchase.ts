@@ -46,7 +46,15 @@ export interface PurchaseRefundReceipt {
   alreadyUsed: number
 }
 
-const purchaseReference = (providerReference: string) => `purchase:${providerReference}`
+/** The lot reference of a purchase: how a refund finds it. */
+export const purchaseReference = (providerReference: string) => `purchase:${providerReference}`
+
+export const purchaseNotFound = (providerReference: string) =>
+  fail({
+    code: 'PURCHASE_NOT_FOUND' as const,
+    providerReference,
+    message: `no purchase with provider reference ${providerReference}`,
+  })
 
 /**
  * Grants a bought pack: a purchase lot whose cost basis is what was paid, expiring as the book says
@@ -150,13 +158,7 @@ export function refundPurchaseOp(
         now,
         async () => {
           const lot = await findPurchaseLot(tx, providerReference)
-          if (!lot) {
-            return fail({
-              code: 'PURCHASE_NOT_FOUND',
-              providerReference,
-              message: `no purchase with provider reference ${providerReference}`,
-            })
-          }
+          if (!lot) return purchaseNotFound(providerReference)
           const pending = await tx.all<{ allocations: string }>(
             "select allocations from holds where account_id = ? and status = 'pending' and expires_at > ?",
             [lot.account_id, now],
