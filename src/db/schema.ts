@@ -103,6 +103,110 @@ export interface PriceBooksTable {
   activated_at: number
 }
 
+export interface UsersTable {
+  id: string
+  /** Lower-cased. */
+  email: string
+  /** Argon2id, in the PHC string format. */
+  password_hash: string
+  role: 'user' | 'admin'
+  account_id: string
+  created_at: number
+  disabled_at: number | null
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session cookie's token. */
+  id: string
+  user_id: string
+  csrf_token: string
+  created_at: number
+  expires_at: number
+}
+
+export interface ApiKeysTable {
+  id: string
+  user_id: string
+  name: string
+  /** The first characters of the key, shown in lists. */
+  prefix: string
+  /** SHA-256 (hex) of the whole key. */
+  secret_hash: string
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+export interface InvitesTable {
+  id: string
+  code_hash: string
+  cohort: string | null
+  max_uses: number
+  uses: Generated<number>
+  created_by: string | null
+  created_at: number
+  expires_at: number | null
+}
+
+export type JobKind = 'generate' | 'edit' | 'variation'
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface JobsTable {
+  id: string
+  account_id: string
+  user_id: string
+  api_key_id: string | null
+  kind: JobKind
+  engine: string
+  model: string
+  prompt: string | null
+  /** JSON: n, size, seed, response format… */
+  parameters: string
+  status: JobStatus
+  hold_id: string | null
+  credits_quoted: number
+  credits_charged: Generated<number>
+  book_version: string | null
+  error_code: string | null
+  error_message: string | null
+  idempotency_key: string | null
+  request_hash: string | null
+  runner_id: string | null
+  created_at: number
+  started_at: number | null
+  finished_at: number | null
+}
+
+export interface ImagesTable {
+  id: string
+  job_id: string
+  account_id: string
+  position: number
+  width: number
+  height: number
+  bytes: number
+  sha256: string
+  /** 1 when a procedural engine (sketch) made it: shown labelled as such. */
+  procedural: Generated<number>
+  favourited_at: number | null
+  created_at: number
+}
+
+export interface RunnersTable {
+  id: string
+  hostname: string
+  pid: number
+  started_at: number
+  heartbeat_at: number
+  stopped_at: number | null
+}
+
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
 export interface DB {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
@@ -112,6 +216,14 @@ export interface DB {
   journal_postings: JournalPostingsTable
   idempotency_keys: IdempotencyKeysTable
   price_books: PriceBooksTable
+  users: UsersTable
+  sessions: SessionsTable
+  api_keys: ApiKeysTable
+  invites: InvitesTable
+  jobs: JobsTable
+  images: ImagesTable
+  runners: RunnersTable
+  settings: SettingsTable
 }
 
 export type { Generated }

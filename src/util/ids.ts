@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto'
 
 /** Prefixes of every id Easel hands out; the prefix tells a reader what an id names. */
-export type IdPrefix = 'acct' | 'lot' | 'hold' | 'txn' | 'job' | 'img' | 'user' | 'key' | 'pur'
+export type IdPrefix =
+  | 'acct'
+  | 'lot'
+  | 'hold'
+  | 'txn'
+  | 'job'
+  | 'img'
+  | 'user'
+  | 'key'
+  | 'pur'
+  | 'inv'
+  | 'sess'
+  | 'run'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

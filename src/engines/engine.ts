@@ -1,0 +1,92 @@
+/**
+ * The one interface every image engine implements (`engines/<name>/engine.ts`). The studio's job
+ * runner calls `run` with a validated request; input images are PNG bytes the HTTP layer already
+ * checked (square, the size of each other), and every image an engine returns is a PNG of the
+ * requested square size.
+ */
+export type Operation = 'generate' | 'edit' | 'variation'
+export const OPERATIONS: readonly Operation[] = ['generate', 'edit', 'variation']
+
+/** Square sizes, in pixels per side, that Easel asks engines for. */
+export type ImageSize = 256 | 512 | 1024
+export const IMAGE_SIZES: readonly ImageSize[] = [256, 512, 1024]
+
+interface Common {
+  /** Images wanted, 1 to 10. */
+  n: number
+  size: ImageSize
+  /** Makes a deterministic engine (sketch) repeatable; upstream engines pass it on where they can. */
+  seed: number
+  /** The model the request named, or the engine's default model. */
+  model: string
+}
+
+export type EngineRequest =
+  | (Common & { operation: 'generate'; prompt: string })
+  /** `mask` is OpenAI's convention: fully transparent pixels are the area to change. */
+  | (Common & { operation: 'edit'; prompt: string; image: Buffer; mask: Buffer | null })
+  | (Common & { operation: 'variation'; image: Buffer; prompt: string | null })
+
+export interface EngineImage {
+  /** PNG bytes. */
+  png: Buffer
+  width: number
+  height: number
+}
+
+export interface EngineResult {
+  images: EngineImage[]
+  /** The prompt the upstream actually used, when it rewrote it. */
+  revisedPrompt?: string
+}
+
+export interface ImageEngine {
+  /** The engine's name in configuration (`sketch`, `openai`, `sdwebui`). */
+  readonly name: string
+  /** Model names a request may ask for to reach this engine; the first is its default. */
+  readonly models: readonly string[]
+  /** True for engines that draw procedurally (no model): their images are labelled as such. */
+  readonly procedural: boolean
+  readonly sizes: readonly ImageSize[]
+  supports(operation: Operation): boolean
+  /**
+   * Makes the images. Must stop promptly (rejecting with `EngineError` code `TIMEOUT` or
+   * `CANCELLED`) once `signal` aborts. Never resolves with zero images: that is `NO_IMAGES`.
+   */
+  run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult>
+}
+
+export type EngineErrorCode =
+  /** The upstream refused the prompt or image on content grounds. */
+  | 'CONTENT_POLICY'
+  /** The upstream answered with an error, or could not be reached. */
+  | 'UPSTREAM_ERROR'
+  /** The upstream said the request itself was wrong (a size it does not offer, …). */
+  | 'UPSTREAM_REJECTED'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'NO_IMAGES'
+  | 'UNSUPPORTED'
+
+/** Every way an engine run fails. Each one releases the job's hold: nothing is charged. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'EngineError'
+  }
+}
+
+/** Throws the abort as an `EngineError` when `signal` has aborted (TIMEOUT unless it says CANCELLED). */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw abortError(signal)
+}
+
+export function abortError(signal: AbortSignal): EngineError {
+  const reason = signal.reason
+  if (reason instanceof EngineError) return reason
+  return new EngineError('TIMEOUT', 'the engine took too long and was stopped')
+}

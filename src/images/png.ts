@@ -1,0 +1,104 @@
+import { PNG } from 'pngjs'
+
+/** Raw pixels, 8-bit RGBA, row-major. */
+export interface RgbaImage {
+  width: number
+  height: number
+  data: Uint8Array
+}
+
+export interface PngInfo {
+  width: number
+  height: number
+  /** Whether pixels can be transparent (an alpha channel or a tRNS chunk). */
+  hasAlpha: boolean
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/**
+ * Reads a PNG's size from its header without decoding it; null when the bytes are not a PNG.
+ * Enough to refuse a wrong upload cheaply; `decodePng` finds a PNG that is damaged further on.
+ */
+export function pngInfo(bytes: Uint8Array): PngInfo | null {
+  if (bytes.length < 33) return null
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (!buf.subarray(0, 8).equals(SIGNATURE)) return null
+  if (buf.readUInt32BE(8) !== 13 || buf.toString('latin1', 12, 16) !== 'IHDR') return null
+  const width = buf.readUInt32BE(16)
+  const height = buf.readUInt32BE(20)
+  const colourType = buf[25]!
+  if (width === 0 || height === 0) return null
+  // Colour types 4 and 6 carry alpha; others may have a tRNS chunk before the image data.
+  let hasAlpha = colourType === 4 || colourType === 6
+  if (!hasAlpha) {
+    for (let at = 33; at + 8 <= buf.length; ) {
+      const length = buf.readUInt32BE(at)
+      const type = buf.toString('latin1', at + 4, at + 8)
+      if (type === 'tRNS') hasAlpha = true
+      if (type === 'IDAT' || type === 'IEND' || type === 'tRNS') break
+      at += 12 + length
+    }
+  }
+  return { width, height, hasAlpha }
+}
+
+/** Thrown by {@link decodePng} for bytes that are not a readable PNG. */
+export class PngError extends Error {
+  override name = 'PngError'
+}
+
+/** Decodes any PNG (every bit depth, palette, grey, interlaced) to 8-bit RGBA. */
+export function decodePng(bytes: Uint8Array): RgbaImage {
+  try {
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    return {
+      width: png.width,
+      height: png.height,
+      data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+    }
+  } catch (error) {
+    throw new PngError(`not a readable PNG: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * Encodes RGBA pixels as a PNG. `level` is zlib's (1 is fast and still compresses the smooth
+ * images engines make well; 9 is smallest).
+ */
+export function encodePng(image: RgbaImage, options: { level?: number } = {}): Buffer {
+  const png = new PNG({ width: image.width, height: image.height, colorType: 6, inputHasAlpha: true })
+  png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength)
+  return PNG.sync.write(png, { deflateLevel: options.level ?? 3, filterType: -1 })
+}
+
+/** Bilinear resize to a square of `size` pixels (engines return exactly the size asked for). */
+export function resizeRgba(image: RgbaImage, width: number, height: number = width): RgbaImage {
+  if (image.width === width && image.height === height) return image
+  const out = new Uint8Array(width * height * 4)
+  const sx = image.width / width
+  const sy = image.height / height
+  for (let y = 0; y < height; y++) {
+    const fy = Math.max(0, (y + 0.5) * sy - 0.5)
+    const y0 = Math.min(image.height - 1, Math.floor(fy))
+    const y1 = Math.min(image.height - 1, y0 + 1)
+    const wy = fy - y0
+    for (let x = 0; x < width; x++) {
+      const fx = Math.max(0, (x + 0.5) * sx - 0.5)
+      const x0 = Math.min(image.width - 1, Math.floor(fx))
+      const x1 = Math.min(image.width - 1, x0 + 1)
+      const wx = fx - x0
+      const a = (y0 * image.width + x0) * 4
+      const b = (y0 * image.width + x1) * 4
+      const c = (y1 * image.width + x0) * 4
+      const d = (y1 * image.width + x1) * 4
+      const o = (y * width + x) * 4
+      for (let k = 0; k < 4; k++) {
+        const top = image.data[a + k]! * (1 - wx) + image.data[b + k]! * wx
+        const bottom = image.data[c + k]! * (1 - wx) + image.data[d + k]! * wx
+        out[o + k] = Math.round(top * (1 - wy) + bottom * wy)
+      }
+    }
+  }
+  return { width, height, data: out }
+}
