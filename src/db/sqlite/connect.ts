@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely } from 'kysely'
 import type { DB } from '../schema.ts'
 import { type SqlTx, UnexpectedRowCount, type WritePool, type WriteSession } from '../sql-session.ts'
+import { splitSqliteDialect } from './kysely-driver.ts'
 
 /** How long a writer waits for another process's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -113,11 +114,12 @@ export function connectSqlite(file: string): SqliteBackend {
   // Kysely gets its own connection: its transactions are asynchronous and must never interleave
   // with the writer's synchronous ones on one handle. SQLite's locking arbitrates between them.
   const readDb = file === ':memory:' ? writeDb : openFile(file)
-  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: readDb }) })
+  const writer = new SqliteWritePool(writeDb)
+  const kysely = new Kysely<DB>({ dialect: splitSqliteDialect(readDb, writeDb, writer) })
   return {
     dialect: 'sqlite',
     kysely,
-    writer: new SqliteWritePool(writeDb),
+    writer,
     writeConnection: writeDb,
     async close() {
       await kysely.destroy() // closes readDb
