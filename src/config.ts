@@ -1,15 +1,75 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { parseDuration } from './util/duration.ts'
 
 /** Where credits are stored: the embedded default, or a PostgreSQL server shared by many processes. */
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number }
 
+export type SignupPolicy = 'open' | 'invite' | 'closed'
+
+/** Upstream engines, each present only when configured; the built-in `sketch` is always there. */
+export interface EnginesConfig {
+  /** The engine a request without `model` uses. */
+  readonly default: string
+  readonly openai: {
+    readonly baseURL: string
+    readonly apiKey: string
+    readonly models: readonly string[]
+  } | null
+  readonly sdwebui: {
+    readonly baseURL: string
+    readonly models: readonly string[]
+    readonly auth: { readonly username: string; readonly password: string } | null
+  } | null
+  /** An engine run is stopped (and its hold released) after this long. */
+  readonly timeoutMs: number
+  /** Jobs one process runs at once per engine; more wait in its queue. */
+  readonly concurrency: number
+  /** Jobs waiting per engine; beyond that a request is refused (503) before anything is held. */
+  readonly queueLimit: number
+  /** A job still waiting after this long is failed and its hold released. */
+  readonly queueTimeoutMs: number
+}
+
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  /** Base of the image URLs handed out (`response_format: url`); else taken from the request. */
+  readonly publicUrl: string | null
+  readonly signup: SignupPolicy
+  /** Made the owner (admin) at start-up when both are set. */
+  readonly admin: { readonly email: string; readonly password: string } | null
+  /** Words and phrases that refuse a prompt before any credit is held. */
+  readonly blocklist: readonly string[]
+  readonly maxPromptChars: number
+  readonly maxUploadBytes: number
+  /** Requests a minute, per API key (or session) and per client IP address. */
+  readonly rateLimit: { readonly perKey: number; readonly perIp: number }
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
 export interface Config {
   readonly dataDir: string
   readonly database: DatabaseConfig
+  readonly server: ServerConfig
+  readonly engines: EnginesConfig
 }
+
+/**
+ * A short list to start from: prompts naming these are refused before anything is held. Operators
+ * replace it with EASEL_CONTENT_BLOCKLIST (comma-separated; empty to turn the check off).
+ */
+export const DEFAULT_BLOCKLIST: readonly string[] = [
+  'gore',
+  'beheading',
+  'dismemberment',
+  'child abuse',
+  'csam',
+  'nazi propaganda',
+  'terrorist attack',
+]
 
 /** Thrown by {@link loadConfig} with every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -33,7 +93,64 @@ const envSchema = z.object({
     .min(1, 'must be at least 1')
     .max(64, 'must be at most 64')
     .default(8),
+  PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a TCP port').default(8080),
+  HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  EASEL_PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^https?:\/\/[^\s]+$/.test(v), {
+      message: 'must be an http:// or https:// URL',
+    }),
+  EASEL_SIGNUP: z.enum(['open', 'invite', 'closed'], 'must be open, invite or closed').default('open'),
+  EASEL_ADMIN_EMAIL: z.string().optional(),
+  EASEL_ADMIN_PASSWORD: z.string().optional(),
+  EASEL_CONTENT_BLOCKLIST: z.string().optional(),
+  EASEL_MAX_PROMPT_CHARS: z.coerce.number().int('must be a whole number').min(1).max(32_000).default(4000),
+  EASEL_MAX_UPLOAD_MB: z.coerce
+    .number()
+    .min(0.01, 'must be positive')
+    .max(50, 'must be at most 50')
+    .default(4),
+  EASEL_RATE_LIMIT_PER_KEY: z.coerce.number().int('must be a whole number').min(1).default(600),
+  EASEL_RATE_LIMIT_PER_IP: z.coerce.number().int('must be a whole number').min(1).default(1200),
+  EASEL_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be a pino log level')
+    .default('info'),
+  EASEL_DEFAULT_ENGINE: z.string().default('sketch'),
+  EASEL_ENGINE_TIMEOUT: duration('120s'),
+  EASEL_ENGINE_CONCURRENCY: z.coerce.number().int('must be a whole number').min(1).max(64).default(2),
+  EASEL_QUEUE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(200),
+  EASEL_QUEUE_TIMEOUT: duration('5m'),
+  EASEL_OPENAI_API_KEY: z.string().optional(),
+  EASEL_OPENAI_BASE_URL: z.string().url('must be a URL').default('https://api.openai.com/v1'),
+  EASEL_OPENAI_MODELS: z.string().default('gpt-image-1'),
+  EASEL_SDWEBUI_URL: z.string().url('must be a URL').optional(),
+  EASEL_SDWEBUI_MODELS: z.string().default('stable-diffusion'),
+  EASEL_SDWEBUI_AUTH: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^[^:]+:.+$/.test(v), { message: 'must be user:password' }),
 })
+
+function duration(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v)
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 5m or 2h' })
+        return z.NEVER
+      }
+      return ms
+    })
+}
+
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
 
 /**
  * Reads the whole configuration from an environment once, validates it, and returns it frozen.
@@ -45,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
   }
   const e = parsed.data
+  const problems: string[] = []
   const dataDir = path.resolve(e.EASEL_DATA_DIR)
   const url = e.DATABASE_URL ?? ''
   let database: DatabaseConfig
@@ -55,7 +173,55 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else {
     database = { kind: 'sqlite', path: path.join(dataDir, 'easel.db') }
   }
-  return deepFreeze({ dataDir, database })
+  const hasEmail = Boolean(e.EASEL_ADMIN_EMAIL)
+  const hasPassword = Boolean(e.EASEL_ADMIN_PASSWORD)
+  if (hasEmail !== hasPassword) {
+    problems.push('EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD: give both, or neither')
+  }
+  const openai = e.EASEL_OPENAI_API_KEY
+    ? {
+        baseURL: e.EASEL_OPENAI_BASE_URL,
+        apiKey: e.EASEL_OPENAI_API_KEY,
+        models: list(e.EASEL_OPENAI_MODELS),
+      }
+    : null
+  const [user, ...password] = (e.EASEL_SDWEBUI_AUTH ?? '').split(':')
+  const sdwebui = e.EASEL_SDWEBUI_URL
+    ? {
+        baseURL: e.EASEL_SDWEBUI_URL,
+        models: list(e.EASEL_SDWEBUI_MODELS),
+        auth: e.EASEL_SDWEBUI_AUTH ? { username: user!, password: password.join(':') } : null,
+      }
+    : null
+  const configured = ['sketch', ...(openai ? ['openai'] : []), ...(sdwebui ? ['sdwebui'] : [])]
+  if (!configured.includes(e.EASEL_DEFAULT_ENGINE)) {
+    problems.push(
+      `EASEL_DEFAULT_ENGINE: "${e.EASEL_DEFAULT_ENGINE}" is not a configured engine (${configured.join(', ')})`,
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const server: ServerConfig = {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.EASEL_PUBLIC_URL ? e.EASEL_PUBLIC_URL.replace(/\/+$/, '') : null,
+    signup: e.EASEL_SIGNUP,
+    admin: hasEmail ? { email: e.EASEL_ADMIN_EMAIL!, password: e.EASEL_ADMIN_PASSWORD! } : null,
+    blocklist: e.EASEL_CONTENT_BLOCKLIST === undefined ? DEFAULT_BLOCKLIST : list(e.EASEL_CONTENT_BLOCKLIST),
+    maxPromptChars: e.EASEL_MAX_PROMPT_CHARS,
+    maxUploadBytes: Math.round(e.EASEL_MAX_UPLOAD_MB * 1024 * 1024),
+    rateLimit: { perKey: e.EASEL_RATE_LIMIT_PER_KEY, perIp: e.EASEL_RATE_LIMIT_PER_IP },
+    logLevel: e.EASEL_LOG_LEVEL,
+  }
+  const engines: EnginesConfig = {
+    default: e.EASEL_DEFAULT_ENGINE,
+    openai,
+    sdwebui,
+    timeoutMs: e.EASEL_ENGINE_TIMEOUT,
+    concurrency: e.EASEL_ENGINE_CONCURRENCY,
+    queueLimit: e.EASEL_QUEUE_LIMIT,
+    queueTimeoutMs: e.EASEL_QUEUE_TIMEOUT,
+  }
+  return deepFreeze({ dataDir, database, server, engines })
 }
 
 function deepFreeze<T>(value: T): T {

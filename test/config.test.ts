@@ -14,14 +14,14 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 
 describe('loadConfig', () => {
   it('defaults to an SQLite file in ./data', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig({})).toMatchObject({
       dataDir: path.resolve('data'),
       database: { kind: 'sqlite', path: path.resolve('data', 'easel.db') },
     })
   })
 
   it('keeps the SQLite file in the configured data directory', () => {
-    expect(loadConfig({ EASEL_DATA_DIR: '/var/lib/easel' })).toEqual({
+    expect(loadConfig({ EASEL_DATA_DIR: '/var/lib/easel' })).toMatchObject({
       dataDir: '/var/lib/easel',
       database: { kind: 'sqlite', path: '/var/lib/easel/easel.db' },
     })
@@ -110,5 +110,68 @@ describe('loadConfig', () => {
     expect(() => {
       ;(config.database as { kind: string }).kind = 'sqlite'
     }).toThrow(TypeError)
+  })
+})
+
+describe('loadConfig: the service', () => {
+  it('serves on localhost:8080 with sign-up open and the sketch engine by default', () => {
+    const c = loadConfig({})
+    expect(c.server).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      signup: 'open',
+      admin: null,
+      publicUrl: null,
+    })
+    expect(c.engines).toMatchObject({ default: 'sketch', openai: null, sdwebui: null, timeoutMs: 120_000 })
+    expect(c.server.blocklist.length).toBeGreaterThan(0)
+  })
+
+  it('reads PORT, HOST, the owner, upstream engines and durations', () => {
+    const c = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      EASEL_ADMIN_EMAIL: 'a@b.co',
+      EASEL_ADMIN_PASSWORD: 'secret-pass',
+      EASEL_OPENAI_API_KEY: 'sk-x',
+      EASEL_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      EASEL_SDWEBUI_URL: 'http://127.0.0.1:7860',
+      EASEL_SDWEBUI_AUTH: 'me:pa:ss',
+      EASEL_DEFAULT_ENGINE: 'sdwebui',
+      EASEL_ENGINE_TIMEOUT: '30s',
+      EASEL_CONTENT_BLOCKLIST: 'alpha, beta phrase ,',
+      EASEL_PUBLIC_URL: 'https://easel.example/',
+    })
+    expect(c.server).toMatchObject({ host: '0.0.0.0', port: 9000, publicUrl: 'https://easel.example' })
+    expect(c.server.admin).toEqual({ email: 'a@b.co', password: 'secret-pass' })
+    expect(c.server.blocklist).toEqual(['alpha', 'beta phrase'])
+    expect(c.engines.openai).toEqual({
+      baseURL: 'http://127.0.0.1:1/v1',
+      apiKey: 'sk-x',
+      models: ['gpt-image-1'],
+    })
+    expect(c.engines.sdwebui?.auth).toEqual({ username: 'me', password: 'pa:ss' })
+    expect(c.engines).toMatchObject({ default: 'sdwebui', timeoutMs: 30_000 })
+  })
+
+  it('lists every service problem at once', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      EASEL_SIGNUP: 'maybe',
+      EASEL_ADMIN_EMAIL: 'a@b.co',
+      EASEL_ENGINE_TIMEOUT: 'soon',
+      EASEL_PUBLIC_URL: 'ftp://x',
+    })
+    expect(problems.join('\n')).toMatch(/PORT/)
+    expect(problems.join('\n')).toMatch(/EASEL_SIGNUP: must be open, invite or closed/)
+    expect(problems.join('\n')).toMatch(/EASEL_ENGINE_TIMEOUT: must be a duration/)
+    expect(problems.join('\n')).toMatch(/EASEL_PUBLIC_URL/)
+  })
+
+  it('refuses an owner email without a password, and a default engine that is not configured', () => {
+    expect(problemsOf({ EASEL_ADMIN_EMAIL: 'a@b.co', EASEL_DEFAULT_ENGINE: 'openai' })).toEqual([
+      'EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD: give both, or neither',
+      'EASEL_DEFAULT_ENGINE: "openai" is not a configured engine (sketch)',
+    ])
   })
 })
