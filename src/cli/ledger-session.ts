@@ -1,4 +1,5 @@
-import type { CreditError, Result } from '../credits/index.ts'
+import { Accounts } from '../accounts/index.ts'
+import type { Result } from '../credits/index.ts'
 import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
 import { openDatabase } from '../db/open.ts'
@@ -19,19 +20,36 @@ export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Pro
 }
 
 /**
- * Prints a ledger refusal and returns its exit status: a request the ledger found malformed is a
- * usage error (2); a well-formed one it refused (not enough credits, unknown hold) is 1.
+ * Like {@link withLedger}, with the accounts service (users, API keys, invites) on the same database
+ * and clock.
  */
-export function reportRefusal(ctx: CliContext, error: CreditError, json: boolean): number {
+export async function withAccounts<T>(
+  ctx: CliContext,
+  fn: (accounts: Accounts, ledger: Ledger) => Promise<T>,
+): Promise<T> {
+  return withLedger(ctx, (ledger) => fn(new Accounts(ledger.db, ledger, { clock: ctx.clock }), ledger))
+}
+
+/** A refusal of the ledger or of the accounts service: a closed set of codes with a message. */
+export interface Refusal {
+  code: string
+  message: string
+}
+
+/**
+ * Prints a refusal and returns its exit status: a request found malformed is a usage error (2); a
+ * well-formed one that was refused (not enough credits, unknown hold, email taken) is 1.
+ */
+export function reportRefusal(ctx: CliContext, error: Refusal, json: boolean): number {
   if (json) ctx.out(JSON.stringify({ error }, null, 2))
   else ctx.err(`easel: ${error.message}`)
   return error.code === 'VALIDATION' ? EXIT.usage : EXIT.refused
 }
 
 /** Prints a result as JSON or through `human`, returning the exit status. */
-export function report<T>(
+export function report<T, E extends Refusal>(
   ctx: CliContext,
-  result: Result<T>,
+  result: Result<T, E>,
   json: boolean,
   human: (value: T) => string[],
 ): number {

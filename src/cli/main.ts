@@ -3,11 +3,14 @@ import { type Clock, systemClock } from '../util/clock.ts'
 import { accountsCommand } from './commands/accounts.ts'
 import { allowancesCommand } from './commands/allowances.ts'
 import { creditsCommand } from './commands/credits.ts'
+import { invitesCommand } from './commands/invites.ts'
+import { keysCommand } from './commands/keys.ts'
 import { ledgerCommand } from './commands/ledger.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { pricingCommand } from './commands/pricing.ts'
 import { reportCommand } from './commands/report.ts'
 import { startCommand } from './commands/start.ts'
+import { usersCommand } from './commands/users.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
 
 export const USAGE = `Usage: easel <command> [options]
@@ -15,9 +18,13 @@ export const USAGE = `Usage: easel <command> [options]
 Commands:
   start                 open the database and keep the credit ledger current
   migrate               bring the database schema up to date
+  users <command>       create, list, set (role, plan, cohorts, disable): people who sign in
+  keys <command>        create, list, revoke API keys
+  invites <command>     create, list sign-up invite codes
   accounts create       create a credit account
   allowances run        grant every account the allowances it is owed, ahead of its activity
   credits <command>     grant, balance, history, hold, capture, release, refund, expire
+                        (--account ID or --email E)
   ledger verify         check every invariant of the ledger
   pricing <command>     validate, activate and show price books
   report <command>      ledger (credits, revenue, breakage over a period), charge (one job's cost)
@@ -70,6 +77,12 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await startCommand(ctx, rest)
       case 'migrate':
         return await migrateCommand(ctx, rest)
+      case 'users':
+        return await usersCommand(ctx, rest)
+      case 'keys':
+        return await keysCommand(ctx, rest)
+      case 'invites':
+        return await invitesCommand(ctx, rest)
       case 'accounts':
         return await accountsCommand(ctx, rest)
       case 'allowances':

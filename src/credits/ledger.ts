@@ -6,9 +6,12 @@ import { type CreditError, ok, type Result, validation } from './errors.ts'
 import { type GroupCommitOptions, GroupCommitter, type LedgerOp } from './group-commit.ts'
 import {
   type AccountCreated,
+  type AccountProfile,
   accountNotFound,
   type CreateAccountInput,
   createAccountOp,
+  setAccountCohortsOp,
+  setAccountPlanOp,
 } from './ops/account.ts'
 import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
 import { type GrantReceipt, grantOp } from './ops/grant.ts'
@@ -117,6 +120,23 @@ const firstRefusal = (...checks: Array<Refusal | null>): Refusal | null =>
   checks.find((c) => c !== null) ?? null
 
 /**
+ * Refuses a plan or cohort names that are not short lower-case names (`pro`, `beta`, `early-2026`);
+ * the rule every ledger method that takes them applies, exported for callers that check first.
+ *
+ * @example
+ * checkAccountProfile({ plan: 'pro', cohorts: ['beta'] }) // → null
+ * checkAccountProfile({ cohorts: ['Beta'] })              // → { ok: false, error: { code: 'VALIDATION', field: 'cohorts', … } }
+ */
+export function checkAccountProfile(input: { plan?: unknown; cohorts?: unknown }): Refusal | null {
+  return firstRefusal(
+    input.plan === undefined || isName(input.plan) ? null : validation('plan', NAME_RULE),
+    input.cohorts === undefined || (Array.isArray(input.cohorts) && input.cohorts.every(isName))
+      ? null
+      : validation('cohorts', `must be a list of names: ${NAME_RULE}`),
+  )
+}
+
+/**
  * The credit engine: accounts, lots, holds and the append-only journal, on SQLite or PostgreSQL.
  * Every write is atomic, durable before it resolves, and takes an optional idempotency key; expected
  * refusals (not enough credits, unknown ids, bad input) are returned as `{ ok: false, error }` and
@@ -152,13 +172,68 @@ export class Ledger {
     const refused = firstRefusal(
       input.id === undefined ? null : checkId('id', input.id, 'acct'),
       checkOptionalText('reference', input.reference),
-      input.plan === undefined || isName(input.plan) ? null : validation('plan', NAME_RULE),
-      input.cohorts === undefined || (Array.isArray(input.cohorts) && input.cohorts.every(isName))
-        ? null
-        : validation('cohorts', `must be a list of names: ${NAME_RULE}`),
+      checkAccountProfile(input),
       checkKey(input.idempotencyKey),
     )
     return refused ?? this.execute(createAccountOp(input))
+  }
+
+  /**
+   * Moves an account to another plan. The monthly allowance follows from the next period: a period
+   * already granted keeps what it got.
+   *
+   * @example
+   * await ledger.setAccountPlan('acct_…', 'pro') // → { ok: true, value: { accountId, plan: 'pro', cohorts } }
+   */
+  async setAccountPlan(accountId: string, plan: string): Promise<Result<AccountProfile>> {
+    const refused = firstRefusal(
+      checkId('accountId', accountId, 'acct'),
+      plan === undefined ? validation('plan', 'is required') : checkAccountProfile({ plan }),
+    )
+    return refused ?? this.execute(setAccountPlanOp(accountId, plan))
+  }
+
+  /**
+   * Makes `cohorts` the account's whole set of cohorts. A cohort joined now brings its one-time
+   * bonus with the account's next activity; leaving one takes nothing back.
+   *
+   * @example
+   * await ledger.setAccountCohorts('acct_…', ['beta']) // the next balance read grants the beta bonus
+   */
+  async setAccountCohorts(accountId: string, cohorts: readonly string[]): Promise<Result<AccountProfile>> {
+    const refused = firstRefusal(
+      checkId('accountId', accountId, 'acct'),
+      cohorts === undefined ? validation('cohorts', 'is required') : checkAccountProfile({ cohorts }),
+    )
+    return refused ?? this.execute(setAccountCohortsOp(accountId, cohorts))
+  }
+
+  /**
+   * The plan and cohorts (sorted) of each of these accounts that exists, by id, in one query.
+   *
+   * @example
+   * (await ledger.accountProfiles(['acct_…'])).get('acct_…') // → { accountId, plan: 'free', cohorts: ['beta'] }
+   */
+  async accountProfiles(accountIds: readonly string[]): Promise<Map<string, AccountProfile>> {
+    const profiles = new Map<string, AccountProfile>()
+    const ids = [...new Set(accountIds)]
+    if (ids.length === 0) return profiles
+    const rows = await this.db.kysely
+      .selectFrom('accounts as a')
+      .leftJoin('account_cohorts as c', 'c.account_id', 'a.id')
+      .select(['a.id', 'a.plan', 'c.cohort'])
+      .where('a.id', 'in', ids)
+      .orderBy('c.cohort')
+      .execute()
+    for (const row of rows) {
+      let profile = profiles.get(row.id)
+      if (!profile) {
+        profile = { accountId: row.id, plan: row.plan, cohorts: [] }
+        profiles.set(row.id, profile)
+      }
+      if (row.cohort !== null) profile.cohorts.push(row.cohort)
+    }
+    return profiles
   }
 
   async grant(req: GrantRequest): Promise<Result<GrantReceipt>> {

@@ -303,7 +303,7 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
       stop = resolve
     })
     const running = run(['start', '--sweep-every', '1h'], {
-      env,
+      env: { ...env, PORT: '0', EASEL_LOG_LEVEL: 'silent' },
       clock,
       out: (line) => {
         out.push(line)
@@ -314,7 +314,7 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
       stopSignal,
     })
     expect(await running).toBe(0)
-    expect(out[0]).toMatch(/^easel: credit ledger ready on (sqlite|postgres)/)
+    expect(out[0]).toMatch(/^easel: listening on http:\/\/127\.0\.0\.1:\d+ \((sqlite|postgres)/)
     expect(out).toContain('easel: released 1 overdue holds, expired 4 credits')
     expect(out.at(-1)).toBe('easel: stopped.')
     const b = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)

@@ -1,8 +1,8 @@
-import { LOT_SOURCES, type LotSource } from '../../credits/index.ts'
+import { type Ledger, LOT_SOURCES, type LotSource } from '../../credits/index.ts'
 import { parseDate, parseDurationFlag, parseInteger, parseMoney, parseOptions, required } from '../args.ts'
 import { formatMoney, formatTime, table } from '../format.ts'
 import { type CliContext, UsageError } from '../io.ts'
-import { report, withLedger } from '../ledger-session.ts'
+import { report, reportRefusal, withAccounts, withLedger } from '../ledger-session.ts'
 
 export const CREDITS_USAGE = `Usage: easel credits <command> [options]
 
@@ -18,9 +18,38 @@ Commands:
   refund    --hold ID [--amount N] [--reason TEXT] [--idempotency-key K] [--json]
   expire    records due expiries and releases overdue holds now [--json]
 
+--email E may stand for --account ID anywhere: the account of the user with that email.
 Sources: ${LOT_SOURCES.join(', ')}. Durations: 30d, 12h, 15m, 90s. Dates: 2026-12-25 or ISO 8601.`
 
 const common = { json: { type: 'boolean' }, 'idempotency-key': { type: 'string' } } as const
+const target = { account: { type: 'string' }, email: { type: 'string' } } as const
+
+type Target = { accountId: string } | { email: string }
+
+/** `--account ID` or `--email E` (that user's personal account): exactly one of the two. */
+function targetOf(o: { account?: string | undefined; email?: string | undefined }, u: string): Target {
+  if (o.account !== undefined && o.email !== undefined)
+    throw new UsageError('give --account or --email, not both', u)
+  if (o.email !== undefined) return { email: required(o.email, 'email', u) }
+  if (o.account === undefined) throw new UsageError('--account is required (or --email E)', u)
+  return { accountId: required(o.account, 'account', u) }
+}
+
+/** Runs `fn` on the ledger with the target's account id; an unknown email is refused (exit 1). */
+function onAccount(
+  ctx: CliContext,
+  t: Target,
+  json: boolean,
+  fn: (ledger: Ledger, accountId: string) => Promise<number>,
+): Promise<number> {
+  if ('accountId' in t) return withLedger(ctx, (ledger) => fn(ledger, t.accountId))
+  return withAccounts(ctx, async (accounts, ledger) => {
+    const user = await accounts.findUserByEmail(t.email)
+    if (!user)
+      return reportRefusal(ctx, { code: 'NOT_FOUND', message: `no user with email ${t.email}` }, json)
+    return fn(ledger, user.accountId)
+  })
+}
 
 export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
@@ -31,7 +60,7 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         rest,
         {
           ...common,
-          account: { type: 'string' },
+          ...target,
           amount: { type: 'string' },
           source: { type: 'string' },
           priority: { type: 'string' },
@@ -43,7 +72,7 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         },
         u,
       )
-      const accountId = required(o.account, 'account', u)
+      const t = targetOf(o, u)
       const amount = parseInteger(required(o.amount, 'amount', u), 'amount', u)
       const source = required(o.source, 'source', u)
       if (!(LOT_SOURCES as readonly string[]).includes(source)) {
@@ -53,7 +82,7 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         throw new UsageError('give --expires-in or --expires-at, not both', u)
       if (o.currency && !o.cost) throw new UsageError('--currency goes with --cost', u)
       const currency = (o.currency ?? 'USD').toUpperCase()
-      return withLedger(ctx, async (ledger) =>
+      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
         report(
           ctx,
           await ledger.grant({
@@ -79,14 +108,10 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
       )
     }
     case 'balance': {
-      const o = parseOptions(
-        rest,
-        { json: { type: 'boolean' }, account: { type: 'string' }, at: { type: 'string' } },
-        u,
-      )
-      const accountId = required(o.account, 'account', u)
+      const o = parseOptions(rest, { json: { type: 'boolean' }, ...target, at: { type: 'string' } }, u)
+      const t = targetOf(o, u)
       const at = o.at ? parseDate(o.at, 'at', u) : undefined
-      return withLedger(ctx, async (ledger) =>
+      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
         report(ctx, await ledger.balance(accountId, at === undefined ? {} : { at }), o.json ?? false, (b) => [
           `Account ${b.accountId} at ${formatTime(b.at)}`,
           `Available ${b.available}   Held ${b.held}`,
@@ -126,15 +151,15 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         rest,
         {
           json: { type: 'boolean' },
-          account: { type: 'string' },
+          ...target,
           limit: { type: 'string' },
           before: { type: 'string' },
         },
         u,
       )
-      const accountId = required(o.account, 'account', u)
+      const t = targetOf(o, u)
       const limit = o.limit ? parseInteger(o.limit, 'limit', u) : 50
-      return withLedger(ctx, async (ledger) =>
+      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
         report(
           ctx,
           await ledger.history(accountId, { limit, ...(o.before ? { before: o.before } : {}) }),
@@ -165,20 +190,23 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         rest,
         {
           ...common,
-          account: { type: 'string' },
+          ...target,
           amount: { type: 'string' },
           ttl: { type: 'string' },
           reference: { type: 'string' },
         },
         u,
       )
-      return withLedger(ctx, async (ledger) =>
+      const t = targetOf(o, u)
+      const amount = parseInteger(required(o.amount, 'amount', u), 'amount', u)
+      const ttlMs = o.ttl ? parseDurationFlag(o.ttl, 'ttl', u) : undefined
+      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
         report(
           ctx,
           await ledger.hold({
-            accountId: required(o.account, 'account', u),
-            amount: parseInteger(required(o.amount, 'amount', u), 'amount', u),
-            ...(o.ttl ? { ttlMs: parseDurationFlag(o.ttl, 'ttl', u) } : {}),
+            accountId,
+            amount,
+            ...(ttlMs === undefined ? {} : { ttlMs }),
             reference: o.reference ?? null,
             ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
           }),

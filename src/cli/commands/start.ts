@@ -1,30 +1,36 @@
-import { Ledger } from '../../credits/index.ts'
-import { DatabasePricing } from '../../credits/pricing/catalog.ts'
-import { openDatabase } from '../../db/open.ts'
+import { startServer } from '../../http/server.ts'
 import { parseDurationFlag, parseOptions } from '../args.ts'
 import type { CliContext } from '../io.ts'
 
-export const START_USAGE = `Usage: easel start [--sweep-every 60s]
+export const START_USAGE = `Usage: easel start [--sweep-every 60s] [--grace 10s]
 
-Opens (and migrates) the database, then keeps the credit ledger's books current until stopped:
-overdue holds are released and expired credits recorded every --sweep-every.`
+Serves the studio, the OpenAI-compatible Images API (/v1) and the native API (/api) on HOST:PORT
+(default 127.0.0.1:8080), with SQLite in EASEL_DATA_DIR unless DATABASE_URL names PostgreSQL.
+The database is migrated first. Every --sweep-every, overdue holds are released and expired
+credits recorded. On Ctrl-C (or SIGTERM) it stops taking requests, lets running jobs finish for
+up to --grace, stops the rest (releasing their holds) and exits.`
 
 export async function startCommand(ctx: CliContext, argv: string[]): Promise<number> {
-  const o = parseOptions(argv, { 'sweep-every': { type: 'string' } }, START_USAGE)
+  const o = parseOptions(argv, { 'sweep-every': { type: 'string' }, grace: { type: 'string' } }, START_USAGE)
   const everyMs = o['sweep-every'] ? parseDurationFlag(o['sweep-every'], 'sweep-every', START_USAGE) : 60_000
-  const db = await openDatabase(ctx.config.database)
-  const pricing = await DatabasePricing.load(db.kysely, ctx.clock)
-  const ledger = new Ledger(db, { clock: ctx.clock, pricing })
+  const graceMs = o.grace ? parseDurationFlag(o.grace, 'grace', START_USAGE) : 10_000
+  const server = await startServer(ctx.config, { clock: ctx.clock })
+  const { services } = server
   const where = ctx.config.database.kind === 'sqlite' ? ctx.config.database.path : 'PostgreSQL'
   ctx.out(
-    `easel: credit ledger ready on ${db.dialect} (${where}); sweeping every ${everyMs / 1000} s. Ctrl-C stops.`,
+    `easel: listening on ${server.url} (${services.db.dialect}: ${where}; engines: ${services.registry.engines.map((e) => e.name).join(', ')})`,
   )
+  if (!(await services.accounts.isSetUp())) {
+    ctx.out(
+      `easel: open ${server.url} to set up the owner account (or set EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD)`,
+    )
+  }
   let sweeping: Promise<unknown> = Promise.resolve()
   const sweep = () => {
-    sweeping = pricing
+    sweeping = services.pricing
       // Versions another process activated since the last sweep.
       .refresh()
-      .then(() => ledger.expireDue())
+      .then(() => services.ledger.expireDue())
       .then((r) => {
         if (r.holdsReleased + r.lotsExpired > 0) {
           ctx.out(`easel: released ${r.holdsReleased} overdue holds, expired ${r.creditsExpired} credits`)
@@ -36,8 +42,9 @@ export async function startCommand(ctx: CliContext, argv: string[]): Promise<num
   const timer = setInterval(sweep, everyMs)
   await ctx.stopSignal
   clearInterval(timer)
+  ctx.out('easel: stopping: finishing running jobs…')
   await sweeping
-  await db.close()
+  await server.close(graceMs)
   ctx.out('easel: stopped.')
   return 0
 }

@@ -68,3 +68,75 @@ export async function accountExists(tx: SqlTx, id: string): Promise<boolean> {
 export function accountNotFound(accountId: string) {
   return fail({ code: 'ACCOUNT_NOT_FOUND' as const, accountId, message: `no account ${accountId}` })
 }
+
+/** What an account is on: its plan and cohorts (sorted), the inputs of its allowances. */
+export interface AccountProfile {
+  accountId: string
+  plan: string
+  cohorts: string[]
+}
+
+async function readProfile(tx: SqlTx, accountId: string): Promise<AccountProfile | null> {
+  const rows = await tx.all<{ plan: string; cohort: string | null }>(
+    `select a.plan, c.cohort from accounts a left join account_cohorts c on c.account_id = a.id
+     where a.id = ? order by c.cohort`,
+    [accountId],
+  )
+  const first = rows[0]
+  if (!first) return null
+  return { accountId, plan: first.plan, cohorts: rows.flatMap((r) => (r.cohort === null ? [] : [r.cohort])) }
+}
+
+/**
+ * Moves an account to another plan. Allowances follow it from the next grant on: a period whose
+ * monthly allowance was already granted keeps it (its grant key is spent), the next period gets the
+ * new plan's.
+ */
+export function setAccountPlanOp(accountId: string, plan: string): LedgerOp<Result<AccountProfile>> {
+  return {
+    name: 'setAccountPlan',
+    locks: { accounts: [accountId] },
+    run: async (tx) => {
+      const profile = await readProfile(tx, accountId)
+      if (!profile) return accountNotFound(accountId)
+      if (profile.plan !== plan) tx.write('update accounts set plan = ? where id = ?', [plan, accountId], 1)
+      return ok({ ...profile, plan })
+    },
+  }
+}
+
+/**
+ * Makes `cohorts` the account's whole set of cohorts: joins the new ones (from now) and leaves the
+ * others. A cohort joined later brings its one-time bonus on the account's next activity (its grant
+ * key is new); leaving a cohort takes nothing back, and rejoining it grants nothing again.
+ */
+export function setAccountCohortsOp(
+  accountId: string,
+  cohorts: readonly string[],
+): LedgerOp<Result<AccountProfile>> {
+  return {
+    name: 'setAccountCohorts',
+    locks: { accounts: [accountId] },
+    run: async (tx, now) => {
+      const profile = await readProfile(tx, accountId)
+      if (!profile) return accountNotFound(accountId)
+      const wanted = [...new Set(cohorts)].sort()
+      const left = profile.cohorts.filter((c) => !wanted.includes(c))
+      const joined = wanted.filter((c) => !profile.cohorts.includes(c))
+      if (left.length > 0) {
+        await tx.run(
+          `delete from account_cohorts where account_id = ? and cohort in (${left.map(() => '?').join(', ')})`,
+          [accountId, ...left],
+        )
+      }
+      if (joined.length > 0) {
+        tx.write(
+          `insert into account_cohorts (account_id, cohort, joined_at) values ${joined.map(() => '(?, ?, ?)').join(', ')}`,
+          joined.flatMap((c) => [accountId, c, now]),
+          joined.length,
+        )
+      }
+      return ok({ ...profile, cohorts: wanted })
+    },
+  }
+}

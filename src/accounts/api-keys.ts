@@ -1,0 +1,126 @@
+import type { LedgerOp } from '../credits/group-commit.ts'
+import { randomToken, sha256Hex } from './tokens.ts'
+
+/** An API key as listed: never its secret, which is shown once when the key is made. */
+export interface ApiKeyView {
+  id: string
+  name: string
+  /** The first characters of the secret (`easel_sk_AbCdEfG`), to tell keys apart. */
+  prefix: string
+  createdAt: number
+  expiresAt: number | null
+  revokedAt: number | null
+  lastUsedAt: number | null
+  userId: string
+}
+
+export const API_KEY_PREFIX = 'easel_sk_'
+/** `easel_sk_` and 7 characters of the random part (42 bits): enough to tell a user's keys apart. */
+export const SHOWN_PREFIX_LENGTH = 16
+/** `easel_sk_` + 43 characters of base64url: 52. Anything much longer is not one of ours. */
+const MAX_SECRET_LENGTH = 100
+export const MAX_KEY_NAME_LENGTH = 100
+export const DEFAULT_KEY_NAME = 'default'
+/** `last_used_at` is written at most this often per key: a write per request would cost a commit each. */
+export const LAST_USED_RESOLUTION_MS = 60_000
+
+/** A new key's secret (`easel_sk_` + 32 random bytes, base64url), the prefix shown, and its hash. */
+export function newApiKeySecret(): { secret: string; prefix: string; hash: string } {
+  const secret = `${API_KEY_PREFIX}${randomToken(32)}`
+  return { secret, prefix: secret.slice(0, SHOWN_PREFIX_LENGTH), hash: sha256Hex(secret) }
+}
+
+/** Whether `s` could be one of our keys at all (saves a query on obvious garbage). */
+export function looksLikeApiKey(s: unknown): s is string {
+  return typeof s === 'string' && s.startsWith(API_KEY_PREFIX) && s.length <= MAX_SECRET_LENGTH
+}
+
+export const API_KEY_COLUMNS = [
+  'id',
+  'user_id',
+  'name',
+  'prefix',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+  'last_used_at',
+] as const
+
+export interface ApiKeyRow {
+  id: string
+  user_id: string
+  name: string
+  prefix: string
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    userId: row.user_id,
+  }
+}
+
+/** Whether the key authenticates at `now`: not revoked, not expired. */
+export const isUsable = (key: ApiKeyView, now: number): boolean =>
+  key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now)
+
+/** Records a use, unless one was recorded less than {@link LAST_USED_RESOLUTION_MS} ago. */
+export function touchApiKeyOp(keyId: string, now: number): LedgerOp<boolean> {
+  return {
+    name: 'touchApiKey',
+    locks: {},
+    run: async (tx) =>
+      (await tx.run(
+        'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at <= ?)',
+        [now, keyId, now - LAST_USED_RESOLUTION_MS],
+      )) > 0,
+  }
+}
+
+/**
+ * Writes a new key for `userId`; NOT_FOUND (as null) when there is no such user. The user is looked
+ * up in the same transaction, so the insert cannot trip over the foreign key.
+ */
+export function insertApiKeyOp(key: ApiKeyView & { secretHash: string }): LedgerOp<ApiKeyView | null> {
+  return {
+    name: 'createApiKey',
+    locks: {},
+    run: async (tx) => {
+      if ((await tx.all('select id from users where id = ?', [key.userId])).length === 0) return null
+      tx.write(
+        `insert into api_keys (id, user_id, name, prefix, secret_hash, created_at, expires_at, revoked_at, last_used_at)
+         values (?, ?, ?, ?, ?, ?, ?, null, null)`,
+        [key.id, key.userId, key.name, key.prefix, key.secretHash, key.createdAt, key.expiresAt],
+        1,
+      )
+      const { secretHash: _, ...view } = key
+      return view
+    },
+  }
+}
+
+/** Revokes a key (once: a second revocation keeps the first time). Returns when it was revoked. */
+export function revokeApiKeyOp(keyId: string, now: number): LedgerOp<number | null> {
+  return {
+    name: 'revokeApiKey',
+    locks: {},
+    run: async (tx) => {
+      await tx.run('update api_keys set revoked_at = ? where id = ? and revoked_at is null', [now, keyId])
+      const [row] = await tx.all<{ revoked_at: number | null }>(
+        'select revoked_at from api_keys where id = ?',
+        [keyId],
+      )
+      return row?.revoked_at ?? null
+    },
+  }
+}

@@ -1,0 +1,59 @@
+import type { Result } from '../credits/errors.ts'
+
+/**
+ * The closed set of refusals of the accounts service. Like the ledger's, they are values: a wrong
+ * password is an everyday answer. Unknown email, wrong password and disabled user are all
+ * `INVALID_CREDENTIALS`, so that an answer never tells which emails have accounts.
+ */
+export type AccountsError =
+  | { code: 'VALIDATION'; field: string; message: string }
+  | { code: 'EMAIL_TAKEN'; message: string }
+  | { code: 'INVALID_CREDENTIALS'; message: string }
+  | { code: 'SIGNUP_CLOSED'; message: string }
+  | { code: 'INVITE_REQUIRED'; message: string }
+  /** The code is unknown, used up or expired (which one is not said). */
+  | { code: 'INVITE_INVALID'; message: string }
+  | { code: 'ALREADY_SET_UP'; message: string }
+  | { code: 'NOT_FOUND'; message: string }
+
+export type AccountsErrorCode = AccountsError['code']
+
+export type Refusal = { ok: false; error: AccountsError }
+
+export const refuse = (error: AccountsError): Refusal => ({ ok: false, error })
+
+export const invalid = (field: string, message: string): Refusal =>
+  refuse({ code: 'VALIDATION', field, message: `${field}: ${message}` })
+
+export const emailTaken = (): Refusal =>
+  refuse({ code: 'EMAIL_TAKEN', message: 'a user with this email already exists' })
+
+export const notFound = (what: string): Refusal => refuse({ code: 'NOT_FOUND', message: `no ${what}` })
+
+export const alreadySetUp = (): Refusal =>
+  refuse({ code: 'ALREADY_SET_UP', message: 'this installation already has its owner' })
+
+/**
+ * Thrown inside a write operation to roll its transaction back when a refusal is found after the
+ * operation has written (a race lost on a unique index, seen only by the insert). The accounts
+ * service turns it back into the refusal it carries; group commit reruns the batch's other
+ * operations without it.
+ */
+export class RolledBack extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.error.message)
+    this.name = 'RolledBack'
+  }
+}
+
+/** Runs a write and answers a {@link RolledBack} with the refusal it carries. */
+export async function refusalOnRollback<T>(
+  work: () => Promise<Result<T, AccountsError>>,
+): Promise<Result<T, AccountsError>> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof RolledBack) return error.refusal
+    throw error
+  }
+}

@@ -1,0 +1,146 @@
+import type { User } from '../../accounts/index.ts'
+import { parseOptions, required } from '../args.ts'
+import { formatTime, table } from '../format.ts'
+import { type CliContext, EXIT, UsageError } from '../io.ts'
+import { report, reportRefusal, withAccounts } from '../ledger-session.ts'
+
+export const USERS_USAGE = `Usage: easel users <command> [options]
+
+Commands:
+  create  --email E --password P [--admin] [--cohort beta,…] [--plan PLAN] [--json]
+  list    [--json]
+  set     --email E [--role admin|user] [--plan PLAN] [--cohorts a,b] [--disable | --enable] [--json]
+
+Each user has a personal credit account: its plan (default free) sets the monthly allowance, and each
+cohort may carry a one-time bonus (labs-2022: beta, 50). "set --cohorts" gives the whole new set
+("" for none); a cohort joined later brings its bonus with the account's next activity. Disabling a
+user signs them out everywhere and stops their API keys until they are enabled again.`
+
+/** `a, b` → ['a', 'b']; '' → []. */
+export const nameList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+
+export function describeUser(u: User): string {
+  const cohorts = u.cohorts.length > 0 ? `, cohorts ${u.cohorts.join(', ')}` : ''
+  return `${u.id} ${u.email} (${u.role}${u.disabled ? ', disabled' : ''}): account ${u.accountId}, plan ${u.plan}${cohorts}`
+}
+
+export async function usersCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  const u = USERS_USAGE
+  switch (sub) {
+    case 'create': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          email: { type: 'string' },
+          password: { type: 'string' },
+          admin: { type: 'boolean' },
+          cohort: { type: 'string' },
+          plan: { type: 'string' },
+        },
+        u,
+      )
+      const email = required(o.email, 'email', u)
+      const password = required(o.password, 'password', u)
+      return withAccounts(ctx, async (accounts) =>
+        report(
+          ctx,
+          await accounts.createUser({
+            email,
+            password,
+            role: o.admin ? 'admin' : 'user',
+            ...(o.cohort === undefined ? {} : { cohorts: nameList(o.cohort) }),
+            ...(o.plan === undefined ? {} : { plan: o.plan }),
+          }),
+          o.json ?? false,
+          (user) => [`Created user ${describeUser(user)}`],
+        ),
+      )
+    }
+    case 'list': {
+      const o = parseOptions(rest, { json: { type: 'boolean' } }, u)
+      return withAccounts(ctx, async (accounts) => {
+        const users: User[] = []
+        let cursor: string | null = null
+        do {
+          const page: { users: User[]; nextCursor: string | null } = await accounts.listUsers({
+            limit: 500,
+            ...(cursor === null ? {} : { cursor }),
+          })
+          users.push(...page.users)
+          cursor = page.nextCursor
+        } while (cursor !== null)
+        if (o.json) ctx.out(JSON.stringify(users, null, 2))
+        else if (users.length === 0) ctx.out('No users.')
+        else {
+          for (const line of table(
+            ['ID', 'EMAIL', 'ROLE', 'PLAN', 'COHORTS', 'CREATED', 'STATUS'],
+            users.map((x) => [
+              x.id,
+              x.email,
+              x.role,
+              x.plan,
+              x.cohorts.join(','),
+              formatTime(x.createdAt),
+              x.disabled ? 'disabled' : 'active',
+            ]),
+          )) {
+            ctx.out(line)
+          }
+        }
+        return EXIT.ok
+      })
+    }
+    case 'set': {
+      const o = parseOptions(
+        rest,
+        {
+          json: { type: 'boolean' },
+          email: { type: 'string' },
+          role: { type: 'string' },
+          plan: { type: 'string' },
+          cohorts: { type: 'string' },
+          disable: { type: 'boolean' },
+          enable: { type: 'boolean' },
+        },
+        u,
+      )
+      const email = required(o.email, 'email', u)
+      if (o.disable && o.enable) throw new UsageError('give --disable or --enable, not both', u)
+      if (o.role !== undefined && o.role !== 'admin' && o.role !== 'user') {
+        throw new UsageError(`--role must be admin or user, got "${o.role}"`, u)
+      }
+      const role = o.role as 'admin' | 'user' | undefined
+      const patch = {
+        ...(role === undefined ? {} : { role }),
+        ...(o.plan === undefined ? {} : { plan: o.plan }),
+        ...(o.cohorts === undefined ? {} : { cohorts: nameList(o.cohorts) }),
+        ...(o.disable ? { disabled: true } : o.enable ? { disabled: false } : {}),
+      }
+      if (Object.keys(patch).length === 0) {
+        throw new UsageError('nothing to change: give --role, --plan, --cohorts, --disable or --enable', u)
+      }
+      const json = o.json ?? false
+      return withAccounts(ctx, async (accounts) => {
+        const user = await accounts.findUserByEmail(email)
+        if (!user)
+          return reportRefusal(ctx, { code: 'NOT_FOUND', message: `no user with email ${email}` }, json)
+        return report(ctx, await accounts.updateUser(user.id, patch), json, (x) => [
+          `Updated user ${describeUser(x)}`,
+        ])
+      })
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      ctx.out(u)
+      return sub === undefined ? EXIT.usage : EXIT.ok
+    default:
+      throw new UsageError(`unknown command "users ${sub}"`, u)
+  }
+}
