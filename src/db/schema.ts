@@ -166,7 +166,7 @@ export interface JobsTable {
   status: JobStatus
   hold_id: string | null
   credits_quoted: number
-  credits_charged: Generated<number>
+  credits_charged: number
   book_version: string | null
   error_code: string | null
   error_message: string | null
@@ -188,7 +188,7 @@ export interface ImagesTable {
   bytes: number
   sha256: string
   /** 1 when a procedural engine (sketch) made it: shown labelled as such. */
-  procedural: Generated<number>
+  procedural: number
   favourited_at: number | null
   created_at: number
 }

@@ -1,0 +1,139 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Accounts } from '../src/accounts/index.ts'
+import { Ledger } from '../src/credits/index.ts'
+import { DatabasePricing } from '../src/credits/pricing/catalog.ts'
+import { openDatabase } from '../src/db/open.ts'
+import { SketchEngine } from '../src/engines/sketch/engine.ts'
+import { systemClock } from '../src/util/clock.ts'
+import { spawnEasel } from '../test/support/spawn-easel.ts'
+import { type Backend, benchDatabase, drive } from './support.ts'
+
+export interface GatewayOptions {
+  clients: number
+  seconds: number
+  size: 256 | 512 | 1024
+}
+
+/**
+ * The gateway's own cost: the same generations (sketch engine, `size`, the book's 4 images) made
+ * by calling the engine directly and through `POST /v1/images/generations` of a real Easel process
+ * (HTTP, auth, quote, hold, queue, image files, capture), both at `clients` concurrent callers.
+ * Added latency is the difference of the percentiles; throughput is compared as a ratio.
+ */
+export async function benchGateway(
+  backend: Backend,
+  o: GatewayOptions,
+  print: (line: string) => void,
+): Promise<void> {
+  const engine = new SketchEngine()
+  const signal = new AbortController().signal
+  let seed = 0
+  // Warm up the renderer (JIT) before measuring either side.
+  for (let i = 0; i < 5; i++) {
+    await engine.run(
+      { operation: 'generate', prompt: 'warm up', n: 4, size: o.size, seed: i, model: 'sketch' },
+      signal,
+    )
+  }
+  const direct = await drive(o.clients, o.seconds, async () => {
+    const t0 = performance.now()
+    await engine.run(
+      {
+        operation: 'generate',
+        prompt: 'a red sunset over the ocean',
+        n: 4,
+        size: o.size,
+        seed: seed++,
+        model: 'sketch',
+      },
+      signal,
+    )
+    return performance.now() - t0
+  })
+
+  const database = await benchDatabase(backend, 8)
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-bench-gw-'))
+  const url = database.config.kind === 'sqlite' ? `sqlite:${database.config.path}` : database.config.url
+  const env = {
+    DATABASE_URL: url,
+    EASEL_DATA_DIR: dataDir,
+    EASEL_LOG_LEVEL: 'warn',
+    EASEL_RATE_LIMIT_PER_KEY: '10000000',
+    EASEL_RATE_LIMIT_PER_IP: '10000000',
+    EASEL_QUEUE_LIMIT: '10000',
+    // One job at a time per process, like the direct side (rendering is CPU work on one thread).
+    EASEL_ENGINE_CONCURRENCY: '1',
+  }
+  const db = await openDatabase(database.config)
+  let apiKey: string
+  try {
+    const ledger = new Ledger(db, { pricing: await DatabasePricing.load(db.kysely, systemClock) })
+    const accounts = new Accounts(db, ledger)
+    const user = await accounts.createUser({ email: 'bench@example.test', password: 'bench password 1' })
+    if (!user.ok) throw new Error(user.error.message)
+    const granted = await ledger.grant({
+      accountId: user.value.accountId,
+      amount: 10_000_000,
+      source: 'promotional',
+    })
+    if (!granted.ok) throw new Error(granted.error.message)
+    const key = await accounts.createApiKey(user.value.id, { name: 'bench' })
+    if (!key.ok) throw new Error(key.error.message)
+    apiKey = key.value.secret
+  } finally {
+    await db.close()
+  }
+
+  const server = await spawnEasel(env)
+  try {
+    const generate = async () => {
+      const t0 = performance.now()
+      const res = await fetch(`${server.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'a red sunset over the ocean', size: `${o.size}x${o.size}` }),
+      })
+      await res.arrayBuffer()
+      if (res.status !== 200) throw new Error(`gateway answered ${res.status}`)
+      return performance.now() - t0
+    }
+    for (let i = 0; i < 5; i++) await generate()
+    const gateway = await drive(o.clients, o.seconds, generate)
+    const f = (n: number) => n.toFixed(1)
+    print(
+      `bench gateway ${backend} direct size=${o.size} clients=${o.clients} generations_per_s=${f(direct.opsPerSecond)} p50_ms=${f(direct.p50)} p99_ms=${f(direct.p99)}`,
+    )
+    print(
+      `bench gateway ${backend} http size=${o.size} clients=${o.clients} generations_per_s=${f(gateway.opsPerSecond)} p50_ms=${f(gateway.p50)} p99_ms=${f(gateway.p99)} ` +
+        `added_p50_ms=${f(gateway.p50 - direct.p50)} added_p99_ms=${f(gateway.p99 - direct.p99)} ` +
+        `throughput_ratio=${(gateway.opsPerSecond / direct.opsPerSecond).toFixed(2)} targets: added_p50<=5 added_p99<=25`,
+    )
+    // Per request, unloaded: one client at a time shows the gateway's cost without queueing.
+    const directOne = await drive(1, Math.max(2, o.seconds / 2), async () => {
+      const t0 = performance.now()
+      await engine.run(
+        {
+          operation: 'generate',
+          prompt: 'a red sunset over the ocean',
+          n: 4,
+          size: o.size,
+          seed: seed++,
+          model: 'sketch',
+        },
+        signal,
+      )
+      return performance.now() - t0
+    })
+    const gatewayOne = await drive(1, Math.max(2, o.seconds / 2), generate)
+    print(
+      `bench gateway ${backend} unloaded size=${o.size} direct_p50_ms=${f(directOne.p50)} http_p50_ms=${f(gatewayOne.p50)} ` +
+        `added_p50_ms=${f(gatewayOne.p50 - directOne.p50)} added_p99_ms=${f(gatewayOne.p99 - directOne.p99)}`,
+    )
+  } finally {
+    await server.stop()
+    await database.drop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import fastifyCookie from '@fastify/cookie'
+import fastifyMultipart from '@fastify/multipart'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import { identify } from './auth.ts'
+import { ApiError, renderError } from './errors.ts'
+import { registerAdminRoutes } from './routes/admin.ts'
+import { registerCreditRoutes } from './routes/credits.ts'
+import { registerFileRoutes } from './routes/files.ts'
+import { registerHealthRoutes } from './routes/health.ts'
+import { registerImageRoutes } from './routes/images.ts'
+import { registerJobRoutes } from './routes/jobs.ts'
+import { registerKeyRoutes } from './routes/keys.ts'
+import { registerOpenAiImages } from './routes/openai-images.ts'
+import { registerSessionRoutes } from './routes/session.ts'
+import type { Services } from './services.ts'
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>
+
+export interface AppOptions {
+  /** A pino logger to use (the server's); tests pass none and get a silent one. */
+  logger?: FastifyBaseLogger
+  /** Extra routes registered last (the studio's static files). */
+  extend?: (app: App) => void | Promise<void>
+}
+
+/**
+ * The Easel HTTP application: the OpenAI-compatible Images API under /v1, the native API under
+ * /api, signed image files, /healthz and the OpenAPI document at /docs. Routes own their schemas,
+ * and the OpenAPI document is generated from them.
+ */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    requestIdHeader: false,
+    // Image uploads go through multipart; JSON bodies are small.
+    bodyLimit: 1024 * 1024,
+    // Slow clients must not hold a sync generation open forever, but jobs may take a while.
+    requestTimeout: services.config.engines.timeoutMs + services.config.engines.queueTimeoutMs + 30_000,
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.setErrorHandler((error, request, reply) => renderError(error, request, reply))
+  app.setNotFoundHandler((request, reply) =>
+    renderError(
+      new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  )
+
+  await app.register(fastifyCookie)
+  await app.register(fastifyMultipart, { limits: { fileSize: services.config.server.maxUploadBytes } })
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Easel',
+        description:
+          'Credit-metered image generation. `/v1/images/*` is compatible with the OpenAI Images API (use the official SDK with `baseURL` set to this server + `/v1`); `/api/*` is Easel’s native API. Authenticate with `Authorization: Bearer <API key>`; browser sessions use a cookie and send `x-csrf-token` on writes.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.principal = null
+    reply.header('x-request-id', request.id)
+    const path = request.url
+    if (!path.startsWith('/api/') && !path.startsWith('/v1/')) return
+    const wait = services.limits.perIp.take(request.ip)
+    if (wait !== null) {
+      throw new ApiError('RATE_LIMITED', `too many requests from this address; try again in ${wait} s`, {
+        retryAfterSeconds: wait,
+      })
+    }
+    await identify(request, services.accounts)
+  })
+  app.decorateRequest('principal', null)
+
+  registerHealthRoutes(app, services)
+  registerOpenAiImages(app, services)
+  registerFileRoutes(app, services)
+  registerSessionRoutes(app, services)
+  registerCreditRoutes(app, services)
+  registerJobRoutes(app, services)
+  registerImageRoutes(app, services)
+  registerKeyRoutes(app, services)
+  registerAdminRoutes(app, services)
+  if (options.extend) await options.extend(app)
+  return app
+}

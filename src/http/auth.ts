@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Accounts, SessionIssued, User } from '../accounts/index.ts'
+import { ApiError } from './errors.ts'
+import type { RateLimiter } from './rate-limit.ts'
+
+export const SESSION_COOKIE = 'easel_session'
+
+/** Who is calling: a signed-in browser (session cookie) or a program (API key). */
+export interface Principal {
+  user: User
+  via: 'session' | 'key'
+  keyId: string | null
+  /** Cookie-authenticated writes must echo this in `x-csrf-token`. */
+  csrfToken: string | null
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Finds the caller of an /api or /v1 request. A bearer key wins over a cookie; a bearer key that is
+ * not valid is refused outright rather than falling back to the cookie.
+ */
+export async function identify(request: FastifyRequest, accounts: Accounts): Promise<void> {
+  const header = request.headers.authorization
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (!m) throw new ApiError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <API key>"')
+    const found = await accounts.authenticateApiKey(m[1]!)
+    if (!found) {
+      throw new ApiError('UNAUTHENTICATED', 'this API key is not valid: it is unknown, revoked or expired')
+    }
+    request.principal = { user: found.user, via: 'key', keyId: found.key.id, csrfToken: null }
+    return
+  }
+  const token = request.cookies[SESSION_COOKIE]
+  if (token) {
+    const session = await accounts.authenticateSession(token)
+    if (session)
+      request.principal = { user: session.user, via: 'session', keyId: null, csrfToken: session.csrfToken }
+  }
+}
+
+/**
+ * The caller, or UNAUTHENTICATED. Counts the request against the caller's rate limit, and checks
+ * the CSRF token of a cookie-authenticated write (a key-authenticated one cannot be forged by a page).
+ */
+export function requireUser(request: FastifyRequest, limiter: RateLimiter): Principal {
+  const p = request.principal
+  if (!p) {
+    throw new ApiError(
+      'UNAUTHENTICATED',
+      request.url.startsWith('/v1/')
+        ? 'no API key given: send "Authorization: Bearer <API key>" (create a key in the studio or with easel keys create)'
+        : 'sign in first',
+    )
+  }
+  if (p.via === 'session' && !SAFE_METHODS.has(request.method)) {
+    const sent = request.headers['x-csrf-token']
+    if (typeof sent !== 'string' || sent !== p.csrfToken) {
+      throw new ApiError('CSRF', 'this request needs the x-csrf-token header of the signed-in session')
+    }
+  }
+  const wait = limiter.take(p.keyId ?? `user:${p.user.id}`)
+  if (wait !== null) {
+    throw new ApiError(
+      'RATE_LIMITED',
+      `too many requests for this ${p.keyId ? 'API key' : 'account'}; try again in ${wait} s`,
+      {
+        retryAfterSeconds: wait,
+      },
+    )
+  }
+  return p
+}
+
+export function requireAdmin(request: FastifyRequest, limiter: RateLimiter): Principal {
+  const p = requireUser(request, limiter)
+  if (p.user.role !== 'admin') throw new ApiError('FORBIDDEN', 'only administrators may do this')
+  return p
+}
+
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: SessionIssued): void {
+  reply.setCookie(SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+    path: '/',
+    expires: new Date(session.expiresAt),
+  })
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' })
+}

@@ -1,0 +1,203 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import type { StudioError } from '../studio/errors.ts'
+
+/** The closed set of error codes the HTTP surfaces answer with. */
+export type ApiErrorCode =
+  | 'VALIDATION'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'CSRF'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'CONTENT_POLICY'
+  | 'INSUFFICIENT_CREDITS'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'RATE_LIMITED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'QUEUE_FULL'
+  | 'SHUTTING_DOWN'
+  | 'JOB_FAILED'
+  | 'INTERNAL'
+
+/** An error meant for the client: thrown in a handler, rendered by {@link renderError}. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: {
+      field?: string
+      /** For a failed job: the engine's reason (TIMEOUT, CONTENT_POLICY, …). */
+      reason?: string
+      retryAfterSeconds?: number
+      extra?: Record<string, unknown>
+    } = {},
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export function statusOf(error: ApiError): number {
+  switch (error.code) {
+    case 'VALIDATION':
+    case 'CONTENT_POLICY':
+      return 400
+    case 'UNAUTHENTICATED':
+      return 401
+    case 'INSUFFICIENT_CREDITS':
+      return 402
+    case 'FORBIDDEN':
+    case 'CSRF':
+      return 403
+    case 'NOT_FOUND':
+      return 404
+    case 'CONFLICT':
+    case 'IDEMPOTENCY_CONFLICT':
+      return 409
+    case 'PAYLOAD_TOO_LARGE':
+      return 413
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415
+    case 'RATE_LIMITED':
+      return 429
+    case 'JOB_FAILED':
+      return error.details.reason === 'CONTENT_POLICY' ? 400 : 502
+    case 'QUEUE_FULL':
+    case 'SHUTTING_DOWN':
+      return 503
+    case 'INTERNAL':
+      return 500
+  }
+}
+
+export function fromStudioError(error: StudioError): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'INSUFFICIENT_CREDITS':
+      return new ApiError('INSUFFICIENT_CREDITS', `Not enough credits: ${error.message}`, {
+        extra: { requested: error.requested, available: error.available },
+      })
+    default:
+      return new ApiError(error.code, error.message)
+  }
+}
+
+/** The OpenAI error body (`{error:{message,type,param,code}}`) and the status the SDK expects. */
+function openAiShape(error: ApiError): { status: number; body: unknown; headers: Record<string, string> } {
+  const headers: Record<string, string> = {}
+  let status = statusOf(error)
+  let type = 'invalid_request_error'
+  let code: string | null = null
+  switch (error.code) {
+    case 'VALIDATION':
+      code = 'invalid_value'
+      break
+    case 'UNAUTHENTICATED':
+      code = 'invalid_api_key'
+      break
+    case 'CONTENT_POLICY':
+      code = 'content_policy_violation'
+      break
+    case 'INSUFFICIENT_CREDITS':
+      // OpenAI's "out of quota" answer; the SDK would retry a 429 unless told not to.
+      status = 429
+      type = 'insufficient_quota'
+      code = 'insufficient_quota'
+      headers['x-should-retry'] = 'false'
+      break
+    case 'RATE_LIMITED':
+      type = 'requests'
+      code = 'rate_limit_exceeded'
+      break
+    case 'JOB_FAILED':
+      if (error.details.reason === 'CONTENT_POLICY') code = 'content_policy_violation'
+      else {
+        type = 'server_error'
+        code = error.details.reason === 'TIMEOUT' ? 'timeout' : 'engine_error'
+      }
+      break
+    case 'QUEUE_FULL':
+    case 'SHUTTING_DOWN':
+      type = 'server_error'
+      code = 'engine_overloaded'
+      break
+    case 'INTERNAL':
+      type = 'server_error'
+      code = 'internal_error'
+      break
+    default:
+      code = error.code.toLowerCase()
+  }
+  return {
+    status,
+    headers,
+    body: { error: { message: error.message, type, param: error.details.field ?? null, code } },
+  }
+}
+
+function nativeShape(error: ApiError): { status: number; body: unknown; headers: Record<string, string> } {
+  return {
+    status: statusOf(error),
+    headers: {},
+    body: {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.details.field ? { field: error.details.field } : {}),
+        ...(error.details.reason ? { reason: error.details.reason } : {}),
+        ...error.details.extra,
+      },
+    },
+  }
+}
+
+/**
+ * Turns anything a handler threw into an `ApiError`: ours as they are, Fastify's and the schema
+ * validator's client errors as VALIDATION/413/415, everything else as INTERNAL (and logged).
+ */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issue = error.validation[0]!
+    const where = error.validationContext === 'body' ? '' : `${error.validationContext} `
+    const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const field =
+      path || (issue.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') || where.trim()
+    return new ApiError('VALIDATION', `${field ? `${field}: ` : ''}${issue.message}`, {
+      field: field || undefined,
+    })
+  }
+  const e = error as { statusCode?: number; code?: string; message?: string }
+  if (
+    e.code === 'FST_REQ_FILE_TOO_LARGE' ||
+    e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ||
+    e.statusCode === 413
+  ) {
+    return new ApiError(
+      'PAYLOAD_TOO_LARGE',
+      'the request is too large: uploads may be at most the configured size',
+    )
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
+    return new ApiError('UNSUPPORTED_MEDIA_TYPE', `unsupported content type: ${e.message ?? ''}`.trim())
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    // Fastify's own client errors: malformed JSON, an empty body, too many parts…
+    return new ApiError('VALIDATION', e.message ?? 'bad request')
+  }
+  return new ApiError('INTERNAL', 'something went wrong on our side; the request was not completed')
+}
+
+/** The one error renderer: OpenAI's shape under /v1, ours elsewhere. Logs only server errors. */
+export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const api = toApiError(error)
+  const shape = request.url.startsWith('/v1/') ? openAiShape(api) : nativeShape(api)
+  if (shape.status >= 500) request.log.error({ err: error }, 'request failed')
+  if (api.details.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(api.details.retryAfterSeconds))
+  for (const [k, v] of Object.entries(shape.headers)) reply.header(k, v)
+  return reply.status(shape.status).send(shape.body)
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+import type { AccountsError, User } from '../../accounts/index.ts'
+import { ApiError } from '../errors.ts'
+
+/** Our error body, for the OpenAPI document. */
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }).loose(),
+})
+export const errorResponses = { '4xx': ErrorBody }
+
+export const UserBody = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: z.enum(['user', 'admin']),
+  accountId: z.string(),
+  plan: z.string(),
+  cohorts: z.array(z.string()),
+  disabled: z.boolean(),
+  createdAt: z.number().int(),
+})
+
+export function userBody(u: User): z.infer<typeof UserBody> {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    accountId: u.accountId,
+    plan: u.plan,
+    cohorts: u.cohorts,
+    disabled: u.disabled,
+    createdAt: u.createdAt,
+  }
+}
+
+/** An accounts refusal as the API error it is. */
+export function fromAccountsError(error: AccountsError): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'INVALID_CREDENTIALS':
+      return new ApiError('UNAUTHENTICATED', error.message)
+    case 'EMAIL_TAKEN':
+    case 'ALREADY_SET_UP':
+      return new ApiError('CONFLICT', error.message, { reason: error.code })
+    case 'SIGNUP_CLOSED':
+    case 'INVITE_REQUIRED':
+    case 'INVITE_INVALID':
+      return new ApiError('FORBIDDEN', error.message, { reason: error.code })
+    case 'NOT_FOUND':
+      return new ApiError('NOT_FOUND', error.message)
+  }
+}
+
+export function unwrapAccounts<T>(result: { ok: true; value: T } | { ok: false; error: AccountsError }): T {
+  if (!result.ok) throw fromAccountsError(result.error)
+  return result.value
+}
+
+/** Ids in paths: checked for shape so that garbage is a 404 at once, not a query. */
+export const idParam = (prefix: string) =>
+  z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be a ${prefix}_… id`) })
+
+export const Email = z.string({ error: 'is required' }).max(254)
+export const Password = z.string({ error: 'is required' }).max(200)

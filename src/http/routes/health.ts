@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import type { App } from '../app.ts'
+import type { Services } from '../services.ts'
+
+export function registerHealthRoutes(app: App, services: Services): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['Service'],
+        summary: 'Liveness and readiness: the database answers; engine queues',
+        security: [],
+        response: {
+          200: z.object({
+            status: z.literal('ok'),
+            database: z.enum(['sqlite', 'postgres']),
+            queues: z.record(z.string(), z.object({ running: z.number(), waiting: z.number() })),
+          }),
+          503: z.object({ status: z.literal('unavailable'), error: z.string() }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await services.db.kysely.selectFrom('settings').select('key').limit(1).execute()
+      } catch (error) {
+        return reply
+          .status(503)
+          .send({ status: 'unavailable', error: `database: ${(error as Error).message}` })
+      }
+      return { status: 'ok' as const, database: services.db.dialect, queues: services.studio.queueSizes() }
+    },
+  )
+
+  app.get(
+    '/api/engines',
+    {
+      schema: {
+        tags: ['Service'],
+        summary: 'The engines and models this installation offers',
+        response: {
+          200: z.object({
+            engines: z.array(
+              z.object({
+                name: z.string(),
+                models: z.array(z.string()),
+                procedural: z.boolean(),
+                sizes: z.array(z.number()),
+                operations: z.array(z.string()),
+                default: z.boolean(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      engines: services.registry
+        .summaries()
+        .map((e) => ({ ...e, models: [...e.models], sizes: [...e.sizes] })),
+    }),
+  )
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod'
+import type { App } from '../app.ts'
+import { requireUser } from '../auth.ts'
+import { ApiError } from '../errors.ts'
+import type { Services } from '../services.ts'
+import { errorResponses, idParam } from './common.ts'
+import { imageBody, JobBody } from './jobs.ts'
+
+const ImageBody = JobBody.shape.images.element
+
+/** Your images: history, favourites, the files. Another account's image is always "not found". */
+export function registerImageRoutes(app: App, services: Services): void {
+  const { studio } = services
+
+  app.get(
+    '/api/images',
+    {
+      schema: {
+        tags: ['Images'],
+        summary: 'Your images, newest first; favourites only with favourites=true',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          before: z.string().max(60).optional(),
+          favourites: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: z.object({ images: z.array(ImageBody), nextBefore: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      const page = await studio.listImages(p.user.accountId, {
+        limit: request.query.limit,
+        ...(request.query.before ? { before: request.query.before } : {}),
+        favourites: request.query.favourites === 'true',
+      })
+      return { images: page.images.map((i) => imageBody(services, request, i)), nextBefore: page.nextBefore }
+    },
+  )
+
+  app.get(
+    '/api/images/:id',
+    {
+      schema: {
+        tags: ['Images'],
+        summary: 'One image',
+        params: idParam('img'),
+        response: { 200: ImageBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      const image = await studio.getImage(p.user.accountId, request.params.id)
+      if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
+      return imageBody(services, request, image)
+    },
+  )
+
+  for (const [method, favourite] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
+    app[method](
+      '/api/images/:id/favourite',
+      {
+        schema: {
+          tags: ['Images'],
+          summary: favourite ? 'Mark an image as a favourite' : 'Unmark a favourite',
+          params: idParam('img'),
+          response: { 200: ImageBody, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const p = requireUser(request, services.limits.perKey)
+        const image = await studio.setFavourite(p.user.accountId, request.params.id, favourite)
+        if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
+        return imageBody(services, request, image)
+      },
+    )
+  }
+
+  for (const [suffix, attachment] of [
+    ['content', false],
+    ['download', true],
+  ] as const) {
+    app.get(
+      `/api/images/:id/${suffix}`,
+      {
+        schema: {
+          tags: ['Images'],
+          summary: attachment ? 'Download the PNG (as an attachment)' : 'The PNG, to show',
+          params: idParam('img'),
+        },
+      },
+      async (request, reply) => {
+        const p = requireUser(request, services.limits.perKey)
+        const image = await studio.getImage(p.user.accountId, request.params.id)
+        if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
+        const bytes = await studio.readImage(p.user.accountId, image.id)
+        reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=86400, immutable')
+        if (attachment) reply.header('content-disposition', `attachment; filename="easel-${image.id}.png"`)
+        return reply.send(bytes)
+      },
+    )
+  }
+}

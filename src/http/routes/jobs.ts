@@ -1,0 +1,297 @@
+import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import type { ImageView, JobView } from '../../studio/studio.ts'
+import type { App } from '../app.ts'
+import { requireUser } from '../auth.ts'
+import { ApiError, fromStudioError } from '../errors.ts'
+import { readMultipart } from '../multipart.ts'
+import type { Services } from '../services.ts'
+import { idempotencyKeyOf, imageUrl, passThroughValidation } from '../shared.ts'
+import { errorResponses, idParam } from './common.ts'
+
+export const JobRequest = z.object({
+  kind: z.enum(['generate', 'edit', 'variation'], { error: 'must be generate, edit or variation' }),
+  prompt: z.string().optional(),
+  model: z.string().max(100).optional(),
+  n: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1)
+    .max(10)
+    .optional(),
+  size: z
+    .enum(['256x256', '512x512', '1024x1024'], { error: 'must be 256x256, 512x512 or 1024x1024' })
+    .optional(),
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
+  /** An image of the account's own to edit or vary, instead of uploading one. */
+  imageId: z
+    .string()
+    .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id')
+    .optional(),
+})
+export type JobRequest = z.infer<typeof JobRequest>
+
+const ImageBody = z.object({
+  id: z.string(),
+  jobId: z.string(),
+  position: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  procedural: z.boolean(),
+  favourite: z.boolean(),
+  favouritedAt: z.number().int().nullable(),
+  createdAt: z.number().int(),
+  /** For the signed-in owner (cookie or key). */
+  contentUrl: z.string(),
+  downloadUrl: z.string(),
+  /** Works without credentials for an hour. */
+  url: z.string(),
+})
+export const JobBody = z.object({
+  id: z.string(),
+  kind: z.enum(['generate', 'edit', 'variation']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  engine: z.string(),
+  model: z.string(),
+  prompt: z.string().nullable(),
+  n: z.number().int(),
+  size: z.number().int(),
+  seed: z.number().int(),
+  creditsQuoted: z.number().int(),
+  creditsCharged: z.number().int(),
+  bookVersion: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  procedural: z.boolean(),
+  createdAt: z.number().int(),
+  startedAt: z.number().int().nullable(),
+  finishedAt: z.number().int().nullable(),
+  images: z.array(ImageBody),
+})
+export type JobBody = z.infer<typeof JobBody>
+
+export function imageBody(
+  services: Services,
+  request: FastifyRequest,
+  image: ImageView,
+): z.infer<typeof ImageBody> {
+  return {
+    id: image.id,
+    jobId: image.jobId,
+    position: image.position,
+    width: image.width,
+    height: image.height,
+    bytes: image.bytes,
+    procedural: image.procedural,
+    favourite: image.favourite,
+    favouritedAt: image.favouritedAt,
+    createdAt: image.createdAt,
+    contentUrl: `/api/images/${image.id}/content`,
+    downloadUrl: `/api/images/${image.id}/download`,
+    url: imageUrl(services, request, image.id),
+  }
+}
+
+export function jobBody(services: Services, request: FastifyRequest, job: JobView): JobBody {
+  return {
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    engine: job.engine,
+    model: job.model,
+    prompt: job.prompt,
+    n: job.n,
+    size: job.size,
+    seed: job.seed,
+    creditsQuoted: job.creditsQuoted,
+    creditsCharged: job.creditsCharged,
+    bookVersion: job.bookVersion,
+    error: job.error,
+    procedural: job.procedural,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    images: job.images.map((i) => imageBody(services, request, i)),
+  }
+}
+
+const finished = (job: JobView) => job.status !== 'queued' && job.status !== 'running'
+
+/** Jobs: start one (202, runs in the background), follow it (SSE or polling), list them. */
+export function registerJobRoutes(app: App, services: Services): void {
+  const { studio } = services
+
+  app.post(
+    '/api/jobs',
+    {
+      schema: {
+        tags: ['Jobs'],
+        summary:
+          'Start a job. JSON for a generation (or an edit/variation of an image of yours by imageId); multipart/form-data with an `image` (and `mask`) file to upload one. Returns 202 with the job.',
+        consumes: ['application/json', 'multipart/form-data'],
+        body: JobRequest,
+        response: { 202: JobBody, ...errorResponses },
+      },
+      validatorCompiler: passThroughValidation,
+    },
+    async (request, reply) => {
+      const p = requireUser(request, services.limits.perKey)
+      let fields: unknown = request.body
+      let image: Buffer | undefined
+      let mask: Buffer | null = null
+      if (request.isMultipart()) {
+        const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image', 'mask'])
+        fields = form.fields
+        image = form.file('image', false) ?? undefined
+        mask = form.file('mask', false)
+      }
+      const parsed = JobRequest.safeParse(fields ?? {})
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!
+        const field = issue.path.join('.') || 'body'
+        throw new ApiError('VALIDATION', `${field}: ${issue.message}`, { field })
+      }
+      const body = parsed.data
+      if (body.imageId) {
+        if (image)
+          throw new ApiError('VALIDATION', 'imageId: give an imageId or upload an image, not both', {
+            field: 'imageId',
+          })
+        // Another account's image is "not found", like any unknown id.
+        const own = await studio.getImage(p.user.accountId, body.imageId)
+        if (!own) throw new ApiError('NOT_FOUND', `no image ${body.imageId}`)
+        image = await studio.readImage(p.user.accountId, own.id)
+      }
+      const submitted = await studio.submit({
+        kind: body.kind,
+        accountId: p.user.accountId,
+        userId: p.user.id,
+        apiKeyId: p.keyId,
+        ...(body.prompt === undefined ? {} : { prompt: body.prompt }),
+        ...(body.model === undefined ? {} : { model: body.model }),
+        ...(body.n === undefined ? {} : { n: body.n }),
+        ...(body.size === undefined ? {} : { size: Number(body.size.split('x')[0]) }),
+        ...(body.seed === undefined ? {} : { seed: body.seed }),
+        ...(image ? { image } : {}),
+        mask,
+        ...idempotencyKeyOf(request),
+      })
+      if (!submitted.ok) throw fromStudioError(submitted.error)
+      // The job finishes in the background; what it settles is read from the job.
+      submitted.value.done.catch((error) => request.log.error({ err: error }, 'job failed unexpectedly'))
+      if (submitted.value.replayed) reply.header('idempotent-replayed', 'true')
+      reply.header('location', `/api/jobs/${submitted.value.job.id}`)
+      return reply.status(202).send(jobBody(services, request, submitted.value.job))
+    },
+  )
+
+  app.get(
+    '/api/jobs',
+    {
+      schema: {
+        tags: ['Jobs'],
+        summary: 'Your jobs with their images, newest first',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+          before: z.string().max(60).optional(),
+          favourites: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: z.object({ jobs: z.array(JobBody), nextBefore: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      const page = await studio.listJobs(p.user.accountId, {
+        limit: request.query.limit,
+        ...(request.query.before ? { before: request.query.before } : {}),
+        favourites: request.query.favourites === 'true',
+      })
+      return { jobs: page.jobs.map((j) => jobBody(services, request, j)), nextBefore: page.nextBefore }
+    },
+  )
+
+  app.get(
+    '/api/jobs/:id',
+    {
+      schema: {
+        tags: ['Jobs'],
+        summary: 'One job (poll this, or follow /events)',
+        params: idParam('job'),
+        response: { 200: JobBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      const job = await studio.getJob(p.user.accountId, request.params.id)
+      if (!job) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)
+      return jobBody(services, request, job)
+    },
+  )
+
+  app.get(
+    '/api/jobs/:id/events',
+    {
+      schema: {
+        tags: ['Jobs'],
+        summary: 'Server-Sent Events: a `job` event with the job at each change of status, until it finishes',
+        params: idParam('job'),
+      },
+    },
+    async (request, reply) => {
+      const p = requireUser(request, services.limits.perKey)
+      const accountId = p.user.accountId
+      const first = await studio.getJob(accountId, request.params.id)
+      if (!first) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      })
+      let closed = false
+      let lastStatus = ''
+      const send = (job: JobView) => {
+        if (closed || job.status === lastStatus) return
+        lastStatus = job.status
+        res.write(`event: job\ndata: ${JSON.stringify(jobBody(services, request, job))}\n\n`)
+        if (finished(job)) end()
+      }
+      let unsubscribe = () => {}
+      let poll: NodeJS.Timeout | undefined
+      const end = () => {
+        if (closed) return
+        closed = true
+        unsubscribe()
+        clearInterval(poll)
+        res.end()
+      }
+      request.raw.on('close', end)
+      send(first)
+      if (closed) return
+      unsubscribe = studio.subscribe(first.id, (job) => {
+        // Events carry the job as the runner saw it; the finished one is re-read with its images.
+        if (finished(job)) {
+          studio
+            .getJob(accountId, job.id)
+            .then((j) => j && send(j))
+            .catch(end)
+        } else send(job)
+      })
+      // A job another process runs sends no events here: look at it now and then.
+      const check = () =>
+        studio
+          .getJob(accountId, first.id)
+          .then((j) => j && send(j))
+          .catch(end)
+      await check()
+      if (!closed && !studio.isLocal(first.id)) poll = setInterval(check, 500)
+    },
+  )
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod'
+import type { ApiKeyView } from '../../accounts/index.ts'
+import type { App } from '../app.ts'
+import { requireUser } from '../auth.ts'
+import type { Services } from '../services.ts'
+import { errorResponses, idParam, unwrapAccounts } from './common.ts'
+
+export const KeyBody = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: z.number().int(),
+  expiresAt: z.number().int().nullable(),
+  revokedAt: z.number().int().nullable(),
+  lastUsedAt: z.number().int().nullable(),
+})
+
+export const keyBody = (k: ApiKeyView): z.infer<typeof KeyBody> => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: k.createdAt,
+  expiresAt: k.expiresAt,
+  revokedAt: k.revokedAt,
+  lastUsedAt: k.lastUsedAt,
+})
+
+/** Your API keys: create (the secret is shown once), list by prefix, revoke. */
+export function registerKeyRoutes(app: App, services: Services): void {
+  const { accounts } = services
+
+  app.get(
+    '/api/keys',
+    {
+      schema: {
+        tags: ['API keys'],
+        summary: 'Your API keys',
+        response: { 200: z.object({ keys: z.array(KeyBody) }) },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      return { keys: (await accounts.listApiKeys(p.user.id)).map(keyBody) }
+    },
+  )
+
+  app.post(
+    '/api/keys',
+    {
+      schema: {
+        tags: ['API keys'],
+        summary: 'Create an API key; the response is the only time its secret is shown',
+        body: z.object({
+          name: z.string().max(100).optional(),
+          expiresInDays: z.number().int().min(1).max(3650).optional(),
+        }),
+        response: { 201: z.object({ key: KeyBody, secret: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const p = requireUser(request, services.limits.perKey)
+      const { name, expiresInDays } = request.body
+      const created = unwrapAccounts(
+        await accounts.createApiKey(p.user.id, {
+          ...(name === undefined ? {} : { name }),
+          expiresAt: expiresInDays ? services.clock.now() + expiresInDays * 86_400_000 : null,
+        }),
+      )
+      return reply.status(201).send({ key: keyBody(created.key), secret: created.secret })
+    },
+  )
+
+  app.delete(
+    '/api/keys/:id',
+    {
+      schema: {
+        tags: ['API keys'],
+        summary: 'Revoke one of your API keys',
+        params: idParam('key'),
+        response: { 200: KeyBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      return keyBody(unwrapAccounts(await accounts.revokeApiKey(p.user.id, request.params.id)))
+    },
+  )
+}

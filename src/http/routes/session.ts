@@ -1,0 +1,114 @@
+import { z } from 'zod'
+import type { App } from '../app.ts'
+import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth.ts'
+import type { Services } from '../services.ts'
+import { Email, ErrorBody, errorResponses, Password, UserBody, unwrapAccounts, userBody } from './common.ts'
+
+const SessionBody = z.object({ user: UserBody, csrfToken: z.string() })
+const Credentials = z.object({ email: Email, password: Password })
+
+/** Owner set-up, sign-up, sign-in and sign-out for the studio (cookie sessions), and `me`. */
+export function registerSessionRoutes(app: App, services: Services): void {
+  const { accounts } = services
+
+  app.get(
+    '/api/setup',
+    {
+      schema: {
+        tags: ['Session'],
+        summary: 'Whether this installation still needs its owner, and how sign-up works',
+        security: [],
+        response: { 200: z.object({ setUp: z.boolean(), signup: z.enum(['open', 'invite', 'closed']) }) },
+      },
+    },
+    async () => ({ setUp: await accounts.isSetUp(), signup: services.config.server.signup }),
+  )
+
+  app.post(
+    '/api/setup',
+    {
+      schema: {
+        tags: ['Session'],
+        summary: 'Create the owner (first administrator) of a fresh installation and sign in',
+        security: [],
+        body: Credentials,
+        response: { 201: SessionBody, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = unwrapAccounts(await accounts.setUpOwner(request.body))
+      const session = await accounts.createSession(user.id)
+      setSessionCookie(request, reply, session)
+      return reply.status(201).send({ user: userBody(user), csrfToken: session.csrfToken })
+    },
+  )
+
+  app.post(
+    '/api/signup',
+    {
+      schema: {
+        tags: ['Session'],
+        summary: 'Create an account (with an invite code where the installation requires one) and sign in',
+        security: [],
+        body: Credentials.extend({ inviteCode: z.string().max(200).optional() }),
+        response: { 201: SessionBody, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = unwrapAccounts(await accounts.signUp(request.body))
+      const session = await accounts.createSession(user.id)
+      setSessionCookie(request, reply, session)
+      return reply.status(201).send({ user: userBody(user), csrfToken: session.csrfToken })
+    },
+  )
+
+  app.post(
+    '/api/session',
+    {
+      schema: {
+        tags: ['Session'],
+        summary: 'Sign in',
+        security: [],
+        body: Credentials,
+        response: { 200: SessionBody, 401: ErrorBody, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = unwrapAccounts(await accounts.signIn(request.body))
+      setSessionCookie(request, reply, session)
+      return { user: userBody(user), csrfToken: session.csrfToken }
+    },
+  )
+
+  app.delete(
+    '/api/session',
+    { schema: { tags: ['Session'], summary: 'Sign out', response: { 204: z.null() } } },
+    async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE]
+      if (token) await accounts.signOut(token)
+      clearSessionCookie(reply)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.get(
+    '/api/me',
+    {
+      schema: {
+        tags: ['Session'],
+        summary: 'The signed-in user (and the CSRF token a browser session sends on writes)',
+        response: {
+          200: z.object({
+            user: UserBody,
+            csrfToken: z.string().nullable(),
+            via: z.enum(['session', 'key']),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request, services.limits.perKey)
+      return { user: userBody(p.user), csrfToken: p.csrfToken, via: p.via }
+    },
+  )
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { Accounts } from '../accounts/index.ts'
+import type { Config } from '../config.ts'
+import { Ledger } from '../credits/index.ts'
+import { DatabasePricing } from '../credits/pricing/catalog.ts'
+import type { Database } from '../db/open.ts'
+import type { ImageEngine } from '../engines/engine.ts'
+import { ContentPolicy } from '../studio/content-policy.ts'
+import { EngineRegistry, enginesFromConfig } from '../studio/engine-registry.ts'
+import { ImageStore } from '../studio/image-store.ts'
+import { RunnerRegistry } from '../studio/runners.ts'
+import { UrlSigner } from '../studio/signed-urls.ts'
+import { Studio } from '../studio/studio.ts'
+import type { Clock } from '../util/clock.ts'
+import { RateLimiter } from './rate-limit.ts'
+
+/** Everything the HTTP layer calls, made once per process from the configuration. */
+export interface Services {
+  readonly config: Config
+  readonly clock: Clock
+  readonly db: Database
+  readonly pricing: DatabasePricing
+  readonly ledger: Ledger
+  readonly accounts: Accounts
+  readonly studio: Studio
+  readonly registry: EngineRegistry
+  readonly signer: UrlSigner
+  readonly limits: { readonly perKey: RateLimiter; readonly perIp: RateLimiter }
+}
+
+export interface ServicesOptions {
+  clock: Clock
+  /** Engines to use instead of those the configuration names (tests put failing engines here). */
+  engines?: ImageEngine[]
+  log?: FastifyBaseLogger
+}
+
+export async function createServices(
+  config: Config,
+  db: Database,
+  options: ServicesOptions,
+): Promise<Services> {
+  const { clock } = options
+  const pricing = await DatabasePricing.load(db.kysely, clock)
+  const ledger = new Ledger(db, { clock, pricing })
+  const accounts = new Accounts(db, ledger, { clock, signup: config.server.signup })
+  const engines = options.engines ?? enginesFromConfig(config.engines)
+  const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default)
+  const studio = new Studio(db, ledger, {
+    clock,
+    store: new ImageStore(config.dataDir),
+    registry,
+    policy: new ContentPolicy(config.server.blocklist),
+    runners: new RunnerRegistry(db.kysely, clock),
+    engines: config.engines,
+    maxPromptChars: config.server.maxPromptChars,
+    maxUploadBytes: config.server.maxUploadBytes,
+    ...(options.log ? { log: options.log } : {}),
+  })
+  const signer = new UrlSigner(await installationSecret(db))
+  const now = () => clock.now()
+  return {
+    config,
+    clock,
+    db,
+    pricing,
+    ledger,
+    accounts,
+    studio,
+    registry,
+    signer,
+    limits: {
+      perKey: new RateLimiter(config.server.rateLimit.perKey, now),
+      perIp: new RateLimiter(config.server.rateLimit.perIp, now),
+    },
+  }
+}
+
+/** The secret that signs image URLs: made by the first process to start, shared by all. */
+async function installationSecret(db: Database): Promise<Buffer> {
+  await db.kysely
+    .insertInto('settings')
+    .values({ key: 'url_signing_secret', value: randomBytes(32).toString('hex') })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute()
+  const row = await db.kysely
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'url_signing_secret')
+    .executeTakeFirstOrThrow()
+  return Buffer.from(row.value, 'hex')
+}

@@ -1,0 +1,918 @@
+import { createHash, randomInt } from 'node:crypto'
+import type { EnginesConfig } from '../config.ts'
+import type { Ledger, Result } from '../credits/index.ts'
+import type { Database } from '../db/open.ts'
+import type { ImagesTable, JobsTable } from '../db/schema.ts'
+import {
+  EngineError,
+  type EngineRequest,
+  type EngineResult,
+  type ImageEngine,
+  type ImageSize,
+  type Operation,
+} from '../engines/engine.ts'
+import { decodePng, PngError, pngInfo } from '../images/png.ts'
+import type { Clock } from '../util/clock.ts'
+import { newId } from '../util/ids.ts'
+import type { ContentPolicy } from './content-policy.ts'
+import { EngineQueue } from './engine-queue.ts'
+import type { EngineRegistry } from './engine-registry.ts'
+import { fromCreditError, type StudioError, studioValidation } from './errors.ts'
+import type { ImageStore } from './image-store.ts'
+import type { RunnerRegistry } from './runners.ts'
+
+/** What a caller asks the studio to do; checked here as well as at the HTTP edge. */
+export interface JobInput {
+  accountId: string
+  userId: string
+  apiKeyId?: string | null
+  kind: Operation
+  prompt?: string | null
+  /** A model one of the engines offers; the default engine's when left out. */
+  model?: string | null
+  /** Images wanted; the price book's count for the operation when left out (4 for a generation). */
+  n?: number
+  size?: number
+  seed?: number
+  /** PNG bytes: the image to edit or vary. */
+  image?: Buffer
+  /** PNG bytes, OpenAI's convention (transparent = change). */
+  mask?: Buffer | null
+  idempotencyKey?: string
+}
+
+export interface ImageView {
+  id: string
+  jobId: string
+  position: number
+  width: number
+  height: number
+  bytes: number
+  sha256: string
+  procedural: boolean
+  favourite: boolean
+  favouritedAt: number | null
+  createdAt: number
+}
+
+export type JobStatus = JobsTable['status']
+
+export interface JobView {
+  id: string
+  accountId: string
+  kind: Operation
+  status: JobStatus
+  engine: string
+  model: string
+  prompt: string | null
+  n: number
+  size: number
+  seed: number
+  creditsQuoted: number
+  creditsCharged: number
+  bookVersion: string | null
+  holdId: string | null
+  error: { code: string; message: string } | null
+  procedural: boolean
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number | null
+  images: ImageView[]
+}
+
+export interface Submitted {
+  job: JobView
+  /** Resolves when the job has finished (succeeded or failed). */
+  done: Promise<JobView>
+  /** True when the idempotency key named a job made earlier: nothing new was held. */
+  replayed: boolean
+}
+
+export type JobListener = (job: JobView) => void
+
+export interface StudioOptions {
+  clock: Clock
+  store: ImageStore
+  registry: EngineRegistry
+  policy: ContentPolicy
+  runners: RunnerRegistry
+  engines: Pick<EnginesConfig, 'timeoutMs' | 'concurrency' | 'queueLimit' | 'queueTimeoutMs'>
+  maxPromptChars: number
+  maxUploadBytes: number
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+}
+
+/** Jobs the engines may be asked for at once: OpenAI's own limit on `n`. */
+export const MAX_IMAGES_PER_JOB = 10
+const MAX_SEED = 2 ** 31 - 1
+/** How often a peer's crashed jobs are looked for, and how often a job on another process is polled. */
+const RECOVER_EVERY_MS = 30_000
+const POLL_OTHER_PROCESS_MS = 250
+
+interface Inputs {
+  image: Buffer | null
+  mask: Buffer | null
+}
+
+/**
+ * Image jobs, metered the same way whatever the engine: quote → hold → engine → store the images →
+ * capture, or release on any failure (engine error, timeout, content refusal, no images, shutdown,
+ * a crash found at the next start). The hold lives longer than the longest a job may wait and run,
+ * so a job never outlives its hold by design; if it ever did, the images are dropped, not charged.
+ */
+export class Studio {
+  private readonly queues = new Map<string, EngineQueue>()
+  private readonly listeners = new Map<string, Set<JobListener>>()
+  private readonly running = new Map<string, Promise<JobView>>()
+  private readonly shutdown = new AbortController()
+  private stopping = false
+  private recoverTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly db: Database,
+    readonly ledger: Ledger,
+    private readonly options: StudioOptions,
+  ) {
+    for (const engine of options.registry.engines) {
+      this.queues.set(engine.name, new EngineQueue(options.engines.concurrency, options.engines.queueLimit))
+    }
+  }
+
+  private get kysely() {
+    return this.db.kysely
+  }
+
+  private get clock() {
+    return this.options.clock
+  }
+
+  /** The hold outlives the longest a job may wait in its queue and then run. */
+  get holdTtlMs(): number {
+    return this.options.engines.queueTimeoutMs + this.options.engines.timeoutMs + 60_000
+  }
+
+  /** Registers this process, fails what crashed processes left running, and keeps doing so for peers. */
+  async start(): Promise<{ recovered: number }> {
+    await this.options.runners.register()
+    const recovered = await this.recoverOrphans()
+    this.recoverTimer = setInterval(() => {
+      this.recoverOrphans().catch((error) =>
+        this.options.log?.error({ err: error }, 'recovering jobs failed'),
+      )
+    }, RECOVER_EVERY_MS)
+    this.recoverTimer.unref()
+    return { recovered }
+  }
+
+  /**
+   * Stops taking jobs, lets running ones finish for up to `graceMs`, then stops the rest (their holds
+   * are released) and marks this process stopped.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true
+    clearInterval(this.recoverTimer)
+    const inFlight = [...this.running.values()]
+    if (inFlight.length > 0) {
+      let timer: NodeJS.Timeout | undefined
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs)
+      })
+      await Promise.race([Promise.allSettled(inFlight), grace])
+      clearTimeout(timer)
+      this.shutdown.abort(new EngineError('CANCELLED', 'Easel is shutting down; the job was stopped'))
+      await Promise.allSettled([...this.running.values()])
+    }
+    await this.options.runners.stop()
+  }
+
+  /**
+   * Checks a request, holds its price and queues it. Refusals (bad input, a blocked prompt, not
+   * enough credits, a full queue) hold nothing and write nothing.
+   */
+  async submit(input: JobInput): Promise<Result<Submitted, StudioError>> {
+    if (this.stopping)
+      return refuse({ code: 'SHUTTING_DOWN', message: 'Easel is shutting down; try again shortly' })
+    const checked = this.check(input)
+    if (!checked.ok) return checked
+    const { engine, model, n, size, seed, prompt, inputs, requestHash } = checked.value
+
+    const blocked = this.options.policy.check(prompt)
+    if (blocked !== null) {
+      return refuse({
+        code: 'CONTENT_POLICY',
+        message: `the prompt was refused by this installation's content policy ("${blocked}"); nothing was charged`,
+      })
+    }
+
+    if (input.idempotencyKey !== undefined) {
+      const earlier = await this.findByIdempotencyKey(input.accountId, input.idempotencyKey, requestHash)
+      if (earlier) return earlier
+    }
+
+    const queue = this.queues.get(engine.name)!
+    if (!queue.hasRoom()) {
+      return refuse({
+        code: 'QUEUE_FULL',
+        message: `the ${engine.name} engine has ${queue.size.waiting} jobs waiting; try again shortly`,
+      })
+    }
+
+    const parameters = { n, size: `${size}x${size}`, model }
+    const quoted = await this.ledger.quote({ operation: input.kind, parameters })
+    if (!quoted.ok) return refuse(fromCreditError(quoted.error))
+    const quote = quoted.value
+
+    const jobId = newId('job')
+    const held = await this.ledger.hold({
+      accountId: input.accountId,
+      amount: quote.credits,
+      ttlMs: this.holdTtlMs,
+      reference: jobId,
+      pricedBy: { bookVersion: quote.bookVersion, ruleId: quote.ruleId, operation: input.kind, parameters },
+    })
+    if (!held.ok) return refuse(fromCreditError(held.error))
+
+    const now = this.clock.now()
+    const row: JobsTable = {
+      id: jobId,
+      account_id: input.accountId,
+      user_id: input.userId,
+      api_key_id: input.apiKeyId ?? null,
+      kind: input.kind,
+      engine: engine.name,
+      model,
+      prompt,
+      parameters: JSON.stringify({ n, size, seed }),
+      status: 'queued',
+      hold_id: held.value.holdId,
+      credits_quoted: quote.credits,
+      credits_charged: 0,
+      book_version: quote.bookVersion,
+      error_code: null,
+      error_message: null,
+      idempotency_key: input.idempotencyKey ?? null,
+      request_hash: input.idempotencyKey === undefined ? null : requestHash,
+      runner_id: this.options.runners.id,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+    }
+    try {
+      await this.kysely.insertInto('jobs').values(row).execute()
+    } catch (error) {
+      // Two requests with one idempotency key raced and the other inserted first: give this hold
+      // back and answer with that job.
+      await this.ledger.release({ holdId: held.value.holdId })
+      if (input.idempotencyKey !== undefined) {
+        const earlier = await this.findByIdempotencyKey(input.accountId, input.idempotencyKey, requestHash)
+        if (earlier) return earlier
+      }
+      throw error
+    }
+
+    const job = toJobView(row, [], engine.procedural)
+    const done = queue.offer(() => this.execute(row, engine, inputs))
+    if (!done) {
+      // The queue filled between the check and now (a burst): this job is failed, its hold released.
+      const failed = await this.fail(
+        row,
+        'QUEUE_FULL',
+        `the ${engine.name} engine's queue is full; try again shortly`,
+      )
+      return { ok: true, value: { job: failed, done: Promise.resolve(failed), replayed: false } }
+    }
+    this.running.set(jobId, done)
+    done.finally(() => this.running.delete(jobId)).catch(() => {})
+    return { ok: true, value: { job, done, replayed: false } }
+  }
+
+  private check(input: JobInput): Result<
+    {
+      engine: ImageEngine
+      model: string
+      n: number
+      size: ImageSize
+      seed: number
+      prompt: string | null
+      inputs: Inputs
+      requestHash: string
+    },
+    StudioError
+  > {
+    const { kind } = input
+    if (kind !== 'generate' && kind !== 'edit' && kind !== 'variation') {
+      return refuse(studioValidation('kind', 'must be generate, edit or variation'))
+    }
+    const choice = this.options.registry.resolve(input.model)
+    if (!choice) {
+      return refuse(
+        studioValidation(
+          'model',
+          `"${input.model}" is not a model of this installation (${this.options.registry.modelNames().join(', ')})`,
+        ),
+      )
+    }
+    const { engine, model } = choice
+    if (!engine.supports(kind)) {
+      return refuse(studioValidation('model', `${model} cannot do ${kind === 'edit' ? 'edits' : `${kind}s`}`))
+    }
+
+    let prompt: string | null = null
+    if (input.prompt !== undefined && input.prompt !== null) {
+      if (typeof input.prompt !== 'string') return refuse(studioValidation('prompt', 'must be text'))
+      prompt = input.prompt.trim()
+      if (prompt.length > this.options.maxPromptChars) {
+        return refuse(
+          studioValidation(
+            'prompt',
+            `must be at most ${this.options.maxPromptChars} characters (it has ${prompt.length})`,
+          ),
+        )
+      }
+      if (prompt.length === 0) prompt = null
+    }
+    if (prompt === null && kind !== 'variation') return refuse(studioValidation('prompt', 'is required'))
+
+    const n = input.n ?? this.defaultCount(kind)
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_IMAGES_PER_JOB) {
+      return refuse(studioValidation('n', `must be a whole number from 1 to ${MAX_IMAGES_PER_JOB}`))
+    }
+    const size = (input.size ?? 1024) as ImageSize
+    if (!engine.sizes.includes(size)) {
+      return refuse(
+        studioValidation(
+          'size',
+          `must be one of ${engine.sizes.map((s) => `${s}x${s}`).join(', ')} for ${model}`,
+        ),
+      )
+    }
+    const seed = input.seed ?? randomInt(0, MAX_SEED)
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      return refuse(studioValidation('seed', `must be a whole number from 0 to ${MAX_SEED}`))
+    }
+
+    let image: Buffer | null = null
+    let mask: Buffer | null = null
+    if (kind === 'edit' || kind === 'variation') {
+      const checkedImage = this.checkPng('image', input.image)
+      if (!checkedImage.ok) return checkedImage
+      image = input.image!
+      if (kind === 'edit' && input.mask) {
+        const checkedMask = this.checkPng('mask', input.mask)
+        if (!checkedMask.ok) return checkedMask
+        if (checkedMask.value.width !== checkedImage.value.width) {
+          return refuse(
+            studioValidation(
+              'mask',
+              `must be the same size as the image (${checkedImage.value.width}x${checkedImage.value.height}), not ${checkedMask.value.width}x${checkedMask.value.height}`,
+            ),
+          )
+        }
+        if (!checkedMask.value.hasAlpha) {
+          return refuse(
+            studioValidation(
+              'mask',
+              'must have transparency: its fully transparent pixels mark the area to change',
+            ),
+          )
+        }
+        mask = input.mask
+      }
+    } else if (input.image !== undefined) {
+      return refuse(studioValidation('image', 'is only for edits and variations'))
+    }
+
+    const sha = (b: Buffer | null) => (b ? createHash('sha256').update(b).digest('hex') : null)
+    const requestHash = createHash('sha256')
+      .update(
+        JSON.stringify({
+          kind,
+          prompt,
+          model,
+          n,
+          size,
+          seed: input.seed ?? null,
+          image: sha(image),
+          mask: sha(mask),
+        }),
+      )
+      .digest('hex')
+    return { ok: true, value: { engine, model, n, size, seed, prompt, inputs: { image, mask }, requestHash } }
+  }
+
+  private checkPng(
+    field: 'image' | 'mask',
+    bytes: Buffer | undefined,
+  ): Result<{ width: number; height: number; hasAlpha: boolean; hasTransparentPixel: boolean }, StudioError> {
+    if (!bytes || bytes.length === 0) return refuse(studioValidation(field, 'is required (a PNG file)'))
+    if (bytes.length > this.options.maxUploadBytes) {
+      return refuse(
+        studioValidation(
+          field,
+          `must be at most ${formatBytes(this.options.maxUploadBytes)} (it is ${formatBytes(bytes.length)})`,
+        ),
+      )
+    }
+    const info = pngInfo(bytes)
+    if (!info) return refuse(studioValidation(field, 'must be a PNG image'))
+    if (info.width !== info.height) {
+      return refuse(studioValidation(field, `must be square (it is ${info.width}x${info.height})`))
+    }
+    if (info.width < 16 || info.width > 4096) {
+      return refuse(studioValidation(field, `must be between 16 and 4096 pixels wide (it is ${info.width})`))
+    }
+    let hasTransparentPixel = false
+    try {
+      const { data } = decodePng(bytes)
+      if (info.hasAlpha) {
+        for (let i = 3; i < data.length; i += 4) {
+          if (data[i] === 0) {
+            hasTransparentPixel = true
+            break
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof PngError)
+        return refuse(studioValidation(field, 'is a damaged PNG that cannot be read'))
+      throw error
+    }
+    return { ok: true, value: { ...info, hasTransparentPixel } }
+  }
+
+  private defaultCount(kind: Operation): number {
+    const book = this.ledger.pricing?.bookAt(this.clock.now())
+    return book?.operations[kind]?.imagesReturned ?? (kind === 'generate' ? 4 : 3)
+  }
+
+  private async findByIdempotencyKey(
+    accountId: string,
+    key: string,
+    requestHash: string,
+  ): Promise<Result<Submitted, StudioError> | null> {
+    const row = await this.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst()
+    if (!row) return null
+    if (row.request_hash !== requestHash) {
+      return refuse({
+        code: 'IDEMPOTENCY_CONFLICT',
+        message: `Idempotency-Key "${key}" was already used for a different request`,
+      })
+    }
+    const job = (await this.getJob(accountId, row.id))!
+    return { ok: true, value: { job, done: this.waitForJob(accountId, row.id), replayed: true } }
+  }
+
+  private async execute(row: JobsTable, engine: ImageEngine, inputs: Inputs): Promise<JobView> {
+    if (this.stopping) return this.fail(row, 'CANCELLED', 'Easel was shutting down before the job started')
+    const startedAt = this.clock.now()
+    if (startedAt - row.created_at > this.options.engines.queueTimeoutMs) {
+      return this.fail(row, 'QUEUE_TIMEOUT', `the job waited longer than ${row.engine}'s queue allows`)
+    }
+    const started = await this.kysely
+      .updateTable('jobs')
+      .set({ status: 'running', started_at: startedAt })
+      .where('id', '=', row.id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst()
+    // Failed meanwhile (a peer took it for crashed): nothing to run.
+    if (Number(started.numUpdatedRows) === 0) return (await this.getJob(row.account_id, row.id))!
+    row = { ...row, status: 'running', started_at: startedAt }
+    this.emit(toJobView(row, [], engine.procedural))
+
+    const { n, size, seed } = JSON.parse(row.parameters) as { n: number; size: ImageSize; seed: number }
+    const request = engineRequest(row, n, size, seed, inputs)
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.options.engines.timeoutMs),
+      this.shutdown.signal,
+    ])
+    let result: EngineResult
+    try {
+      result = await engine.run(request, signal)
+      if (signal.aborted)
+        throw signal.reason instanceof EngineError
+          ? signal.reason
+          : timeoutError(this.options.engines.timeoutMs)
+    } catch (error) {
+      if (error instanceof EngineError) {
+        const e = error.code === 'TIMEOUT' ? timeoutError(this.options.engines.timeoutMs) : error
+        return this.fail(row, e.code, e.message)
+      }
+      if ((error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError') {
+        const e = timeoutError(this.options.engines.timeoutMs)
+        return this.fail(row, e.code, e.message)
+      }
+      this.options.log?.error(
+        { err: error, jobId: row.id, engine: engine.name },
+        'engine failed unexpectedly',
+      )
+      return this.fail(row, 'ENGINE_ERROR', `the ${engine.name} engine failed unexpectedly`)
+    }
+    return this.finish(row, engine, result.images.slice(0, n), size)
+  }
+
+  /** Stores the images, then captures what they cost; anything short of that releases the hold. */
+  private async finish(
+    row: JobsTable,
+    engine: ImageEngine,
+    images: EngineResult['images'],
+    size: number,
+  ): Promise<JobView> {
+    if (images.length === 0)
+      return this.fail(row, 'NO_IMAGES', 'the engine returned no images; nothing was charged')
+    for (const image of images) {
+      const info = pngInfo(image.png)
+      if (!info || info.width !== size || info.height !== size) {
+        return this.fail(
+          row,
+          'UPSTREAM_ERROR',
+          `the ${engine.name} engine returned an image that is not a ${size}x${size} PNG`,
+        )
+      }
+    }
+    const now = this.clock.now()
+    const rows: ImagesTable[] = []
+    for (const [position, image] of images.entries()) {
+      const id = newId('img')
+      const { bytes, sha256 } = await this.options.store.write(row.account_id, id, image.png)
+      rows.push({
+        id,
+        job_id: row.id,
+        account_id: row.account_id,
+        position,
+        width: size,
+        height: size,
+        bytes,
+        sha256,
+        procedural: engine.procedural ? 1 : 0,
+        favourited_at: null,
+        created_at: now,
+      })
+    }
+    await this.kysely.insertInto('images').values(rows).execute()
+
+    // Fewer images than asked for cost what that many would have, at the price of the job's time.
+    const requoted = await this.ledger.quote({
+      operation: row.kind,
+      parameters: {
+        ...JSON.parse(row.parameters),
+        n: images.length,
+        size: `${size}x${size}`,
+        model: row.model,
+      },
+      at: row.created_at,
+    })
+    const amount = requoted.ok ? Math.min(requoted.value.credits, row.credits_quoted) : row.credits_quoted
+    const captured = await this.ledger.capture({ holdId: row.hold_id!, amount })
+    if (!captured.ok) {
+      // The hold ran out (or was released by a recovery) before the images arrived: they are
+      // dropped, not given away and not charged.
+      await this.kysely.deleteFrom('images').where('job_id', '=', row.id).execute()
+      await Promise.all(rows.map((r) => this.options.store.remove(row.account_id, r.id)))
+      return this.fail(
+        row,
+        'TIMEOUT',
+        `the job outlived its hold (${captured.error.code}); nothing was charged`,
+      )
+    }
+    const finishedAt = this.clock.now()
+    await this.kysely
+      .updateTable('jobs')
+      .set({ status: 'succeeded', credits_charged: captured.value.captured, finished_at: finishedAt })
+      .where('id', '=', row.id)
+      .execute()
+    const job = toJobView(
+      { ...row, status: 'succeeded', credits_charged: captured.value.captured, finished_at: finishedAt },
+      rows.map(toImageView),
+      engine.procedural,
+    )
+    this.emit(job)
+    return job
+  }
+
+  /** Releases the job's hold and records why it failed. */
+  private async fail(row: JobsTable, code: string, message: string): Promise<JobView> {
+    if (row.hold_id) {
+      const released = await this.ledger.release({ holdId: row.hold_id })
+      if (
+        !released.ok &&
+        released.error.code !== 'HOLD_ALREADY_SETTLED' &&
+        released.error.code !== 'HOLD_EXPIRED'
+      ) {
+        this.options.log?.error(
+          { jobId: row.id, error: released.error },
+          'could not release a failed job’s hold',
+        )
+      }
+    }
+    const finishedAt = this.clock.now()
+    await this.kysely
+      .updateTable('jobs')
+      .set({ status: 'failed', error_code: code, error_message: message, finished_at: finishedAt })
+      .where('id', '=', row.id)
+      .where('status', 'in', ['queued', 'running'])
+      .execute()
+    const job = (await this.getJob(row.account_id, row.id))!
+    this.emit(job)
+    return job
+  }
+
+  /**
+   * Fails the jobs of processes that are gone (crashed, or stopped without finishing them) and
+   * releases their holds; a job whose hold was already captured had stored its images, so it is
+   * marked succeeded. Returns how many jobs it settled.
+   */
+  async recoverOrphans(): Promise<number> {
+    const unfinished = await this.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', ['queued', 'running'])
+      .where((eb) => eb.or([eb('runner_id', 'is', null), eb('runner_id', '!=', this.options.runners.id)]))
+      .execute()
+    if (unfinished.length === 0) return 0
+    const gone = await this.options.runners.gone([...new Set(unfinished.map((j) => j.runner_id ?? ''))])
+    let settled = 0
+    for (const row of unfinished) {
+      if (row.runner_id !== null && !gone.has(row.runner_id)) continue
+      const hold = row.hold_id
+        ? await this.kysely
+            .selectFrom('holds')
+            .select(['status', 'captured'])
+            .where('id', '=', row.hold_id)
+            .executeTakeFirst()
+        : undefined
+      if (hold?.status === 'captured') {
+        await this.kysely
+          .updateTable('jobs')
+          .set({ status: 'succeeded', credits_charged: hold.captured, finished_at: this.clock.now() })
+          .where('id', '=', row.id)
+          .where('status', 'in', ['queued', 'running'])
+          .execute()
+      } else {
+        await this.kysely.deleteFrom('images').where('job_id', '=', row.id).execute()
+        await this.fail(row, 'INTERRUPTED', 'Easel stopped while the job was running; nothing was charged')
+      }
+      settled++
+    }
+    return settled
+  }
+
+  async getJob(accountId: string, jobId: string): Promise<JobView | null> {
+    const row = await this.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', jobId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst()
+    if (!row) return null
+    const images = await this.kysely
+      .selectFrom('images')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('position')
+      .execute()
+    return toJobView(row, images.map(toImageView), this.isProcedural(row.engine))
+  }
+
+  /** Jobs of an account, newest first, with their images; `before` is the last id of the page before. */
+  async listJobs(
+    accountId: string,
+    options: { limit?: number; before?: string; favourites?: boolean } = {},
+  ): Promise<{ jobs: JobView[]; nextBefore: string | null }> {
+    const limit = Math.min(Math.max(options.limit ?? 20, 1), 100)
+    let query = this.kysely.selectFrom('jobs').selectAll().where('account_id', '=', accountId)
+    if (options.before) query = query.where('id', '<', options.before)
+    if (options.favourites) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('images')
+            .select('images.id')
+            .whereRef('images.job_id', '=', 'jobs.id')
+            .where('images.favourited_at', 'is not', null),
+        ),
+      )
+    }
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute()
+    const page = rows.slice(0, limit)
+    const images =
+      page.length === 0
+        ? []
+        : await this.kysely
+            .selectFrom('images')
+            .selectAll()
+            .where(
+              'job_id',
+              'in',
+              page.map((r) => r.id),
+            )
+            .orderBy('position')
+            .execute()
+    const jobs = page.map((r) =>
+      toJobView(
+        r,
+        images
+          .filter((i) => i.job_id === r.id && (!options.favourites || i.favourited_at !== null))
+          .map(toImageView),
+        this.isProcedural(r.engine),
+      ),
+    )
+    return { jobs, nextBefore: rows.length > limit ? page[page.length - 1]!.id : null }
+  }
+
+  /** An account's images, newest first. */
+  async listImages(
+    accountId: string,
+    options: { limit?: number; before?: string; favourites?: boolean } = {},
+  ): Promise<{ images: ImageView[]; nextBefore: string | null }> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 200)
+    let query = this.kysely.selectFrom('images').selectAll().where('account_id', '=', accountId)
+    if (options.before) query = query.where('id', '<', options.before)
+    if (options.favourites) query = query.where('favourited_at', 'is not', null)
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute()
+    const page = rows.slice(0, limit)
+    return {
+      images: page.map(toImageView),
+      nextBefore: rows.length > limit ? page[page.length - 1]!.id : null,
+    }
+  }
+
+  /** One image of the account; null for another account's image or an unknown id. */
+  async getImage(accountId: string, imageId: string): Promise<ImageView | null> {
+    const row = await this.kysely
+      .selectFrom('images')
+      .selectAll()
+      .where('id', '=', imageId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst()
+    return row ? toImageView(row) : null
+  }
+
+  /** The image and its owner's account, for a signed URL (which carries no account). */
+  async findImage(imageId: string): Promise<{ image: ImageView; accountId: string } | null> {
+    const row = await this.kysely
+      .selectFrom('images')
+      .selectAll()
+      .where('id', '=', imageId)
+      .executeTakeFirst()
+    return row ? { image: toImageView(row), accountId: row.account_id } : null
+  }
+
+  async setFavourite(accountId: string, imageId: string, favourite: boolean): Promise<ImageView | null> {
+    await this.kysely
+      .updateTable('images')
+      .set({ favourited_at: favourite ? this.clock.now() : null })
+      .where('id', '=', imageId)
+      .where('account_id', '=', accountId)
+      // Favouriting again keeps the first time.
+      .$if(favourite, (q) => q.where('favourited_at', 'is', null))
+      .execute()
+    return this.getImage(accountId, imageId)
+  }
+
+  readImage(accountId: string, imageId: string): Promise<Buffer> {
+    return this.options.store.read(accountId, imageId)
+  }
+
+  /** Tells `listener` each change of the job's status until it finishes; returns the unsubscribe. */
+  subscribe(jobId: string, listener: JobListener): () => void {
+    let set = this.listeners.get(jobId)
+    if (!set) {
+      set = new Set()
+      this.listeners.set(jobId, set)
+    }
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0) this.listeners.delete(jobId)
+    }
+  }
+
+  /** Whether this process runs the job (so its events come from here, not from polling). */
+  isLocal(jobId: string): boolean {
+    return this.running.has(jobId)
+  }
+
+  /** Resolves with the job once it has finished, wherever it runs. */
+  async waitForJob(accountId: string, jobId: string): Promise<JobView> {
+    const local = this.running.get(jobId)
+    if (local) return local
+    for (;;) {
+      const job = await this.getJob(accountId, jobId)
+      if (!job) throw new Error(`job ${jobId} vanished`)
+      if (job.status !== 'queued' && job.status !== 'running') return job
+      const again = this.running.get(jobId)
+      if (again) return again
+      // Another process runs it: look again shortly.
+      await new Promise((resolve) => setTimeout(resolve, POLL_OTHER_PROCESS_MS))
+    }
+  }
+
+  /** Queue lengths per engine, for /healthz. */
+  queueSizes(): Record<string, { running: number; waiting: number }> {
+    return Object.fromEntries([...this.queues].map(([name, q]) => [name, q.size]))
+  }
+
+  private isProcedural(engineName: string): boolean {
+    return this.options.registry.engines.find((e) => e.name === engineName)?.procedural ?? false
+  }
+
+  private emit(job: JobView): void {
+    for (const listener of this.listeners.get(job.id) ?? []) {
+      try {
+        listener(job)
+      } catch (error) {
+        this.options.log?.warn({ err: error }, 'a job listener threw')
+      }
+    }
+  }
+}
+
+function engineRequest(
+  row: JobsTable,
+  n: number,
+  size: ImageSize,
+  seed: number,
+  inputs: Inputs,
+): EngineRequest {
+  const common = { n, size, seed, model: row.model }
+  switch (row.kind) {
+    case 'generate':
+      return { ...common, operation: 'generate', prompt: row.prompt ?? '' }
+    case 'edit':
+      return {
+        ...common,
+        operation: 'edit',
+        prompt: row.prompt ?? '',
+        image: inputs.image!,
+        mask: inputs.mask,
+      }
+    case 'variation':
+      return { ...common, operation: 'variation', image: inputs.image!, prompt: row.prompt }
+  }
+}
+
+function timeoutError(timeoutMs: number): EngineError {
+  return new EngineError(
+    'TIMEOUT',
+    `the engine did not finish within ${Math.round(timeoutMs / 1000)} s; nothing was charged`,
+  )
+}
+
+function toImageView(r: ImagesTable): ImageView {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    position: r.position,
+    width: r.width,
+    height: r.height,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    procedural: Number(r.procedural) === 1,
+    favourite: r.favourited_at !== null,
+    favouritedAt: r.favourited_at,
+    createdAt: r.created_at,
+  }
+}
+
+function toJobView(r: JobsTable, images: ImageView[], procedural: boolean): JobView {
+  const p = JSON.parse(r.parameters) as { n: number; size: number; seed: number }
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    kind: r.kind,
+    status: r.status,
+    engine: r.engine,
+    model: r.model,
+    prompt: r.prompt,
+    n: p.n,
+    size: p.size,
+    seed: p.seed,
+    creditsQuoted: r.credits_quoted,
+    creditsCharged: Number(r.credits_charged ?? 0),
+    bookVersion: r.book_version,
+    holdId: r.hold_id,
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    procedural,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    images,
+  }
+}
+
+const refuse = (error: StudioError): { ok: false; error: StudioError } => ({ ok: false, error })
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`
+}
