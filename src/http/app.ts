@@ -14,6 +14,7 @@ import {
 import { identify } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
+import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
 import { registerFileRoutes } from './routes/files.ts'
 import { registerHealthRoutes } from './routes/health.ts'
@@ -23,6 +24,7 @@ import { registerKeyRoutes } from './routes/keys.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerSessionRoutes } from './routes/session.ts'
 import type { Services } from './services.ts'
+import { isStudioPage, registerStudio, sendStudio } from './static.ts'
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -35,8 +37,10 @@ export type App = FastifyInstance<
 export interface AppOptions {
   /** A pino logger to use (the server's); tests pass none and get a silent one. */
   logger?: FastifyBaseLogger
-  /** Extra routes registered last (the studio's static files). */
+  /** Extra routes, registered last. */
   extend?: (app: App) => void | Promise<void>
+  /** The built studio to serve at / (default web/dist when built); false serves none. */
+  studio?: string | false
 }
 
 /**
@@ -108,6 +112,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerJobRoutes(app, services)
   registerImageRoutes(app, services)
   registerKeyRoutes(app, services)
+  registerBillingRoutes(app, services)
   registerAdminRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app

@@ -12,6 +12,7 @@ export type ApiErrorCode =
   | 'CONFLICT'
   | 'CONTENT_POLICY'
   | 'INSUFFICIENT_CREDITS'
+  | 'CARD_DECLINED'
   | 'IDEMPOTENCY_CONFLICT'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
@@ -47,6 +48,7 @@ export function statusOf(error: ApiError): number {
     case 'UNAUTHENTICATED':
       return 401
     case 'INSUFFICIENT_CREDITS':
+    case 'CARD_DECLINED':
       return 402
     case 'FORBIDDEN':
     case 'CSRF':

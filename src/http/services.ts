@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Accounts } from '../accounts/index.ts'
+import { Purchases } from '../billing/purchases.ts'
+import { TestCardProvider } from '../billing/test-card-provider.ts'
 import type { Config } from '../config.ts'
 import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
@@ -23,6 +25,7 @@ export interface Services {
   readonly pricing: DatabasePricing
   readonly ledger: Ledger
   readonly accounts: Accounts
+  readonly purchases: Purchases
   readonly studio: Studio
   readonly registry: EngineRegistry
   readonly signer: UrlSigner
@@ -67,6 +70,7 @@ export async function createServices(
     pricing,
     ledger,
     accounts,
+    purchases: new Purchases(db, ledger, new TestCardProvider(clock)),
     studio,
     registry,
     signer,

@@ -368,7 +368,7 @@ export class Studio {
             ),
           )
         }
-        if (!checkedMask.value.hasAlpha) {
+        if (!checkedMask.value.hasTransparentPixel) {
           return refuse(
             studioValidation(
               'mask',

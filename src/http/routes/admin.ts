@@ -238,6 +238,47 @@ export function registerAdminRoutes(app: App, services: Services): void {
   )
 
   app.get(
+    '/api/admin/pricing',
+    {
+      schema: {
+        tags: ['Admin'],
+        summary: 'The price book in force and every version activated (newest effective date last)',
+        response: {
+          200: z.object({
+            active: z.object({
+              version: z.string(),
+              effectiveFrom: z.number().int(),
+              book: z.record(z.string(), z.unknown()),
+            }),
+            versions: z.array(
+              z.object({
+                version: z.string(),
+                effectiveFrom: z.number().int(),
+                activatedAt: z.number().int(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      admin(request)
+      await services.pricing.refresh()
+      const book = services.pricing.bookAt(services.clock.now())
+      const versions = services.pricing.versions()
+      const active = versions.filter((v) => v.version === book.version).at(-1)
+      return {
+        active: {
+          version: book.version,
+          effectiveFrom: active?.effectiveFrom ?? 0,
+          book: JSON.parse(JSON.stringify(book)) as Record<string, unknown>,
+        },
+        versions,
+      }
+    },
+  )
+
+  app.get(
     '/api/admin/report',
     {
       schema: {

@@ -72,8 +72,47 @@ export const JobBody = z.object({
   startedAt: z.number().int().nullable(),
   finishedAt: z.number().int().nullable(),
   images: z.array(ImageBody),
+  /**
+   * What the job really cost once it succeeded: its credits and the money those credits were bought
+   * for (free credits cost nothing), in minor units, in total and per image kept (its favourites,
+   * or all its images when none is a favourite yet).
+   */
+  cost: z
+    .object({
+      credits: z.number().int(),
+      currency: z.string(),
+      priceMinor: z.string(),
+      perImageKeptMinor: z.string().nullable(),
+      imagesKept: z.number().int(),
+    })
+    .nullable(),
 })
 export type JobBody = z.infer<typeof JobBody>
+export type JobCost = JobBody['cost']
+
+/** The job's cost from its charge on the ledger (null until it succeeded). */
+export async function jobCost(services: Services, job: JobView): Promise<JobCost> {
+  if (job.status !== 'succeeded' || !job.holdId) return null
+  const favourites = job.images.filter((i) => i.favourite).length
+  const kept = favourites > 0 ? favourites : job.images.length
+  const charge = await services.ledger.chargeReport(job.holdId, { returned: job.images.length, kept })
+  if (!charge.ok) return null
+  return {
+    credits: charge.value.credits,
+    currency: services.pricing.bookAt(job.createdAt).currency,
+    priceMinor: charge.value.cost.shown(2),
+    perImageKeptMinor: charge.value.perImageKept?.shown(2) ?? null,
+    imagesKept: kept,
+  }
+}
+
+export async function jobBodyWithCost(
+  services: Services,
+  request: FastifyRequest,
+  job: JobView,
+): Promise<JobBody> {
+  return jobBody(services, request, job, await jobCost(services, job))
+}
 
 export function imageBody(
   services: Services,
@@ -97,7 +136,12 @@ export function imageBody(
   }
 }
 
-export function jobBody(services: Services, request: FastifyRequest, job: JobView): JobBody {
+export function jobBody(
+  services: Services,
+  request: FastifyRequest,
+  job: JobView,
+  cost: JobCost = null,
+): JobBody {
   return {
     id: job.id,
     kind: job.kind,
@@ -117,6 +161,7 @@ export function jobBody(services: Services, request: FastifyRequest, job: JobVie
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     images: job.images.map((i) => imageBody(services, request, i)),
+    cost,
   }
 }
 
@@ -211,7 +256,10 @@ export function registerJobRoutes(app: App, services: Services): void {
         ...(request.query.before ? { before: request.query.before } : {}),
         favourites: request.query.favourites === 'true',
       })
-      return { jobs: page.jobs.map((j) => jobBody(services, request, j)), nextBefore: page.nextBefore }
+      return {
+        jobs: await Promise.all(page.jobs.map((j) => jobBodyWithCost(services, request, j))),
+        nextBefore: page.nextBefore,
+      }
     },
   )
 
@@ -229,7 +277,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       const p = requireUser(request, services.limits.perKey)
       const job = await studio.getJob(p.user.accountId, request.params.id)
       if (!job) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)
-      return jobBody(services, request, job)
+      return jobBodyWithCost(services, request, job)
     },
   )
 
@@ -257,10 +305,12 @@ export function registerJobRoutes(app: App, services: Services): void {
       })
       let closed = false
       let lastStatus = ''
-      const send = (job: JobView) => {
+      const send = async (job: JobView) => {
         if (closed || job.status === lastStatus) return
         lastStatus = job.status
-        res.write(`event: job\ndata: ${JSON.stringify(jobBody(services, request, job))}\n\n`)
+        const body = await jobBodyWithCost(services, request, job)
+        if (closed) return
+        res.write(`event: job\ndata: ${JSON.stringify(body)}\n\n`)
         if (finished(job)) end()
       }
       let unsubscribe = () => {}
@@ -273,7 +323,7 @@ export function registerJobRoutes(app: App, services: Services): void {
         res.end()
       }
       request.raw.on('close', end)
-      send(first)
+      await send(first)
       if (closed) return
       unsubscribe = studio.subscribe(first.id, (job) => {
         // Events carry the job as the runner saw it; the finished one is re-read with its images.
@@ -282,7 +332,7 @@ export function registerJobRoutes(app: App, services: Services): void {
             .getJob(accountId, job.id)
             .then((j) => j && send(j))
             .catch(end)
-        } else send(job)
+        } else send(job).catch(end)
       })
       // A job another process runs sends no events here: look at it now and then.
       const check = () =>

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto'
+import type { Ledger, Result } from '../credits/index.ts'
+import { packPrice } from '../credits/index.ts'
+import { purchaseReference } from '../credits/ops/purchase.ts'
+import type { Database } from '../db/open.ts'
+import { newId } from '../util/ids.ts'
+import type { Card, DeclineReason, TestCardProvider } from './test-card-provider.ts'
+
+export interface PurchaseView {
+  /** The payment's reference: the purchase is granted once per reference. */
+  id: string
+  packId: string
+  quantity: number
+  credits: number
+  amountPaidMinor: number
+  currency: string
+  lotId: string
+  grantedAt: number
+  expiresAt: number | null
+  /** Credits of the pack not spent yet. */
+  remaining: number
+}
+
+export type PurchaseError =
+  | { code: 'VALIDATION'; field: string; message: string }
+  | { code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
+
+/**
+ * Buying packs: price the pack with the book in force, charge the card through the provider, then
+ * grant the pack with `Ledger.completePurchase` — once per payment reference, so a retried request
+ * (same Idempotency-Key) gets the same purchase and is not charged twice.
+ */
+export class Purchases {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: Ledger,
+    private readonly provider: TestCardProvider,
+  ) {}
+
+  async buy(input: {
+    accountId: string
+    packId: string
+    quantity: number
+    card: Card
+    idempotencyKey?: string
+  }): Promise<Result<PurchaseView, PurchaseError>> {
+    const book = this.ledger.pricing?.bookAt(this.ledger.clock.now())
+    if (!book) throw new Error('purchases need a price book')
+    const price = packPrice(book, input.packId, input.quantity)
+    if (!price.ok)
+      return {
+        ok: false,
+        error: { code: 'VALIDATION', field: price.error.field, message: price.error.message },
+      }
+    const reference =
+      input.idempotencyKey === undefined
+        ? newId('pur')
+        : `pur_key_${createHash('sha256').update(`${input.accountId}\n${input.idempotencyKey}`).digest('hex').slice(0, 32)}`
+    const earlier = await this.find(input.accountId, reference)
+    // The same key again: the purchase it made (the card is not charged twice).
+    if (earlier) return { ok: true, value: earlier }
+    const charged = this.provider.charge(input.card)
+    if (!charged.ok) return { ok: false, error: charged }
+    const granted = await this.ledger.completePurchase({
+      accountId: input.accountId,
+      packId: input.packId,
+      quantity: input.quantity,
+      amountPaidMinor: price.value.totalMinor,
+      currency: price.value.currency,
+      providerReference: reference,
+    })
+    if (!granted.ok) {
+      if (granted.error.code === 'VALIDATION') {
+        return {
+          ok: false,
+          error: { code: 'VALIDATION', field: granted.error.field, message: granted.error.message },
+        }
+      }
+      throw new Error(`completing a paid purchase failed: ${granted.error.code}: ${granted.error.message}`)
+    }
+    return { ok: true, value: (await this.find(input.accountId, reference))! }
+  }
+
+  /** The account's purchases, newest first. */
+  async list(accountId: string): Promise<PurchaseView[]> {
+    const rows = await this.lots(accountId).orderBy('lots.granted_at', 'desc').execute()
+    return rows.map(toView)
+  }
+
+  private async find(accountId: string, reference: string): Promise<PurchaseView | null> {
+    const row = await this.lots(accountId)
+      .where('lots.reference', '=', purchaseReference(reference))
+      .executeTakeFirst()
+    return row ? toView(row) : null
+  }
+
+  /** Purchase lots, with the receipt the ledger stored for each (pack and quantity). */
+  private lots(accountId: string) {
+    return this.db.kysely
+      .selectFrom('lots')
+      .leftJoin('idempotency_keys', 'idempotency_keys.key', 'lots.reference')
+      .select([
+        'lots.id',
+        'lots.amount',
+        'lots.remaining',
+        'lots.granted_at',
+        'lots.expires_at',
+        'lots.cost_basis_minor',
+        'lots.currency',
+        'lots.reference',
+        'idempotency_keys.response',
+      ])
+      .where('lots.account_id', '=', accountId)
+      .where('lots.source', '=', 'purchase')
+  }
+}
+
+function toView(row: {
+  id: string
+  amount: number
+  remaining: number
+  granted_at: number
+  expires_at: number | null
+  cost_basis_minor: number
+  currency: string | null
+  reference: string | null
+  response: string | null
+}): PurchaseView {
+  const receipt = row.response ? (JSON.parse(row.response) as { packId?: string; quantity?: number }) : {}
+  return {
+    id: (row.reference ?? row.id).replace(/^purchase:/, ''),
+    packId: receipt.packId ?? '',
+    quantity: receipt.quantity ?? 1,
+    credits: row.amount,
+    amountPaidMinor: row.cost_basis_minor,
+    currency: row.currency ?? '',
+    lotId: row.id,
+    grantedAt: row.granted_at,
+    expiresAt: row.expires_at,
+    remaining: row.remaining,
+  }
+}

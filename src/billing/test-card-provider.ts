@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto'
+import type { Clock } from '../util/clock.ts'
+
+export interface Card {
+  number: string
+  expMonth: number
+  expYear: number
+  cvc: string
+  name?: string
+}
+
+export type DeclineReason = 'generic_decline' | 'insufficient_funds' | 'expired_card' | 'incorrect_cvc'
+
+export type ChargeOutcome =
+  | { ok: true; reference: string; brand: string; last4: string }
+  | { ok: false; code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
+  | { ok: false; code: 'VALIDATION'; field: string; message: string }
+
+/**
+ * The built-in payment provider: an offline test checkout. It takes the card numbers payment
+ * providers publish for testing — 4242 4242 4242 4242 and 5555 5555 5555 4444 succeed, and the
+ * 4000 0000 0000 0002 family declines for the usual reasons — and never moves money. A real
+ * provider plugs in at the same place: it charges, then `Ledger.completePurchase` grants the pack.
+ */
+export class TestCardProvider {
+  readonly name = 'test'
+  static readonly testCards = { success: '4242 4242 4242 4242', decline: '4000 0000 0000 0002' }
+
+  constructor(private readonly clock: Clock) {}
+
+  charge(card: Card): ChargeOutcome {
+    const number = card.number.replace(/[\s-]/g, '')
+    if (!/^\d{12,19}$/.test(number) || !luhn(number)) {
+      return {
+        ok: false,
+        code: 'VALIDATION',
+        field: 'card.number',
+        message: 'card.number is not a valid card number',
+      }
+    }
+    if (!Number.isInteger(card.expMonth) || card.expMonth < 1 || card.expMonth > 12) {
+      return {
+        ok: false,
+        code: 'VALIDATION',
+        field: 'card.expMonth',
+        message: 'card.expMonth must be 1 to 12',
+      }
+    }
+    if (!/^\d{3,4}$/.test(card.cvc)) {
+      return { ok: false, code: 'VALIDATION', field: 'card.cvc', message: 'card.cvc must be 3 or 4 digits' }
+    }
+    const now = new Date(this.clock.now())
+    const year = card.expYear < 100 ? 2000 + card.expYear : card.expYear
+    const expired =
+      year < now.getUTCFullYear() || (year === now.getUTCFullYear() && card.expMonth < now.getUTCMonth() + 1)
+    const reason: DeclineReason | undefined = expired ? 'expired_card' : DECLINES[number]
+    if (reason) return { ok: false, code: 'CARD_DECLINED', reason, message: DECLINE_MESSAGES[reason] }
+    return {
+      ok: true,
+      reference: `ch_test_${randomBytes(12).toString('hex')}`,
+      brand: number.startsWith('4') ? 'visa' : number.startsWith('5') ? 'mastercard' : 'card',
+      last4: number.slice(-4),
+    }
+  }
+}
+
+const DECLINES: Record<string, DeclineReason> = {
+  '4000000000000002': 'generic_decline',
+  '4000000000009995': 'insufficient_funds',
+  '4000000000000069': 'expired_card',
+  '4000000000000127': 'incorrect_cvc',
+}
+
+const DECLINE_MESSAGES: Record<DeclineReason, string> = {
+  generic_decline: 'Your card was declined. Nothing was charged; try another card.',
+  insufficient_funds: 'Your card has insufficient funds. Nothing was charged.',
+  expired_card: 'Your card has expired. Nothing was charged.',
+  incorrect_cvc: "Your card's security code is incorrect. Nothing was charged.",
+}
+
+/** The Luhn checksum every card number carries. */
+export function luhn(digits: string): boolean {
+  let sum = 0
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i])
+    if (i % 2 === 1) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+  }
+  return sum % 10 === 0
+}

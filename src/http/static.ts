@@ -1,0 +1,42 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import fastifyStatic from '@fastify/static'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { App } from './app.ts'
+
+/** Where `npm run build:web` puts the studio. */
+export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist')
+
+const API_PATHS = /^\/(api|v1|files|docs)(\/|$)|^\/healthz$/
+
+/**
+ * Serves the studio's built files, and its index.html for any other page address (the studio
+ * routes in the browser, so /history or /credits must load it too). API paths keep their own
+ * "not found" answers.
+ */
+export async function registerStudio(app: App, root: string = WEB_DIST): Promise<boolean> {
+  if (!fs.existsSync(path.join(root, 'index.html'))) return false
+  await app.register(fastifyStatic, {
+    root,
+    wildcard: false,
+    // Hashed asset names change with their content; index.html must always be fresh.
+    setHeaders: (res, file) => {
+      res.header(
+        'cache-control',
+        file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+      )
+    },
+  })
+  return true
+}
+
+/** The page a browser gets for a studio address. */
+export function isStudioPage(request: FastifyRequest): boolean {
+  return (
+    (request.method === 'GET' || request.method === 'HEAD') && !API_PATHS.test(request.url.split('?')[0]!)
+  )
+}
+
+export function sendStudio(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-cache').sendFile('index.html')
+}

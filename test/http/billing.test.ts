@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest'
+import { luhn } from '../../src/billing/test-card-provider.ts'
+import { BACKENDS } from '../support/backends.ts'
+import { type TestUser, useTestServer } from '../support/server.ts'
+
+type Json = Record<string, any>
+const YEAR_MS = 365 * 86_400_000
+
+describe('test card numbers', () => {
+  it('pass the Luhn check, and typos do not', () => {
+    for (const n of ['4242424242424242', '5555555555554444', '4000000000000002', '4000000000009995'])
+      expect(luhn(n)).toBe(true)
+    expect(luhn('4242424242424241')).toBe(false)
+  })
+})
+
+describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) => {
+  const t = useTestServer(backend)
+
+  function as(user: TestUser) {
+    return async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${t.current.url}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${user.apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      })
+      return { status: res.status, body: (await res.json()) as Json }
+    }
+  }
+  const card = (number: string) => ({
+    number,
+    expMonth: 12,
+    expYear: new Date().getUTCFullYear() + 2,
+    cvc: '123',
+  })
+
+  it('lists the packs of the book in force with their prices', async () => {
+    const res = await fetch(`${t.current.url}/api/packs`)
+    expect(await res.json()).toMatchObject({
+      bookVersion: 'labs-2022',
+      currency: 'USD',
+      packs: [
+        {
+          id: 'pack-115',
+          credits: 115,
+          priceMinor: 1500,
+          price: '15.00',
+          perCredit: '0.1304',
+          expiresInMonths: 12,
+        },
+      ],
+      provider: 'test',
+    })
+  })
+
+  it('a test card buys a pack: +115 credits that expire a year out; a replay is not charged twice', async () => {
+    const user = await t.current.user()
+    const call = as(user)
+    const before = Date.now()
+    const bought = await call(
+      'POST',
+      '/api/purchases',
+      { packId: 'pack-115', card: card('4242 4242 4242 4242') },
+      { 'idempotency-key': 'buy-1' },
+    )
+    expect(bought.status).toBe(201)
+    expect(bought.body).toMatchObject({
+      packId: 'pack-115',
+      quantity: 1,
+      credits: 115,
+      amountPaidMinor: 1500,
+      price: '15.00',
+      currency: 'USD',
+    })
+    expect(bought.body.expiresAt).toBeGreaterThan(before + YEAR_MS - 2 * 86_400_000)
+    expect(bought.body.expiresAt).toBeLessThan(before + YEAR_MS + 2 * 86_400_000)
+    const replay = await call(
+      'POST',
+      '/api/purchases',
+      { packId: 'pack-115', card: card('4242424242424242') },
+      { 'idempotency-key': 'buy-1' },
+    )
+    expect(replay.body.id).toBe(bought.body.id)
+    const credits = await call('GET', '/api/credits')
+    expect(credits.body.available).toBe(130)
+    expect(credits.body.lots.find((l: Json) => l.source === 'purchase')).toMatchObject({
+      remaining: 115,
+      expiresAt: bought.body.expiresAt,
+    })
+    expect((await call('GET', '/api/purchases')).body.purchases).toHaveLength(1)
+  })
+
+  it('declined cards grant nothing and say why; malformed cards are a 400', async () => {
+    const user = await t.current.user()
+    const call = as(user)
+    for (const [number, reason] of [
+      ['4000000000000002', 'generic_decline'],
+      ['4000000000009995', 'insufficient_funds'],
+      ['4000000000000069', 'expired_card'],
+      ['4000000000000127', 'incorrect_cvc'],
+    ] as const) {
+      const res = await call('POST', '/api/purchases', { packId: 'pack-115', card: card(number) })
+      expect(res.status).toBe(402)
+      expect(res.body.error).toMatchObject({ code: 'CARD_DECLINED', reason })
+      expect(res.body.error.message).toMatch(/Nothing was charged/)
+    }
+    const typo = await call('POST', '/api/purchases', {
+      packId: 'pack-115',
+      card: card('4242 4242 4242 4241'),
+    })
+    expect(typo).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION', field: 'card.number' } } })
+    const noPack = await call('POST', '/api/purchases', { packId: 'pack-9', card: card('4242424242424242') })
+    expect(noPack).toMatchObject({ status: 400, body: { error: { field: 'packId' } } })
+    expect((await call('GET', '/api/credits')).body).toMatchObject({ available: 15 })
+    expect((await call('GET', '/api/purchases')).body.purchases).toEqual([])
+  })
+
+  it('a job paid with bought credits shows its cost in money, per image kept', async () => {
+    const user = await t.current.user({ credits: 0 })
+    const call = as(user)
+    expect(
+      (await call('POST', '/api/purchases', { packId: 'pack-115', card: card('5555555555554444') })).status,
+    ).toBe(201)
+    const started = await call('POST', '/api/jobs', {
+      kind: 'generate',
+      prompt: 'a paper boat',
+      size: '256x256',
+    })
+    await t.current.server.services.studio.waitForJob(user.user.accountId, started.body.id)
+    const job = (await call('GET', `/api/jobs/${started.body.id}`)).body
+    expect(job.cost).toMatchObject({
+      credits: 1,
+      currency: 'USD',
+      priceMinor: '13.04',
+      perImageKeptMinor: '3.26',
+      imagesKept: 4,
+    })
+    await call('PUT', `/api/images/${job.images[0].id}/favourite`)
+    const kept = (await call('GET', `/api/jobs/${started.body.id}`)).body
+    expect(kept.cost).toMatchObject({ perImageKeptMinor: '13.04', imagesKept: 1 })
+  })
+})
