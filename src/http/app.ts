@@ -62,13 +62,23 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler((error, request, reply) => renderError(error, request, reply))
-  app.setNotFoundHandler((request, reply) =>
-    renderError(
+  const studio = options.studio === false ? false : await registerStudio(app, options.studio)
+  app.setNotFoundHandler((request, reply) => {
+    if (isStudioPage(request)) {
+      if (studio) return sendStudio(reply)
+      return reply
+        .status(404)
+        .type('text/plain; charset=utf-8')
+        .send(
+          'The studio has not been built: run "npm run build:web" (npm start does it for you). The API is at /v1 and /api, its documentation at /docs.',
+        )
+    }
+    return renderError(
       new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
       request,
       reply,
-    ),
-  )
+    )
+  })
 
   await app.register(fastifyCookie)
   await app.register(fastifyMultipart, { limits: { fileSize: services.config.server.maxUploadBytes } })
