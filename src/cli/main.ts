@@ -16,7 +16,7 @@ import { type CliContext, EXIT, UsageError } from './io.ts'
 export const USAGE = `Usage: easel <command> [options]
 
 Commands:
-  start                 open the database and keep the credit ledger current
+  start                 serve the studio and the APIs on HOST:PORT (default 127.0.0.1:8080)
   migrate               bring the database schema up to date
   users <command>       create, list, set (role, plan, cohorts, disable): people who sign in
   keys <command>        create, list, revoke API keys
@@ -33,6 +33,11 @@ Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
   DATABASE_URL          postgres://… to use PostgreSQL instead of SQLite
   EASEL_DB_POOL_SIZE    PostgreSQL connections per process (default 8)
+  PORT, HOST            where easel start listens (default 8080 on 127.0.0.1)
+  EASEL_ADMIN_EMAIL, EASEL_ADMIN_PASSWORD   make the owner (admin) at start-up
+  EASEL_SIGNUP          open, invite or closed (default open)
+  EASEL_OPENAI_API_KEY, EASEL_SDWEBUI_URL   turn on the openai and sdwebui engines
+  (README.md lists every setting)
 
 Run "easel <command> help" for a command's options.`
 
