@@ -63,8 +63,8 @@ export async function benchGateway(
     EASEL_RATE_LIMIT_PER_KEY: '10000000',
     EASEL_RATE_LIMIT_PER_IP: '10000000',
     EASEL_QUEUE_LIMIT: '10000',
-    // One job at a time per process, like the direct side (rendering is CPU work on one thread).
-    EASEL_ENGINE_CONCURRENCY: '1',
+    // Two jobs at a time (the default): one renders while the other waits on its commit or files.
+    EASEL_ENGINE_CONCURRENCY: '2',
   }
   const db = await openDatabase(database.config)
   let apiKey: string

@@ -1,4 +1,5 @@
 import type { Database } from '../db/open.ts'
+import type { SqlTx } from '../db/sql-session.ts'
 import { type Clock, systemClock } from '../util/clock.ts'
 import { checkCredits, checkId, checkMinorUnits, checkOptionalText } from './amounts.ts'
 import type { Balance } from './balance.ts'
@@ -90,6 +91,33 @@ export interface LedgerOptions {
 }
 
 type Refusal = { ok: false; error: CreditError }
+
+/**
+ * Writes of the caller's own (a job's row, its images) that must commit in the same transaction as
+ * a hold, capture or release, and only if it takes effect: a job is never charged without its
+ * images, nor left pointing at a hold that does not exist. Not for idempotent requests (a replay
+ * has no effect to attach writes to).
+ */
+export interface SameTransaction<T> {
+  alsoWrite?: (tx: SqlTx, value: T, now: number) => void | Promise<void>
+}
+
+function withWrites<T>(
+  op: LedgerOp<Result<T>>,
+  idempotencyKey: string | undefined,
+  alsoWrite: SameTransaction<T>['alsoWrite'],
+): LedgerOp<Result<T>> {
+  if (!alsoWrite) return op
+  if (idempotencyKey !== undefined) throw new Error('alsoWrite cannot be combined with an idempotency key')
+  return {
+    ...op,
+    run: async (tx, now) => {
+      const result = await op.run(tx, now)
+      if (result.ok) await alsoWrite(tx, result.value, now)
+      return result
+    },
+  }
+}
 
 function checkKey(key: unknown): Refusal | null {
   if (key === undefined) return null
@@ -290,7 +318,7 @@ export class Ledger {
     )
   }
 
-  async hold(req: HoldRequest): Promise<Result<HoldReceipt>> {
+  async hold(req: HoldRequest, options: SameTransaction<HoldReceipt> = {}): Promise<Result<HoldReceipt>> {
     const ttlMs = req.ttlMs ?? DEFAULT_HOLD_TTL_MS
     const refused = firstRefusal(
       checkId('accountId', req.accountId, 'acct'),
@@ -306,36 +334,46 @@ export class Ledger {
     )
     if (refused) return refused
     return this.execute(
-      holdOp(
-        {
-          accountId: req.accountId,
-          amount: req.amount,
-          ttlMs,
-          reference: req.reference ?? null,
-          pricedBy: req.pricedBy ?? null,
-          ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
-        },
-        this.pricing,
+      withWrites(
+        holdOp(
+          {
+            accountId: req.accountId,
+            amount: req.amount,
+            ttlMs,
+            reference: req.reference ?? null,
+            pricedBy: req.pricedBy ?? null,
+            ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
+          },
+          this.pricing,
+        ),
+        req.idempotencyKey,
+        options.alsoWrite,
       ),
     )
   }
 
-  async capture(req: {
-    holdId: string
-    amount?: number
-    idempotencyKey?: string
-  }): Promise<Result<CaptureReceipt>> {
+  async capture(
+    req: {
+      holdId: string
+      amount?: number
+      idempotencyKey?: string
+    },
+    options: SameTransaction<CaptureReceipt> = {},
+  ): Promise<Result<CaptureReceipt>> {
     const refused = firstRefusal(
       checkId('holdId', req.holdId, 'hold'),
       req.amount === undefined ? null : checkCredits('amount', req.amount),
       checkKey(req.idempotencyKey),
     )
-    return refused ?? this.execute(captureOp(req))
+    return refused ?? this.execute(withWrites(captureOp(req), req.idempotencyKey, options.alsoWrite))
   }
 
-  async release(req: { holdId: string; idempotencyKey?: string }): Promise<Result<ReleaseReceipt>> {
+  async release(
+    req: { holdId: string; idempotencyKey?: string },
+    options: SameTransaction<ReleaseReceipt> = {},
+  ): Promise<Result<ReleaseReceipt>> {
     const refused = firstRefusal(checkId('holdId', req.holdId, 'hold'), checkKey(req.idempotencyKey))
-    return refused ?? this.execute(releaseOp(req))
+    return refused ?? this.execute(withWrites(releaseOp(req), req.idempotencyKey, options.alsoWrite))
   }
 
   async refund(req: {

@@ -3,6 +3,7 @@ import type { EnginesConfig } from '../config.ts'
 import type { Ledger, Result } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import type { ImagesTable, JobsTable } from '../db/schema.ts'
+import type { SqlTx } from '../db/sql-session.ts'
 import {
   EngineError,
   type EngineRequest,
@@ -223,15 +224,6 @@ export class Studio {
     const quote = quoted.value
 
     const jobId = newId('job')
-    const held = await this.ledger.hold({
-      accountId: input.accountId,
-      amount: quote.credits,
-      ttlMs: this.holdTtlMs,
-      reference: jobId,
-      pricedBy: { bookVersion: quote.bookVersion, ruleId: quote.ruleId, operation: input.kind, parameters },
-    })
-    if (!held.ok) return refuse(fromCreditError(held.error))
-
     const now = this.clock.now()
     const row: JobsTable = {
       id: jobId,
@@ -244,7 +236,7 @@ export class Studio {
       prompt,
       parameters: JSON.stringify({ n, size, seed }),
       status: 'queued',
-      hold_id: held.value.holdId,
+      hold_id: null,
       credits_quoted: quote.credits,
       credits_charged: 0,
       book_version: quote.bookVersion,
@@ -257,18 +249,40 @@ export class Studio {
       started_at: null,
       finished_at: null,
     }
+    let held: Awaited<ReturnType<Ledger['hold']>>
     try {
-      await this.kysely.insertInto('jobs').values(row).execute()
+      // The job's row is written in the hold's transaction: a hold never exists without its job.
+      held = await this.ledger.hold(
+        {
+          accountId: input.accountId,
+          amount: quote.credits,
+          ttlMs: this.holdTtlMs,
+          reference: jobId,
+          pricedBy: {
+            bookVersion: quote.bookVersion,
+            ruleId: quote.ruleId,
+            operation: input.kind,
+            parameters,
+          },
+        },
+        {
+          alsoWrite: (tx, receipt) => {
+            row.hold_id = receipt.holdId
+            row.created_at = receipt.createdAt
+            insertRow(tx, 'jobs', { ...row })
+          },
+        },
+      )
     } catch (error) {
-      // Two requests with one idempotency key raced and the other inserted first: give this hold
-      // back and answer with that job.
-      await this.ledger.release({ holdId: held.value.holdId })
+      // Two requests with one idempotency key raced and the other's job was written first: this
+      // one's hold rolled back with its row; answer with that job.
       if (input.idempotencyKey !== undefined) {
         const earlier = await this.findByIdempotencyKey(input.accountId, input.idempotencyKey, requestHash)
         if (earlier) return earlier
       }
       throw error
     }
+    if (!held.ok) return refuse(fromCreditError(held.error))
 
     const job = toJobView(row, [], engine.procedural)
     const done = queue.offer(() => this.execute(row, engine, inputs))
@@ -473,14 +487,17 @@ export class Studio {
     if (startedAt - row.created_at > this.options.engines.queueTimeoutMs) {
       return this.fail(row, 'QUEUE_TIMEOUT', `the job waited longer than ${row.engine}'s queue allows`)
     }
-    const started = await this.kysely
-      .updateTable('jobs')
-      .set({ status: 'running', started_at: startedAt })
-      .where('id', '=', row.id)
-      .where('status', '=', 'queued')
-      .executeTakeFirst()
-    // Failed meanwhile (a peer took it for crashed): nothing to run.
-    if (Number(started.numUpdatedRows) === 0) return (await this.getJob(row.account_id, row.id))!
+    // Through the ledger's group commit (sharing a durable commit with other operations), and not
+    // waited for before the engine starts: only settling the job needs it done.
+    const startedWrite = this.ledger.execute({
+      name: 'job-started',
+      locks: {},
+      run: (tx) =>
+        tx.run("update jobs set status = 'running', started_at = ? where id = ? and status = 'queued'", [
+          startedAt,
+          row.id,
+        ]),
+    })
     row = { ...row, status: 'running', started_at: startedAt }
     this.emit(toJobView(row, [], engine.procedural))
 
@@ -490,14 +507,22 @@ export class Studio {
       AbortSignal.timeout(this.options.engines.timeoutMs),
       this.shutdown.signal,
     ])
-    let result: EngineResult
+    let outcome: { ok: true; result: EngineResult } | { ok: false; error: unknown }
     try {
-      result = await engine.run(request, signal)
-      if (signal.aborted)
+      const result = await engine.run(request, signal)
+      if (signal.aborted) {
         throw signal.reason instanceof EngineError
           ? signal.reason
           : timeoutError(this.options.engines.timeoutMs)
+      }
+      outcome = { ok: true, result }
     } catch (error) {
+      outcome = { ok: false, error }
+    }
+    // Failed meanwhile (a peer took this process for crashed and released the hold): nothing to settle.
+    if ((await startedWrite) === 0) return (await this.getJob(row.account_id, row.id))!
+    if (!outcome.ok) {
+      const error = outcome.error
       if (error instanceof EngineError) {
         const e = error.code === 'TIMEOUT' ? timeoutError(this.options.engines.timeoutMs) : error
         return this.fail(row, e.code, e.message)
@@ -512,7 +537,7 @@ export class Studio {
       )
       return this.fail(row, 'ENGINE_ERROR', `the ${engine.name} engine failed unexpectedly`)
     }
-    return this.finish(row, engine, result.images.slice(0, n), size)
+    return this.finish(row, engine, outcome.result.images.slice(0, n), size)
   }
 
   /** Stores the images, then captures what they cost; anything short of that releases the hold. */
@@ -535,25 +560,27 @@ export class Studio {
       }
     }
     const now = this.clock.now()
-    const rows: ImagesTable[] = []
-    for (const [position, image] of images.entries()) {
-      const id = newId('img')
-      const { bytes, sha256 } = await this.options.store.write(row.account_id, id, image.png)
-      rows.push({
-        id,
-        job_id: row.id,
-        account_id: row.account_id,
-        position,
-        width: size,
-        height: size,
-        bytes,
-        sha256,
-        procedural: engine.procedural ? 1 : 0,
-        favourited_at: null,
-        created_at: now,
-      })
-    }
-    await this.kysely.insertInto('images').values(rows).execute()
+    // Files first (in parallel, each durable), then one transaction: capture, the image rows and
+    // the job's success. A crash before it leaves files no row points at, and nothing charged.
+    const rows: ImagesTable[] = await Promise.all(
+      images.map(async (image, position) => {
+        const id = newId('img')
+        const { bytes, sha256 } = await this.options.store.write(row.account_id, id, image.png)
+        return {
+          id,
+          job_id: row.id,
+          account_id: row.account_id,
+          position,
+          width: size,
+          height: size,
+          bytes,
+          sha256,
+          procedural: engine.procedural ? 1 : 0,
+          favourited_at: null,
+          created_at: now,
+        }
+      }),
+    )
 
     // Fewer images than asked for cost what that many would have, at the price of the job's time.
     const requoted = await this.ledger.quote({
@@ -567,11 +594,24 @@ export class Studio {
       at: row.created_at,
     })
     const amount = requoted.ok ? Math.min(requoted.value.credits, row.credits_quoted) : row.credits_quoted
-    const captured = await this.ledger.capture({ holdId: row.hold_id!, amount })
+    let finishedAt = now
+    const captured = await this.ledger.capture(
+      { holdId: row.hold_id!, amount },
+      {
+        alsoWrite: (tx, receipt, at) => {
+          finishedAt = at
+          for (const image of rows) insertRow(tx, 'images', { ...image })
+          tx.write(
+            "update jobs set status = 'succeeded', credits_charged = ?, finished_at = ? where id = ?",
+            [receipt.captured, at, row.id],
+            1,
+          )
+        },
+      },
+    )
     if (!captured.ok) {
       // The hold ran out (or was released by a recovery) before the images arrived: they are
       // dropped, not given away and not charged.
-      await this.kysely.deleteFrom('images').where('job_id', '=', row.id).execute()
       await Promise.all(rows.map((r) => this.options.store.remove(row.account_id, r.id)))
       return this.fail(
         row,
@@ -579,12 +619,6 @@ export class Studio {
         `the job outlived its hold (${captured.error.code}); nothing was charged`,
       )
     }
-    const finishedAt = this.clock.now()
-    await this.kysely
-      .updateTable('jobs')
-      .set({ status: 'succeeded', credits_charged: captured.value.captured, finished_at: finishedAt })
-      .where('id', '=', row.id)
-      .execute()
     const job = toJobView(
       { ...row, status: 'succeeded', credits_charged: captured.value.captured, finished_at: finishedAt },
       rows.map(toImageView),
@@ -596,10 +630,21 @@ export class Studio {
 
   /** Releases the job's hold and records why it failed. */
   private async fail(row: JobsTable, code: string, message: string): Promise<JobView> {
-    if (row.hold_id) {
-      const released = await this.ledger.release({ holdId: row.hold_id })
+    const markFailed = (tx: SqlTx, at: number) =>
+      tx.run(
+        "update jobs set status = 'failed', error_code = ?, error_message = ?, finished_at = ? where id = ? and status in ('queued', 'running')",
+        [code, message, at, row.id],
+      )
+    // The release and the job's failure commit together.
+    const released = row.hold_id
+      ? await this.ledger.release(
+          { holdId: row.hold_id },
+          { alsoWrite: (tx, _r, at) => markFailed(tx, at).then(() => {}) },
+        )
+      : null
+    if (!released?.ok) {
       if (
-        !released.ok &&
+        released &&
         released.error.code !== 'HOLD_ALREADY_SETTLED' &&
         released.error.code !== 'HOLD_EXPIRED'
       ) {
@@ -608,14 +653,8 @@ export class Studio {
           'could not release a failed job’s hold',
         )
       }
+      await this.ledger.execute({ name: 'job-failed', locks: {}, run: (tx, now) => markFailed(tx, now) })
     }
-    const finishedAt = this.clock.now()
-    await this.kysely
-      .updateTable('jobs')
-      .set({ status: 'failed', error_code: code, error_message: message, finished_at: finishedAt })
-      .where('id', '=', row.id)
-      .where('status', 'in', ['queued', 'running'])
-      .execute()
     const job = (await this.getJob(row.account_id, row.id))!
     this.emit(job)
     return job
@@ -915,4 +954,14 @@ const refuse = (error: StudioError): { ok: false; error: StudioError } => ({ ok:
 
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`
+}
+
+/** Queues `insert into table (…) values (…)` of one row, which must insert exactly that row. */
+function insertRow(tx: SqlTx, table: 'jobs' | 'images', row: Record<string, string | number | null>): void {
+  const columns = Object.keys(row)
+  tx.write(
+    `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+    columns.map((c) => row[c] ?? null),
+    1,
+  )
 }
