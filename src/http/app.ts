@@ -22,6 +22,7 @@ import { registerImageRoutes } from './routes/images.ts'
 import { registerJobRoutes } from './routes/jobs.ts'
 import { registerKeyRoutes } from './routes/keys.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
+import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
 import type { Services } from './services.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
@@ -116,6 +117,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   registerHealthRoutes(app, services)
   registerOpenAiImages(app, services)
+  registerOpenAiModels(app, services)
   registerFileRoutes(app, services)
   registerSessionRoutes(app, services)
   registerCreditRoutes(app, services)

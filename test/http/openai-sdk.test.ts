@@ -117,6 +117,12 @@ describe.each(BACKENDS)('the openai SDK against a running Easel (%s)', (backend)
     expect(await available(user)).toBe(14)
   })
 
+  it('lists the models a request may name', async () => {
+    const user = await t.current.user()
+    const models = await client(user).models.list()
+    expect(models.data.map((m) => m.id)).toContain('sketch')
+  })
+
   it('out of credits: 429 insufficient_quota, and the SDK does not retry', async () => {
     const user = await t.current.user({ credits: 0 })
     const counter = { calls: 0 }

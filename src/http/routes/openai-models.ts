@@ -1,0 +1,44 @@
+import { z } from 'zod'
+import type { App } from '../app.ts'
+import { requireUser } from '../auth.ts'
+import type { Services } from '../services.ts'
+
+/** `GET /v1/models` in OpenAI's shape: the models a request may name, one per engine model. */
+export function registerOpenAiModels(app: App, services: Services): void {
+  app.get(
+    '/v1/models',
+    {
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'The image models of this installation (OpenAI list shape)',
+        response: {
+          200: z.object({
+            object: z.literal('list'),
+            data: z.array(
+              z.object({
+                id: z.string(),
+                object: z.literal('model'),
+                created: z.number().int(),
+                owned_by: z.string(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      requireUser(request, services.limits.perKey)
+      return {
+        object: 'list' as const,
+        data: services.registry.engines.flatMap((engine) =>
+          engine.models.map((id) => ({
+            id,
+            object: 'model' as const,
+            created: 0,
+            owned_by: `easel:${engine.name}`,
+          })),
+        ),
+      }
+    },
+  )
+}
