@@ -1,6 +1,9 @@
 // `npm run bench`: every figure is a ratio measured in this run, on this machine.
+// `npm run bench -- engine` (or `-- gateway`, `-- ledger`) runs only that benchmark.
 // Environment: BENCH_BACKENDS=sqlite,postgres  BENCH_SECONDS=5  BENCH_SEED_LOTS=1000000
 //              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8
+import { benchEngine } from './engine.ts'
+import { benchGateway } from './gateway.ts'
 import { benchLedger } from './ledger.ts'
 import { type Backend, postgresReachable } from './support.ts'
 
@@ -13,7 +16,18 @@ const num = (name: string, fallback: number) => {
   return n
 }
 
-const wanted = (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((s) => s.trim()) as Backend[]
+const only = process.argv[2]
+if (only === undefined || only === 'engine')
+  await benchEngine({ seconds: num('BENCH_SECONDS', 5) }, console.log)
+
+// The gateway's own cost over the sketch engine, on the embedded default database.
+if (only === undefined || only === 'gateway')
+  await benchGateway('sqlite', { clients: 50, seconds: num('BENCH_SECONDS', 5), size: 256 }, console.log)
+
+const ledger = only === undefined || only === 'ledger'
+const wanted = (ledger ? (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',') : []).map((s) =>
+  s.trim(),
+) as Backend[]
 const backends: Backend[] = []
 for (const b of wanted) {
   if (b === 'postgres' && !(await postgresReachable())) {

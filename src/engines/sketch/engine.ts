@@ -1,0 +1,84 @@
+import { decodePng, PngError, type RgbaImage } from '../../images/png.ts'
+import {
+  EngineError,
+  type EngineImage,
+  type EngineRequest,
+  type EngineResult,
+  IMAGE_SIZES,
+  type ImageEngine,
+  type ImageSize,
+  type Operation,
+  throwIfAborted,
+} from '../engine.ts'
+import { renderEdit } from './edit.ts'
+import { encodeOpaquePng } from './encode-png.ts'
+import { renderSketch } from './render.ts'
+import { renderVariation } from './variation.ts'
+
+/**
+ * Easel's built-in engine: draws the prompt procedurally (no model, no network), labelled as such
+ * in every image. The same request gives the same bytes; image k of a request uses `seed + k`.
+ *
+ * Drawing is CPU work on the server's event loop, so it yields between images and checks the
+ * abort signal each time: a cancelled or timed-out job stops within one image.
+ */
+export class SketchEngine implements ImageEngine {
+  readonly name = 'sketch'
+  readonly models: readonly string[] = ['sketch']
+  readonly procedural = true
+  readonly sizes: readonly ImageSize[] = IMAGE_SIZES
+
+  supports(_operation: Operation): boolean {
+    return true
+  }
+
+  async run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
+    throwIfAborted(signal)
+    const { size } = request
+    if (!this.sizes.includes(size)) {
+      throw new EngineError(
+        'UNSUPPORTED',
+        `the sketch engine draws ${this.sizes.join(', ')} px squares, not ${size}`,
+      )
+    }
+    if (!(request.n >= 1)) throw new EngineError('NO_IMAGES', 'no images were asked for')
+    let draw: ((seed: number) => RgbaImage) | null = null
+    const images: EngineImage[] = []
+    for (let k = 0; k < request.n; k++) {
+      // Let other requests and timers run before each image, then honour an abort that came in.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      throwIfAborted(signal)
+      draw ??= painter(request)
+      images.push({ png: encodeOpaquePng(draw(request.seed + k)), width: size, height: size })
+    }
+    return { images }
+  }
+}
+
+/** Decodes the request's input images once and returns a function drawing the image for a seed. */
+function painter(request: EngineRequest): (seed: number) => RgbaImage {
+  const { size } = request
+  switch (request.operation) {
+    case 'generate':
+      return (seed) => renderSketch({ prompt: request.prompt, seed, size })
+    case 'edit': {
+      const image = readInput(request.image, 'image')
+      const mask = request.mask ? readInput(request.mask, 'mask') : null
+      return (seed) => renderEdit({ prompt: request.prompt, seed, size, image, mask })
+    }
+    case 'variation': {
+      const image = readInput(request.image, 'image')
+      return (seed) => renderVariation({ image, prompt: request.prompt, seed, size })
+    }
+  }
+}
+
+function readInput(bytes: Buffer, field: 'image' | 'mask'): RgbaImage {
+  try {
+    return decodePng(bytes)
+  } catch (error) {
+    if (error instanceof PngError)
+      throw new EngineError('UPSTREAM_REJECTED', `the ${field} is not a readable PNG`, { cause: error })
+    throw error
+  }
+}
