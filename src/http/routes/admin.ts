@@ -103,9 +103,6 @@ export function registerAdminRoutes(app: App, services: Services): void {
           ...errorResponses,
         },
       },
-      preHandler: async (request) => {
-        admin(request)
-      },
     },
     async (request, reply) => {
       const p = admin(request)
