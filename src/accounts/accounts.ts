@@ -186,7 +186,21 @@ export class Accounts {
       password: input.password,
       role: 'admin',
       claimOwner: true,
+      cohorts: this.signupCohorts(),
     })
+  }
+
+  /**
+   * The cohorts the price book in force has people join when they sign up themselves (`beta` in
+   * labs-2022: early accounts get its one-time bonus). Users an administrator makes get the cohorts
+   * the administrator gives.
+   */
+  private signupCohorts(): string[] {
+    const book = this.ledger.pricing?.bookAt(this.clock.now())
+    if (!book) return []
+    return Object.entries(book.cohorts)
+      .filter(([, cohort]) => cohort.joinOnSignup)
+      .map(([name]) => name)
   }
 
   /**
@@ -272,6 +286,7 @@ export class Accounts {
       email: email.value,
       password: input.password,
       role: 'user',
+      cohorts: this.signupCohorts(),
       ...(code === undefined ? {} : { inviteCode: code }),
     })
   }

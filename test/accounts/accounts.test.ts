@@ -513,6 +513,14 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
   })
 
   describe('sign-up policies and invites', () => {
+    it('a self-service sign-up joins the cohorts the book has sign-ups join (beta in labs-2022); admin-made users do not', async () => {
+      const { accounts } = service(suite.db, { signup: 'open' })
+      const signedUp = ok(await accounts.signUp({ email: email('self'), password: PASSWORD }))
+      expect(signedUp.cohorts).toEqual(['beta'])
+      const made = ok(await accounts.createUser({ email: email('made'), password: PASSWORD }))
+      expect(made.cohorts).toEqual([])
+    })
+
     it('open: anyone signs up; closed: nobody; invite: a valid code is required', async () => {
       const open = service(suite.db, { signup: 'open' }).accounts
       const closed = service(suite.db, { signup: 'closed' }).accounts
@@ -541,7 +549,8 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
           inviteCode: ` ${code.toUpperCase()} `,
         }),
       )
-      expect(user.cohorts).toEqual([])
+      // An invite without a cohort: the user joins what the book has every sign-up join (beta).
+      expect(user.cohorts).toEqual(['beta'])
       // One use by default: used up now.
       expect(
         refused(await invite.signUp({ email: email(), password: PASSWORD, inviteCode: code })).code,

@@ -3,6 +3,7 @@ import { luhn } from '../../src/billing/test-card-provider.ts'
 import { BACKENDS } from '../support/backends.ts'
 import { type TestUser, useTestServer } from '../support/server.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
 type Json = Record<string, any>
 const YEAR_MS = 365 * 86_400_000
 

@@ -3,6 +3,7 @@ import { encodePng } from '../../src/images/png.ts'
 import { BACKENDS } from '../support/backends.ts'
 import { startTestServer, type TestUser, useTestServer } from '../support/server.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
 type Json = Record<string, any>
 
 /** A browser-like client: keeps the session cookie and sends the CSRF token on writes. */

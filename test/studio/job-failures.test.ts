@@ -12,6 +12,9 @@ import { ScriptedEngine } from '../support/fault-engines.ts'
 import { startTestServer, type TestServer, type TestUser, testEnv } from '../support/server.ts'
 import { spawnEasel } from '../support/spawn-easel.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
+type Json = Record<string, any>
+
 describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (backend) => {
   const engine = new ScriptedEngine('scripted')
   let t: TestServer
@@ -29,7 +32,7 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
       },
       ...(body ? { body: JSON.stringify(body) } : {}),
     })
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> }
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
   }
 
   /** Starts a job through the native API and waits for it to finish. */
@@ -84,7 +87,7 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
     expect(res.status).toBe(400)
     expect(res.headers.get('x-credits-charged')).toBe('0')
     expect(res.headers.get('x-credits-remaining')).toBe('15')
-    expect(((await res.json()) as any).error).toMatchObject({ code: 'content_policy_violation' })
+    expect(((await res.json()) as Json).error).toMatchObject({ code: 'content_policy_violation' })
     engine.behaviour = 'fail'
     const failed = await fetch(`${t.url}/v1/images/generations`, {
       method: 'POST',
@@ -92,7 +95,10 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
       body: JSON.stringify({ prompt: 'a boat' }),
     })
     expect(failed.status).toBe(502)
-    expect(((await failed.json()) as any).error).toMatchObject({ type: 'server_error', code: 'engine_error' })
+    expect(((await failed.json()) as Json).error).toMatchObject({
+      type: 'server_error',
+      code: 'engine_error',
+    })
     const b = await t.server.services.ledger.balance(user.user.accountId)
     expect(b.ok && b.value.available).toBe(15)
   })
