@@ -1,0 +1,295 @@
+import type {
+  AdminUser,
+  ApiKey,
+  Card,
+  CreditsBody,
+  EngineSummary,
+  HistoryBody,
+  ImageBody,
+  Invite,
+  JobBody,
+  JobsBody,
+  MeBody,
+  Operation,
+  PacksBody,
+  PricingBody,
+  PurchaseBody,
+  QuoteBody,
+  ReportBody,
+  SessionBody,
+  SetupBody,
+  User,
+} from './types.ts'
+
+/**
+ * An error the API answered with (or a failure to reach it), with a message a person can read.
+ * `code` is the API's closed set (VALIDATION, INSUFFICIENT_CREDITS, CARD_DECLINED, …) or NETWORK.
+ */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null = null,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message)
+    this.name = 'ApiProblem'
+  }
+}
+
+/** What a person calls the fields the API names in its errors. */
+const FIELD_LABELS: Record<string, string> = {
+  email: 'Email',
+  password: 'Password',
+  inviteCode: 'Invite code',
+  prompt: 'The description',
+  image: 'The image',
+  mask: 'The mask',
+  size: 'Size',
+  model: 'Engine',
+  n: 'Number of images',
+  'card.number': 'Card number',
+  'card.cvc': 'Security code',
+  'card.expMonth': 'Expiry month',
+  'card.expYear': 'Expiry year',
+  'card.name': 'Name on card',
+  quantity: 'Quantity',
+  packId: 'Pack',
+  amount: 'Amount',
+  reason: 'Reason',
+  userId: 'User',
+  expiresInDays: 'Expiry',
+  name: 'Name',
+  cohort: 'Cohort',
+  cohorts: 'Cohorts',
+  plan: 'Plan',
+  role: 'Role',
+}
+
+function sentence(text: string): string {
+  const t = text.trim()
+  if (t === '') return t
+  const capital = t[0]!.toUpperCase() + t.slice(1)
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`
+}
+
+/** Turns the API's error body into words: "prompt is required" → "The description is required." */
+export function readableMessage(status: number, code: string, message: string, field: string | null): string {
+  switch (code) {
+    case 'INTERNAL':
+      return 'Something went wrong on the server and the request was not completed. Nothing was charged; please try again.'
+    case 'CSRF':
+      return 'Your session changed in another tab. Reload the page and try again.'
+    case 'QUEUE_FULL':
+    case 'SHUTTING_DOWN':
+      return `${sentence(message)} Nothing was charged.`
+    case 'INSUFFICIENT_CREDITS':
+      return `${sentence(message.replace(/^not enough credits:\s*/i, 'Not enough credits: '))} Buy credits to continue.`
+    case 'PAYLOAD_TOO_LARGE':
+      return sentence(message)
+  }
+  if (field) {
+    const label = FIELD_LABELS[field] ?? field.replace(/[._]/g, ' ')
+    for (const prefix of [`${field}: `, `${field} `]) {
+      if (message.startsWith(prefix)) return sentence(`${label} ${message.slice(prefix.length)}`)
+    }
+  }
+  if (status === 404 && message === '') return 'That was not found.'
+  return sentence(message || `The request failed (HTTP ${status}).`)
+}
+
+type Listener = () => void
+const signedOutListeners = new Set<Listener>()
+let csrfToken: string | null = null
+
+export const session = {
+  setCsrfToken(token: string | null): void {
+    csrfToken = token
+  },
+  /** Called when the API says the session is gone (expired, signed out elsewhere). */
+  onSignedOut(listener: Listener): () => void {
+    signedOutListeners.add(listener)
+    return () => signedOutListeners.delete(listener)
+  },
+}
+
+const SAFE = new Set(['GET', 'HEAD'])
+
+async function send(method: string, path: string, body?: unknown, retried = false): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (!SAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken
+  let payload: BodyInit | undefined
+  if (body instanceof FormData) payload = body
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json'
+    payload = JSON.stringify(body)
+  }
+  let response: Response
+  try {
+    response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' })
+  } catch {
+    throw new ApiProblem(
+      0,
+      'NETWORK',
+      'Easel could not be reached. Check that the server is running and your connection, then try again.',
+    )
+  }
+  if (response.status === 403 && !retried && !SAFE.has(method)) {
+    // A stale CSRF token (another tab signed in again): fetch the current one and retry once.
+    const copy = response.clone()
+    const code = await errorCode(copy)
+    if (code === 'CSRF') {
+      const me = await fetch('/api/me', { credentials: 'same-origin' })
+      if (me.ok) {
+        csrfToken = ((await me.json()) as MeBody).csrfToken
+        return send(method, path, body, true)
+      }
+    }
+  }
+  return response
+}
+
+async function errorCode(response: Response): Promise<string | null> {
+  try {
+    const body = (await response.json()) as { error?: { code?: string } }
+    return body.error?.code ?? null
+  } catch {
+    return null
+  }
+}
+
+async function problemOf(response: Response, path: string): Promise<ApiProblem> {
+  let code = `HTTP_${response.status}`
+  let message = ''
+  let field: string | null = null
+  let details: Record<string, unknown> = {}
+  try {
+    const body = (await response.json()) as {
+      error?: { code?: string; message?: string; field?: string; [k: string]: unknown }
+    }
+    if (body.error) {
+      code = body.error.code ?? code
+      message = body.error.message ?? ''
+      field = body.error.field ?? null
+      details = body.error
+    }
+  } catch {
+    // Not JSON (a proxy's error page): the status says enough.
+  }
+  if (response.status === 401 && !path.startsWith('/api/session') && !path.startsWith('/api/setup')) {
+    for (const l of signedOutListeners) l()
+    if (path !== '/api/me') message = 'You have been signed out. Sign in again to continue.'
+  }
+  return new ApiProblem(
+    response.status,
+    code,
+    readableMessage(response.status, code, message, field),
+    field,
+    details,
+  )
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body)
+  if (!response.ok) throw await problemOf(response, path)
+  if (response.status === 204) return undefined as T
+  return (await response.json()) as T
+}
+
+const qs = (params: Record<string, string | number | boolean | undefined | null>) => {
+  const s = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) s.set(k, String(v))
+  const text = s.toString()
+  return text ? `?${text}` : ''
+}
+
+/** Every call the studio makes, one function each. */
+export const api = {
+  setup: () => call<SetupBody>('GET', '/api/setup'),
+  createOwner: (email: string, password: string) =>
+    call<SessionBody>('POST', '/api/setup', { email, password }),
+  signUp: (email: string, password: string, inviteCode?: string) =>
+    call<SessionBody>('POST', '/api/signup', { email, password, ...(inviteCode ? { inviteCode } : {}) }),
+  signIn: (email: string, password: string) => call<SessionBody>('POST', '/api/session', { email, password }),
+  signOut: () => call<void>('DELETE', '/api/session'),
+  me: () => call<MeBody>('GET', '/api/me'),
+
+  credits: () => call<CreditsBody>('GET', '/api/credits'),
+  history: (before?: string | null) =>
+    call<HistoryBody>('GET', `/api/credits/history${qs({ limit: 25, before })}`),
+  quote: (operation: Operation, options: { size?: string; model?: string } = {}) =>
+    call<QuoteBody>('POST', '/api/quotes', { operation, ...options }),
+  engines: () => call<{ engines: EngineSummary[] }>('GET', '/api/engines'),
+
+  startJob: (body: Record<string, unknown> | FormData) => call<JobBody>('POST', '/api/jobs', body),
+  job: (id: string) => call<JobBody>('GET', `/api/jobs/${id}`),
+  jobs: (options: { before?: string | null; favourites?: boolean; limit?: number } = {}) =>
+    call<JobsBody>(
+      'GET',
+      `/api/jobs${qs({ limit: options.limit ?? 10, before: options.before, favourites: options.favourites ? 'true' : undefined })}`,
+    ),
+  image: (id: string) => call<ImageBody>('GET', `/api/images/${id}`),
+  images: (options: { limit?: number; before?: string | null; favourites?: boolean } = {}) =>
+    call<{ images: ImageBody[]; nextBefore: string | null }>(
+      'GET',
+      `/api/images${qs({ limit: options.limit ?? 12, before: options.before, favourites: options.favourites ? 'true' : undefined })}`,
+    ),
+  setFavourite: (id: string, favourite: boolean) =>
+    call<ImageBody>(favourite ? 'PUT' : 'DELETE', `/api/images/${id}/favourite`),
+
+  packs: () => call<PacksBody>('GET', '/api/packs'),
+  purchases: () => call<{ purchases: PurchaseBody[] }>('GET', '/api/purchases'),
+  buy: (packId: string, quantity: number, card: Card) =>
+    call<PurchaseBody>('POST', '/api/purchases', { packId, quantity, card }),
+
+  keys: () => call<{ keys: ApiKey[] }>('GET', '/api/keys'),
+  createKey: (name: string, expiresInDays?: number) =>
+    call<{ key: ApiKey; secret: string }>('POST', '/api/keys', {
+      ...(name ? { name } : {}),
+      ...(expiresInDays ? { expiresInDays } : {}),
+    }),
+  revokeKey: (id: string) => call<ApiKey>('DELETE', `/api/keys/${id}`),
+
+  admin: {
+    users: (cursor?: string | null) =>
+      call<{ users: AdminUser[]; nextCursor: string | null }>(
+        'GET',
+        `/api/admin/users${qs({ limit: 50, cursor })}`,
+      ),
+    updateUser: (
+      id: string,
+      change: { role?: string; plan?: string; cohorts?: string[]; disabled?: boolean },
+    ) => call<User>('PATCH', `/api/admin/users/${id}`, change),
+    grant: (body: {
+      userId: string
+      amount: number
+      reason: string
+      source?: string
+      expiresInDays?: number
+    }) =>
+      call<{ lotId: string; amount: number; source: string; expiresAt: number | null }>(
+        'POST',
+        '/api/admin/grants',
+        body,
+      ),
+    invites: () => call<{ invites: Invite[] }>('GET', '/api/admin/invites'),
+    createInvite: (body: { cohort?: string | null; maxUses?: number; expiresInDays?: number }) =>
+      call<{ id: string; code: string; cohort: string | null; maxUses: number; expiresAt: number | null }>(
+        'POST',
+        '/api/admin/invites',
+        body,
+      ),
+    keys: () => call<{ keys: (ApiKey & { userId: string })[] }>('GET', '/api/admin/keys'),
+    revokeKey: (id: string) => call<ApiKey>('DELETE', `/api/admin/keys/${id}`),
+    pricing: () => call<PricingBody>('GET', '/api/admin/pricing'),
+    report: (from: number, to: number) => call<ReportBody>('GET', `/api/admin/report${qs({ from, to })}`),
+  },
+}
+
+/** The message of anything thrown, for showing. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiProblem) return error.message
+  if (error instanceof Error) return sentence(error.message)
+  return 'Something went wrong.'
+}

@@ -1,0 +1,145 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import { api, messageOf } from '../api.ts'
+import { minorMoney, minorTotal, sourceTitle } from '../format.ts'
+import type { ReportBody } from '../types.ts'
+import { ErrorMessage } from './error-message.tsx'
+import { Field } from './field.tsx'
+
+const isoDay = (d: Date) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+
+/** Credits granted, consumed, expired and refunded in a period, by source; revenue and breakage. */
+export function AdminReport() {
+  // This month so far, to begin with.
+  const [initial] = useState(() => {
+    const today = new Date()
+    return { from: isoDay(new Date(today.getFullYear(), today.getMonth(), 1)), to: isoDay(today) }
+  })
+  const [from, setFrom] = useState(initial.from)
+  const [to, setTo] = useState(initial.to)
+  const [report, setReport] = useState<ReportBody | null>(null)
+  const [problem, setProblem] = useState<string | null>(null)
+  // Cost bases are kept in the price book's currency.
+  const [currency, setCurrency] = useState('USD')
+  useEffect(() => {
+    api.admin
+      .pricing()
+      .then((p) => setCurrency(p.active.book.currency))
+      .catch(() => {})
+  }, [])
+
+  const run = useCallback(async (fromDay: string, toDay: string) => {
+    setProblem(null)
+    const start = new Date(`${fromDay}T00:00:00`).getTime()
+    // Through the end of the last day chosen.
+    const end = new Date(`${toDay}T00:00:00`).getTime() + 86_400_000
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) {
+      setProblem('Choose a start date on or before the end date.')
+      return
+    }
+    try {
+      setReport(await api.admin.report(start, end))
+    } catch (error) {
+      setProblem(messageOf(error))
+    }
+  }, [])
+  useEffect(() => {
+    void run(initial.from, initial.to)
+  }, [run, initial])
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault()
+    void run(from, to)
+  }
+
+  const rows = report ? Object.entries(report.bySource) : []
+  return (
+    <section aria-label="Installation report" className="stack">
+      <form className="report-form" onSubmit={onSubmit}>
+        <Field label="From" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        <Field label="To (inclusive)" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        <button type="submit" className="button button-primary">
+          Show report
+        </button>
+      </form>
+      <ErrorMessage>{problem}</ErrorMessage>
+      {report && (
+        <>
+          <div className="figures">
+            <div className="figure">
+              <span className="figure-label">Granted</span>
+              <span className="figure-value">{report.total.granted}</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">Consumed</span>
+              <span className="figure-value">{report.total.consumed}</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">Expired</span>
+              <span className="figure-value">{report.total.expired}</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">Revenue recognised</span>
+              <span className="figure-value">{minorTotal(report.revenueRecognised.shown, currency)}</span>
+              <span className="figure-note">cost basis of the credits consumed</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">Breakage</span>
+              <span className="figure-value">{minorTotal(report.breakage.shown, currency)}</span>
+              <span className="figure-note">paid credits that expired unspent</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">Earned per credit</span>
+              <span className="figure-value">
+                {report.effectivePricePerCredit
+                  ? minorMoney(report.effectivePricePerCredit.shown, currency)
+                  : '—'}
+              </span>
+            </div>
+          </div>
+          <div className="table-wrap">
+            <table data-testid="report">
+              <thead>
+                <tr>
+                  <th scope="col">Source</th>
+                  <th scope="col" className="num">
+                    Granted
+                  </th>
+                  <th scope="col" className="num">
+                    Consumed
+                  </th>
+                  <th scope="col" className="num">
+                    Expired
+                  </th>
+                  <th scope="col" className="num">
+                    Refunded
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map(([source, line]) => (
+                  <tr key={source}>
+                    <td>{sourceTitle(source)}</td>
+                    <td className="num">{line.granted}</td>
+                    <td className="num">{line.consumed}</td>
+                    <td className="num">{line.expired}</td>
+                    <td className="num">{line.refunded}</td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <th scope="row">Total</th>
+                  <td className="num">{report.total.granted}</td>
+                  <td className="num">{report.total.consumed}</td>
+                  <td className="num">{report.total.expired}</td>
+                  <td className="num">{report.total.refunded}</td>
+                </tr>
+              </tfoot>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  )
+}

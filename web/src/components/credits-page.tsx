@@ -1,0 +1,292 @@
+import { useCallback, useEffect, useId, useState } from 'react'
+import { api, messageOf } from '../api.ts'
+import {
+  credits as creditsText,
+  dateTime,
+  expirySentence,
+  isZero,
+  kindTitle,
+  minorMoney,
+  moneyOfMinor,
+  shortDate,
+  sourceTitle,
+} from '../format.ts'
+import { useSession } from '../session.tsx'
+import type { HistoryEntry, JobBody, PurchaseBody } from '../types.ts'
+import { ErrorMessage } from './error-message.tsx'
+import { Link } from './link.tsx'
+
+const MOVEMENTS: Record<string, string> = {
+  grant: 'Credits added',
+  hold: 'Held for a job',
+  capture: 'Charged for a job',
+  release: 'Returned: the job did not charge',
+  hold_expired: 'Hold timed out and returned',
+  refund: 'Refunded',
+  expire: 'Expired',
+  revoke: 'Removed',
+}
+
+/** Where the credits are: available and held, each lot and its expiry, costs, and the journal. */
+export function CreditsPage() {
+  const id = useId()
+  const { credits, refreshCredits } = useSession()
+  const [entries, setEntries] = useState<HistoryEntry[]>([])
+  const [cursor, setCursor] = useState<string | null>(null)
+  const [jobs, setJobs] = useState<JobBody[]>([])
+  const [jobsBefore, setJobsBefore] = useState<string | null>(null)
+  const [purchases, setPurchases] = useState<PurchaseBody[] | null>(null)
+  const [problem, setProblem] = useState<string | null>(null)
+
+  const loadJournal = useCallback(async (before: string | null) => {
+    try {
+      const page = await api.history(before)
+      setEntries((list) => (before ? [...list, ...page.entries] : page.entries))
+      setCursor(page.nextCursor)
+    } catch (error) {
+      setProblem(messageOf(error))
+    }
+  }, [])
+  const loadJobs = useCallback(async (before: string | null) => {
+    try {
+      const page = await api.jobs({ limit: 10, before })
+      setJobs((list) => (before ? [...list, ...page.jobs] : page.jobs))
+      setJobsBefore(page.nextBefore)
+    } catch (error) {
+      setProblem(messageOf(error))
+    }
+  }, [])
+
+  useEffect(() => {
+    void refreshCredits()
+    void loadJournal(null)
+    void loadJobs(null)
+    api
+      .purchases()
+      .then((b) => setPurchases(b.purchases))
+      .catch(() => setPurchases(null))
+  }, [refreshCredits, loadJournal, loadJobs])
+
+  const lots = credits
+    ? [...credits.lots].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity))
+    : []
+  return (
+    <div className="stack-large">
+      <section aria-labelledby={`${id}-title`}>
+        <div className="section-head">
+          <h1 id={`${id}-title`} tabIndex={-1}>
+            Credits
+          </h1>
+          <Link href="/credits/buy" className="button button-accent">
+            Buy credits
+          </Link>
+        </div>
+        <ErrorMessage>{problem}</ErrorMessage>
+        <div className="figures">
+          <div className="figure" data-testid="available">
+            <span className="figure-label">Available</span>
+            <span className="figure-value">{credits ? credits.available.toLocaleString('en') : '…'}</span>
+            <span className="figure-note">credits to spend now</span>
+          </div>
+          <div className="figure" data-testid="held">
+            <span className="figure-label">Held</span>
+            <span className="figure-value">{credits ? credits.held.toLocaleString('en') : '…'}</span>
+            <span className="figure-note">reserved for jobs still running</span>
+          </div>
+        </div>
+        <p className="hint">
+          Each generation, edit or variation costs what the price book says (usually one credit), however many
+          images it returns. A job that fails costs nothing. Free credits are spent before paid ones, and
+          soonest-expiring first.
+        </p>
+      </section>
+
+      <section aria-labelledby={`${id}-lots`}>
+        <h2 id={`${id}-lots`}>Your credits by lot</h2>
+        {credits && lots.length === 0 && <p className="empty">No credits right now.</p>}
+        <ul className="lots">
+          {lots.map((lot) => (
+            <li key={lot.id} className={`lot lot-${lot.source}`} data-testid="lot">
+              <p className="lot-sentence">{expirySentence(lot)}</p>
+              <p className="lot-detail">
+                {sourceTitle(lot.source)} · {lot.remaining} of {lot.amount} left
+                {lot.held > 0 ? ` · ${lot.held} held` : ''} · added {shortDate(lot.grantedAt)}
+              </p>
+              <div className="meter" aria-hidden="true">
+                <div
+                  className="meter-fill"
+                  style={{ width: `${lot.amount ? (lot.remaining / lot.amount) * 100 : 0}%` }}
+                />
+              </div>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section aria-labelledby={`${id}-costs`}>
+        <h2 id={`${id}-costs`}>What each job cost</h2>
+        <p className="hint">
+          Money is what the credits spent were bought for (free credits cost nothing); “per image kept”
+          divides it by the job’s favourites, or by all its images when none is a favourite.
+        </p>
+        {jobs.length === 0 ? (
+          <p className="empty">No jobs yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Result</th>
+                  <th scope="col" className="num">
+                    Credits
+                  </th>
+                  <th scope="col" className="num">
+                    Cost
+                  </th>
+                  <th scope="col" className="num">
+                    Per image kept
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {jobs.map((job) => (
+                  <tr key={job.id}>
+                    <td>{dateTime(job.createdAt)}</td>
+                    <td className="cell-text">
+                      {kindTitle(job.kind)}
+                      {job.prompt ? `: ${job.prompt}` : ''}
+                    </td>
+                    <td>
+                      {job.status === 'succeeded'
+                        ? `${job.images.length} images`
+                        : job.status === 'failed'
+                          ? 'Failed, not charged'
+                          : job.status}
+                    </td>
+                    <td className="num">{job.creditsCharged}</td>
+                    <td className="num">
+                      {!job.cost
+                        ? '—'
+                        : isZero(job.cost.priceMinor)
+                          ? 'free credits'
+                          : minorMoney(job.cost.priceMinor, job.cost.currency)}
+                    </td>
+                    <td className="num">
+                      {job.cost?.perImageKeptMinor
+                        ? `${minorMoney(job.cost.perImageKeptMinor, job.cost.currency)} (${job.cost.imagesKept} kept)`
+                        : '—'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {jobsBefore && (
+          <button type="button" className="button" onClick={() => void loadJobs(jobsBefore)}>
+            Show older jobs
+          </button>
+        )}
+      </section>
+
+      {purchases && purchases.length > 0 && (
+        <section aria-labelledby={`${id}-purchases`}>
+          <h2 id={`${id}-purchases`}>Purchases</h2>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Pack</th>
+                  <th scope="col" className="num">
+                    Credits
+                  </th>
+                  <th scope="col" className="num">
+                    Paid
+                  </th>
+                  <th scope="col">Credits expire</th>
+                </tr>
+              </thead>
+              <tbody>
+                {purchases.map((p) => (
+                  <tr key={p.id}>
+                    <td>
+                      {p.packId}
+                      {p.quantity > 1 ? ` × ${p.quantity}` : ''}
+                    </td>
+                    <td className="num">{p.credits}</td>
+                    <td className="num">{moneyOfMinor(p.amountPaidMinor, p.currency)}</td>
+                    <td>{p.expiresAt ? shortDate(p.expiresAt) : 'never'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+
+      <section aria-labelledby={`${id}-journal`}>
+        <h2 id={`${id}-journal`}>Movements</h2>
+        <p className="hint">Every change to your credits, newest first.</p>
+        {entries.length === 0 ? (
+          <p className="empty">No movements yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="journal">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Movement</th>
+                  <th scope="col" className="num">
+                    Available
+                  </th>
+                  <th scope="col" className="num">
+                    Held
+                  </th>
+                  <th scope="col">Note</th>
+                </tr>
+              </thead>
+              <tbody>
+                {entries.map((e) => (
+                  <tr key={e.transactionId}>
+                    <td>{dateTime(e.createdAt)}</td>
+                    <td>{MOVEMENTS[e.kind] ?? e.kind}</td>
+                    <td className="num">{signed(e.changes.available)}</td>
+                    <td className="num">{signed(e.changes.held)}</td>
+                    <td className="cell-text">{memoText(e.memo)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {cursor && (
+          <button type="button" className="button" onClick={() => void loadJournal(cursor)}>
+            Show older movements
+          </button>
+        )}
+      </section>
+      <p className="muted">
+        Balance as of {credits ? dateTime(credits.at) : '…'}: {credits ? creditsText(credits.available) : '…'}
+        .
+      </p>
+    </div>
+  )
+}
+
+/** The ledger's references in words: "period:2026-11-25" → "Free credits for the month from 25 Nov". */
+function memoText(memo: string | null): string {
+  if (!memo) return ''
+  const period = /^period:(\d{4})-(\d{2})-(\d{2})$/.exec(memo)
+  if (period)
+    return `Free credits for the month from ${shortDate(Date.UTC(+period[1]!, +period[2]! - 1, +period[3]!))}`
+  const cohort = /^cohort:(.+)$/.exec(memo)
+  if (cohort) return `Bonus for the ${cohort[1]} cohort`
+  const purchase = /^purchase:(.+)$/.exec(memo)
+  if (purchase) return `Purchase ${purchase[1]}`
+  if (memo.startsWith('job_')) return `Job ${memo}`
+  return memo
+}
+
+const signed = (n: number | undefined) => (n === undefined || n === 0 ? '' : n > 0 ? `+${n}` : `−${-n}`)

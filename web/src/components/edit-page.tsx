@@ -1,0 +1,129 @@
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
+import { ApiProblem, messageOf } from '../api.ts'
+import { useSession } from '../session.tsx'
+import { useJobs } from '../use-jobs.ts'
+import { useQuote } from '../use-quote.ts'
+import { useSource } from '../use-source.ts'
+import { CostButton } from './cost-button.tsx'
+import { ErrorMessage } from './error-message.tsx'
+import { JobCard } from './job-card.tsx'
+import { JobOptions } from './job-options.tsx'
+import { type MaskHandle, MaskPainter } from './mask-painter.tsx'
+import { OutOfCredits } from './out-of-credits.tsx'
+import { SourcePicker } from './source-picker.tsx'
+
+/** Edit: an image, a painted mask (transparent = change), a description of the change → 3 images. */
+export function EditPage() {
+  const { credits } = useSession()
+  const id = useId()
+  const { source, loading, problem: sourceProblem, upload, pick, clear } = useSource()
+  const mask = useRef<MaskHandle | null>(null)
+  const [painted, setPainted] = useState(false)
+  const [prompt, setPrompt] = useState('')
+  const [model, setModel] = useState<string | null>(null)
+  const [size, setSize] = useState(1024)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<string | null>(null)
+  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const { quote } = useQuote('edit', size, model)
+  const { jobs, start, imageChanged } = useJobs()
+  useEffect(() => {
+    if (source) setSize(source.size)
+  }, [source])
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault()
+    setProblem(null)
+    setShort(null)
+    if (!source) return setProblem('Choose an image to edit first.')
+    if (!mask.current?.painted()) return setProblem('Paint the area you want to change first.')
+    if (prompt.trim() === '') return setProblem('Describe the change: what should the painted area show?')
+    setBusy(true)
+    try {
+      const form = new FormData()
+      form.set('kind', 'edit')
+      form.set('prompt', prompt.trim())
+      form.set('size', `${size}x${size}`)
+      if (model) form.set('model', model)
+      if (source.kind === 'image') form.set('imageId', source.image.id)
+      else form.set('image', source.blob, 'image.png')
+      form.set('mask', await mask.current.toPng(), 'mask.png')
+      await start(form)
+    } catch (error) {
+      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
+        setShort({
+          needed: Number(error.details.requested ?? 1),
+          available: Number(error.details.available ?? 0),
+        })
+      } else setProblem(messageOf(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const outOfCredits =
+    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  return (
+    <>
+      <section aria-labelledby={`${id}-title`} className="composer">
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          Edit an image
+        </h1>
+        <p className="lead">
+          Paint over the part to change, describe what should be there, and get three versions for one credit.
+        </p>
+        {!source && <SourcePicker onUpload={upload} onPick={pick} />}
+        {loading && <p role="status">Loading the image…</p>}
+        <ErrorMessage>{sourceProblem}</ErrorMessage>
+        {source && (
+          <form onSubmit={onSubmit} className="edit-layout" noValidate>
+            <div className="edit-canvas">
+              <MaskPainter
+                imageUrl={source.url}
+                size={source.size}
+                handle={mask}
+                onPaintedChange={setPainted}
+              />
+              <button type="button" className="button button-quiet button-small" onClick={clear}>
+                Choose another image
+              </button>
+            </div>
+            <div className="stack edit-controls">
+              <div className="field">
+                <label htmlFor={`${id}-prompt`}>Describe the change</label>
+                <textarea
+                  id={`${id}-prompt`}
+                  name="prompt"
+                  rows={3}
+                  maxLength={4000}
+                  placeholder="a red sailing boat on the water"
+                  value={prompt}
+                  onChange={(e) => setPrompt(e.target.value)}
+                />
+                <p className="hint">
+                  Describe the whole picture as it should look, including the painted area.
+                </p>
+              </div>
+              <JobOptions operation="edit" model={model} size={size} onModel={setModel} onSize={setSize} />
+              <CostButton verb="Edit" quote={quote} busy={busy} busyLabel="Starting…" />
+              {!painted && <p className="hint">Paint an area of the image to enable the edit.</p>}
+              {outOfCredits && credits && (
+                <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+              )}
+              <ErrorMessage>{problem}</ErrorMessage>
+            </div>
+          </form>
+        )}
+      </section>
+      {jobs.length > 0 && (
+        <section aria-label="Edits" className="results">
+          <div className="jobs">
+            {jobs.map((job) => (
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+            ))}
+          </div>
+        </section>
+      )}
+    </>
+  )
+}

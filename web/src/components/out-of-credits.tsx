@@ -1,0 +1,20 @@
+import { credits } from '../format.ts'
+import { Link } from './link.tsx'
+
+/** Shown instead of a failed attempt when the balance does not cover an operation. */
+export function OutOfCredits({ needed, available }: { needed: number; available: number }) {
+  return (
+    <div className="notice notice-warning" role="status" data-testid="out-of-credits">
+      <strong className="notice-title">
+        {available === 0 ? 'You are out of credits' : 'Not enough credits'}
+      </strong>
+      <p>
+        This needs {credits(needed)} and you have {credits(available)}. Buy a pack of credits to keep
+        creating, or wait for your free monthly credits.
+      </p>
+      <Link href="/credits/buy" className="button button-accent">
+        Buy credits
+      </Link>
+    </div>
+  )
+}

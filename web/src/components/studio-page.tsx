@@ -1,0 +1,144 @@
+import { type FormEvent, useEffect, useId, useState } from 'react'
+import { ApiProblem, api, messageOf } from '../api.ts'
+import { useSession } from '../session.tsx'
+import { useJobs } from '../use-jobs.ts'
+import { useQuote } from '../use-quote.ts'
+import { CostButton } from './cost-button.tsx'
+import { ErrorMessage } from './error-message.tsx'
+import { JobCard } from './job-card.tsx'
+import { JobOptions } from './job-options.tsx'
+import { Link } from './link.tsx'
+import { OutOfCredits } from './out-of-credits.tsx'
+
+const EXAMPLES = [
+  'a lighthouse on a cliff at dusk, oil painting',
+  'a fox in a snowy forest under the northern lights',
+  'a city of glass towers by the sea at sunrise',
+]
+
+/** Create: a description in, four images out, for what the quote says. Recent jobs below. */
+export function StudioPage() {
+  const { credits } = useSession()
+  const id = useId()
+  const [prompt, setPrompt] = useState('')
+  const [model, setModel] = useState<string | null>(null)
+  const [size, setSize] = useState(1024)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<{ message: string; field: string | null } | null>(null)
+  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const { quote, problem: quoteProblem } = useQuote('generate', size, model)
+  const { jobs, show, start, imageChanged } = useJobs()
+
+  useEffect(() => {
+    api
+      .jobs({ limit: 4 })
+      .then((page) => show(page.jobs))
+      .catch((error) => setProblem({ message: messageOf(error), field: null }))
+  }, [show])
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault()
+    setProblem(null)
+    setShort(null)
+    if (prompt.trim() === '') {
+      setProblem({ message: 'Describe the image you want first.', field: 'prompt' })
+      return
+    }
+    setBusy(true)
+    try {
+      await start({
+        kind: 'generate',
+        prompt: prompt.trim(),
+        size: `${size}x${size}`,
+        ...(model ? { model } : {}),
+      })
+    } catch (error) {
+      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
+        setShort({
+          needed: Number(error.details.requested ?? quote?.credits ?? 1),
+          available: Number(error.details.available ?? 0),
+        })
+      } else
+        setProblem({ message: messageOf(error), field: error instanceof ApiProblem ? error.field : null })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const outOfCredits =
+    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  const promptProblem = problem?.field === 'prompt' ? problem.message : null
+  return (
+    <>
+      <section className="composer" aria-labelledby={`${id}-title`}>
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          Create images from a description
+        </h1>
+        <form onSubmit={onSubmit} className="stack" noValidate>
+          <div className="field">
+            <label htmlFor={`${id}-prompt`}>Describe the image</label>
+            <textarea
+              id={`${id}-prompt`}
+              name="prompt"
+              rows={3}
+              maxLength={4000}
+              placeholder={EXAMPLES[0]}
+              value={prompt}
+              onChange={(e) => setPrompt(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit()
+              }}
+              aria-invalid={promptProblem ? true : undefined}
+              aria-describedby={`${id}-prompt-hint${promptProblem ? ` ${id}-prompt-problem` : ''}`}
+            />
+            <p id={`${id}-prompt-hint`} className="hint">
+              Say what it shows and in what style. Ctrl+Enter generates.{' '}
+              <span className="examples">
+                Try:{' '}
+                {EXAMPLES.map((text, i) => (
+                  <span key={text}>
+                    {i > 0 && ' · '}
+                    <button type="button" className="link-button" onClick={() => setPrompt(text)}>
+                      {text}
+                    </button>
+                  </span>
+                ))}
+              </span>
+            </p>
+            {promptProblem && (
+              <p id={`${id}-prompt-problem`} className="field-problem">
+                {promptProblem}
+              </p>
+            )}
+          </div>
+          <div className="composer-row">
+            <JobOptions operation="generate" model={model} size={size} onModel={setModel} onSize={setSize} />
+            <CostButton verb="Generate" quote={quote} busy={busy} busyLabel="Starting…" />
+          </div>
+          {outOfCredits && credits && (
+            <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+          )}
+          {problem && !problem.field && <ErrorMessage>{problem.message}</ErrorMessage>}
+          {quoteProblem && <ErrorMessage>{`The price could not be read: ${quoteProblem}`}</ErrorMessage>}
+        </form>
+      </section>
+      <section className="results" aria-labelledby={`${id}-recent`}>
+        <div className="section-head">
+          <h2 id={`${id}-recent`}>Recent</h2>
+          {jobs.length > 0 && <Link href="/history">All your images in History</Link>}
+        </div>
+        {jobs.length === 0 ? (
+          <p className="empty">
+            Your images appear here. Each generation makes four; keep the ones you like.
+          </p>
+        ) : (
+          <div className="jobs">
+            {jobs.map((job) => (
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+            ))}
+          </div>
+        )}
+      </section>
+    </>
+  )
+}

@@ -1,0 +1,121 @@
+import { type FormEvent, useEffect, useId, useState } from 'react'
+import { ApiProblem, messageOf } from '../api.ts'
+import { useSession } from '../session.tsx'
+import { useJobs } from '../use-jobs.ts'
+import { useQuote } from '../use-quote.ts'
+import { useSource } from '../use-source.ts'
+import { CostButton } from './cost-button.tsx'
+import { ErrorMessage } from './error-message.tsx'
+import { JobCard } from './job-card.tsx'
+import { JobOptions } from './job-options.tsx'
+import { OutOfCredits } from './out-of-credits.tsx'
+import { ProceduralLabel } from './procedural-label.tsx'
+import { SourcePicker } from './source-picker.tsx'
+
+/** Variations: new images like one of yours (generated or uploaded), three for one credit. */
+export function VariationsPage() {
+  const { credits } = useSession()
+  const id = useId()
+  const { source, loading, problem: sourceProblem, upload, pick, clear } = useSource()
+  const [model, setModel] = useState<string | null>(null)
+  const [size, setSize] = useState(1024)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<string | null>(null)
+  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const { quote } = useQuote('variation', size, model)
+  const { jobs, start, imageChanged } = useJobs()
+  useEffect(() => {
+    if (source) setSize(source.size)
+  }, [source])
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault()
+    setProblem(null)
+    setShort(null)
+    if (!source) return setProblem('Choose an image first.')
+    setBusy(true)
+    try {
+      if (source.kind === 'image') {
+        await start({
+          kind: 'variation',
+          imageId: source.image.id,
+          size: `${size}x${size}`,
+          ...(model ? { model } : {}),
+        })
+      } else {
+        const form = new FormData()
+        form.set('kind', 'variation')
+        form.set('size', `${size}x${size}`)
+        if (model) form.set('model', model)
+        form.set('image', source.blob, 'image.png')
+        await start(form)
+      }
+    } catch (error) {
+      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
+        setShort({
+          needed: Number(error.details.requested ?? 1),
+          available: Number(error.details.available ?? 0),
+        })
+      } else setProblem(messageOf(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const outOfCredits =
+    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  return (
+    <>
+      <section aria-labelledby={`${id}-title`} className="composer">
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          Variations
+        </h1>
+        <p className="lead">Three new images in the spirit of one you have, for one credit.</p>
+        {!source && <SourcePicker onUpload={upload} onPick={pick} />}
+        {loading && <p role="status">Loading the image…</p>}
+        <ErrorMessage>{sourceProblem}</ErrorMessage>
+        {source && (
+          <form onSubmit={onSubmit} className="edit-layout" noValidate>
+            <div className="edit-canvas">
+              <div className="source-preview">
+                <img
+                  src={source.url}
+                  alt="What the variations start from"
+                  width={source.size}
+                  height={source.size}
+                />
+                {source.kind === 'image' && source.image.procedural && <ProceduralLabel />}
+              </div>
+              <button type="button" className="button button-quiet button-small" onClick={clear}>
+                Choose another image
+              </button>
+            </div>
+            <div className="stack edit-controls">
+              <JobOptions
+                operation="variation"
+                model={model}
+                size={size}
+                onModel={setModel}
+                onSize={setSize}
+              />
+              <CostButton verb="Make variations" quote={quote} busy={busy} busyLabel="Starting…" />
+              {outOfCredits && credits && (
+                <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+              )}
+              <ErrorMessage>{problem}</ErrorMessage>
+            </div>
+          </form>
+        )}
+      </section>
+      {jobs.length > 0 && (
+        <section aria-label="Variations made" className="results">
+          <div className="jobs">
+            {jobs.map((job) => (
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+            ))}
+          </div>
+        </section>
+      )}
+    </>
+  )
+}

@@ -1,0 +1,45 @@
+import { useEffect, useState } from 'react'
+import { api } from './api.ts'
+import type { EngineSummary, Operation } from './types.ts'
+
+let cached: Promise<EngineSummary[]> | null = null
+
+/** The installation's engines (read once per page load). */
+export function useEngines(): EngineSummary[] | null {
+  const [engines, setEngines] = useState<EngineSummary[] | null>(null)
+  useEffect(() => {
+    cached ??= api.engines().then(
+      (b) => b.engines,
+      (error) => {
+        cached = null
+        throw error
+      },
+    )
+    let live = true
+    cached.then((e) => live && setEngines(e)).catch(() => live && setEngines([]))
+    return () => {
+      live = false
+    }
+  }, [])
+  return engines
+}
+
+export interface ModelChoice {
+  model: string
+  engine: EngineSummary
+  label: string
+}
+
+/** The models a person may pick for an operation, the default engine's default model first. */
+export function modelChoices(engines: EngineSummary[], operation: Operation): ModelChoice[] {
+  const ordered = [...engines].sort((a, b) => Number(b.default) - Number(a.default))
+  return ordered
+    .filter((e) => e.operations.includes(operation))
+    .flatMap((engine) =>
+      engine.models.map((model) => ({
+        model,
+        engine,
+        label: `${model === engine.name ? model : `${engine.name}: ${model}`}${engine.procedural ? ' (procedural preview)' : ''}`,
+      })),
+    )
+}
