@@ -24,6 +24,7 @@ export interface PurchaseView {
 export type PurchaseError =
   | { code: 'VALIDATION'; field: string; message: string }
   | { code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
+  | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
 
 /**
  * Buying packs: price the pack with the book in force, charge the card through the provider, then
@@ -52,15 +53,23 @@ export class Purchases {
         ok: false,
         error: { code: 'VALIDATION', field: price.error.field, message: price.error.message },
       }
-    const reference =
-      input.idempotencyKey === undefined
-        ? newId('pur')
-        : `pur_key_${createHash('sha256').update(`${input.accountId}\n${input.idempotencyKey}`).digest('hex').slice(0, 32)}`
-    const earlier = await this.find(input.accountId, reference)
-    // The same key again: the purchase it made (the card is not charged twice).
-    if (earlier) return { ok: true, value: earlier }
+    let reference: string
+    if (input.idempotencyKey === undefined) {
+      reference = newId('pur')
+    } else {
+      reference = `pur_key_${createHash('sha256').update(`${input.accountId}\n${input.idempotencyKey}`).digest('hex').slice(0, 32)}`
+      const claimed = await this.claim(input.accountId, reference, requestHash(input))
+      if (claimed !== 'new') return claimed
+    }
     const charged = this.provider.charge(input.card)
-    if (!charged.ok) return { ok: false, error: charged }
+    if (!charged.ok) {
+      if (input.idempotencyKey !== undefined) {
+        // A decline is the answer to this request; a mistyped card is not: the key can be used again.
+        if (charged.code === 'VALIDATION') await this.dropIntent(reference)
+        else await this.settleIntent(reference, 'declined', charged)
+      }
+      return { ok: false, error: charged }
+    }
     const granted = await this.ledger.completePurchase({
       accountId: input.accountId,
       packId: input.packId,
@@ -78,7 +87,70 @@ export class Purchases {
       }
       throw new Error(`completing a paid purchase failed: ${granted.error.code}: ${granted.error.message}`)
     }
+    if (input.idempotencyKey !== undefined) await this.settleIntent(reference, 'completed', null)
     return { ok: true, value: (await this.find(input.accountId, reference))! }
+  }
+
+  /**
+   * Records the intent before the card is charged. 'new' when this request is the first with its
+   * key; otherwise what the first one came to (its purchase or its decline), or a conflict.
+   */
+  private async claim(
+    accountId: string,
+    reference: string,
+    hash: string,
+  ): Promise<'new' | Result<PurchaseView, PurchaseError>> {
+    const now = this.ledger.clock.now()
+    const inserted = await this.db.kysely
+      .insertInto('purchase_intents')
+      .values({
+        reference,
+        account_id: accountId,
+        request_hash: hash,
+        status: 'pending',
+        outcome: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('reference').doNothing())
+      .executeTakeFirst()
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 'new'
+    const intent = await this.db.kysely
+      .selectFrom('purchase_intents')
+      .selectAll()
+      .where('reference', '=', reference)
+      .executeTakeFirstOrThrow()
+    const conflict = (message: string) => ({
+      ok: false as const,
+      error: { code: 'IDEMPOTENCY_CONFLICT' as const, message },
+    })
+    if (intent.request_hash !== hash)
+      return conflict('this Idempotency-Key was already used for a different purchase')
+    if (intent.status === 'declined')
+      return { ok: false, error: JSON.parse(intent.outcome!) as PurchaseError }
+    if (intent.status === 'pending')
+      return conflict('a purchase with this Idempotency-Key is still being processed; try again shortly')
+    return { ok: true, value: (await this.find(accountId, reference))! }
+  }
+
+  private async dropIntent(reference: string): Promise<void> {
+    await this.db.kysely.deleteFrom('purchase_intents').where('reference', '=', reference).execute()
+  }
+
+  private async settleIntent(
+    reference: string,
+    status: 'completed' | 'declined',
+    outcome: unknown,
+  ): Promise<void> {
+    await this.db.kysely
+      .updateTable('purchase_intents')
+      .set({
+        status,
+        outcome: outcome === null ? null : JSON.stringify(outcome),
+        updated_at: this.ledger.clock.now(),
+      })
+      .where('reference', '=', reference)
+      .execute()
   }
 
   /** The account's purchases, newest first. */
@@ -139,4 +211,12 @@ function toView(row: {
     expiresAt: row.expires_at,
     remaining: row.remaining,
   }
+}
+
+/** What makes two purchase requests the same one: the pack, how many, and the card (hashed). */
+function requestHash(input: { packId: string; quantity: number; card: Card }): string {
+  const number = input.card.number.replace(/[\s-]/g, '')
+  return createHash('sha256')
+    .update(JSON.stringify([input.packId, input.quantity, number]))
+    .digest('hex')
 }

@@ -202,6 +202,16 @@ export interface RunnersTable {
   stopped_at: number | null
 }
 
+export interface PurchaseIntentsTable {
+  reference: string
+  account_id: string
+  request_hash: string
+  status: 'pending' | 'completed' | 'declined'
+  outcome: string | null
+  created_at: number
+  updated_at: number
+}
+
 export interface SettingsTable {
   key: string
   value: string
@@ -224,6 +234,7 @@ export interface DB {
   images: ImagesTable
   runners: RunnersTable
   settings: SettingsTable
+  purchase_intents: PurchaseIntentsTable
 }
 
 export type { Generated }

@@ -11,7 +11,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
-import { identify } from './auth.ts'
+import { identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
@@ -58,6 +58,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     bodyLimit: 1024 * 1024,
     // Slow clients must not hold a sync generation open forever, but jobs may take a while.
     requestTimeout: services.config.engines.timeoutMs + services.config.engines.queueTimeoutMs + 30_000,
+    // Fastify's own refusals (a malformed URL, an over-long id) in the surface's error shape too.
+    frameworkErrors: (error, request, reply) => {
+      renderError(new ApiError('VALIDATION', error.message), request, reply)
+    },
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -103,8 +107,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     request.principal = null
     reply.header('x-request-id', request.id)
-    const path = request.url
-    if (!path.startsWith('/api/') && !path.startsWith('/v1/')) return
+    // The matched route, not the raw URL: /%61pi/session reaches /api/session and is limited as it.
+    const route = request.routeOptions.url ?? request.url.split('?')[0]!
+    if (!route.startsWith('/api/') && !route.startsWith('/v1/')) return
     const wait = services.limits.perIp.take(request.ip)
     if (wait !== null) {
       throw new ApiError('RATE_LIMITED', `too many requests from this address; try again in ${wait} s`, {
@@ -112,6 +117,22 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       })
     }
     await identify(request, services.accounts)
+    // Who is calling is settled before any body is read or checked.
+    if (
+      !request.principal &&
+      request.routeOptions.url &&
+      !isPublic(request.method, request.routeOptions.url)
+    ) {
+      requireUser(request, services.limits.perKey)
+    }
+  })
+  // Text with NUL characters is refused everywhere: PostgreSQL cannot store it, and no field needs it.
+  app.addHook('preValidation', async (request) => {
+    const where = findNul(request.body) ?? findNul(request.query) ?? findNul(request.params)
+    if (where !== null)
+      throw new ApiError('VALIDATION', `${where || 'the request'} must not contain NUL characters`, {
+        field: where || undefined,
+      })
   })
   app.decorateRequest('principal', null)
 
@@ -128,4 +149,31 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAdminRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app
+}
+
+/** Routes anyone may call: sign-up and sign-in, what is on sale, the engines, the set-up state. */
+const PUBLIC_ROUTES = new Set([
+  'GET /api/setup',
+  'POST /api/setup',
+  'POST /api/signup',
+  'POST /api/session',
+  'DELETE /api/session',
+  'GET /api/packs',
+  'GET /api/engines',
+])
+
+function isPublic(method: string, route: string): boolean {
+  return PUBLIC_ROUTES.has(`${method} ${route}`)
+}
+
+/** The path of the first string containing a NUL character, or null. */
+function findNul(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findNul(v, path ? `${path}.${k}` : k)
+      if (found !== null) return found
+    }
+  }
+  return null
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Accounts, SessionIssued, User } from '../accounts/index.ts'
+import { type Accounts, type SessionIssued, safeEqual, type User } from '../accounts/index.ts'
 import { ApiError } from './errors.ts'
 import type { RateLimiter } from './rate-limit.ts'
 
@@ -62,7 +62,7 @@ export function requireUser(request: FastifyRequest, limiter: RateLimiter): Prin
   }
   if (p.via === 'session' && !SAFE_METHODS.has(request.method)) {
     const sent = request.headers['x-csrf-token']
-    if (typeof sent !== 'string' || sent !== p.csrfToken) {
+    if (typeof sent !== 'string' || p.csrfToken === null || !safeEqual(sent, p.csrfToken)) {
       throw new ApiError('CSRF', 'this request needs the x-csrf-token header of the signed-in session')
     }
   }

@@ -40,6 +40,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Job failures that say Easel was busy or stopping, not that the engine failed. */
+const UNAVAILABLE_REASONS = new Set(['QUEUE_FULL', 'QUEUE_TIMEOUT', 'CANCELLED', 'INTERRUPTED'])
+
 export function statusOf(error: ApiError): number {
   switch (error.code) {
     case 'VALIDATION':
@@ -65,7 +68,9 @@ export function statusOf(error: ApiError): number {
     case 'RATE_LIMITED':
       return 429
     case 'JOB_FAILED':
-      return error.details.reason === 'CONTENT_POLICY' ? 400 : 502
+      if (error.details.reason === 'CONTENT_POLICY') return 400
+      // Not the engine's fault: Easel was too busy or stopping; trying again later may work.
+      return UNAVAILABLE_REASONS.has(error.details.reason ?? '') ? 503 : 502
     case 'QUEUE_FULL':
     case 'SHUTTING_DOWN':
       return 503
@@ -116,7 +121,10 @@ function openAiShape(error: ApiError): { status: number; body: unknown; headers:
       break
     case 'JOB_FAILED':
       if (error.details.reason === 'CONTENT_POLICY') code = 'content_policy_violation'
-      else {
+      else if (UNAVAILABLE_REASONS.has(error.details.reason ?? '')) {
+        type = 'server_error'
+        code = 'engine_overloaded'
+      } else {
         type = 'server_error'
         code = error.details.reason === 'TIMEOUT' ? 'timeout' : 'engine_error'
       }

@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib'
 import { PNG } from 'pngjs'
 
 /** Raw pixels, 8-bit RGBA, row-major. */
@@ -102,3 +103,46 @@ export function resizeRgba(image: RgbaImage, width: number, height: number = wid
   }
   return { width, height, data: out }
 }
+
+/**
+ * Whether a PNG's compressed image data really holds every row its header declares. A PNG that is
+ * only a header (or whose data stops short) would otherwise be "decoded" into a buffer the size
+ * the header claims, filled with whatever memory held: refused instead, before any work is done.
+ */
+export function pngDataComplete(bytes: Uint8Array): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const info = pngInfo(buf)
+  if (!info) return false
+  const bitDepth = buf[24]!
+  const channels = CHANNELS[buf[25]!]
+  const interlaced = buf[28] === 1
+  if (channels === undefined) return false
+  const parts: Buffer[] = []
+  let ended = false
+  for (let at = 8; at + 8 <= buf.length; ) {
+    const length = buf.readUInt32BE(at)
+    const type = buf.toString('latin1', at + 4, at + 8)
+    if (at + 12 + length > buf.length) return false
+    if (type === 'IDAT') parts.push(buf.subarray(at + 8, at + 8 + length))
+    if (type === 'IEND') {
+      ended = true
+      break
+    }
+    at += 12 + length
+  }
+  if (!ended || parts.length === 0) return false
+  const rowBytes = Math.ceil((info.width * bitDepth * channels) / 8)
+  // Interlaced images store seven passes with their own filter bytes: at least the plain size.
+  const expected = info.height * (1 + rowBytes)
+  try {
+    const raw = inflateSync(Buffer.concat(parts), {
+      maxOutputLength: expected + (interlaced ? expected : 0) + 1024,
+    })
+    return raw.length >= (interlaced ? Math.floor(expected * 0.9) : expected)
+  } catch {
+    return false
+  }
+}
+
+/** Samples per pixel by PNG colour type. */
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }

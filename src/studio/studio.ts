@@ -12,7 +12,7 @@ import {
   type ImageSize,
   type Operation,
 } from '../engines/engine.ts'
-import { decodePng, PngError, pngInfo } from '../images/png.ts'
+import { decodePng, PngError, pngDataComplete, pngInfo } from '../images/png.ts'
 import type { Clock } from '../util/clock.ts'
 import { newId } from '../util/ids.ts'
 import type { ContentPolicy } from './content-policy.ts'
@@ -126,6 +126,7 @@ export class Studio {
   private readonly listeners = new Map<string, Set<JobListener>>()
   private readonly running = new Map<string, Promise<JobView>>()
   private readonly shutdown = new AbortController()
+  private readonly submitting = new Set<Promise<unknown>>()
   private stopping = false
   private recoverTimer: NodeJS.Timeout | undefined
 
@@ -172,6 +173,7 @@ export class Studio {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true
     clearInterval(this.recoverTimer)
+    await Promise.allSettled([...this.submitting])
     const inFlight = [...this.running.values()]
     if (inFlight.length > 0) {
       let timer: NodeJS.Timeout | undefined
@@ -191,6 +193,17 @@ export class Studio {
    * enough credits, a full queue) hold nothing and write nothing.
    */
   async submit(input: JobInput): Promise<Result<Submitted, StudioError>> {
+    // Counted until queued, so that a shutdown waits for submissions past the `stopping` check.
+    const submitting = this.submitJob(input)
+    this.submitting.add(submitting)
+    try {
+      return await submitting
+    } finally {
+      this.submitting.delete(submitting)
+    }
+  }
+
+  private async submitJob(input: JobInput): Promise<Result<Submitted, StudioError>> {
     if (this.stopping)
       return refuse({ code: 'SHUTTING_DOWN', message: 'Easel is shutting down; try again shortly' })
     const checked = this.check(input)
@@ -285,7 +298,7 @@ export class Studio {
     if (!held.ok) return refuse(fromCreditError(held.error))
 
     const job = toJobView(row, [], engine.procedural)
-    const done = queue.offer(() => this.execute(row, engine, inputs))
+    const done = queue.offer(() => this.executeSafely(row, engine, inputs))
     if (!done) {
       // The queue filled between the check and now (a burst): this job is failed, its hold released.
       const failed = await this.fail(
@@ -435,6 +448,11 @@ export class Studio {
     if (info.width < 16 || info.width > 4096) {
       return refuse(studioValidation(field, `must be between 16 and 4096 pixels wide (it is ${info.width})`))
     }
+    if (!pngDataComplete(bytes)) {
+      return refuse(
+        studioValidation(field, 'is a damaged or incomplete PNG (its image data is missing or cut short)'),
+      )
+    }
     let hasTransparentPixel = false
     try {
       const { data } = decodePng(bytes)
@@ -479,6 +497,23 @@ export class Studio {
     }
     const job = (await this.getJob(accountId, row.id))!
     return { ok: true, value: { job, done: this.waitForJob(accountId, row.id), replayed: true } }
+  }
+
+  /**
+   * Runs the job; anything unexpected on the way (a full disk, a lost database connection) fails
+   * it and releases its hold rather than leaving credits held and the job running.
+   */
+  private async executeSafely(row: JobsTable, engine: ImageEngine, inputs: Inputs): Promise<JobView> {
+    try {
+      return await this.execute(row, engine, inputs)
+    } catch (error) {
+      this.options.log?.error({ err: error, jobId: row.id }, 'job failed unexpectedly')
+      return this.fail(
+        row,
+        'INTERNAL',
+        'Easel could not finish the job (an internal error); nothing was charged',
+      )
+    }
   }
 
   private async execute(row: JobsTable, engine: ImageEngine, inputs: Inputs): Promise<JobView> {
@@ -562,25 +597,33 @@ export class Studio {
     const now = this.clock.now()
     // Files first (in parallel, each durable), then one transaction: capture, the image rows and
     // the job's success. A crash before it leaves files no row points at, and nothing charged.
-    const rows: ImagesTable[] = await Promise.all(
-      images.map(async (image, position) => {
-        const id = newId('img')
-        const { bytes, sha256 } = await this.options.store.write(row.account_id, id, image.png)
-        return {
-          id,
-          job_id: row.id,
-          account_id: row.account_id,
-          position,
-          width: size,
-          height: size,
-          bytes,
-          sha256,
-          procedural: engine.procedural ? 1 : 0,
-          favourited_at: null,
-          created_at: now,
-        }
-      }),
+    const ids = images.map(() => newId('img'))
+    const written = await Promise.allSettled(
+      images.map((image, i) => this.options.store.write(row.account_id, ids[i]!, image.png)),
     )
+    const failed = written.find((w) => w.status === 'rejected')
+    if (failed) {
+      await Promise.all(ids.map((id) => this.options.store.remove(row.account_id, id).catch(() => {})))
+      throw (failed as PromiseRejectedResult).reason
+    }
+    const rows: ImagesTable[] = images.map((_, position) => {
+      const { bytes, sha256 } = (
+        written[position] as PromiseFulfilledResult<{ bytes: number; sha256: string }>
+      ).value
+      return {
+        id: ids[position]!,
+        job_id: row.id,
+        account_id: row.account_id,
+        position,
+        width: size,
+        height: size,
+        bytes,
+        sha256,
+        procedural: engine.procedural ? 1 : 0,
+        favourited_at: null,
+        created_at: now,
+      }
+    })
 
     // Fewer images than asked for cost what that many would have, at the price of the job's time.
     const requoted = await this.ledger.quote({

@@ -95,6 +95,37 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
     expect((await call('GET', '/api/purchases')).body.purchases).toHaveLength(1)
   })
 
+  it('an Idempotency-Key: concurrent retries buy once; another purchase with the key is a conflict', async () => {
+    const user = await t.current.user()
+    const call = as(user)
+    const body = { packId: 'pack-115', card: card('4242424242424242') }
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call('POST', '/api/purchases', body, { 'idempotency-key': 'same-click' }),
+      ),
+    )
+    const bought = results.filter((r) => r.status === 201)
+    expect(bought.length).toBeGreaterThan(0)
+    expect(new Set(bought.map((r) => r.body.id)).size).toBe(1)
+    // The others were told to retry (still in progress); none bought a second pack.
+    expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true)
+    expect((await call('GET', '/api/credits')).body.available).toBe(130)
+    const other = await call(
+      'POST',
+      '/api/purchases',
+      { ...body, quantity: 3 },
+      { 'idempotency-key': 'same-click' },
+    )
+    expect(other.status).toBe(409)
+    expect(other.body.error.code).toBe('IDEMPOTENCY_CONFLICT')
+    const replay = await call('POST', '/api/purchases', body, { 'idempotency-key': 'same-click' })
+    expect(replay).toMatchObject({ status: 201, body: { id: bought[0]!.body.id } })
+    const declined = { packId: 'pack-115', card: card('4000000000000002') }
+    expect((await call('POST', '/api/purchases', declined, { 'idempotency-key': 'd' })).status).toBe(402)
+    expect((await call('POST', '/api/purchases', declined, { 'idempotency-key': 'd' })).status).toBe(402)
+    expect((await call('GET', '/api/purchases')).body.purchases).toHaveLength(1)
+  })
+
   it('declined cards grant nothing and say why; malformed cards are a 400', async () => {
     const user = await t.current.user()
     const call = as(user)

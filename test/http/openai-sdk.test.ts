@@ -72,7 +72,8 @@ describe.each(BACKENDS)('the openai SDK against a running Easel (%s)', (backend)
     expect(fetched.headers.get('content-type')).toBe('image/png')
     expect(pngInfo(Buffer.from(await fetched.arrayBuffer()))).toMatchObject({ width: 256 })
     // A tampered signature or a changed expiry is not a link to anything.
-    expect((await fetch(url.replace(/signature=./, 'signature=A'))).status).toBe(404)
+    const tampered = url.replace(/signature=(.)/, (_m, c: string) => `signature=${c === 'A' ? 'B' : 'A'}`)
+    expect((await fetch(tampered)).status).toBe(404)
     expect((await fetch(url.replace(/expires=(\d+)/, (_m, e) => `expires=${Number(e) + 1000}`))).status).toBe(
       404,
     )
@@ -229,7 +230,7 @@ describe.each(BACKENDS)('the openai SDK against a running Easel (%s)', (backend)
       .images.createVariation({ image: await toFile(big, 'big.png') })
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
     expect(tooBig.status).toBe(413)
-    expect(tooBig.message).toMatch(/at most 4\.0 MB/)
+    expect(tooBig.message).toMatch(/at most 4 MB/)
 
     const wrongKey = new OpenAI({ baseURL: `${t.current.url}/v1`, apiKey: 'easel_sk_nope', maxRetries: 0 })
     const denied = (await wrongKey.images.generate({ prompt: 'x' }).catch((e: unknown) => e)) as InstanceType<

@@ -89,7 +89,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
         body: z.object({
           userId: z.string().regex(/^user_[0-9a-z]{26}$/, 'must be a user_… id'),
           amount: z.number().int().min(1).max(1_000_000),
-          reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(500),
+          reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(400),
           source: z.enum(LOT_SOURCES).default('promotional'),
           expiresInDays: z.number().int().min(1).max(3650).optional(),
         }),
@@ -113,7 +113,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
         accountId: user.accountId,
         amount,
         source,
-        reference: `${reason} (by ${p.user.email})`,
+        // The reason is what the user sees in their history; who granted it goes to the log.
+        reference: reason,
         ...(expiresInDays ? { expiresInMs: expiresInDays * 86_400_000 } : {}),
         ...(typeof request.headers['idempotency-key'] === 'string'
           ? { idempotencyKey: `admin-grant:${request.headers['idempotency-key']}` }
@@ -121,6 +122,10 @@ export function registerAdminRoutes(app: App, services: Services): void {
       })
       if (!granted.ok) throw creditError(granted.error)
       const g = granted.value
+      request.log.info(
+        { adminId: p.user.id, userId, lotId: g.lotId, amount, source },
+        'credits granted by an administrator',
+      )
       return reply
         .status(201)
         .send({ lotId: g.lotId, amount: g.amount, source: g.source, expiresAt: g.expiresAt })

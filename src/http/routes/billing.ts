@@ -126,6 +126,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
       if (!bought.ok) {
         const e = bought.error
         if (e.code === 'VALIDATION') throw new ApiError('VALIDATION', e.message, { field: e.field })
+        if (e.code === 'IDEMPOTENCY_CONFLICT') throw new ApiError('IDEMPOTENCY_CONFLICT', e.message)
         throw new ApiError('CARD_DECLINED', e.message, { reason: e.reason })
       }
       return reply.status(201).send(purchaseBody(bought.value))

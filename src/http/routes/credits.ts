@@ -98,7 +98,10 @@ export function registerCreditRoutes(app: App, services: Services): void {
         summary: 'The journal of the account’s credit movements, newest first',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z.string().max(60).optional(),
+          before: z
+            .string()
+            .regex(/^txn_[0-9a-z]{26}$/, 'must be a txn_… id (the nextCursor of a page)')
+            .optional(),
         }),
         response: {
           200: z.object({

@@ -20,7 +20,7 @@ export function registerHealthRoutes(app: App, services: Services): void {
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       try {
         await services.db.kysely.selectFrom('settings').select('key').limit(1).execute()
       } catch (error) {

@@ -20,7 +20,10 @@ export function registerImageRoutes(app: App, services: Services): void {
         summary: 'Your images, newest first; favourites only with favourites=true',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z.string().max(60).optional(),
+          before: z
+            .string()
+            .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id (the nextBefore of a page)')
+            .optional(),
           favourites: z.enum(['true', 'false']).optional(),
         }),
         response: { 200: z.object({ images: z.array(ImageBody), nextBefore: z.string().nullable() }) },

@@ -9,31 +9,32 @@ import type { Services } from '../services.ts'
 import { idempotencyKeyOf, imageUrl, passThroughValidation } from '../shared.ts'
 import { errorResponses, idParam } from './common.ts'
 
-export const JobRequest = z.object({
-  kind: z.enum(['generate', 'edit', 'variation'], { error: 'must be generate, edit or variation' }),
-  prompt: z.string().optional(),
-  model: z.string().max(100).optional(),
-  n: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1)
-    .max(10)
-    .optional(),
-  size: z
-    .enum(['256x256', '512x512', '1024x1024'], { error: 'must be 256x256, 512x512 or 1024x1024' })
-    .optional(),
-  seed: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .optional(),
-  /** An image of the account's own to edit or vary, instead of uploading one. */
-  imageId: z
-    .string()
-    .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id')
-    .optional(),
-})
+/** A job request; multipart fields are text, so numbers are coerced there and only there. */
+const jobRequest = (coerce: boolean) => {
+  const number = (message: string) =>
+    coerce ? z.coerce.number({ error: message }) : z.number({ error: message })
+  return z.object({
+    kind: z.enum(['generate', 'edit', 'variation'], { error: 'must be generate, edit or variation' }),
+    prompt: z.string().optional(),
+    model: z.string().max(100).optional(),
+    n: number('must be a whole number').int('must be a whole number').min(1).max(10).optional(),
+    size: z
+      .enum(['256x256', '512x512', '1024x1024'], { error: 'must be 256x256, 512x512 or 1024x1024' })
+      .optional(),
+    seed: number('must be a whole number')
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+    /** An image of the account's own to edit or vary, instead of uploading one. */
+    imageId: z
+      .string()
+      .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id')
+      .optional(),
+  })
+}
+export const JobRequest = jobRequest(false)
+const JobRequestFields = jobRequest(true)
 export type JobRequest = z.infer<typeof JobRequest>
 
 const ImageBody = z.object({
@@ -195,7 +196,7 @@ export function registerJobRoutes(app: App, services: Services): void {
         image = form.file('image', false) ?? undefined
         mask = form.file('mask', false)
       }
-      const parsed = JobRequest.safeParse(fields ?? {})
+      const parsed = (request.isMultipart() ? JobRequestFields : JobRequest).safeParse(fields ?? {})
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!
         const field = issue.path.join('.') || 'body'
@@ -243,7 +244,10 @@ export function registerJobRoutes(app: App, services: Services): void {
         summary: 'Your jobs with their images, newest first',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(20),
-          before: z.string().max(60).optional(),
+          before: z
+            .string()
+            .regex(/^job_[0-9a-z]{26}$/, 'must be a job_… id (the nextBefore of a page)')
+            .optional(),
           favourites: z.enum(['true', 'false']).optional(),
         }),
         response: { 200: z.object({ jobs: z.array(JobBody), nextBefore: z.string().nullable() }) },

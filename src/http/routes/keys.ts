@@ -1,7 +1,9 @@
+import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { ApiKeyView } from '../../accounts/index.ts'
 import type { App } from '../app.ts'
 import { requireUser } from '../auth.ts'
+import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
 import { errorResponses, idParam, unwrapAccounts } from './common.ts'
 
@@ -24,6 +26,21 @@ export const keyBody = (k: ApiKeyView): z.infer<typeof KeyBody> => ({
   revokedAt: k.revokedAt,
   lastUsedAt: k.lastUsedAt,
 })
+
+/**
+ * A key may list keys but not make or revoke them: a leaked key must not be able to mint its own
+ * replacement. Keys are managed from a signed-in browser session or with `easel keys`.
+ */
+function requireSession(request: FastifyRequest, services: Services) {
+  const p = requireUser(request, services.limits.perKey)
+  if (p.via === 'key') {
+    throw new ApiError(
+      'FORBIDDEN',
+      'API keys cannot create or revoke API keys: sign in to the studio, or use easel keys',
+    )
+  }
+  return p
+}
 
 /** Your API keys: create (the secret is shown once), list by prefix, revoke. */
 export function registerKeyRoutes(app: App, services: Services): void {
@@ -58,7 +75,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireSession(request, services)
       const { name, expiresInDays } = request.body
       const created = unwrapAccounts(
         await accounts.createApiKey(p.user.id, {
@@ -81,7 +98,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireSession(request, services)
       return keyBody(unwrapAccounts(await accounts.revokeApiKey(p.user.id, request.params.id)))
     },
   )

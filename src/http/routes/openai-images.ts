@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Operation } from '../../engines/engine.ts'
 import type { JobView } from '../../studio/studio.ts'
 import type { App } from '../app.ts'
-import { requireUser } from '../auth.ts'
+import { type Principal, requireUser } from '../auth.ts'
 import { ApiError, fromStudioError } from '../errors.ts'
 import { readMultipart } from '../multipart.ts'
 import type { Services } from '../services.ts'
@@ -17,15 +17,18 @@ const size = z
   .string({ error: SIZE_TEXT })
   .nullish()
   .describe('Square sizes only: 256x256, 512x512, 1024x1024 (or auto = 1024x1024).')
-const n = z.coerce
-  .number({ error: 'must be a whole number from 1 to 10' })
-  .int('must be a whole number from 1 to 10')
-  .min(1, 'must be at least 1')
-  .max(10, 'must be at most 10')
-  .nullish()
-  .describe(
-    'Images to make. Defaults to what the price book says the operation returns (4 for a generation, 3 for an edit or variation).',
+const count = (coerce: boolean) =>
+  (coerce
+    ? z.coerce.number({ error: 'must be a whole number from 1 to 10' })
+    : z.number({ error: 'must be a whole number from 1 to 10' })
   )
+    .int('must be a whole number from 1 to 10')
+    .min(1, 'must be at least 1')
+    .max(10, 'must be at most 10')
+    .nullish()
+    .describe(
+      'Images to make. Defaults to what the price book says the operation returns (4 for a generation, 3 for an edit or variation).',
+    )
 const responseFormat = z
   .enum(['url', 'b64_json'], { error: 'must be url or b64_json' })
   .nullish()
@@ -45,13 +48,21 @@ const ignored = {
   output_format: z.enum(['png'], { error: 'must be png: Easel makes PNG images' }).nullish(),
 }
 
+// JSON bodies are taken as typed (`n: "2"` is refused); multipart fields are text, so coerced.
+const seed = (coerce: boolean) =>
+  (coerce ? z.coerce.number() : z.number())
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullish()
+
 export const GenerationRequest = z.object({
   prompt: z.string({ error: 'is required (text describing the image)' }).min(1, 'must not be empty'),
   model,
-  n,
+  n: count(false),
   size,
   response_format: responseFormat,
-  seed: z.coerce
+  seed: z
     .number()
     .int()
     .min(0)
@@ -66,21 +77,16 @@ export type GenerationRequest = z.infer<typeof GenerationRequest>
 const EditFields = z.object({
   prompt: z.string({ error: 'is required (text describing the change)' }).min(1, 'must not be empty'),
   model,
-  n,
+  n: count(true),
   size,
   response_format: responseFormat,
-  seed: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .nullish(),
+  seed: seed(true),
   stream: z.enum(['false'], { error: 'streaming is not supported' }).nullish(),
   ...ignored,
 })
 const VariationFields = z.object({
   model,
-  n,
+  n: count(true),
   size,
   response_format: responseFormat,
   user: z.string().nullish(),
@@ -134,7 +140,8 @@ export function registerOpenAiImages(app: App, services: Services): void {
     },
     async (request, reply) => {
       const body = request.body
-      return run(services, request, reply, 'generate', body, {
+      const principal = requireUser(request, services.limits.perKey)
+      return run(services, request, reply, principal, 'generate', body, {
         prompt: body.prompt,
         model: body.model ?? undefined,
         n: body.n ?? undefined,
@@ -157,9 +164,10 @@ export function registerOpenAiImages(app: App, services: Services): void {
       validatorCompiler: passThroughValidation,
     },
     async (request, reply) => {
+      const principal = requireUser(request, services.limits.perKey)
       const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image', 'mask'])
       const fields = parseFields(EditFields, form.fields)
-      return run(services, request, reply, 'edit', fields, {
+      return run(services, request, reply, principal, 'edit', fields, {
         prompt: fields.prompt,
         model: fields.model ?? undefined,
         n: fields.n ?? undefined,
@@ -184,9 +192,10 @@ export function registerOpenAiImages(app: App, services: Services): void {
       validatorCompiler: passThroughValidation,
     },
     async (request, reply) => {
+      const principal = requireUser(request, services.limits.perKey)
       const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image'])
       const fields = parseFields(VariationFields, form.fields)
-      return run(services, request, reply, 'variation', fields, {
+      return run(services, request, reply, principal, 'variation', fields, {
         model: fields.model ?? undefined,
         n: fields.n ?? undefined,
         size: parseSize(fields.size),
@@ -223,6 +232,7 @@ async function run(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
+  principal: Principal,
   kind: Operation,
   body: { response_format?: 'url' | 'b64_json' | null },
   job: {
@@ -235,7 +245,6 @@ async function run(
     mask?: Buffer | null
   },
 ): Promise<ImagesResponse> {
-  const principal = requireUser(request, services.limits.perKey)
   const submitted = await services.studio.submit({
     ...job,
     kind,
