@@ -735,7 +735,7 @@ export class Studio {
           .where('status', 'in', ['queued', 'running'])
           .execute()
       } else {
-        await this.kysely.deleteFrom('images').where('job_id', '=', row.id).execute()
+        // Image rows commit only with the capture, so an uncaptured job has none to remove.
         await this.fail(row, 'INTERRUPTED', 'Easel stopped while the job was running; nothing was charged')
       }
       settled++

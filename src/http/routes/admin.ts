@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { LOT_SOURCES } from '../../credits/types.ts'
 import type { App } from '../app.ts'
 import { requireAdmin } from '../auth.ts'
 import { ApiError } from '../errors.ts'
@@ -90,7 +89,12 @@ export function registerAdminRoutes(app: App, services: Services): void {
           userId: z.string().regex(/^user_[0-9a-z]{26}$/, 'must be a user_… id'),
           amount: z.number().int().min(1).max(1_000_000),
           reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(400),
-          source: z.enum(LOT_SOURCES).default('promotional'),
+          // Purchases come through a payment (with their cost basis), refunds through the ledger.
+          source: z
+            .enum(['promotional', 'bonus', 'adjustment'], {
+              error: 'must be promotional, bonus or adjustment',
+            })
+            .default('promotional'),
           expiresInDays: z.number().int().min(1).max(3650).optional(),
         }),
         response: {

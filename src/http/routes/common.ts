@@ -56,7 +56,7 @@ export function unwrapAccounts<T>(result: { ok: true; value: T } | { ok: false; 
   return result.value
 }
 
-/** Ids in paths: checked for shape so that garbage is a 404 at once, not a query. */
+/** Ids in paths: checked for shape, so that garbage is a clear 400 at once rather than a query. */
 export const idParam = (prefix: string) =>
   z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be a ${prefix}_… id`) })
 
