@@ -91,8 +91,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
           reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(400),
           // Purchases come through a payment (with their cost basis), refunds through the ledger.
           source: z
-            .enum(['promotional', 'bonus', 'adjustment'], {
-              error: 'must be promotional, bonus or adjustment',
+            .enum(['promotional', 'bonus', 'adjustment', 'refund'], {
+              error: 'must be promotional, bonus, adjustment or refund',
             })
             .default('promotional'),
           expiresInDays: z.number().int().min(1).max(3650).optional(),
