@@ -89,7 +89,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
           userId: z.string().regex(/^user_[0-9a-z]{26}$/, 'must be a user_… id'),
           amount: z.number().int().min(1).max(1_000_000),
           reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(400),
-          // Purchases come through a payment (with their cost basis), refunds through the ledger.
+          // Purchases come only through a payment, which records what was paid for them.
           source: z
             .enum(['promotional', 'bonus', 'adjustment', 'refund'], {
               error: 'must be promotional, bonus, adjustment or refund',
