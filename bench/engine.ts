@@ -27,7 +27,7 @@ const PROMPTS = [
  * the event-loop yield between images), one image per call over a fixed mix of prompts.
  */
 export async function benchEngine(o: EngineBenchOptions, print: (line: string) => void): Promise<void> {
-  const engine = new SketchEngine()
+  const engine = new SketchEngine({ threads: 0 })
   const signal = new AbortController().signal
   let seed = 0
   const generate = (size: ImageSize): EngineRequest => ({

@@ -132,6 +132,7 @@ export async function benchGateway(
         `added_p50_ms=${f(gatewayOne.p50 - directOne.p50)} added_p99_ms=${f(gatewayOne.p99 - directOne.p99)}`,
     )
   } finally {
+    await engine.close()
     await server.stop()
     await database.drop()
     fs.rmSync(dataDir, { recursive: true, force: true })

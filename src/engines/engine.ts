@@ -54,6 +54,8 @@ export interface ImageEngine {
    * `CANCELLED`) once `signal` aborts. Never resolves with zero images: that is `NO_IMAGES`.
    */
   run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult>
+  /** Frees what the engine holds (threads, connections); called once when Easel stops. */
+  close?(): Promise<void>
 }
 
 export type EngineErrorCode =

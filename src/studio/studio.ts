@@ -185,6 +185,7 @@ export class Studio {
       this.shutdown.abort(new EngineError('CANCELLED', 'Easel is shutting down; the job was stopped'))
       await Promise.allSettled([...this.running.values()])
     }
+    await Promise.allSettled(this.options.registry.engines.map((e) => e.close?.()))
     await this.options.runners.stop()
   }
 

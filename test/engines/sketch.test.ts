@@ -1,12 +1,70 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { EngineError, type EngineRequest, type ImageSize } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
 import { LABEL_TEXT, labelBox } from '../../src/engines/sketch/label.ts'
 import { readPrompt } from '../../src/engines/sketch/prompt-words.ts'
 import { decodePng, encodePng, pngInfo, type RgbaImage } from '../../src/images/png.ts'
 
-const engine = new SketchEngine()
+// Inline drawing for most tests; the thread pool (the default) is checked against it below.
+const engine = new SketchEngine({ threads: 0 })
+const pooled = new SketchEngine({ threads: 2 })
+afterAll(() => pooled.close())
 const open = () => new AbortController().signal
+
+describe('the sketch engine in worker threads', () => {
+  it('draws the same bytes as inline drawing, for every operation, several requests at once', async () => {
+    const input = encodePng({ width: 256, height: 256, data: new Uint8Array(256 * 256 * 4).fill(200) })
+    const requests: EngineRequest[] = [
+      {
+        operation: 'generate',
+        prompt: 'a red sunset over the ocean',
+        seed: 7,
+        size: 256,
+        n: 2,
+        model: 'sketch',
+      },
+      {
+        operation: 'edit',
+        prompt: 'a moon',
+        image: input,
+        mask: null,
+        seed: 3,
+        size: 256,
+        n: 1,
+        model: 'sketch',
+      },
+      { operation: 'variation', image: input, prompt: null, seed: 5, size: 256, n: 1, model: 'sketch' },
+    ]
+    const [inline, threaded] = await Promise.all([
+      Promise.all(requests.map((r) => engine.run(r, open()))),
+      Promise.all(requests.map((r) => pooled.run(r, open()))),
+    ])
+    for (const [i, r] of inline.entries()) {
+      expect(
+        Buffer.concat(threaded[i]!.images.map((im) => im.png)).equals(
+          Buffer.concat(r.images.map((im) => im.png)),
+        ),
+      ).toBe(true)
+    }
+  })
+
+  it('an aborted request is refused at once; a closed pool refuses new work', async () => {
+    const controller = new AbortController()
+    const running = pooled.run(
+      { operation: 'generate', prompt: 'x', seed: 1, size: 1024, n: 4, model: 'sketch' },
+      controller.signal,
+    )
+    controller.abort(new EngineError('CANCELLED', 'stopped by the test'))
+    await expect(running).rejects.toMatchObject({ code: 'CANCELLED' })
+    const closing = new SketchEngine({ threads: 1 })
+    await closing.close()
+    await expect(
+      closing.run({ operation: 'generate', prompt: 'x', seed: 1, size: 256, n: 1, model: 'sketch' }, open()),
+    ).rejects.toMatchObject({
+      code: 'CANCELLED',
+    })
+  })
+})
 
 async function generate(prompt: string, seed: number, size: ImageSize = 256, n = 1): Promise<RgbaImage[]> {
   const result = await engine.run({ operation: 'generate', prompt, seed, size, n, model: 'sketch' }, open())
