@@ -37,7 +37,8 @@ export async function benchGateway(
       signal,
     )
   }
-  const direct = await drive(o.clients, o.seconds, async () => {
+  /** One generation by the engine itself, timed. */
+  const drawDirect = async () => {
     const t0 = performance.now()
     await engine.run(
       {
@@ -51,7 +52,8 @@ export async function benchGateway(
       signal,
     )
     return performance.now() - t0
-  })
+  }
+  const direct = await drive(o.clients, o.seconds, drawDirect)
 
   const database = await benchDatabase(backend, 8)
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-bench-gw-'))
@@ -111,21 +113,7 @@ export async function benchGateway(
         `throughput_ratio=${(gateway.opsPerSecond / direct.opsPerSecond).toFixed(2)} targets: added_p50<=5 added_p99<=25`,
     )
     // Per request, unloaded: one client at a time shows the gateway's cost without queueing.
-    const directOne = await drive(1, Math.max(2, o.seconds / 2), async () => {
-      const t0 = performance.now()
-      await engine.run(
-        {
-          operation: 'generate',
-          prompt: 'a red sunset over the ocean',
-          n: 4,
-          size: o.size,
-          seed: seed++,
-          model: 'sketch',
-        },
-        signal,
-      )
-      return performance.now() - t0
-    })
+    const directOne = await drive(1, Math.max(2, o.seconds / 2), drawDirect)
     const gatewayOne = await drive(1, Math.max(2, o.seconds / 2), generate)
     print(
       `bench gateway ${backend} unloaded size=${o.size} direct_p50_ms=${f(directOne.p50)} http_p50_ms=${f(gatewayOne.p50)} ` +
