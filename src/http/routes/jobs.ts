@@ -166,6 +166,8 @@ export function jobBody(
   }
 }
 
+const SSE_HEARTBEAT_MS = 15_000
+
 const finished = (job: JobView) => job.status !== 'queued' && job.status !== 'running'
 
 /** Jobs: start one (202, runs in the background), follow it (SSE or polling), list them. */
@@ -319,11 +321,14 @@ export function registerJobRoutes(app: App, services: Services): void {
       }
       let unsubscribe = () => {}
       let poll: NodeJS.Timeout | undefined
+      // A comment line now and then keeps proxies from closing a quiet stream during a long job.
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS)
       const end = () => {
         if (closed) return
         closed = true
         unsubscribe()
         clearInterval(poll)
+        clearInterval(heartbeat)
         res.end()
       }
       request.raw.on('close', end)
