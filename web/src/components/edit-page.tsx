@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
-import { ApiProblem, messageOf } from '../api.ts'
+import { messageOf } from '../api.ts'
 import { useSession } from '../session.tsx'
+import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
 import { useQuote } from '../use-quote.ts'
 import { useSource } from '../use-source.ts'
@@ -24,7 +25,7 @@ export function EditPage() {
   const [size, setSize] = useState(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
-  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const [short, setShort] = useState<Shortfall | null>(null)
   const { quote } = useQuote('edit', size, model)
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
@@ -50,19 +51,15 @@ export function EditPage() {
       form.set('mask', await mask.current.toPng(), 'mask.png')
       await start(form)
     } catch (error) {
-      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
-        setShort({
-          needed: Number(error.details.requested ?? 1),
-          available: Number(error.details.available ?? 0),
-        })
-      } else setProblem(messageOf(error))
+      const shortfall = shortfallOf(error)
+      if (shortfall) setShort(shortfall)
+      else setProblem(messageOf(error))
     } finally {
       setBusy(false)
     }
   }
 
-  const outOfCredits =
-    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  const shortOfCredits = outOfCredits(short, quote)
   return (
     <>
       <section aria-labelledby={`${id}-title`} className="composer">
@@ -107,8 +104,8 @@ export function EditPage() {
               <JobOptions operation="edit" model={model} size={size} onModel={setModel} onSize={setSize} />
               <CostButton verb="Edit" quote={quote} busy={busy} busyLabel="Starting…" />
               {!painted && <p className="hint">Paint an area of the image to enable the edit.</p>}
-              {outOfCredits && credits && (
-                <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+              {shortOfCredits && credits && (
+                <OutOfCredits needed={shortOfCredits.needed} available={shortOfCredits.available} />
               )}
               <ErrorMessage>{problem}</ErrorMessage>
             </div>

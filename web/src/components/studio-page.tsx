@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { ApiProblem, api, messageOf } from '../api.ts'
 import { useSession } from '../session.tsx'
+import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
 import { useQuote } from '../use-quote.ts'
 import { CostButton } from './cost-button.tsx'
@@ -25,7 +26,7 @@ export function StudioPage() {
   const [size, setSize] = useState(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<{ message: string; field: string | null } | null>(null)
-  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const [short, setShort] = useState<Shortfall | null>(null)
   const { quote, problem: quoteProblem } = useQuote('generate', size, model)
   const { jobs, show, start, imageChanged } = useJobs()
 
@@ -53,20 +54,15 @@ export function StudioPage() {
         ...(model ? { model } : {}),
       })
     } catch (error) {
-      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
-        setShort({
-          needed: Number(error.details.requested ?? quote?.credits ?? 1),
-          available: Number(error.details.available ?? 0),
-        })
-      } else
-        setProblem({ message: messageOf(error), field: error instanceof ApiProblem ? error.field : null })
+      const shortfall = shortfallOf(error, quote?.credits ?? 1)
+      if (shortfall) setShort(shortfall)
+      else setProblem({ message: messageOf(error), field: error instanceof ApiProblem ? error.field : null })
     } finally {
       setBusy(false)
     }
   }
 
-  const outOfCredits =
-    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  const shortOfCredits = outOfCredits(short, quote)
   const promptProblem = problem?.field === 'prompt' ? problem.message : null
   return (
     <>
@@ -115,8 +111,8 @@ export function StudioPage() {
             <JobOptions operation="generate" model={model} size={size} onModel={setModel} onSize={setSize} />
             <CostButton verb="Generate" quote={quote} busy={busy} busyLabel="Starting…" />
           </div>
-          {outOfCredits && credits && (
-            <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+          {shortOfCredits && credits && (
+            <OutOfCredits needed={shortOfCredits.needed} available={shortOfCredits.available} />
           )}
           {problem && !problem.field && <ErrorMessage>{problem.message}</ErrorMessage>}
           {quoteProblem && <ErrorMessage>{`The price could not be read: ${quoteProblem}`}</ErrorMessage>}

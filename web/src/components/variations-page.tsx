@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
-import { ApiProblem, messageOf } from '../api.ts'
+import { messageOf } from '../api.ts'
 import { useSession } from '../session.tsx'
+import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
 import { useQuote } from '../use-quote.ts'
 import { useSource } from '../use-source.ts'
@@ -21,7 +22,7 @@ export function VariationsPage() {
   const [size, setSize] = useState(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
-  const [short, setShort] = useState<{ needed: number; available: number } | null>(null)
+  const [short, setShort] = useState<Shortfall | null>(null)
   const { quote } = useQuote('variation', size, model)
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
@@ -51,19 +52,15 @@ export function VariationsPage() {
         await start(form)
       }
     } catch (error) {
-      if (error instanceof ApiProblem && error.code === 'INSUFFICIENT_CREDITS') {
-        setShort({
-          needed: Number(error.details.requested ?? 1),
-          available: Number(error.details.available ?? 0),
-        })
-      } else setProblem(messageOf(error))
+      const shortfall = shortfallOf(error)
+      if (shortfall) setShort(shortfall)
+      else setProblem(messageOf(error))
     } finally {
       setBusy(false)
     }
   }
 
-  const outOfCredits =
-    short ?? (quote && !quote.affordable ? { needed: quote.credits, available: quote.available } : null)
+  const shortOfCredits = outOfCredits(short, quote)
   return (
     <>
       <section aria-labelledby={`${id}-title`} className="composer">
@@ -99,8 +96,8 @@ export function VariationsPage() {
                 onSize={setSize}
               />
               <CostButton verb="Make variations" quote={quote} busy={busy} busyLabel="Starting…" />
-              {outOfCredits && credits && (
-                <OutOfCredits needed={outOfCredits.needed} available={outOfCredits.available} />
+              {shortOfCredits && credits && (
+                <OutOfCredits needed={shortOfCredits.needed} available={shortOfCredits.available} />
               )}
               <ErrorMessage>{problem}</ErrorMessage>
             </div>
