@@ -62,13 +62,7 @@ export const GenerationRequest = z.object({
   n: count(false),
   size,
   response_format: responseFormat,
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .nullish()
-    .describe('Easel extension: repeatable results on the sketch engine.'),
+  seed: seed(false).describe('Easel extension: repeatable results on the sketch engine.'),
   stream: z.literal(false, { error: 'streaming is not supported' }).nullish(),
   ...ignored,
 })
@@ -90,7 +84,7 @@ const VariationFields = z.object({
   size,
   response_format: responseFormat,
   user: z.string().nullish(),
-  seed: EditFields.shape.seed,
+  seed: seed(true),
 })
 
 /** For the OpenAPI document only: multipart bodies are read and checked by the handler. */
