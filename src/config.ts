@@ -31,6 +31,11 @@ export interface EnginesConfig {
   readonly queueLimit: number
   /** A job still waiting after this long is failed and its hold released. */
   readonly queueTimeoutMs: number
+  /**
+   * Jobs one account may have waiting or running at once, across engines; beyond that a request
+   * is refused (429) before anything is held, so one account cannot fill a queue.
+   */
+  readonly maxJobsPerAccount: number
 }
 
 export interface ServerConfig {
@@ -45,6 +50,15 @@ export interface ServerConfig {
   readonly blocklist: readonly string[]
   readonly maxPromptChars: number
   readonly maxUploadBytes: number
+  /** Largest uploaded image in pixels (width × height), read from its header before decoding. */
+  readonly maxUploadPixels: number
+  /**
+   * The offline test checkout (test card numbers, no money moves): off unless the operator turns
+   * it on, and never on in production.
+   */
+  readonly testCheckout: boolean
+  /** NODE_ENV=production: no test checkout, no source maps. */
+  readonly production: boolean
   /** Requests a minute, per API key (or session) and per client IP address. */
   readonly rateLimit: { readonly perKey: number; readonly perIp: number }
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -111,6 +125,14 @@ const envSchema = z.object({
     .min(0.01, 'must be positive')
     .max(50, 'must be at most 50')
     .default(4),
+  EASEL_MAX_UPLOAD_PIXELS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(256 * 256, 'must be at least 65536 (256x256)')
+    .max(8192 * 8192, 'must be at most 67108864 (8192x8192)')
+    .default(4096 * 4096),
+  EASEL_TEST_CHECKOUT: z.enum(['on', 'off'], 'must be on or off').default('off'),
+  NODE_ENV: z.string().optional(),
   EASEL_RATE_LIMIT_PER_KEY: z.coerce.number().int('must be a whole number').min(1).default(600),
   EASEL_RATE_LIMIT_PER_IP: z.coerce.number().int('must be a whole number').min(1).default(1200),
   EASEL_LOG_LEVEL: z
@@ -121,6 +143,7 @@ const envSchema = z.object({
   EASEL_ENGINE_CONCURRENCY: z.coerce.number().int('must be a whole number').min(1).max(64).default(2),
   EASEL_QUEUE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(200),
   EASEL_QUEUE_TIMEOUT: duration('5m'),
+  EASEL_MAX_JOBS_PER_ACCOUNT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(32),
   EASEL_OPENAI_API_KEY: z.string().optional(),
   EASEL_OPENAI_BASE_URL: z.string().url('must be a URL').default('https://api.openai.com/v1'),
   EASEL_OPENAI_MODELS: z.string().default('gpt-image-1'),
@@ -199,6 +222,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `EASEL_DEFAULT_ENGINE: "${e.EASEL_DEFAULT_ENGINE}" is not a configured engine (${configured.join(', ')})`,
     )
   }
+  const production = e.NODE_ENV === 'production'
+  if (production && e.EASEL_TEST_CHECKOUT === 'on') {
+    problems.push(
+      'EASEL_TEST_CHECKOUT: the test checkout hands out credits for test card numbers and cannot be on when NODE_ENV=production',
+    )
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const server: ServerConfig = {
     host: e.HOST,
@@ -209,6 +238,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     blocklist: e.EASEL_CONTENT_BLOCKLIST === undefined ? DEFAULT_BLOCKLIST : list(e.EASEL_CONTENT_BLOCKLIST),
     maxPromptChars: e.EASEL_MAX_PROMPT_CHARS,
     maxUploadBytes: Math.round(e.EASEL_MAX_UPLOAD_MB * 1024 * 1024),
+    maxUploadPixels: e.EASEL_MAX_UPLOAD_PIXELS,
+    testCheckout: e.EASEL_TEST_CHECKOUT === 'on',
+    production,
     rateLimit: { perKey: e.EASEL_RATE_LIMIT_PER_KEY, perIp: e.EASEL_RATE_LIMIT_PER_IP },
     logLevel: e.EASEL_LOG_LEVEL,
   }
@@ -220,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     concurrency: e.EASEL_ENGINE_CONCURRENCY,
     queueLimit: e.EASEL_QUEUE_LIMIT,
     queueTimeoutMs: e.EASEL_QUEUE_TIMEOUT,
+    maxJobsPerAccount: e.EASEL_MAX_JOBS_PER_ACCOUNT,
   }
   return deepFreeze({ dataDir, database, server, engines })
 }
