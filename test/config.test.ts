@@ -175,3 +175,28 @@ describe('loadConfig: the service', () => {
     ])
   })
 })
+
+describe('loadConfig: hardening', () => {
+  it('keeps the offline test checkout off unless turned on, and never on in production', () => {
+    expect(loadConfig({}).server).toMatchObject({ testCheckout: false, production: false })
+    expect(loadConfig({ EASEL_TEST_CHECKOUT: 'on' }).server.testCheckout).toBe(true)
+    expect(problemsOf({ EASEL_TEST_CHECKOUT: 'yes' })).toEqual(['EASEL_TEST_CHECKOUT: must be on or off'])
+    expect(problemsOf({ EASEL_TEST_CHECKOUT: 'on', NODE_ENV: 'production' })).toEqual([
+      'EASEL_TEST_CHECKOUT: the test checkout hands out credits for test card numbers and cannot be on when NODE_ENV=production',
+    ])
+    expect(loadConfig({ NODE_ENV: 'production' }).server).toMatchObject({
+      testCheckout: false,
+      production: true,
+    })
+  })
+
+  it('caps jobs per account and upload pixels, with defaults', () => {
+    const c = loadConfig({})
+    expect(c.engines.maxJobsPerAccount).toBe(32)
+    expect(c.server.maxUploadPixels).toBe(4096 * 4096)
+    const d = loadConfig({ EASEL_MAX_JOBS_PER_ACCOUNT: '4', EASEL_MAX_UPLOAD_PIXELS: '1048576' })
+    expect(d.engines.maxJobsPerAccount).toBe(4)
+    expect(d.server.maxUploadPixels).toBe(1024 * 1024)
+    expect(problemsOf({ EASEL_MAX_JOBS_PER_ACCOUNT: '0' }).join()).toMatch(/EASEL_MAX_JOBS_PER_ACCOUNT/)
+  })
+})

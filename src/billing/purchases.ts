@@ -25,6 +25,7 @@ export type PurchaseError =
   | { code: 'VALIDATION'; field: string; message: string }
   | { code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
+  | { code: 'NO_PAYMENT_PROVIDER'; message: string }
 
 /**
  * Buying packs: price the pack with the book in force, charge the card through the provider, then
@@ -35,8 +36,14 @@ export class Purchases {
   constructor(
     private readonly db: Database,
     private readonly ledger: Ledger,
-    private readonly provider: TestCardProvider,
+    /** Null when no payment provider is configured: purchases can be listed, not made. */
+    private readonly provider: TestCardProvider | null,
   ) {}
+
+  /** Which provider takes payments: the offline test checkout, or none. */
+  get providerName(): 'test' | 'none' {
+    return this.provider ? 'test' : 'none'
+  }
 
   async buy(input: {
     accountId: string
@@ -45,6 +52,17 @@ export class Purchases {
     card: Card
     idempotencyKey?: string
   }): Promise<Result<PurchaseView, PurchaseError>> {
+    const provider = this.provider
+    if (!provider) {
+      return {
+        ok: false,
+        error: {
+          code: 'NO_PAYMENT_PROVIDER',
+          message:
+            'no payment provider is configured on this installation, so credits cannot be bought here; ask its operator',
+        },
+      }
+    }
     const book = this.ledger.pricing?.bookAt(this.ledger.clock.now())
     if (!book) throw new Error('purchases need a price book')
     const price = packPrice(book, input.packId, input.quantity)
@@ -61,7 +79,7 @@ export class Purchases {
       const claimed = await this.claim(input.accountId, reference, requestHash(input))
       if (claimed !== 'new') return claimed
     }
-    const charged = this.provider.charge(input.card)
+    const charged = provider.charge(input.card)
     if (!charged.ok) {
       if (input.idempotencyKey !== undefined) {
         // A decline is the answer to this request; a mistyped card is not: the key can be used again.

@@ -1,18 +1,25 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fastifyCookie from '@fastify/cookie'
+import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import fastifyMultipart from '@fastify/multipart'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify'
 import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
-import { identify, requireUser } from './auth.ts'
+import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
+import { boundedJsonParser, findNul } from './json-body.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
@@ -53,21 +60,34 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    // Requests are logged by our own hooks below, with secrets in addresses (signed image links)
+    // redacted; Fastify's own lines would log the whole URL.
+    disableRequestLogging: true,
     requestIdHeader: false,
     // Image uploads go through multipart; JSON bodies are small.
     bodyLimit: 1024 * 1024,
-    // Slow clients must not hold a sync generation open forever, but jobs may take a while.
-    requestTimeout: services.config.engines.timeoutMs + services.config.engines.queueTimeoutMs + 30_000,
+    // The time a client has to send its whole request, body included (Node's requestTimeout ends
+    // with the request, not the response: a synchronous generation may still take minutes). A
+    // slow upload that trickles bytes to hold a connection open is closed with a 408.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: 0,
     // Fastify's own refusals (a malformed URL, an over-long id) in the surface's error shape too.
     frameworkErrors: (error, request, reply) => {
       renderError(new ApiError('VALIDATION', error.message), request, reply)
     },
   }).withTypeProvider<ZodTypeProvider>()
 
+  // JSON bodies are depth-checked before they are parsed (Fastify's parser, poisoning checks kept).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, boundedJsonParser(parseJson))
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler((error, request, reply) => renderError(error, request, reply))
-  const studio = options.studio === false ? false : await registerStudio(app, options.studio)
+  const studio =
+    options.studio === false
+      ? false
+      : await registerStudio(app, options.studio, { production: services.config.server.production })
   app.setNotFoundHandler((request, reply) => {
     if (isStudioPage(request)) {
       if (studio) return sendStudio(reply)
@@ -85,6 +105,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     )
   })
 
+  await app.register(fastifyHelmet, securityHeaders(services.config.server.publicUrl))
   await app.register(fastifyCookie)
   await app.register(fastifyMultipart, { limits: { fileSize: services.config.server.maxUploadBytes } })
   await app.register(fastifySwagger, {
@@ -104,6 +125,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
+  app.addHook('onRequest', async (request) => {
+    request.log.info({ req: requestSummary(request) }, 'incoming request')
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+      'request completed',
+    )
+  })
   app.addHook('onRequest', async (request, reply) => {
     request.principal = null
     reply.header('x-request-id', request.id)
@@ -117,13 +147,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       })
     }
     await identify(request, services.accounts)
-    // Who is calling is settled before any body is read or checked.
-    if (
-      !request.principal &&
-      request.routeOptions.url &&
-      !isPublic(request.method, request.routeOptions.url)
-    ) {
-      requireUser(request, services.limits.perKey)
+    // Who is calling, and for a browser session its CSRF token, are settled before any body is
+    // read or checked: a cross-site write is a 403 before anything is parsed.
+    if (request.routeOptions.url && !isPublic(request.method, request.routeOptions.url)) {
+      if (!request.principal) requireUser(request, services.limits.perKey)
+      checkCsrf(request)
     }
   })
   // Text with NUL characters is refused everywhere: PostgreSQL cannot store it, and no field needs it.
@@ -135,6 +163,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       })
   })
   app.decorateRequest('principal', null)
+  // Every /v1 answer to a known caller says what it charged and what is left, refusals included
+  // (a schema refusal never reaches the handler that sets them): nothing is charged for those.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const route = request.routeOptions.url ?? ''
+    if (!route.startsWith('/v1/') || !request.principal || reply.hasHeader('x-credits-charged'))
+      return payload
+    reply.header('x-credits-charged', '0')
+    const balance = await services.ledger.balance(request.principal.user.accountId)
+    if (balance.ok) reply.header('x-credits-remaining', String(balance.value.available))
+    return payload
+  })
 
   registerHealthRoutes(app, services)
   registerOpenAiImages(app, services)
@@ -149,6 +188,37 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAdminRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app
+}
+
+/** How long a client has to send a whole request, headers and body (a 4 MB upload on a slow link). */
+export const REQUEST_TIMEOUT_MS = 60_000
+
+/**
+ * Security headers for every answer (helmet's defaults: nosniff, frame-ancestors, referrer policy,
+ * …) with a Content-Security-Policy the studio passes: its own scripts and styles only, images
+ * from itself and from data:/blob: (painted masks, upload previews), requests to itself only.
+ * `upgrade-insecure-requests` and HSTS only when the public URL is https: on a LAN over plain
+ * http they would send the browser to an https address that does not answer.
+ */
+export function securityHeaders(publicUrl: string | null): FastifyHelmetOptions {
+  const https = publicUrl?.startsWith('https://') ?? false
+  return {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'connect-src': ["'self'"],
+        'font-src': ["'self'", 'data:'],
+        'upgrade-insecure-requests': https ? [] : null,
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 15_552_000, includeSubDomains: false } : false,
+    // The studio loads nothing cross-origin; COEP would only break image downloads in some browsers.
+    crossOriginEmbedderPolicy: false,
+  }
 }
 
 /** Routes anyone may call: sign-up and sign-in, what is on sale, the engines, the set-up state. */
@@ -166,14 +236,18 @@ function isPublic(method: string, route: string): boolean {
   return PUBLIC_ROUTES.has(`${method} ${route}`)
 }
 
-/** The path of the first string containing a NUL character, or null. */
-function findNul(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null
-  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      const found = findNul(v, path ? `${path}.${k}` : k)
-      if (found !== null) return found
-    }
+/** Query parameters whose values are secrets: a signed link's signature, one-time tokens. */
+const SECRET_PARAMS = /([?&](?:signature|token)=)[^&#]*/gi
+
+/** A request's address with secret parameters replaced, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAMS, '$1[redacted]')
+}
+
+function requestSummary(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactUrl(request.url),
+    remoteAddress: request.ip,
   }
-  return null
 }

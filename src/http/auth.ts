@@ -60,12 +60,7 @@ export function requireUser(request: FastifyRequest, limiter: RateLimiter): Prin
         : 'sign in first',
     )
   }
-  if (p.via === 'session' && !SAFE_METHODS.has(request.method)) {
-    const sent = request.headers['x-csrf-token']
-    if (typeof sent !== 'string' || p.csrfToken === null || !safeEqual(sent, p.csrfToken)) {
-      throw new ApiError('CSRF', 'this request needs the x-csrf-token header of the signed-in session')
-    }
-  }
+  checkCsrf(request)
   const wait = limiter.take(p.keyId ?? `user:${p.user.id}`)
   if (wait !== null) {
     throw new ApiError(
@@ -77,6 +72,19 @@ export function requireUser(request: FastifyRequest, limiter: RateLimiter): Prin
     )
   }
   return p
+}
+
+/**
+ * A cookie-authenticated write must echo the session's CSRF token (a key-authenticated one cannot
+ * be forged by a page). Checked as soon as the caller is known, before any body is read.
+ */
+export function checkCsrf(request: FastifyRequest): void {
+  const p = request.principal
+  if (p?.via !== 'session' || SAFE_METHODS.has(request.method)) return
+  const sent = request.headers['x-csrf-token']
+  if (typeof sent !== 'string' || p.csrfToken === null || !safeEqual(sent, p.csrfToken)) {
+    throw new ApiError('CSRF', 'this request needs the x-csrf-token header of the signed-in session')
+  }
 }
 
 export function requireAdmin(request: FastifyRequest, limiter: RateLimiter): Principal {

@@ -52,6 +52,11 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     if (recovered > 0) log.warn({ recovered }, 'settled jobs that a stopped Easel process left unfinished')
     app = await buildApp(services, { logger: log, ...(options.extend ? { extend: options.extend } : {}) })
     await app.listen({ host: config.server.host, port: config.server.port })
+    if (config.server.testCheckout) {
+      log.warn(
+        'EASEL_TEST_CHECKOUT=on: the offline test checkout is on: test card numbers buy credits and no real money moves. Turn it off before real users sign up.',
+      )
+    }
   } catch (error) {
     await db.close()
     throw error

@@ -15,9 +15,23 @@ export function idempotencyKeyOf(request: FastifyRequest): { idempotencyKey?: st
   return { idempotencyKey: key }
 }
 
-/** Where this server is reached: the configured public URL, else the request's own origin. */
+/**
+ * Where this server is reached: the configured public URL, else the address and port the request's
+ * connection reached on this server. Never the Host header: a client chooses it, and the links
+ * handed out (signed image URLs) must not point wherever a request says.
+ */
 export function baseUrl(services: Services, request: FastifyRequest): string {
-  return services.config.server.publicUrl ?? `${request.protocol}://${request.host}`
+  const configured = services.config.server.publicUrl
+  if (configured) return configured
+  const socket = request.raw.socket
+  // Injected requests (tests) have no real socket: the address the server listens on stands in.
+  const listening = request.server.server.address()
+  const bound = typeof listening === 'object' && listening ? listening : null
+  let host = socket.localAddress ?? bound?.address ?? services.config.server.host
+  if (host.startsWith('::ffff:')) host = host.slice('::ffff:'.length)
+  if (host === '0.0.0.0' || host === '::') host = '127.0.0.1'
+  const port = socket.localPort ?? bound?.port ?? services.config.server.port
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 /** A link to the image that works without credentials for an hour (as OpenAI's `url`s do). */

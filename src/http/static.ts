@@ -14,11 +14,20 @@ const API_PATHS = /^\/(api|v1|files|docs)(\/|$)|^\/healthz$/
  * routes in the browser, so /history or /credits must load it too). API paths keep their own
  * "not found" answers.
  */
-export async function registerStudio(app: App, root: string = WEB_DIST): Promise<boolean> {
+export async function registerStudio(
+  app: App,
+  root: string = WEB_DIST,
+  options: { production?: boolean } = {},
+): Promise<boolean> {
   if (!fs.existsSync(path.join(root, 'index.html'))) return false
   await app.register(fastifyStatic, {
     root,
+    // A development build may carry source maps; a production server never hands them out.
+    allowedPath: (pathName) => !(options.production && pathName.endsWith('.map')),
     wildcard: false,
+    // The build writes .br and .gz beside each asset (web/vite.config.ts): sent to browsers that
+    // accept them, with no compression work per request.
+    preCompressed: true,
     // Hashed asset names change with their content; index.html must always be fresh.
     setHeaders: (res, file) => {
       res.header(
@@ -30,10 +39,17 @@ export async function registerStudio(app: App, root: string = WEB_DIST): Promise
   return true
 }
 
-/** The page a browser gets for a studio address. */
+/**
+ * Whether an address is a studio page (which gets index.html). A missing file (a name with an
+ * extension, such as a stale /assets/index-old.js or a withheld .map) is a 404, not the page.
+ */
 export function isStudioPage(request: FastifyRequest): boolean {
+  const pathname = request.url.split('?')[0]!
+  const last = pathname.slice(pathname.lastIndexOf('/') + 1)
   return (
-    (request.method === 'GET' || request.method === 'HEAD') && !API_PATHS.test(request.url.split('?')[0]!)
+    (request.method === 'GET' || request.method === 'HEAD') &&
+    !API_PATHS.test(pathname) &&
+    !last.includes('.')
   )
 }
 

@@ -5,6 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { PNG } from 'pngjs'
 import type { EngineRequest, EngineResult } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
+import type { Clock } from '../../src/util/clock.ts'
 import { ScriptedEngine } from '../support/fault-engines.ts'
 import { startTestServer, type TestServer, type TestUser } from '../support/server.ts'
 
@@ -78,13 +79,24 @@ export interface Studio {
   close(): Promise<void>
 }
 
-/** One server (SQLite, fresh data directory; sketch + a broken engine) and one Chromium for the suite. */
-export async function startStudio(): Promise<Studio> {
+/**
+ * One server (SQLite, fresh data directory; sketch + a broken engine) and one Chromium for the
+ * suite. `env` adds to the server's environment (`EASEL_TEST_CHECKOUT: 'off'`); `clock` replaces
+ * the system clock.
+ */
+export async function startStudio(
+  options: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<Studio> {
   ensureStudioBuilt()
   const broken = new ScriptedEngine('broken')
   broken.behaviour = 'fail'
   const sketch = new RecordingSketchEngine()
-  const server = await startTestServer('sqlite', { engines: [sketch, broken] })
+  // The offline test checkout is on, as an operator trying Easel would turn it on.
+  const server = await startTestServer('sqlite', {
+    engines: [sketch, broken],
+    env: { EASEL_TEST_CHECKOUT: 'on', ...options.env },
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
   let browser: Browser
   try {
     browser = await chromium.launch({
@@ -155,6 +167,21 @@ export async function signIn(page: Page, user: Pick<TestUser, 'email' | 'passwor
 /** The balance in the header, e.g. "65 credits". */
 export function balance(page: Page): Promise<string> {
   return page.getByTestId('balance').locator('.balance-figure').innerText()
+}
+
+/**
+ * Collects what the page logs as errors and warnings (a failed request shows as one: the 401 of
+ * asking who is signed in, a 404…), for a test that asserts a clean console.
+ */
+export function consoleProblems(page: Page): string[] {
+  const found: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      const where = message.location().url
+      found.push(`${message.type()}: ${message.text()} (on ${page.url()}${where ? `, from ${where}` : ''})`)
+    }
+  })
+  return found
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

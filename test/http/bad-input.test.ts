@@ -2206,6 +2206,8 @@ describe.each(BACKENDS)(
         EASEL_RATE_LIMIT_PER_IP: '1000000',
         EASEL_RATE_LIMIT_PER_KEY: '1000000',
         EASEL_MAX_UPLOAD_MB: '1',
+        // The test checkout's refusals are part of the sweep.
+        EASEL_TEST_CHECKOUT: 'on',
       },
     })
     const f = {} as Fixtures

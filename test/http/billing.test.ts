@@ -16,7 +16,7 @@ describe('test card numbers', () => {
 })
 
 describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) => {
-  const t = useTestServer(backend)
+  const t = useTestServer(backend, { env: { EASEL_TEST_CHECKOUT: 'on' } })
 
   function as(user: TestUser) {
     return async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -174,5 +174,44 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
     await call('PUT', `/api/images/${job.images[0].id}/favourite`)
     const kept = (await call('GET', `/api/jobs/${started.body.id}`)).body
     expect(kept.cost).toMatchObject({ perImageKeptMinor: '13.04', imagesKept: 1 })
+  })
+})
+
+describe.each(BACKENDS)('without a payment provider (the default) (%s)', (backend) => {
+  const t = useTestServer(backend)
+
+  it('lists the packs but offers no checkout and no test cards', async () => {
+    const setup = (await (await fetch(`${t.current.url}/api/setup`)).json()) as Json
+    expect(setup.testCheckout).toBe(false)
+    const packs = (await (await fetch(`${t.current.url}/api/packs`)).json()) as Json
+    expect(packs).toMatchObject({ provider: 'none', testCards: null })
+    expect(packs.packs[0]).toMatchObject({ id: 'pack-115', credits: 115 })
+  })
+
+  it('refuses a purchase with a test card: 409, says no provider is configured, grants nothing', async () => {
+    const user = await t.current.user({ credits: 0 })
+    const res = await fetch(`${t.current.url}/api/purchases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        packId: 'pack-115',
+        quantity: 100,
+        card: {
+          number: '4242 4242 4242 4242',
+          expMonth: 12,
+          expYear: new Date().getUTCFullYear() + 2,
+          cvc: '123',
+        },
+      }),
+    })
+    expect(res.status).toBe(409)
+    const body = (await res.json()) as Json
+    expect(body.error.message).toMatch(/no payment provider is configured/)
+    const balance = await t.current.server.services.ledger.balance(user.user.accountId)
+    expect(balance.ok && balance.value.available).toBe(0)
+    const purchases = await fetch(`${t.current.url}/api/purchases`, {
+      headers: { authorization: `Bearer ${user.apiKey}` },
+    })
+    expect(((await purchases.json()) as Json).purchases).toEqual([])
   })
 })

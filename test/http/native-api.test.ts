@@ -58,7 +58,12 @@ describe.each(BACKENDS)('the native API (%s)', (backend) => {
 
   it('a fresh installation lets its first visitor set up the owner, once', async () => {
     const visitor = new Browser(t.current.url)
-    expect((await visitor.call('GET', '/api/setup')).body).toEqual({ setUp: false, signup: 'invite' })
+    expect((await visitor.call('GET', '/api/setup')).body).toEqual({
+      setUp: false,
+      signup: 'invite',
+      signedIn: false,
+      testCheckout: false,
+    })
     const setup = await visitor.call('POST', '/api/setup', {
       email: 'Owner@Example.test',
       password: 'owner password 1',
@@ -73,7 +78,7 @@ describe.each(BACKENDS)('the native API (%s)', (backend) => {
       password: 'another password',
     })
     expect(again.status).toBe(409)
-    expect((await visitor.call('GET', '/api/setup')).body.setUp).toBe(true)
+    expect((await visitor.call('GET', '/api/setup')).body).toMatchObject({ setUp: true, signedIn: true })
 
     // Sign-up needs an invite here; the owner makes one that places its users in the beta cohort.
     const refused = await new Browser(t.current.url).call('POST', '/api/signup', {

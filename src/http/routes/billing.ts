@@ -54,8 +54,9 @@ export function registerBillingRoutes(app: App, services: Services): void {
                 tiers: z.array(z.object({ minQuantity: z.number().int(), unitPriceMinor: z.number().int() })),
               }),
             ),
-            provider: z.literal('test'),
-            testCards: z.object({ success: z.string(), decline: z.string() }),
+            /** `none`: no payment provider is configured, packs are shown but cannot be bought. */
+            provider: z.enum(['test', 'none']),
+            testCards: z.object({ success: z.string(), decline: z.string() }).nullable(),
           }),
         },
       },
@@ -87,8 +88,8 @@ export function registerBillingRoutes(app: App, services: Services): void {
           expiresInMonths: months,
           tiers: p.tiers.map((t) => ({ minQuantity: t.minQuantity, unitPriceMinor: t.unitPriceMinor })),
         })),
-        provider: 'test' as const,
-        testCards: TestCardProvider.testCards,
+        provider: services.purchases.providerName,
+        testCards: services.purchases.providerName === 'test' ? TestCardProvider.testCards : null,
       }
     },
   )
@@ -127,6 +128,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
         const e = bought.error
         if (e.code === 'VALIDATION') throw new ApiError('VALIDATION', e.message, { field: e.field })
         if (e.code === 'IDEMPOTENCY_CONFLICT') throw new ApiError('IDEMPOTENCY_CONFLICT', e.message)
+        if (e.code === 'NO_PAYMENT_PROVIDER') throw new ApiError('CONFLICT', e.message)
         throw new ApiError('CARD_DECLINED', e.message, { reason: e.reason })
       }
       return reply.status(201).send(purchaseBody(bought.value))

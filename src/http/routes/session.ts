@@ -16,12 +16,26 @@ export function registerSessionRoutes(app: App, services: Services): void {
     {
       schema: {
         tags: ['Session'],
-        summary: 'Whether this installation still needs its owner, and how sign-up works',
+        summary:
+          'Whether this installation still needs its owner, how sign-up works, whether the caller is signed in, and whether the offline test checkout (no real money) is on',
         security: [],
-        response: { 200: z.object({ setUp: z.boolean(), signup: z.enum(['open', 'invite', 'closed']) }) },
+        response: {
+          200: z.object({
+            setUp: z.boolean(),
+            signup: z.enum(['open', 'invite', 'closed']),
+            signedIn: z.boolean(),
+            testCheckout: z.boolean(),
+          }),
+        },
       },
     },
-    async () => ({ setUp: await accounts.isSetUp(), signup: services.config.server.signup }),
+    async (request) => ({
+      setUp: await accounts.isSetUp(),
+      signup: services.config.server.signup,
+      // Lets a page skip /api/me when signed out, instead of logging a 401 in the console.
+      signedIn: request.principal !== null,
+      testCheckout: services.config.server.testCheckout,
+    }),
   )
 
   app.post(
