@@ -20,6 +20,7 @@ import {
 import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { boundedJsonParser, findNul } from './json-body.ts'
+import { registerRateLimits } from './rate-limit.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
@@ -106,6 +107,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   })
 
   await app.register(fastifyHelmet, securityHeaders(services.config.server.publicUrl))
+  const limits = await registerRateLimits(app, services.config.server.rateLimit, () => services.clock.now())
   await app.register(fastifyCookie)
   await app.register(fastifyMultipart, { limits: { fileSize: services.config.server.maxUploadBytes } })
   await app.register(fastifySwagger, {
@@ -140,19 +142,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // The matched route, not the raw URL: /%61pi/session reaches /api/session and is limited as it.
     const route = request.routeOptions.url ?? request.url.split('?')[0]!
     if (!route.startsWith('/api/') && !route.startsWith('/v1/')) return
-    const wait = services.limits.perIp.take(request.ip)
-    if (wait !== null) {
-      throw new ApiError('RATE_LIMITED', `too many requests from this address; try again in ${wait} s`, {
-        retryAfterSeconds: wait,
-      })
-    }
+    await limits.perIp(request)
     await identify(request, services.accounts)
     // Who is calling, and for a browser session its CSRF token, are settled before any body is
     // read or checked: a cross-site write is a 403 before anything is parsed.
     if (request.routeOptions.url && !isPublic(request.method, request.routeOptions.url)) {
-      if (!request.principal) requireUser(request, services.limits.perKey)
+      if (!request.principal) requireUser(request)
       checkCsrf(request)
     }
+    if (request.principal) await limits.perCaller(request)
   })
   // Text with NUL characters is refused everywhere: PostgreSQL cannot store it, and no field needs it.
   app.addHook('preValidation', async (request) => {

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Accounts, type SessionIssued, safeEqual, type User } from '../accounts/index.ts'
 import { ApiError } from './errors.ts'
-import type { RateLimiter } from './rate-limit.ts'
 
 export const SESSION_COOKIE = 'easel_session'
 
@@ -47,10 +46,11 @@ export async function identify(request: FastifyRequest, accounts: Accounts): Pro
 }
 
 /**
- * The caller, or UNAUTHENTICATED. Counts the request against the caller's rate limit, and checks
- * the CSRF token of a cookie-authenticated write (a key-authenticated one cannot be forged by a page).
+ * The caller, or UNAUTHENTICATED. (The app's onRequest hook has already counted the request against
+ * the caller's rate limit and checked a cookie-authenticated write's CSRF token; the check is
+ * repeated here so that a handler is safe on its own.)
  */
-export function requireUser(request: FastifyRequest, limiter: RateLimiter): Principal {
+export function requireUser(request: FastifyRequest): Principal {
   const p = request.principal
   if (!p) {
     throw new ApiError(
@@ -61,16 +61,6 @@ export function requireUser(request: FastifyRequest, limiter: RateLimiter): Prin
     )
   }
   checkCsrf(request)
-  const wait = limiter.take(p.keyId ?? `user:${p.user.id}`)
-  if (wait !== null) {
-    throw new ApiError(
-      'RATE_LIMITED',
-      `too many requests for this ${p.keyId ? 'API key' : 'account'}; try again in ${wait} s`,
-      {
-        retryAfterSeconds: wait,
-      },
-    )
-  }
   return p
 }
 
@@ -87,8 +77,8 @@ export function checkCsrf(request: FastifyRequest): void {
   }
 }
 
-export function requireAdmin(request: FastifyRequest, limiter: RateLimiter): Principal {
-  const p = requireUser(request, limiter)
+export function requireAdmin(request: FastifyRequest): Principal {
+  const p = requireUser(request)
   if (p.user.role !== 'admin') throw new ApiError('FORBIDDEN', 'only administrators may do this')
   return p
 }

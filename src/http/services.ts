@@ -15,7 +15,6 @@ import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
 import type { Clock } from '../util/clock.ts'
-import { RateLimiter } from './rate-limit.ts'
 
 /** Everything the HTTP layer calls, made once per process from the configuration. */
 export interface Services {
@@ -29,7 +28,6 @@ export interface Services {
   readonly studio: Studio
   readonly registry: EngineRegistry
   readonly signer: UrlSigner
-  readonly limits: { readonly perKey: RateLimiter; readonly perIp: RateLimiter }
 }
 
 export interface ServicesOptions {
@@ -62,7 +60,6 @@ export async function createServices(
     ...(options.log ? { log: options.log } : {}),
   })
   const signer = new UrlSigner(await installationSecret(db))
-  const now = () => clock.now()
   return {
     config,
     clock,
@@ -75,10 +72,6 @@ export async function createServices(
     studio,
     registry,
     signer,
-    limits: {
-      perKey: new RateLimiter(config.server.rateLimit.perKey, now),
-      perIp: new RateLimiter(config.server.rateLimit.perIp, now),
-    },
   }
 }
 

@@ -15,7 +15,7 @@ const name = z
 /** Administration: users (role, plan, cohorts), grants, invites, every API key, reports. Admins only. */
 export function registerAdminRoutes(app: App, services: Services): void {
   const { accounts, ledger } = services
-  const admin = (request: Parameters<typeof requireAdmin>[0]) => requireAdmin(request, services.limits.perKey)
+  const admin = (request: Parameters<typeof requireAdmin>[0]) => requireAdmin(request)
 
   app.get(
     '/api/admin/users',

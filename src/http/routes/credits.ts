@@ -61,7 +61,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const balance = await services.ledger.balance(p.user.accountId)
       if (!balance.ok) throw creditError(balance.error)
       const b = balance.value
@@ -123,7 +123,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const page = await services.ledger.history(p.user.accountId, {
         limit: request.query.limit,
         ...(request.query.before ? { before: request.query.before } : {}),
@@ -158,7 +158,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const { operation, n, size, model } = request.body
       const choice = services.registry.resolve(model)
       if (!choice) {

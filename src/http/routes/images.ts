@@ -30,7 +30,7 @@ export function registerImageRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const page = await studio.listImages(p.user.accountId, {
         limit: request.query.limit,
         ...(request.query.before ? { before: request.query.before } : {}),
@@ -51,7 +51,7 @@ export function registerImageRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const image = await studio.getImage(p.user.accountId, request.params.id)
       if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
       return imageBody(services, request, image)
@@ -73,7 +73,7 @@ export function registerImageRoutes(app: App, services: Services): void {
         },
       },
       async (request) => {
-        const p = requireUser(request, services.limits.perKey)
+        const p = requireUser(request)
         const image = await studio.setFavourite(p.user.accountId, request.params.id, favourite)
         if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
         return imageBody(services, request, image)
@@ -95,7 +95,7 @@ export function registerImageRoutes(app: App, services: Services): void {
         },
       },
       async (request, reply) => {
-        const p = requireUser(request, services.limits.perKey)
+        const p = requireUser(request)
         const image = await studio.getImage(p.user.accountId, request.params.id)
         if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
         const bytes = await studio.readImage(p.user.accountId, image.id)

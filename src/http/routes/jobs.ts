@@ -188,7 +188,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       validatorCompiler: passThroughValidation,
     },
     async (request, reply) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       let fields: unknown = request.body
       let image: Buffer | undefined
       let mask: Buffer | null = null
@@ -256,7 +256,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const page = await studio.listJobs(p.user.accountId, {
         limit: request.query.limit,
         ...(request.query.before ? { before: request.query.before } : {}),
@@ -280,7 +280,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const job = await studio.getJob(p.user.accountId, request.params.id)
       if (!job) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)
       return jobBodyWithCost(services, request, job)
@@ -297,7 +297,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       const accountId = p.user.accountId
       const first = await studio.getJob(accountId, request.params.id)
       if (!first) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)

@@ -32,7 +32,7 @@ export const keyBody = (k: ApiKeyView): z.infer<typeof KeyBody> => ({
  * replacement. Keys are managed from a signed-in browser session or with `easel keys`.
  */
 function requireSession(request: FastifyRequest, services: Services) {
-  const p = requireUser(request, services.limits.perKey)
+  const p = requireUser(request)
   if (p.via === 'key') {
     throw new ApiError(
       'FORBIDDEN',
@@ -56,7 +56,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       return { keys: (await accounts.listApiKeys(p.user.id)).map(keyBody) }
     },
   )

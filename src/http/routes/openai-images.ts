@@ -134,7 +134,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
     },
     async (request, reply) => {
       const body = request.body
-      const principal = requireUser(request, services.limits.perKey)
+      const principal = requireUser(request)
       return run(services, request, reply, principal, 'generate', body, {
         prompt: body.prompt,
         model: body.model ?? undefined,
@@ -158,7 +158,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
       validatorCompiler: passThroughValidation,
     },
     async (request, reply) => {
-      const principal = requireUser(request, services.limits.perKey)
+      const principal = requireUser(request)
       const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image', 'mask'])
       const fields = parseFields(EditFields, form.fields)
       return run(services, request, reply, principal, 'edit', fields, {
@@ -186,7 +186,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
       validatorCompiler: passThroughValidation,
     },
     async (request, reply) => {
-      const principal = requireUser(request, services.limits.perKey)
+      const principal = requireUser(request)
       const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image'])
       const fields = parseFields(VariationFields, form.fields)
       return run(services, request, reply, principal, 'variation', fields, {

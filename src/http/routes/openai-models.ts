@@ -27,7 +27,7 @@ export function registerOpenAiModels(app: App, services: Services): void {
       },
     },
     async (request) => {
-      requireUser(request, services.limits.perKey)
+      requireUser(request)
       return {
         object: 'list' as const,
         data: services.registry.engines.flatMap((engine) =>

@@ -121,7 +121,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireUser(request, services.limits.perKey)
+      const p = requireUser(request)
       return { user: userBody(p.user), csrfToken: p.csrfToken, via: p.via }
     },
   )
