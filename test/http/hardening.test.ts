@@ -183,6 +183,10 @@ describe.each(BACKENDS)('security headers and /v1 credit headers (%s)', (backend
     expect(csp).not.toMatch(/upgrade-insecure-requests/)
     expect(res.headers['strict-transport-security']).toBeUndefined()
     expect(res.headers['x-content-type-options']).toBe('nosniff')
+    // The API documentation (Swagger UI sets inline styles) alone allows inline styles.
+    const docs = await t.current.server.app.inject({ method: 'GET', url: '/docs/static/index.html' })
+    expect(String(docs.headers['content-security-policy'])).toMatch(/style-src 'self' 'unsafe-inline'/)
+    expect(csp).not.toMatch(/unsafe-inline/)
   })
 
   it('sends x-credits-charged and x-credits-remaining on /v1 refusals too', async () => {
