@@ -1,11 +1,12 @@
 // `npm run bench`: every figure is a ratio measured in this run, on this machine.
-// `npm run bench -- engine` (or `-- gateway`, `-- ledger`) runs only that benchmark.
+// `npm run bench -- engine` (or `-- gateway`, `-- uploads`, `-- ledger`) runs only that benchmark.
 // Environment: BENCH_BACKENDS=sqlite,postgres  BENCH_SECONDS=5  BENCH_SEED_LOTS=1000000
 //              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8
 import { benchEngine } from './engine.ts'
 import { benchGateway } from './gateway.ts'
 import { benchLedger } from './ledger.ts'
 import { type Backend, postgresReachable } from './support.ts'
+import { benchUploads } from './uploads.ts'
 
 const env = process.env
 const num = (name: string, fallback: number) => {
@@ -23,6 +24,10 @@ if (only === undefined || only === 'engine')
 // The gateway's own cost over the sketch engine, on the embedded default database.
 if (only === undefined || only === 'gateway')
   await benchGateway('sqlite', { clients: 50, seconds: num('BENCH_SECONDS', 5), size: 256 }, console.log)
+
+// Hostile uploads (4096×4096 PNGs, decompression bombs) must not stall the event loop.
+if (only === undefined || only === 'uploads')
+  await benchUploads({ clients: 20, uploads: num('BENCH_UPLOADS', 40) }, console.log)
 
 const ledger = only === undefined || only === 'ledger'
 const wanted = (ledger ? (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',') : []).map((s) =>

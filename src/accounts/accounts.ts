@@ -18,6 +18,7 @@ import {
   toApiKeyView,
   touchApiKeyOp,
 } from './api-keys.ts'
+import { clientAddressKey } from './client-address.ts'
 import {
   type AccountsError,
   alreadySetUp,
@@ -26,6 +27,7 @@ import {
   type Refusal,
   refusalOnRollback,
   refuse,
+  throttled,
 } from './errors.ts'
 import {
   INVITE_CODE_LENGTH,
@@ -46,6 +48,8 @@ import {
   type SessionIssued,
   sessionId,
 } from './sessions.ts'
+import { describeWait, type SignInPolicy, type SignUpPolicy } from './throttle.ts'
+import { ThrottleStore } from './throttle-store.ts'
 import { randomCode, sha256Hex } from './tokens.ts'
 import {
   createUserOp,
@@ -73,6 +77,10 @@ export interface AccountsOptions {
   signup?: SignupPolicy
   /** How long a browser session lasts from sign-in; default 30 days. */
   sessionTtlMs?: number
+  /** The sign-in throttle's figures; default `SIGN_IN_POLICY` (see `throttle.ts`). */
+  signInPolicy?: SignInPolicy
+  /** Self-service sign-ups allowed per client address; default 5 an hour. */
+  signUpPolicy?: SignUpPolicy
 }
 
 type Answer<T> = Promise<Result<T, AccountsError>>
@@ -130,6 +138,8 @@ export class Accounts {
   readonly clock: Clock
   readonly signup: SignupPolicy
   readonly sessionTtlMs: number
+  /** Failed sign-ins and sign-ups, counted in the database (shared by every process). */
+  readonly throttles: ThrottleStore
 
   constructor(
     readonly db: Database,
@@ -139,6 +149,13 @@ export class Accounts {
     this.clock = options.clock ?? ledger.clock
     this.signup = options.signup ?? 'open'
     this.sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS
+    this.throttles = new ThrottleStore(
+      db,
+      (op) => ledger.execute(op),
+      this.clock,
+      options.signInPolicy,
+      options.signUpPolicy,
+    )
     if (!SIGNUP_POLICIES.includes(this.signup)) throw new Error(`unknown signup policy "${this.signup}"`)
     if (!Number.isSafeInteger(this.sessionTtlMs) || this.sessionTtlMs <= 0) {
       throw new Error(
@@ -177,7 +194,7 @@ export class Accounts {
   async setUpOwner(input: { email: string; password: string }): Answer<User> {
     const email = normalizeEmail(input.email)
     if (!email.ok) return email
-    const bad = checkPassword(input.password)
+    const bad = await checkPassword(input.password)
     if (bad) return bad
     // Checked before hashing so that a set-up page left open costs nothing to poke at.
     if (await this.isSetUp()) return alreadySetUp()
@@ -207,14 +224,13 @@ export class Accounts {
    * The start-up path for EASEL_ADMIN_EMAIL / EASEL_ADMIN_PASSWORD: creates that admin when the
    * installation has no owner yet; when the email already has a user, makes sure it is an admin
    * (its password and disabled state are left as they are: the variable only seeds the first
-   * password). Idempotent across restarts and across processes starting together. When another
-   * admin already owns the installation and the email is unknown, ALREADY_SET_UP.
+   * password, so the password rule applies only when it makes the owner). Idempotent across
+   * restarts and across processes starting together. When another admin already owns the
+   * installation and the email is unknown, ALREADY_SET_UP.
    */
   async ensureOwner(input: { email: string; password: string }): Answer<User> {
     const email = normalizeEmail(input.email)
     if (!email.ok) return email
-    const bad = checkPassword(input.password)
-    if (bad) return bad
     const promoteExisting = async (): Promise<Result<User, AccountsError> | null> => {
       const existing = await this.findUserByEmail(email.value)
       if (!existing) return null
@@ -245,7 +261,7 @@ export class Accounts {
     const email = normalizeEmail(input.email)
     if (!email.ok) return email
     const refused =
-      checkPassword(input.password) ??
+      (await checkPassword(input.password)) ??
       (input.role === undefined || isRole(input.role) ? null : invalid('role', 'must be user or admin')) ??
       checkProfile({ plan: input.plan, cohorts: input.cohorts })
     if (refused) return refused
@@ -263,8 +279,19 @@ export class Accounts {
    * code, `open` takes a code if one is given. A code's cohort (e.g. `beta`) is joined by the new
    * user. The invite use and the user are written in one transaction: a refused sign-up takes no
    * use, and a code with N uses admits exactly N users however many try at once.
+   *
+   * From a client `address` (the HTTP route gives it), sign-ups without an invite code are limited
+   * per address (5 an hour, sliding): past that, THROTTLED before any account is made. Every
+   * sign-up that passes the input checks counts, taken email or not, so sign-up is no fast way to
+   * learn which emails have accounts either. Sign-ups with a code are not counted: the code's uses,
+   * set by an administrator, already bound them (a class signing up behind one school address).
    */
-  async signUp(input: { email: string; password: string; inviteCode?: string }): Answer<User> {
+  async signUp(input: {
+    email: string
+    password: string
+    inviteCode?: string
+    address?: string
+  }): Answer<User> {
     if (this.signup === 'closed') {
       return refuse({
         code: 'SIGNUP_CLOSED',
@@ -280,8 +307,17 @@ export class Accounts {
     }
     const email = normalizeEmail(input.email)
     if (!email.ok) return email
-    const bad = checkPassword(input.password)
+    const bad = await checkPassword(input.password)
     if (bad) return bad
+    if (code === undefined && input.address !== undefined) {
+      const wait = await this.throttles.admitSignUp(clientAddressKey(input.address))
+      if (wait > 0) {
+        return throttled(
+          `too many sign-ups from your network address; try again in ${describeWait(wait)}`,
+          wait,
+        )
+      }
+    }
     return this.createUserWith({
       email: email.value,
       password: input.password,
@@ -386,12 +422,30 @@ export class Accounts {
    * Checks the password and opens a session. Unknown email, wrong password and disabled user are
    * the same INVALID_CREDENTIALS, after the same Argon2 work (an unknown email is checked against a
    * dummy hash), so neither the answer nor its timing says whether the email has an account.
+   *
+   * Failed attempts are throttled per email, for known and unknown emails alike (rules in
+   * `throttle.ts`): past the allowance, THROTTLED with the wait, before any password is checked.
+   * `address` is the client's (the HTTP route gives it); an address the email signed in from
+   * recently is not slowed down by failures from elsewhere. A success forgets its address's
+   * failures.
    */
-  async signIn(input: { email: string; password: string }): Answer<{ user: User; session: SessionIssued }> {
+  async signIn(input: {
+    email: string
+    password: string
+    address?: string
+  }): Answer<{ user: User; session: SessionIssued }> {
     const password = input.password
     // Bounded before hashing: a megabyte "password" must not buy a megabyte of Argon2 work.
     if (typeof password !== 'string' || password.length > PASSWORD_MAX * 2) return invalidCredentials()
+    if (typeof input.email !== 'string') return invalidCredentials()
     const email = normalizeEmail(input.email)
+    // A malformed email is counted as typed: it matches no account, but it is a guess all the same.
+    const tried = email.ok ? email.value : input.email.trim().toLowerCase()
+    const address = input.address === undefined ? null : clientAddressKey(input.address)
+    const wait = await this.throttles.admitSignIn(tried, address)
+    if (wait > 0) {
+      return throttled(`too many failed sign-ins for this email; try again in ${describeWait(wait)}`, wait)
+    }
     const row = email.ok
       ? await this.db.kysely
           .selectFrom('users')
@@ -401,6 +455,7 @@ export class Accounts {
       : undefined
     const matches = await verifyPassword(row?.password_hash ?? DUMMY_HASH, password)
     if (!row || !matches || row.disabled_at !== null) return invalidCredentials()
+    await this.throttles.signedIn(tried, address)
     const session = await this.createSession(row.id)
     return { ok: true, value: { user: await this.withProfile(row), session } }
   }

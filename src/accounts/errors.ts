@@ -15,6 +15,8 @@ export type AccountsError =
   | { code: 'INVITE_INVALID'; message: string }
   | { code: 'ALREADY_SET_UP'; message: string }
   | { code: 'NOT_FOUND'; message: string }
+  /** Too many failed sign-ins, or sign-ups from one address: try again after the wait. */
+  | { code: 'THROTTLED'; message: string; retryAfterSeconds: number }
 
 export type AccountsErrorCode = AccountsError['code']
 
@@ -29,6 +31,10 @@ export const emailTaken = (): Refusal =>
   refuse({ code: 'EMAIL_TAKEN', message: 'a user with this email already exists' })
 
 export const notFound = (what: string): Refusal => refuse({ code: 'NOT_FOUND', message: `no ${what}` })
+
+/** A refusal to try again in `waitMs` (rounded up to whole seconds, at least one). */
+export const throttled = (message: string, waitMs: number): Refusal =>
+  refuse({ code: 'THROTTLED', message, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) })
 
 export const alreadySetUp = (): Refusal =>
   refuse({ code: 'ALREADY_SET_UP', message: 'this installation already has its owner' })

@@ -212,6 +212,28 @@ export interface PurchaseIntentsTable {
   updated_at: number
 }
 
+/** A checked sign-in attempt that has not succeeded (see `accounts/throttle-store.ts`). */
+export interface SignInFailuresTable {
+  /** SHA-256 (hex) of the email as tried, trimmed and lower-cased; known or not. */
+  email_hash: string
+  /** The client's address (an IPv6 address by its /64), or '' when the caller gave none. */
+  address: string
+  at: number
+}
+
+/** An address an email recently signed in from. */
+export interface SignInAddressesTable {
+  email_hash: string
+  address: string
+  signed_in_at: number
+}
+
+/** A self-service sign-up, by client address, for the per-address limit. */
+export interface SignUpsTable {
+  address: string
+  at: number
+}
+
 export interface SettingsTable {
   key: string
   value: string
@@ -235,6 +257,9 @@ export interface DB {
   runners: RunnersTable
   settings: SettingsTable
   purchase_intents: PurchaseIntentsTable
+  sign_in_failures: SignInFailuresTable
+  sign_in_addresses: SignInAddressesTable
+  sign_ups: SignUpsTable
 }
 
 export type { Generated }

@@ -79,6 +79,9 @@ export function statusOf(error: ApiError): number {
   }
 }
 
+/** When a client refused for too many jobs in flight is told to try again (`retry-after`). */
+const TOO_MANY_JOBS_RETRY_SECONDS = 5
+
 export function fromStudioError(error: StudioError): ApiError {
   switch (error.code) {
     case 'VALIDATION':
@@ -86,6 +89,12 @@ export function fromStudioError(error: StudioError): ApiError {
     case 'INSUFFICIENT_CREDITS':
       return new ApiError('INSUFFICIENT_CREDITS', `Not enough credits: ${error.message}`, {
         extra: { requested: error.requested, available: error.available },
+      })
+    case 'TOO_MANY_JOBS':
+      // A 429 the SDK may retry: the account's own jobs finish and make room.
+      return new ApiError('RATE_LIMITED', `Too many jobs in flight: ${error.message}`, {
+        retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
+        extra: { inFlight: error.inFlight, limit: error.limit },
       })
     default:
       return new ApiError(error.code, error.message)

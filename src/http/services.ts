@@ -57,6 +57,7 @@ export async function createServices(
     engines: config.engines,
     maxPromptChars: config.server.maxPromptChars,
     maxUploadBytes: config.server.maxUploadBytes,
+    maxUploadPixels: config.server.maxUploadPixels,
     ...(options.log ? { log: options.log } : {}),
   })
   const signer = new UrlSigner(await installationSecret(db))

@@ -11,6 +11,8 @@ export type StudioError =
   | { code: 'INSUFFICIENT_CREDITS'; message: string; requested: number; available: number }
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
   | { code: 'QUEUE_FULL'; message: string }
+  /** The account already has `limit` jobs waiting or running (`EASEL_MAX_JOBS_PER_ACCOUNT`). */
+  | { code: 'TOO_MANY_JOBS'; message: string; inFlight: number; limit: number }
   | { code: 'SHUTTING_DOWN'; message: string }
 
 export const studioValidation = (field: string, message: string): StudioError => ({

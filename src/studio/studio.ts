@@ -12,7 +12,8 @@ import {
   type ImageSize,
   type Operation,
 } from '../engines/engine.ts'
-import { decodePng, PngError, pngDataComplete, pngInfo } from '../images/png.ts'
+import { pngInfo } from '../images/png.ts'
+import { checkUploadHeader, DEFAULT_MAX_UPLOAD_PIXELS, normaliseUpload } from '../images/upload.ts'
 import type { Clock } from '../util/clock.ts'
 import { newId } from '../util/ids.ts'
 import type { ContentPolicy } from './content-policy.ts'
@@ -35,9 +36,9 @@ export interface JobInput {
   n?: number
   size?: number
   seed?: number
-  /** PNG bytes: the image to edit or vary. */
+  /** The image to edit or vary as uploaded (PNG, JPEG or WebP); engines get it as a square PNG. */
   image?: Buffer
-  /** PNG bytes, OpenAI's convention (transparent = change). */
+  /** PNG bytes, OpenAI's convention (transparent = change); cut and scaled like the image. */
   mask?: Buffer | null
   idempotencyKey?: string
 }
@@ -97,9 +98,14 @@ export interface StudioOptions {
   registry: EngineRegistry
   policy: ContentPolicy
   runners: RunnerRegistry
-  engines: Pick<EnginesConfig, 'timeoutMs' | 'concurrency' | 'queueLimit' | 'queueTimeoutMs'>
+  engines: Pick<
+    EnginesConfig,
+    'timeoutMs' | 'concurrency' | 'queueLimit' | 'queueTimeoutMs' | 'maxJobsPerAccount'
+  >
   maxPromptChars: number
   maxUploadBytes: number
+  /** Largest upload in pixels, read from its header before decoding; 4096×4096 when left out. */
+  maxUploadPixels?: number
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
@@ -125,6 +131,8 @@ export class Studio {
   private readonly queues = new Map<string, EngineQueue>()
   private readonly listeners = new Map<string, Set<JobListener>>()
   private readonly running = new Map<string, Promise<JobView>>()
+  /** Jobs of each account waiting or running in this process (and submissions past the cap check). */
+  private readonly jobsInFlight = new Map<string, number>()
   private readonly shutdown = new AbortController()
   private readonly submitting = new Set<Promise<unknown>>()
   private stopping = false
@@ -191,7 +199,8 @@ export class Studio {
 
   /**
    * Checks a request, holds its price and queues it. Refusals (bad input, a blocked prompt, not
-   * enough credits, a full queue) hold nothing and write nothing.
+   * enough credits, too many jobs of the account in flight, a full queue) hold nothing and write
+   * nothing.
    */
   async submit(input: JobInput): Promise<Result<Submitted, StudioError>> {
     // Counted until queued, so that a shutdown waits for submissions past the `stopping` check.
@@ -207,7 +216,7 @@ export class Studio {
   private async submitJob(input: JobInput): Promise<Result<Submitted, StudioError>> {
     if (this.stopping)
       return refuse({ code: 'SHUTTING_DOWN', message: 'Easel is shutting down; try again shortly' })
-    const checked = this.check(input)
+    const checked = await this.check(input)
     if (!checked.ok) return checked
     const { engine, model, n, size, seed, prompt, inputs, requestHash } = checked.value
 
@@ -224,6 +233,16 @@ export class Studio {
       if (earlier) return earlier
     }
 
+    const limit = this.options.engines.maxJobsPerAccount
+    const inFlight = this.jobsInFlight.get(input.accountId) ?? 0
+    if (inFlight >= limit) {
+      return refuse({
+        code: 'TOO_MANY_JOBS',
+        message: `this account already has ${inFlight} jobs waiting or running and may have at most ${limit} at once; try again when one finishes (nothing was charged)`,
+        inFlight,
+        limit,
+      })
+    }
     const queue = this.queues.get(engine.name)!
     if (!queue.hasRoom()) {
       return refuse({
@@ -232,100 +251,121 @@ export class Studio {
       })
     }
 
-    const parameters = { n, size: `${size}x${size}`, model }
-    const quoted = await this.ledger.quote({ operation: input.kind, parameters })
-    if (!quoted.ok) return refuse(fromCreditError(quoted.error))
-    const quote = quoted.value
-
-    const jobId = newId('job')
-    const now = this.clock.now()
-    const row: JobsTable = {
-      id: jobId,
-      account_id: input.accountId,
-      user_id: input.userId,
-      api_key_id: input.apiKeyId ?? null,
-      kind: input.kind,
-      engine: engine.name,
-      model,
-      prompt,
-      parameters: JSON.stringify({ n, size, seed }),
-      status: 'queued',
-      hold_id: null,
-      credits_quoted: quote.credits,
-      credits_charged: 0,
-      book_version: quote.bookVersion,
-      error_code: null,
-      error_message: null,
-      idempotency_key: input.idempotencyKey ?? null,
-      request_hash: input.idempotencyKey === undefined ? null : requestHash,
-      runner_id: this.options.runners.id,
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-    }
-    let held: Awaited<ReturnType<Ledger['hold']>>
+    // Counted before anything is awaited, so that an account's concurrent submissions cannot all
+    // pass the check; uncounted on any refusal below, else when the job ends.
+    this.countJob(input.accountId, 1)
+    let queued = false
     try {
-      // The job's row is written in the hold's transaction: a hold never exists without its job.
-      held = await this.ledger.hold(
-        {
-          accountId: input.accountId,
-          amount: quote.credits,
-          ttlMs: this.holdTtlMs,
-          reference: jobId,
-          pricedBy: {
-            bookVersion: quote.bookVersion,
-            ruleId: quote.ruleId,
-            operation: input.kind,
-            parameters,
-          },
-        },
-        {
-          alsoWrite: (tx, receipt) => {
-            row.hold_id = receipt.holdId
-            row.created_at = receipt.createdAt
-            insertRow(tx, 'jobs', { ...row })
-          },
-        },
-      )
-    } catch (error) {
-      // Two requests with one idempotency key raced and the other's job was written first: this
-      // one's hold rolled back with its row; answer with that job.
-      if (input.idempotencyKey !== undefined) {
-        const earlier = await this.findByIdempotencyKey(input.accountId, input.idempotencyKey, requestHash)
-        if (earlier) return earlier
-      }
-      throw error
-    }
-    if (!held.ok) return refuse(fromCreditError(held.error))
+      const parameters = { n, size: `${size}x${size}`, model }
+      const quoted = await this.ledger.quote({ operation: input.kind, parameters })
+      if (!quoted.ok) return refuse(fromCreditError(quoted.error))
+      const quote = quoted.value
 
-    const job = toJobView(row, [], engine.procedural)
-    const done = queue.offer(() => this.executeSafely(row, engine, inputs))
-    if (!done) {
-      // The queue filled between the check and now (a burst): this job is failed, its hold released.
-      const failed = await this.fail(
-        row,
-        'QUEUE_FULL',
-        `the ${engine.name} engine's queue is full; try again shortly`,
+      const jobId = newId('job')
+      const now = this.clock.now()
+      const row: JobsTable = {
+        id: jobId,
+        account_id: input.accountId,
+        user_id: input.userId,
+        api_key_id: input.apiKeyId ?? null,
+        kind: input.kind,
+        engine: engine.name,
+        model,
+        prompt,
+        parameters: JSON.stringify({ n, size, seed }),
+        status: 'queued',
+        hold_id: null,
+        credits_quoted: quote.credits,
+        credits_charged: 0,
+        book_version: quote.bookVersion,
+        error_code: null,
+        error_message: null,
+        idempotency_key: input.idempotencyKey ?? null,
+        request_hash: input.idempotencyKey === undefined ? null : requestHash,
+        runner_id: this.options.runners.id,
+        created_at: now,
+        started_at: null,
+        finished_at: null,
+      }
+      let held: Awaited<ReturnType<Ledger['hold']>>
+      try {
+        // The job's row is written in the hold's transaction: a hold never exists without its job.
+        held = await this.ledger.hold(
+          {
+            accountId: input.accountId,
+            amount: quote.credits,
+            ttlMs: this.holdTtlMs,
+            reference: jobId,
+            pricedBy: {
+              bookVersion: quote.bookVersion,
+              ruleId: quote.ruleId,
+              operation: input.kind,
+              parameters,
+            },
+          },
+          {
+            alsoWrite: (tx, receipt) => {
+              row.hold_id = receipt.holdId
+              row.created_at = receipt.createdAt
+              insertRow(tx, 'jobs', { ...row })
+            },
+          },
+        )
+      } catch (error) {
+        // Two requests with one idempotency key raced and the other's job was written first: this
+        // one's hold rolled back with its row; answer with that job.
+        if (input.idempotencyKey !== undefined) {
+          const earlier = await this.findByIdempotencyKey(input.accountId, input.idempotencyKey, requestHash)
+          if (earlier) return earlier
+        }
+        throw error
+      }
+      if (!held.ok) return refuse(fromCreditError(held.error))
+
+      const job = toJobView(row, [], engine.procedural)
+      const done = queue.offer(input.accountId, () =>
+        this.executeSafely(row, engine, inputs).finally(() => this.countJob(input.accountId, -1)),
       )
-      return { ok: true, value: { job: failed, done: Promise.resolve(failed), replayed: false } }
+      if (!done) {
+        // The queue filled between the check and now (a burst): this job is failed, its hold released.
+        const failed = await this.fail(
+          row,
+          'QUEUE_FULL',
+          `the ${engine.name} engine's queue is full; try again shortly`,
+        )
+        return { ok: true, value: { job: failed, done: Promise.resolve(failed), replayed: false } }
+      }
+      queued = true
+      this.running.set(jobId, done)
+      done.finally(() => this.running.delete(jobId)).catch(() => {})
+      return { ok: true, value: { job, done, replayed: false } }
+    } finally {
+      if (!queued) this.countJob(input.accountId, -1)
     }
-    this.running.set(jobId, done)
-    done.finally(() => this.running.delete(jobId)).catch(() => {})
-    return { ok: true, value: { job, done, replayed: false } }
   }
 
-  private check(input: JobInput): Result<
-    {
-      engine: ImageEngine
-      model: string
-      n: number
-      size: ImageSize
-      seed: number
-      prompt: string | null
-      inputs: Inputs
-      requestHash: string
-    },
-    StudioError
+  private countJob(accountId: string, change: 1 | -1): void {
+    const count = (this.jobsInFlight.get(accountId) ?? 0) + change
+    // A bug (a job uncounted twice), not an outcome: the cap would stop holding.
+    if (count < 0) throw new Error(`jobs in flight of ${accountId} went below zero`)
+    if (count === 0) this.jobsInFlight.delete(accountId)
+    else this.jobsInFlight.set(accountId, count)
+  }
+
+  private async check(input: JobInput): Promise<
+    Result<
+      {
+        engine: ImageEngine
+        model: string
+        n: number
+        size: ImageSize
+        seed: number
+        prompt: string | null
+        inputs: Inputs
+        requestHash: string
+      },
+      StudioError
+    >
   > {
     const { kind } = input
     if (kind !== 'generate' && kind !== 'edit' && kind !== 'variation') {
@@ -379,38 +419,21 @@ export class Studio {
       return refuse(studioValidation('seed', `must be a whole number from 0 to ${MAX_SEED}`))
     }
 
-    let image: Buffer | null = null
-    let mask: Buffer | null = null
+    let inputs: Inputs = { image: null, mask: null }
     if (kind === 'edit' || kind === 'variation') {
-      const checkedImage = this.checkPng('image', input.image)
-      if (!checkedImage.ok) return checkedImage
-      image = input.image!
-      if (kind === 'edit' && input.mask) {
-        const checkedMask = this.checkPng('mask', input.mask)
-        if (!checkedMask.ok) return checkedMask
-        if (checkedMask.value.width !== checkedImage.value.width) {
-          return refuse(
-            studioValidation(
-              'mask',
-              `must be the same size as the image (${checkedImage.value.width}x${checkedImage.value.height}), not ${checkedMask.value.width}x${checkedMask.value.height}`,
-            ),
-          )
-        }
-        if (!checkedMask.value.hasTransparentPixel) {
-          return refuse(
-            studioValidation(
-              'mask',
-              'must have transparency: its fully transparent pixels mark the area to change',
-            ),
-          )
-        }
-        mask = input.mask
-      }
+      const checkedUploads = await this.checkUploads(
+        input.image,
+        kind === 'edit' ? (input.mask ?? null) : null,
+      )
+      if (!checkedUploads.ok) return checkedUploads
+      inputs = checkedUploads.value
     } else if (input.image !== undefined) {
       return refuse(studioValidation('image', 'is only for edits and variations'))
     }
 
-    const sha = (b: Buffer | null) => (b ? createHash('sha256').update(b).digest('hex') : null)
+    // The hash covers the files as uploaded, not as normalised: a retry matches whatever sharp's
+    // version or settings make of them, and a PNG kept byte for byte hashes as it always did.
+    const sha = (b: Buffer | undefined | null) => (b ? createHash('sha256').update(b).digest('hex') : null)
     const requestHash = createHash('sha256')
       .update(
         JSON.stringify({
@@ -420,57 +443,54 @@ export class Studio {
           n,
           size,
           seed: input.seed ?? null,
-          image: sha(image),
-          mask: sha(mask),
+          image: inputs.image ? sha(input.image) : null,
+          mask: inputs.mask ? sha(input.mask) : null,
         }),
       )
       .digest('hex')
-    return { ok: true, value: { engine, model, n, size, seed, prompt, inputs: { image, mask }, requestHash } }
+    return { ok: true, value: { engine, model, n, size, seed, prompt, inputs, requestHash } }
   }
 
-  private checkPng(
-    field: 'image' | 'mask',
-    bytes: Buffer | undefined,
-  ): Result<{ width: number; height: number; hasAlpha: boolean; hasTransparentPixel: boolean }, StudioError> {
-    if (!bytes || bytes.length === 0) return refuse(studioValidation(field, 'is required (a PNG file)'))
-    if (bytes.length > this.options.maxUploadBytes) {
+  /**
+   * The uploads of an edit or variation: both headers are checked first (length, format, the pixel
+   * budget), so that nothing is decoded for a request refused anyway; then each is decoded and
+   * normalised off the event loop into what the engines take, a square PNG of at most 1024 pixels,
+   * the mask cut and scaled exactly like the image (`images/upload.ts` has the rule).
+   */
+  private async checkUploads(
+    image: Buffer | undefined,
+    mask: Buffer | null,
+  ): Promise<Result<Inputs, StudioError>> {
+    const limits = {
+      maxBytes: this.options.maxUploadBytes,
+      maxPixels: this.options.maxUploadPixels ?? DEFAULT_MAX_UPLOAD_PIXELS,
+    }
+    const imageHeader = checkUploadHeader(image, 'image', limits)
+    if (!imageHeader.ok) return refuse(studioValidation('image', imageHeader.message))
+    const maskHeader = mask ? checkUploadHeader(mask, 'mask', limits) : null
+    if (maskHeader && !maskHeader.ok) return refuse(studioValidation('mask', maskHeader.message))
+
+    const normalImage = await normaliseUpload(image!, imageHeader.value, { role: 'image', limits })
+    if (!normalImage.ok) return refuse(studioValidation('image', normalImage.message))
+    if (!maskHeader) return { ok: true, value: { image: normalImage.value.png, mask: null } }
+
+    const { width, height, side } = normalImage.value
+    const normalMask = await normaliseUpload(mask!, maskHeader.value, {
+      role: 'mask',
+      limits,
+      sameSizeAs: { width, height },
+    })
+    if (!normalMask.ok) return refuse(studioValidation('mask', normalMask.message))
+    if (!normalMask.value.hasTransparentPixel) {
+      const scaled = side < Math.min(width, height) ? ` (at ${side}x${side}, the size it is scaled to)` : ''
       return refuse(
         studioValidation(
-          field,
-          `must be at most ${formatBytes(this.options.maxUploadBytes)} (it is ${formatBytes(bytes.length)})`,
+          'mask',
+          `must have transparency: its fully transparent pixels mark the area to change${scaled}`,
         ),
       )
     }
-    const info = pngInfo(bytes)
-    if (!info) return refuse(studioValidation(field, 'must be a PNG image'))
-    if (info.width !== info.height) {
-      return refuse(studioValidation(field, `must be square (it is ${info.width}x${info.height})`))
-    }
-    if (info.width < 16 || info.width > 4096) {
-      return refuse(studioValidation(field, `must be between 16 and 4096 pixels wide (it is ${info.width})`))
-    }
-    if (!pngDataComplete(bytes)) {
-      return refuse(
-        studioValidation(field, 'is a damaged or incomplete PNG (its image data is missing or cut short)'),
-      )
-    }
-    let hasTransparentPixel = false
-    try {
-      const { data } = decodePng(bytes)
-      if (info.hasAlpha) {
-        for (let i = 3; i < data.length; i += 4) {
-          if (data[i] === 0) {
-            hasTransparentPixel = true
-            break
-          }
-        }
-      }
-    } catch (error) {
-      if (error instanceof PngError)
-        return refuse(studioValidation(field, 'is a damaged PNG that cannot be read'))
-      throw error
-    }
-    return { ok: true, value: { ...info, hasTransparentPixel } }
+    return { ok: true, value: { image: normalImage.value.png, mask: normalMask.value.png } }
   }
 
   private defaultCount(kind: Operation): number {
@@ -995,10 +1015,6 @@ function toJobView(r: JobsTable, images: ImageView[], procedural: boolean): JobV
 }
 
 const refuse = (error: StudioError): { ok: false; error: StudioError } => ({ ok: false, error })
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`
-}
 
 /** Queues `insert into table (…) values (…)` of one row, which must insert exactly that row. */
 function insertRow(tx: SqlTx, table: 'jobs' | 'images', row: Record<string, string | number | null>): void {

@@ -96,7 +96,11 @@ describe.each(BACKENDS)('easel users, keys and invites on %s', (backend) => {
       [['users', 'create', '--email', 'nope', '--password', PASSWORD], /easel: email: must be an address/],
       [
         ['users', 'create', '--email', email('x'), '--password', 'short'],
-        /easel: password: must be 8 to 200/,
+        /easel: password: must be at least 10 characters/,
+      ],
+      [
+        ['users', 'create', '--email', email('x'), '--password', 'password123'],
+        /easel: password: is one of the 10,000 most common passwords/,
       ],
       [
         ['users', 'create', '--email', email('x'), '--password', PASSWORD, '--cohort', 'Beta'],

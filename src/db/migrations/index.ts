@@ -3,6 +3,7 @@ import * as creditLedger from './2026-11-25-credit-ledger.ts'
 import * as accountPlans from './2026-11-25-credit-ledger-plans.ts'
 import * as service from './2026-11-25-service.ts'
 import * as purchaseIntents from './2026-11-25-service-purchase-intents.ts'
+import * as signInThrottle from './2026-11-26-sign-in-throttle.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25-credit-ledger-plans': accountPlans,
   '2026-11-25-service': service,
   '2026-11-25-service-purchase-intents': purchaseIntents,
+  '2026-11-26-sign-in-throttle': signInThrottle,
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { AccountsError, User } from '../../accounts/index.ts'
+import { type AccountsError, EMAIL_MAX, PASSWORD_MAX, type User } from '../../accounts/index.ts'
 import { ApiError } from '../errors.ts'
 
 /** Our error body, for the OpenAPI document. */
@@ -48,6 +48,8 @@ export function fromAccountsError(error: AccountsError): ApiError {
       return new ApiError('FORBIDDEN', error.message, { reason: error.code })
     case 'NOT_FOUND':
       return new ApiError('NOT_FOUND', error.message)
+    case 'THROTTLED':
+      return new ApiError('RATE_LIMITED', error.message, { retryAfterSeconds: error.retryAfterSeconds })
   }
 }
 
@@ -60,5 +62,17 @@ export function unwrapAccounts<T>(result: { ok: true; value: T } | { ok: false; 
 export const idParam = (prefix: string) =>
   z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be a ${prefix}_… id`) })
 
-export const Email = z.string({ error: 'is required' }).max(254)
-export const Password = z.string({ error: 'is required' }).max(200)
+// The type's own message covers a missing or non-text value only; each bound says what it is
+// (a schema-wide `error` would answer "is required" to a string that is merely too long).
+const requiredText = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
+
+export const Email = requiredText().max(EMAIL_MAX, `must be at most ${EMAIL_MAX} characters`)
+/**
+ * A password as sent: at most PASSWORD_MAX characters, counted as the accounts service counts them
+ * (code points). The rest of the rule for new passwords is the service's, so that sign-in keeps
+ * taking passwords set under an older rule.
+ */
+export const Password = requiredText()
+  .max(PASSWORD_MAX * 2, `must be at most ${PASSWORD_MAX} characters`)
+  .refine((p) => [...p].length <= PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)

@@ -193,7 +193,10 @@ export function registerJobRoutes(app: App, services: Services): void {
       let image: Buffer | undefined
       let mask: Buffer | null = null
       if (request.isMultipart()) {
-        const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image', 'mask'])
+        const form = await readMultipart(request, reply, services.config.server.maxUploadBytes, [
+          'image',
+          'mask',
+        ])
         fields = form.fields
         image = form.file('image', false) ?? undefined
         mask = form.file('mask', false)

@@ -159,7 +159,10 @@ export function registerOpenAiImages(app: App, services: Services): void {
     },
     async (request, reply) => {
       const principal = requireUser(request)
-      const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image', 'mask'])
+      const form = await readMultipart(request, reply, services.config.server.maxUploadBytes, [
+        'image',
+        'mask',
+      ])
       const fields = parseFields(EditFields, form.fields)
       return run(services, request, reply, principal, 'edit', fields, {
         prompt: fields.prompt,
@@ -187,7 +190,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
     },
     async (request, reply) => {
       const principal = requireUser(request)
-      const form = await readMultipart(request, services.config.server.maxUploadBytes, ['image'])
+      const form = await readMultipart(request, reply, services.config.server.maxUploadBytes, ['image'])
       const fields = parseFields(VariationFields, form.fields)
       return run(services, request, reply, principal, 'variation', fields, {
         model: fields.model ?? undefined,

@@ -62,14 +62,15 @@ export function registerSessionRoutes(app: App, services: Services): void {
     {
       schema: {
         tags: ['Session'],
-        summary: 'Create an account (with an invite code where the installation requires one) and sign in',
+        summary:
+          'Create an account (with an invite code where the installation requires one) and sign in; at most 5 sign-ups an hour from one address without a code (then 429 with retry-after)',
         security: [],
         body: Credentials.extend({ inviteCode: z.string().max(200).optional() }),
         response: { 201: SessionBody, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const user = unwrapAccounts(await accounts.signUp(request.body))
+      const user = unwrapAccounts(await accounts.signUp({ ...request.body, address: request.ip }))
       const session = await accounts.createSession(user.id)
       setSessionCookie(request, reply, session)
       return reply.status(201).send({ user: userBody(user), csrfToken: session.csrfToken })
@@ -81,14 +82,17 @@ export function registerSessionRoutes(app: App, services: Services): void {
     {
       schema: {
         tags: ['Session'],
-        summary: 'Sign in',
+        summary:
+          'Sign in; after repeated failures for an email, attempts must wait (429 with retry-after, growing to at most 15 minutes)',
         security: [],
         body: Credentials,
-        response: { 200: SessionBody, 401: ErrorBody, ...errorResponses },
+        response: { 200: SessionBody, 401: ErrorBody, 429: ErrorBody, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { user, session } = unwrapAccounts(await accounts.signIn(request.body))
+      const { user, session } = unwrapAccounts(
+        await accounts.signIn({ ...request.body, address: request.ip }),
+      )
       setSessionCookie(request, reply, session)
       return { user: userBody(user), csrfToken: session.csrfToken }
     },

@@ -1,0 +1,213 @@
+import type { LedgerOp } from '../credits/group-commit.ts'
+import type { Database } from '../db/open.ts'
+import type { SqlTx, WritePool } from '../db/sql-session.ts'
+import type { Clock } from '../util/clock.ts'
+import {
+  SIGN_IN_POLICY,
+  SIGN_UP_POLICY,
+  type SignInPolicy,
+  type SignUpPolicy,
+  signInWaitMs,
+  signUpWaitMs,
+} from './throttle.ts'
+import { sha256Hex } from './tokens.ts'
+
+/** Old rows are deleted at most this often per process (and by one process at a time). */
+const PRUNE_EVERY_MS = 60_000
+const PRUNE_LOCK = 'easel:accounts-throttle-prune'
+
+/**
+ * The memory of the sign-in throttle and the sign-up limit (rules in `throttle.ts`), kept in the
+ * database so that every Easel process sharing it applies the same counts.
+ *
+ * Each decision is one short transaction that serializes with the others on the same key, and
+ * writes its record (the attempt counted as a failure, the sign-up counted) with the decision, so
+ * twenty attempts sent at once are counted one after another and only the allowance gets through.
+ * On SQLite it runs through the ledger's group commit, whose `begin immediate` holds the database's
+ * one write lock (and a second write path in the process would block the event loop). On
+ * PostgreSQL it runs in a transaction of its own under an advisory lock on its key: one lock per
+ * transaction, so two decisions never wait on each other in a cycle, and a ledger batch never waits
+ * on a sign-in.
+ */
+export class ThrottleStore {
+  private lastPruneAt = Number.NEGATIVE_INFINITY
+
+  constructor(
+    private readonly db: Database,
+    private readonly execute: <T>(op: LedgerOp<T>) => Promise<T>,
+    private readonly clock: Clock,
+    readonly signIn: SignInPolicy = SIGN_IN_POLICY,
+    readonly signUp: SignUpPolicy = SIGN_UP_POLICY,
+  ) {}
+
+  /**
+   * Whether an attempt to sign in as `email` (as tried: normalized, or the raw text of a malformed
+   * one) from `address` may be checked now. Returns 0 after recording it as a failure — which
+   * {@link signedIn} takes back when the password turns out right — or the wait in milliseconds,
+   * recording nothing. A caller without an address is never on a familiar one.
+   */
+  async admitSignIn(email: string, address: string | null): Promise<number> {
+    const emailHash = sha256Hex(email)
+    const own = address ?? ''
+    const wait = await this.decide(`sign-in:${emailHash}`, async (tx, now) => {
+      const [tally] = await tx.all<{
+        email_failures: number | string
+        email_last: number | string | null
+        own_failures: number | string
+        own_last: number | string | null
+      }>(
+        `select count(*) as email_failures, max(at) as email_last,
+           coalesce(sum(case when address = ? then 1 else 0 end), 0) as own_failures,
+           max(case when address = ? then at end) as own_last
+         from sign_in_failures where email_hash = ? and at > ?`,
+        [own, own, emailHash, now - this.signIn.windowMs],
+      )
+      const familiar =
+        address !== null &&
+        (
+          await tx.all(
+            'select 1 from sign_in_addresses where email_hash = ? and address = ? and signed_in_at > ?',
+            [emailHash, address, now - this.signIn.familiarForMs],
+          )
+        ).length > 0
+      const wait = signInWaitMs(
+        {
+          now,
+          email: { failures: count(tally!.email_failures), lastAt: time(tally!.email_last) },
+          own: { failures: count(tally!.own_failures), lastAt: time(tally!.own_last) },
+          familiar,
+        },
+        this.signIn,
+      )
+      if (wait > 0) return wait
+      await tx.run('insert into sign_in_failures (email_hash, address, at) values (?, ?, ?)', [
+        emailHash,
+        own,
+        now,
+      ])
+      return 0
+    })
+    if (wait === 0) await this.prune()
+    return wait
+  }
+
+  /**
+   * A sign-in as `email` from `address` succeeded: that address's failures for it are forgotten
+   * (the attempt just admitted among them), and the address becomes familiar to the email.
+   * Failures from other addresses stay (see `throttle.ts`).
+   */
+  async signedIn(email: string, address: string | null): Promise<void> {
+    const emailHash = sha256Hex(email)
+    await this.decide(`sign-in:${emailHash}`, async (tx, now) => {
+      // Only rows inside the window: older ones are the pruner's to delete.
+      await tx.run('delete from sign_in_failures where email_hash = ? and address = ? and at > ?', [
+        emailHash,
+        address ?? '',
+        now - this.signIn.windowMs,
+      ])
+      if (address === null) return
+      await tx.run(
+        `insert into sign_in_addresses (email_hash, address, signed_in_at) values (?, ?, ?)
+         on conflict (email_hash, address) do update set signed_in_at = excluded.signed_in_at`,
+        [emailHash, address, now],
+      )
+    })
+  }
+
+  /**
+   * Whether a sign-up from `address` may go ahead: 0 after counting it, or the wait in milliseconds
+   * until one of the address's sign-ups in the window slides out of it, counting nothing.
+   */
+  async admitSignUp(address: string): Promise<number> {
+    const wait = await this.decide(`sign-up:${address}`, async (tx, now) => {
+      const rows = await tx.all<{ at: number | string }>(
+        'select at from sign_ups where address = ? and at > ? order by at',
+        [address, now - this.signUp.windowMs],
+      )
+      const wait = signUpWaitMs(
+        rows.map((r) => count(r.at)),
+        now,
+        this.signUp,
+      )
+      if (wait > 0) return wait
+      await tx.run('insert into sign_ups (address, at) values (?, ?)', [address, now])
+      return 0
+    })
+    if (wait === 0) await this.prune()
+    return wait
+  }
+
+  /** Runs `work` in a transaction that holds the lock on `key`, with the time read under the lock. */
+  private decide<T>(key: string, work: (tx: SqlTx, now: number) => Promise<T>): Promise<T> {
+    const op: LedgerOp<T> = {
+      name: 'throttle',
+      locks: {},
+      run: async (tx) => {
+        if (tx.dialect === 'postgres')
+          await tx.all('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key])
+        return work(tx, this.clock.now())
+      },
+    }
+    return this.db.dialect === 'postgres' ? alone(this.db.writer, op, this.clock) : this.execute(op)
+  }
+
+  /**
+   * Deletes what no longer counts, so the tables hold about a day of failures, a month of familiar
+   * addresses and an hour of sign-ups. On PostgreSQL one process prunes at a time (the others skip).
+   */
+  private async prune(): Promise<void> {
+    const now = this.clock.now()
+    if (now >= this.lastPruneAt && now < this.lastPruneAt + PRUNE_EVERY_MS) return
+    this.lastPruneAt = now
+    const op: LedgerOp<void> = {
+      name: 'pruneThrottles',
+      locks: {},
+      run: async (tx) => {
+        if (tx.dialect === 'postgres') {
+          const [lock] = await tx.all<{ got: boolean }>(
+            'select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as got',
+            [PRUNE_LOCK],
+          )
+          if (!lock?.got) return
+        }
+        await tx.run('delete from sign_in_failures where at <= ?', [now - this.signIn.windowMs])
+        await tx.run('delete from sign_in_addresses where signed_in_at <= ?', [
+          now - this.signIn.familiarForMs,
+        ])
+        await tx.run('delete from sign_ups where at <= ?', [now - this.signUp.windowMs])
+      },
+    }
+    await (this.db.dialect === 'postgres' ? alone(this.db.writer, op, this.clock) : this.execute(op))
+  }
+}
+
+/** Runs one operation in a transaction of its own on a connection of the write pool. */
+async function alone<T>(pool: WritePool, op: LedgerOp<T>, clock: Clock): Promise<T> {
+  const session = await pool.acquire()
+  let broken = false
+  try {
+    await session.begin()
+    const result = await op.run(session.tx, clock.now())
+    await session.commit()
+    return result
+  } catch (error) {
+    broken = await session.rollback().then(
+      () => false,
+      () => true,
+    )
+    throw error
+  } finally {
+    session.release(broken)
+  }
+}
+
+/** An aggregate as a number: `count` and `sum` may come back as text from some drivers. */
+function count(value: number | string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a count: ${value}`)
+  return n
+}
+
+function time(value: number | string | null): number | null {
+  return value === null ? null : count(value)
+}
