@@ -2,10 +2,12 @@ import fs from 'node:fs'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { addMonthsClamped, LABS_2022, validateBook } from '../../src/credits/index.ts'
 import type { TestUser } from '../support/server.ts'
 import {
   balance,
   chromiumAvailable,
+  consoleProblems,
   ensureSetUp,
   jobViaApi,
   newPage,
@@ -119,7 +121,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     await page.getByLabel('Email').fill(`beta-${Date.now()}@example.test`)
     await page.getByLabel('Password').fill('short')
     await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByText('Password must be 8 to 200 characters.').waitFor()
+    await page.getByText('Password must be at least 10 characters.').waitFor()
     await page.getByLabel('Password').fill('correct horse battery')
     await page.getByRole('button', { name: 'Create account' }).click()
     await expectBalance(page, '65 credits')
@@ -142,6 +144,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     await job.waitFor()
     expect(await tiles(job).count()).toBe(4)
     expect(await job.getByText('procedural preview').count()).toBe(4)
+    await job.getByText('1 credit · paid with free credits · 4 images', { exact: true }).waitFor()
     await expectBalance(page, '64 credits')
     await screenshot(page, '02-studio-four-images')
 
@@ -158,8 +161,8 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     await dialog.waitFor({ state: 'hidden' })
     const tileFavourite = job.getByRole('button', { name: 'Favourite image 1 of 4' })
     expect(await tileFavourite.getAttribute('aria-pressed')).toBe('true')
-    // One image kept: the job's cost per image kept now counts one (free credits: no money).
-    await job.getByText('paid with free credits · 1 kept').waitFor()
+    // Said so a person understands it: the job still has 4 images, one of them a favourite.
+    await job.getByText('paid with free credits · 4 images · 1 favourite').waitFor()
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -327,6 +330,8 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const prompt = page.getByTestId('out-of-credits')
     await prompt.waitFor()
     expect(await prompt.innerText()).toContain('You are out of credits')
+    // …and when the free credits come (the price book's 15 a month).
+    expect(await prompt.innerText()).toMatch(/Your next 15 free credits come on \d{1,2} [A-Z][a-z]{2}/)
     expect(await page.getByRole('button', { name: 'Generate · 1 credit' }).isDisabled()).toBe(true)
     await screenshot(page, '08-out-of-credits')
     await prompt.getByRole('link', { name: 'Buy credits' }).click()
@@ -371,6 +376,11 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const report = page.getByTestId('report')
     await report.waitFor()
     expect(await report.innerText()).toContain('Promotional')
+    // Cash (purchases less refunds, per currency) beside the revenue recognised.
+    const cash = page.getByTestId('cash-received').first()
+    expect(await cash.innerText()).toMatch(
+      /Cash received[\s\S]*\$\d+\.\d\d[\s\S]*purchases \$\d+\.\d\d less refunds/,
+    )
     await screenshot(page, '11-admin-report')
 
     await page.getByRole('link', { name: 'API keys' }).nth(1).click()
@@ -449,6 +459,19 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     expect(new Set(boxes.map((b) => Math.round(b!.x))).size).toBe(1)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     expect(overflow).toBeLessThanOrEqual(0)
+    // The composer stacks its options and the button without blank space between them.
+    const size = (await page.getByLabel('Size').boundingBox())!
+    const generate = (await page.getByRole('button', { name: 'Generate · 1 credit' }).boundingBox())!
+    expect(generate.y - (size.y + size.height)).toBeLessThan(120)
+    // …and everything in it stays inside the card.
+    const composer = (await page.locator('.composer').boundingBox())!
+    for (const control of [
+      page.getByLabel('Engine'),
+      page.getByRole('button', { name: 'Generate · 1 credit' }),
+    ]) {
+      const box = (await control.boundingBox())!
+      expect(box.x + box.width).toBeLessThanOrEqual(composer.x + composer.width - 12)
+    }
     await screenshot(page, '14-studio-phone')
     for (const path of ['/credits', '/credits/buy', '/history', '/keys']) {
       await page.goto(path)
@@ -493,4 +516,284 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     await dialog.waitFor({ state: 'hidden' })
     await expectBalance(page, '64 credits')
   })
+
+  it('says it is in test mode, on every page, while the test checkout is on', async () => {
+    await ensureSetUp(studio)
+    const page = await open()
+    await page.goto('/signin')
+    const banner = page.getByTestId('test-mode')
+    expect(await banner.innerText()).toContain('Test mode — no real money')
+    await signIn(page, await user())
+    for (const path of ['/', '/credits', '/credits/buy']) {
+      await page.goto(path)
+      await page.locator('h1').first().waitFor()
+      expect(await banner.isVisible()).toBe(true)
+    }
+  })
+
+  it('clears a problem once it is dealt with: a description typed, a mask painted', async () => {
+    const { page } = await signedIn()
+    await page.getByRole('button', { name: 'Generate · 1 credit' }).click()
+    const describeFirst = page.getByText('Describe the image you want first.')
+    await describeFirst.waitFor()
+    await page.getByLabel('Describe the image').pressSequentially('a')
+    await describeFirst.waitFor({ state: 'detached' })
+    expect(await page.getByLabel('Describe the image').getAttribute('aria-invalid')).toBeNull()
+
+    await page.getByRole('link', { name: 'Edit', exact: true }).click()
+    await page.getByLabel('Upload an image').setInputFiles({
+      name: 'field.png',
+      mimeType: 'image/png',
+      buffer: pngOf(300, 300),
+    })
+    const canvas = page.getByTestId('mask-canvas')
+    await canvas.waitFor()
+    await page.getByLabel('Describe the change').fill('a tree in the field')
+    await page.getByRole('button', { name: 'Edit · 1 credit' }).click()
+    const paintFirst = page.getByText('Paint the area you want to change first.')
+    await paintFirst.waitFor()
+    const box = (await canvas.boundingBox())!
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+    await page.getByText('The painted area will be changed').waitFor()
+    await paintFirst.waitFor({ state: 'detached' })
+  })
+
+  it('says a linked image that does not exist was not found', async () => {
+    const { page } = await signedIn()
+    for (const path of ['/edit', '/variations']) {
+      await page.goto(`${path}?image=img_doesnotexist`)
+      const alert = page.getByRole('alert').filter({ hasText: 'That image was not found' })
+      await alert.waitFor()
+      expect(await alert.innerText()).not.toMatch(/img_…|Id must/)
+      // What to do instead is right there.
+      await page.getByLabel('Upload an image').waitFor()
+    }
+    await page.goto('/edit?image=img_00000000000000000000000000')
+    await page.getByRole('alert').filter({ hasText: 'That image was not found' }).waitFor()
+  })
+
+  it('explains the free monthly credits and the bonus, and keeps a long prompt to two lines', async () => {
+    const u = await user()
+    const long = 'a quiet harbour at dawn with fishing boats and gulls, '.repeat(80).slice(0, 4000)
+    const job = await jobViaApi(studio, u, { kind: 'generate', prompt: long, size: '256x256' })
+    expect(job.status).toBe('succeeded')
+    const api = await fetch(`${studio.server.url}/api/credits`, {
+      headers: { authorization: `Bearer ${u.apiKey}` },
+    })
+    const body = (await api.json()) as {
+      allowance: { plan: string; monthlyCredits: number; nextGrantAt: number; nextGrantCredits: number }
+      bonuses: { cohort: string; credits: number }[]
+    }
+    // The next free credits come a month after sign-up (the period is anchored on it).
+    expect(body.allowance).toMatchObject({ plan: 'free', monthlyCredits: 15, nextGrantCredits: 15 })
+    expect(Math.abs(body.allowance.nextGrantAt - addMonthsClamped(u.user.createdAt, 1))).toBeLessThan(60_000)
+    expect(body.bonuses).toEqual([{ cohort: 'beta', credits: 50 }])
+
+    const page = await open()
+    await signIn(page, u)
+    await page.goto('/credits')
+    const free = page.getByTestId('free-credits')
+    const text = await free.innerText()
+    expect(text).toContain(
+      `15 free credits every month — the next 15 credits come on ${day(body.allowance.nextGrantAt)}`,
+    )
+    expect(text).toContain('50 bonus credits — given once, when your account joined the “beta” group')
+    const prices = await page.getByTestId('operation-prices').innerText()
+    expect(prices).toContain('Create from a description: 4 images for 1 credit')
+    expect(prices).toContain('Edit with a mask: 3 images for 1 credit')
+
+    const row = page.getByRole('row').filter({ hasText: 'a quiet harbour at dawn' })
+    const height = (await row.boundingBox())!.height
+    expect(height).toBeLessThan(100)
+    await screenshot(page, '15-credits-free-and-long-prompt')
+  })
+
+  it('tells a user at 0 credits when the next free credits come', async () => {
+    const { page } = await signedIn({ credits: 0 })
+    await page.goto('/credits')
+    expect(await page.getByTestId('free-credits').innerText()).toMatch(
+      /you are out of credits until \d{1,2} [A-Z][a-z]{2}( \d{4})?, when 15 free credits come/,
+    )
+  })
+
+  it('fills the Create page at 1366×768: four images across the card, no empty column', async () => {
+    const u = await user()
+    await jobViaApi(studio, u, { kind: 'generate', prompt: 'a meadow of poppies at noon', size: '256x256' })
+    const page = await open({ width: 1366, height: 768 })
+    await signIn(page, u)
+    const job = succeededJob(page)
+    await job.waitFor()
+    const card = (await job.boundingBox())!
+    const boxes = (await Promise.all((await tiles(job).all()).map((t) => t.boundingBox()))).map((b) => b!)
+    expect(boxes).toHaveLength(4)
+    const right = Math.max(...boxes.map((b) => b.x + b.width))
+    // The images reach the card's padding on the right (18 px), not 240 px short of it.
+    expect(card.x + card.width - right).toBeLessThan(40)
+    // …and the four of them fit on the screen with the composer above.
+    expect(Math.max(...boxes.map((b) => b.height))).toBeLessThan(400)
+    await screenshot(page, '16-studio-1366')
+  })
+
+  it('logs no errors or warnings in the console across the main pages', async () => {
+    await ensureSetUp(studio)
+    const u = await user({ role: 'admin', cohorts: ['beta'] })
+    await jobViaApi(studio, u, { kind: 'generate', prompt: 'a lantern in the fog', size: '256x256' })
+    const page = await open()
+    const problems = consoleProblems(page)
+    await page.goto('/signin')
+    await page.getByRole('heading', { name: 'Sign in to Easel' }).waitFor()
+    await page.goto('/signup')
+    await page.getByRole('heading', { name: 'Create your Easel account' }).waitFor()
+    await page.goto('/credits')
+    await page.getByRole('heading', { name: 'Sign in to Easel' }).waitFor()
+    await signIn(page, u)
+    await succeededJob(page).waitFor()
+
+    // Paint, then erase (the eraser reads the mask back to see whether any paint is left).
+    await page.goto('/edit')
+    await page.getByLabel('Upload an image').setInputFiles({
+      name: 'fog.png',
+      mimeType: 'image/png',
+      buffer: pngOf(256, 256),
+    })
+    const canvas = page.getByTestId('mask-canvas')
+    await canvas.waitFor()
+    const box = (await canvas.boundingBox())!
+    const stroke = async () => {
+      await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5)
+      await page.mouse.down()
+      await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 12 })
+      await page.mouse.up()
+    }
+    await stroke()
+    await page.getByText('The painted area will be changed').waitFor()
+    await page.getByRole('button', { name: 'Eraser' }).click()
+    await stroke()
+    await page.getByRole('button', { name: 'Clear mask' }).click()
+    await page.getByText('Nothing painted yet').waitFor()
+
+    for (const [path, heading] of [
+      ['/variations', 'Variations'],
+      ['/history', 'History'],
+      ['/credits', 'Credits'],
+      ['/credits/buy', 'Buy credits'],
+      ['/keys', 'API keys'],
+      ['/admin', 'Admin · Users'],
+      ['/admin/pricing', 'Admin · Price book'],
+      ['/admin/report', 'Admin · Report'],
+    ] as const) {
+      await page.goto(path)
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor()
+      await page.waitForLoadState('networkidle')
+    }
+    expect(problems).toEqual([])
+  })
 })
+
+/** How the studio writes a day: "3 Jan", or "3 Jan 2028" when not this year. */
+function day(ms: number): string {
+  const sameYear = new Date(ms).getFullYear() === new Date().getFullYear()
+  return new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  }).format(new Date(ms))
+}
+
+/** A book that differs from labs-2022 where the studio must notice: an edit costs 2, 20 free a month. */
+const DEARER_EDITS = (() => {
+  const checked = validateBook({
+    ...LABS_2022,
+    version: 'dearer-edits',
+    operations: {
+      ...LABS_2022.operations,
+      edit: { ...LABS_2022.operations.edit, rules: [{ id: 'edit', credits: 2 }] },
+    },
+    allowances: { ...LABS_2022.allowances, plans: { free: { monthlyCredits: 20 } } },
+    packs: [{ id: 'pack-50', credits: 50, priceMinor: 800, tiers: [] }],
+    listPricePack: 'pack-50',
+  })
+  if (!checked.ok) throw new Error(JSON.stringify(checked.problems))
+  return checked.book
+})()
+
+describe.skipIf(!enabled)(
+  'the studio of an installation without a payment provider, on another price book',
+  () => {
+    let studio: Studio
+    let contexts: BrowserContext[] = []
+    // A price book can only be activated from now on: this server's clock is moved past its start.
+    let skew = 0
+    const clock = { now: () => Date.now() + skew }
+
+    beforeAll(async () => {
+      studio = await startStudio({ env: { EASEL_TEST_CHECKOUT: 'off' }, clock })
+      const from = clock.now() + 60_000
+      const activated = await studio.server.server.services.pricing.activate(DEARER_EDITS, from)
+      if (!activated.ok) throw new Error(activated.error.message)
+      skew = 61_000
+      await ensureSetUp(studio)
+    }, 120_000)
+    afterAll(async () => {
+      await studio?.close()
+    })
+    afterEach(async () => {
+      await Promise.all(contexts.map((c) => c.close()))
+      contexts = []
+    })
+
+    async function open(): Promise<Page> {
+      const { context, page } = await newPage(studio)
+      contexts.push(context)
+      return page
+    }
+
+    it('shows no test-mode banner, and the sign-up page promises no figures of another book', async () => {
+      const page = await open()
+      const problems = consoleProblems(page)
+      await page.goto('/signup')
+      await page.getByRole('heading', { name: 'Create your Easel account' }).waitFor()
+      expect(await page.getByTestId('test-mode').count()).toBe(0)
+      const text = await page.locator('main').innerText()
+      expect(text).not.toMatch(/\b(one|three|four) (credit|image|edit)|\d+ (free )?credits/i)
+      expect(problems).toEqual([])
+    })
+
+    it('prices every page from the book in force, and says packs cannot be bought here', async () => {
+      const u = await studio.server.user({})
+      const page = await open()
+      const problems = consoleProblems(page)
+      await signIn(page, u)
+      await expect.poll(() => balance(page)).toBe('20 credits')
+
+      await page.getByRole('link', { name: 'Edit', exact: true }).click()
+      const lead = page.locator('.lead')
+      await expect.poll(() => lead.innerText()).toContain('3 versions for 2 credits')
+      expect(await lead.innerText()).not.toMatch(/one credit|three/)
+
+      await page.goto('/credits')
+      const free = await page.getByTestId('free-credits').innerText()
+      expect(free).toMatch(/20 free credits every month — the next 20 credits come on \d{1,2} [A-Z][a-z]{2}/)
+      expect(await page.getByTestId('operation-prices').innerText()).toContain(
+        'Edit with a mask: 3 images for 2 credits',
+      )
+
+      await page.goto('/credits/buy')
+      const notice = page.getByTestId('no-payment-provider')
+      await notice.waitFor()
+      expect(await notice.innerText()).toContain('No payment provider is configured')
+      const pack = page.getByTestId('pack')
+      expect(await pack.innerText()).toContain('50 credits')
+      expect(await pack.innerText()).toContain('$8.00')
+      expect(await page.getByTestId('operation-prices').innerText()).toContain(
+        'Edit with a mask: 3 images for 2 credits',
+      )
+      // No card form: nothing would take the payment.
+      expect(await page.getByLabel('Card number').count()).toBe(0)
+      expect(await page.getByRole('button', { name: /^Pay / }).count()).toBe(0)
+      expect(await page.getByTestId('test-mode').count()).toBe(0)
+      await screenshot(page, '17-buy-no-provider')
+      expect(problems).toEqual([])
+    })
+  },
+)

@@ -8,6 +8,10 @@ export const plural = (n: number, one: string, many = `${one}s`) =>
 
 export const credits = (n: number) => plural(n, 'credit')
 
+/** What one operation gives for what it costs, from its quote: "4 images for 1 credit". */
+export const offer = (quote: { images: number; credits: number }, noun = 'image') =>
+  `${plural(quote.images, noun)} for ${credits(quote.credits)}`
+
 const sameYear = (a: Date, b: Date) => a.getFullYear() === b.getFullYear()
 
 /** "25 Dec", or "25 Dec 2027" when not this year. */
@@ -83,10 +87,12 @@ const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', CAD: 
 
 /** A price in major units ("15.00", "USD") as "$15.00". */
 export function money(major: string, currency: string): string {
-  const [whole = '0', fraction = ''] = major.split('.')
+  const negative = major.startsWith('-')
+  const [whole = '0', fraction = ''] = (negative ? major.slice(1) : major).split('.')
   const text = `${whole}.${fraction.padEnd(2, '0')}`
   const symbol = SYMBOLS[currency]
-  return symbol ? `${symbol}${text}` : `${text} ${currency}`
+  // "−$1.50", not "$-1.50" (a refund larger than the purchases of a period).
+  return `${negative ? '−' : ''}${symbol ? `${symbol}${text}` : `${text} ${currency}`}`
 }
 
 /** A price in minor units, as a decimal string, written the way people say small prices. */
@@ -120,17 +126,37 @@ export const kindTitle = (kind: string) =>
 /** Whether a decimal string is zero ("0.00"). */
 export const isZero = (decimal: string) => /^-?0*(\.0*)?$/.test(decimal)
 
-/** What a job's credits cost in money: "13.04¢ · 3.26¢ per image kept (4 kept)", or that they were free. */
-export function jobMoney(cost: {
-  currency: string
-  priceMinor: string
-  perImageKeptMinor: string | null
-  imagesKept: number
-}): string {
-  if (isZero(cost.priceMinor)) return `paid with free credits · ${cost.imagesKept} kept`
+/**
+ * The images of a job and how many are favourites: "4 images", "4 images · 1 favourite". (What the
+ * API calls "kept" is the favourites, or every image while none is a favourite.)
+ */
+export function imagesAndFavourites(images: number, favourites: number): string {
+  return favourites > 0
+    ? `${plural(images, 'image')} · ${plural(favourites, 'favourite')}`
+    : plural(images, 'image')
+}
+
+/** What each kept image cost: "3.26¢ an image" (none a favourite), "13.04¢ a favourite". */
+export function perKept(cost: { currency: string; perImageKeptMinor: string | null }, favourites: number) {
+  if (cost.perImageKeptMinor === null) return null
+  return `${minorMoney(cost.perImageKeptMinor, cost.currency)} ${favourites > 0 ? 'a favourite' : 'an image'}`
+}
+
+/**
+ * What a job's credits cost in money, with its images and favourites:
+ * "13.04¢ · 4 images, 3.26¢ an image", "13.04¢ · 4 images · 1 favourite, 13.04¢ a favourite", or
+ * "paid with free credits · 4 images · 1 favourite".
+ */
+export function jobMoney(
+  cost: { currency: string; priceMinor: string; perImageKeptMinor: string | null },
+  images: number,
+  favourites: number,
+): string {
+  const counted = imagesAndFavourites(images, favourites)
+  if (isZero(cost.priceMinor)) return `paid with free credits · ${counted}`
   const total = minorMoney(cost.priceMinor, cost.currency)
-  if (cost.perImageKeptMinor === null) return total
-  return `${total} · ${minorMoney(cost.perImageKeptMinor, cost.currency)} per image kept (${cost.imagesKept} kept)`
+  const each = perKept(cost, favourites)
+  return each ? `${total} · ${counted}, ${each}` : `${total} · ${counted}`
 }
 
 /** The price of `quantity` packs bought at once, after volume tiers, in minor units. */

@@ -45,12 +45,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       const setup = await api.setup()
       let user: User | null = null
-      try {
-        const me = await api.me()
-        user = me.user
-        apiSession.setCsrfToken(me.csrfToken)
-      } catch (error) {
-        if (!(error instanceof ApiProblem && error.status === 401)) throw error
+      // Signed out: asking /api/me would only log a 401 in the console.
+      if (setup.signedIn !== false) {
+        try {
+          const me = await api.me()
+          user = me.user
+          apiSession.setCsrfToken(me.csrfToken)
+        } catch (error) {
+          if (!(error instanceof ApiProblem && error.status === 401)) throw error
+        }
       }
       setBoot({ state: 'ready', setup, user })
     } catch (error) {

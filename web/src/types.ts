@@ -31,6 +31,10 @@ export interface MeBody {
 export interface SetupBody {
   setUp: boolean
   signup: SignupPolicy
+  /** Whether the caller is signed in (so a signed-out page need not ask /api/me). */
+  signedIn: boolean
+  /** The offline test checkout is on: no real money changes hands. */
+  testCheckout: boolean
 }
 
 export interface Lot {
@@ -51,6 +55,16 @@ export interface CreditsBody {
   held: number
   lots: Lot[]
   holds: { id: string; amount: number; expiresAt: number; reference: string | null }[]
+  /** The plan's free monthly credits under the book in force; null when it has none. */
+  allowance?: {
+    plan: string
+    monthlyCredits: number
+    /** When the next period's free credits are granted (ms), and how many. */
+    nextGrantAt: number
+    nextGrantCredits: number
+  } | null
+  /** The one-time bonus of each of the account's cohorts that has one. */
+  bonuses?: { cohort: string; credits: number }[]
 }
 
 export interface HistoryEntry {
@@ -168,8 +182,9 @@ export interface PacksBody {
   currency: string
   listPricePerCredit: Price | null
   packs: Pack[]
-  provider: string
-  testCards?: { success: string; decline: string }
+  /** `none`: no payment provider is configured; packs are listed but cannot be bought. */
+  provider: 'test' | 'none'
+  testCards: { success: string; decline: string } | null
 }
 
 export interface Card {
@@ -238,6 +253,8 @@ export interface ReportBody {
   revenueRecognised: Fraction
   breakage: Fraction
   effectivePricePerCredit: Fraction | null
+  /** Money taken in the period per currency: purchases net of refunds, in integer minor units. */
+  cashReceived?: { currency: string; purchasesMinor: number; refundsMinor: number; netMinor: number }[]
   [key: string]: unknown
 }
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react'
-import { api, messageOf } from './api.ts'
+import { ApiProblem, api, messageOf } from './api.ts'
 import { squarePng } from './image-file.ts'
 import { navigate, useLocation } from './router.ts'
 import type { ImageBody } from './types.ts'
@@ -8,6 +8,14 @@ import type { ImageBody } from './types.ts'
 export type Source =
   | { kind: 'image'; image: ImageBody; url: string; size: number }
   | { kind: 'upload'; blob: Blob; url: string; size: number; name: string }
+
+const NOT_FOUND =
+  'That image was not found: it may have been deleted, or the link is not quite right. Upload an image or pick one of yours instead.'
+
+/** Whether the API said the linked image does not exist (or is not an image id at all). */
+const notFound = (error: unknown) =>
+  error instanceof ApiProblem &&
+  (error.status === 404 || (error.code === 'VALIDATION' && error.field === 'id'))
 
 /**
  * The source of the edit or variation page: `?image=img_…` names one of your images (so links
@@ -35,7 +43,7 @@ export function useSource(): {
     api
       .image(imageId)
       .then((image) => live && setSource({ kind: 'image', image, url: image.contentUrl, size: image.width }))
-      .catch((error) => live && setProblem(messageOf(error)))
+      .catch((error) => live && setProblem(notFound(error) ? NOT_FOUND : messageOf(error)))
       .finally(() => live && setLoading(false))
     return () => {
       live = false

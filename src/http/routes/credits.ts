@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import type { CreditError } from '../../credits/index.ts'
+import type { User } from '../../accounts/index.ts'
+import { allowanceGrants, type CreditError, cohortBonus, periodAt } from '../../credits/index.ts'
 import type { App } from '../app.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError } from '../errors.ts'
@@ -32,6 +33,21 @@ export const CreditsBody = z.object({
       reference: z.string().nullable(),
     }),
   ),
+  /**
+   * The free monthly credits of the account's plan, from the price book in force: this period's
+   * amount, when the next period's credits come (ms) and how many (the book in force then), or
+   * null when the plan has no monthly allowance now or next.
+   */
+  allowance: z
+    .object({
+      plan: z.string(),
+      monthlyCredits: z.number().int(),
+      nextGrantAt: z.number().int(),
+      nextGrantCredits: z.number().int(),
+    })
+    .nullable(),
+  /** The one-time bonus of each of the account's cohorts that has one in the book in force. */
+  bonuses: z.array(z.object({ cohort: z.string(), credits: z.number().int() })),
 })
 
 export const QuoteRequest = z.object({
@@ -47,6 +63,43 @@ export function creditError(error: CreditError): ApiError {
   if (error.code === 'VALIDATION') return new ApiError('VALIDATION', error.message, { field: error.field })
   if (error.code === 'ACCOUNT_NOT_FOUND') return new ApiError('NOT_FOUND', error.message)
   return new ApiError('CONFLICT', error.message, { reason: error.code })
+}
+
+/**
+ * What the price book owes the account, read-only: the same rules the ledger grants by
+ * (`allowanceGrants`), asked for this period under the book in force now and for the next period
+ * under the book in force when it starts (an operator may have activated one for a later date).
+ */
+async function allowanceOf(
+  services: Services,
+  user: User,
+  at: number,
+): Promise<Pick<z.output<typeof CreditsBody>, 'allowance' | 'bonuses'>> {
+  // Periods are anchored on the account's creation (a few ms apart from the user's), as granted.
+  const row = await services.db.kysely
+    .selectFrom('accounts')
+    .select('created_at')
+    .where('id', '=', user.accountId)
+    .executeTakeFirst()
+  const createdAt = Math.min(Number(row?.created_at ?? user.createdAt), at)
+  const account = { id: user.accountId, createdAt, plan: user.plan, cohorts: user.cohorts }
+  const book = services.pricing.bookAt(at)
+  const now = allowanceGrants(account, book, at)
+  const nextGrantAt = periodAt(createdAt, at).end
+  const next = allowanceGrants(account, services.pricing.bookAt(nextGrantAt), nextGrantAt)
+  const monthly = (grants: typeof now) => grants.find((g) => g.source === 'monthly')?.amount ?? 0
+  const monthlyCredits = monthly(now)
+  const nextGrantCredits = monthly(next)
+  return {
+    allowance:
+      monthlyCredits === 0 && nextGrantCredits === 0
+        ? null
+        : { plan: user.plan, monthlyCredits, nextGrantAt, nextGrantCredits },
+    bonuses: user.cohorts.flatMap((cohort) => {
+      const bonus = cohortBonus(book, cohort)
+      return bonus && bonus.credits > 0 ? [{ cohort, credits: bonus.credits }] : []
+    }),
+  }
 }
 
 /** The caller's credits: balance with every lot and its expiry, the journal, quotes and packs. */
@@ -86,6 +139,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
           expiresAt: h.expiresAt,
           reference: h.reference,
         })),
+        ...(await allowanceOf(services, p.user, b.at)),
       }
     },
   )

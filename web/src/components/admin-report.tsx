@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react'
 import { api, messageOf } from '../api.ts'
-import { minorMoney, minorTotal, sourceTitle } from '../format.ts'
+import { minorMoney, minorTotal, moneyOfMinor, sourceTitle } from '../format.ts'
 import type { ReportBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
@@ -83,6 +83,21 @@ export function AdminReport() {
               <span className="figure-value">{minorTotal(report.revenueRecognised.shown, currency)}</span>
               <span className="figure-note">cost basis of the credits consumed</span>
             </div>
+            {(report.cashReceived?.length
+              ? report.cashReceived
+              : [{ currency, purchasesMinor: 0, refundsMinor: 0, netMinor: 0 }]
+            ).map((cash) => (
+              <div className="figure" key={cash.currency} data-testid="cash-received">
+                <span className="figure-label">
+                  Cash received{(report.cashReceived?.length ?? 0) > 1 ? ` (${cash.currency})` : ''}
+                </span>
+                <span className="figure-value">{moneyOfMinor(cash.netMinor, cash.currency)}</span>
+                <span className="figure-note">
+                  purchases {moneyOfMinor(cash.purchasesMinor, cash.currency)} less refunds{' '}
+                  {moneyOfMinor(cash.refundsMinor, cash.currency)}
+                </span>
+              </div>
+            ))}
             <div className="figure">
               <span className="figure-label">Breakage</span>
               <span className="figure-value">{minorTotal(report.breakage.shown, currency)}</span>

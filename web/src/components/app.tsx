@@ -13,6 +13,7 @@ import { SetupPage } from './setup-page.tsx'
 import { SignInPage } from './sign-in-page.tsx'
 import { SignUpPage } from './sign-up-page.tsx'
 import { StudioPage } from './studio-page.tsx'
+import { TestModeBanner } from './test-mode-banner.tsx'
 import { VariationsPage } from './variations-page.tsx'
 
 const TITLES: Record<string, string> = {
@@ -90,6 +91,7 @@ export function App() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      {setup.testCheckout && <TestModeBanner />}
       <Header />
       <main id="main" ref={main} className={user ? 'main' : 'main main-narrow'}>
         {page}

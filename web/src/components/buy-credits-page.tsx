@@ -3,9 +3,11 @@ import { api, messageOf } from '../api.ts'
 import { credits, minorMoney, money, moneyOfMinor, shiftDecimal, shortDate } from '../format.ts'
 import { useSession } from '../session.tsx'
 import type { Pack, PacksBody, PurchaseBody } from '../types.ts'
+import { useOperationQuotes } from '../use-operation-quotes.ts'
 import { CheckoutForm } from './checkout-form.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
+import { OperationPrices } from './operation-prices.tsx'
 
 /** The packs of the price book in force, and a checkout for the chosen one. */
 export function BuyCreditsPage() {
@@ -15,13 +17,14 @@ export function BuyCreditsPage() {
   const [problem, setProblem] = useState<string | null>(null)
   const [chosen, setChosen] = useState<Pack | null>(null)
   const [bought, setBought] = useState<PurchaseBody | null>(null)
+  const quotes = useOperationQuotes()
 
   useEffect(() => {
     api
       .packs()
       .then((body) => {
         setPacks(body)
-        if (body.packs.length === 1) setChosen(body.packs[0]!)
+        if (body.packs.length === 1 && body.provider !== 'none') setChosen(body.packs[0]!)
       })
       .catch((error) => setProblem(messageOf(error)))
   }, [])
@@ -37,11 +40,22 @@ export function BuyCreditsPage() {
         <h1 id={`${id}-title`} tabIndex={-1}>
           Buy credits
         </h1>
-        <p className="lead">
-          Credits you buy are spent after your free credits and last a year. One credit makes four images from
-          a description, or three edits or variations.
-        </p>
+        <p className="lead">Credits you buy are spent after your free credits. With them you can:</p>
+        {quotes && <OperationPrices quotes={quotes} />}
         <ErrorMessage>{problem}</ErrorMessage>
+        {packs?.provider === 'none' && (
+          <div
+            className="notice notice-warning buy-unavailable"
+            role="status"
+            data-testid="no-payment-provider"
+          >
+            <strong className="notice-title">Credits cannot be bought here yet</strong>
+            <p>
+              No payment provider is configured on this installation, so no card can be taken. The packs below
+              show the prices; ask the operator of this installation for credits.
+            </p>
+          </div>
+        )}
         {!packs && !problem && <p role="status">Loading the packs…</p>}
         {packs && packs.packs.length === 0 && (
           <p className="empty">This installation sells no credit packs.</p>
@@ -65,17 +79,19 @@ export function BuyCreditsPage() {
                     {moneyOfMinor(t.unitPriceMinor, packs.currency)} each from {t.minQuantity} packs
                   </p>
                 ))}
-                <button
-                  type="button"
-                  className="button"
-                  aria-pressed={chosen?.id === pack.id}
-                  onClick={() => {
-                    setChosen(pack)
-                    setBought(null)
-                  }}
-                >
-                  {chosen?.id === pack.id ? 'Chosen' : `Choose ${credits(pack.credits)}`}
-                </button>
+                {packs.provider !== 'none' && (
+                  <button
+                    type="button"
+                    className="button"
+                    aria-pressed={chosen?.id === pack.id}
+                    onClick={() => {
+                      setChosen(pack)
+                      setBought(null)
+                    }}
+                  >
+                    {chosen?.id === pack.id ? 'Chosen' : `Choose ${credits(pack.credits)}`}
+                  </button>
+                )}
               </li>
             ))}
           </ul>
@@ -104,12 +120,12 @@ export function BuyCreditsPage() {
         </section>
       )}
 
-      {packs && chosen && !bought && (
+      {packs && packs.provider !== 'none' && chosen && !bought && (
         <CheckoutForm
           pack={chosen}
           currency={packs.currency}
           provider={packs.provider}
-          testCards={packs.testCards ?? null}
+          testCards={packs.testCards}
           onBought={(purchase) => {
             setBought(purchase)
             void refreshCredits()

@@ -68,8 +68,8 @@ export function CredentialsForm({
         name="password"
         autoComplete={newPassword ? 'new-password' : 'current-password'}
         required
-        minLength={newPassword ? 8 : undefined}
-        hint={newPassword ? 'At least 8 characters.' : undefined}
+        minLength={newPassword ? 10 : undefined}
+        hint={newPassword ? 'At least 10 characters; a few words make a good one.' : undefined}
         value={password}
         onChange={(e) => setPassword(e.target.value)}
         problem={fieldProblem('password')}

@@ -4,17 +4,22 @@ import {
   credits as creditsText,
   dateTime,
   expirySentence,
+  imagesAndFavourites,
   isZero,
   kindTitle,
   minorMoney,
   moneyOfMinor,
+  perKept,
+  plural,
   shortDate,
   sourceTitle,
 } from '../format.ts'
 import { useSession } from '../session.tsx'
-import type { HistoryEntry, JobBody, PurchaseBody } from '../types.ts'
+import type { CreditsBody, HistoryEntry, JobBody, PurchaseBody } from '../types.ts'
+import { useOperationQuotes } from '../use-operation-quotes.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
+import { OperationPrices } from './operation-prices.tsx'
 
 const MOVEMENTS: Record<string, string> = {
   grant: 'Credits added',
@@ -37,6 +42,7 @@ export function CreditsPage() {
   const [jobsBefore, setJobsBefore] = useState<string | null>(null)
   const [purchases, setPurchases] = useState<PurchaseBody[] | null>(null)
   const [problem, setProblem] = useState<string | null>(null)
+  const quotes = useOperationQuotes()
 
   const loadJournal = useCallback(async (before: string | null) => {
     try {
@@ -94,11 +100,15 @@ export function CreditsPage() {
             <span className="figure-note">reserved for jobs still running</span>
           </div>
         </div>
-        <p className="hint">
-          Each generation, edit or variation costs what the price book says (usually one credit), however many
-          images it returns. A job that fails costs nothing. Free credits are spent before paid ones, and
-          soonest-expiring first.
-        </p>
+        {credits && <FreeCredits credits={credits} />}
+        <div className="hint">
+          <p>What each job costs under the price book in force, however many images it returns:</p>
+          {quotes && <OperationPrices quotes={quotes} />}
+          <p>
+            A job that fails costs nothing. Free credits are spent before paid ones, and soonest-expiring
+            first.
+          </p>
+        </div>
       </section>
 
       <section aria-labelledby={`${id}-lots`}>
@@ -126,8 +136,8 @@ export function CreditsPage() {
       <section aria-labelledby={`${id}-costs`}>
         <h2 id={`${id}-costs`}>What each job cost</h2>
         <p className="hint">
-          Money is what the credits spent were bought for (free credits cost nothing); “per image kept”
-          divides it by the job’s favourites, or by all its images when none is a favourite.
+          Money is what the credits spent were bought for (free credits cost nothing). Per image divides it by
+          the job’s favourites, or by all its images while none is a favourite.
         </p>
         {jobs.length === 0 ? (
           <p className="empty">No jobs yet.</p>
@@ -146,7 +156,7 @@ export function CreditsPage() {
                     Cost
                   </th>
                   <th scope="col" className="num">
-                    Per image kept
+                    Per image
                   </th>
                 </tr>
               </thead>
@@ -155,12 +165,14 @@ export function CreditsPage() {
                   <tr key={job.id}>
                     <td>{dateTime(job.createdAt)}</td>
                     <td className="cell-text">
-                      {kindTitle(job.kind)}
-                      {job.prompt ? `: ${job.prompt}` : ''}
+                      <span className="clamp" title={job.prompt ?? undefined}>
+                        {kindTitle(job.kind)}
+                        {job.prompt ? `: ${job.prompt}` : ''}
+                      </span>
                     </td>
                     <td>
                       {job.status === 'succeeded'
-                        ? `${job.images.length} images`
+                        ? imagesAndFavourites(job.images.length, job.images.filter((i) => i.favourite).length)
                         : job.status === 'failed'
                           ? 'Failed, not charged'
                           : job.status}
@@ -174,9 +186,10 @@ export function CreditsPage() {
                           : minorMoney(job.cost.priceMinor, job.cost.currency)}
                     </td>
                     <td className="num">
-                      {job.cost?.perImageKeptMinor
-                        ? `${minorMoney(job.cost.perImageKeptMinor, job.cost.currency)} (${job.cost.imagesKept} kept)`
-                        : '—'}
+                      {(job.cost &&
+                        !isZero(job.cost.priceMinor) &&
+                        perKept(job.cost, job.images.filter((i) => i.favourite).length)) ||
+                        '—'}
                     </td>
                   </tr>
                 ))}
@@ -271,6 +284,41 @@ export function CreditsPage() {
         Balance as of {credits ? dateTime(credits.at) : '…'}: {credits ? creditsText(credits.available) : '…'}
         .
       </p>
+    </div>
+  )
+}
+
+const come = (n: number) => (n === 1 ? 'comes' : 'come')
+
+/**
+ * The free credits the price book gives this account, in words: "15 free credits every month —
+ * the next 15 come on 3 Jan", why a bonus is there, and, at 0, when more free credits come.
+ */
+function FreeCredits({ credits }: { credits: CreditsBody }) {
+  const { allowance, bonuses = [] } = credits
+  if (!allowance && bonuses.length === 0) return null
+  const next = allowance && shortDate(allowance.nextGrantAt)
+  return (
+    <div className="notice notice-info free-credits" data-testid="free-credits">
+      {allowance && (
+        <p>
+          {allowance.monthlyCredits > 0 && (
+            <strong>{`${plural(allowance.monthlyCredits, 'free credit')} every month`} — </strong>
+          )}
+          {allowance.nextGrantCredits === 0
+            ? `from ${next} your plan gets no free credits.`
+            : credits.available === 0
+              ? `you are out of credits until ${next}, when ${plural(allowance.nextGrantCredits, 'free credit')} ${come(allowance.nextGrantCredits)}.`
+              : `the next ${creditsText(allowance.nextGrantCredits)} ${come(allowance.nextGrantCredits)} on ${next}.`}{' '}
+          Unspent free credits do not carry over to the next month.
+        </p>
+      )}
+      {bonuses.map((b) => (
+        <p key={b.cohort}>
+          <strong>{plural(b.credits, 'bonus credit')}</strong> — given once, when your account joined the “
+          {b.cohort}” group of users.
+        </p>
+      ))}
     </div>
   )
 }

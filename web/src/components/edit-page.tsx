@@ -1,5 +1,6 @@
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
 import { messageOf } from '../api.ts'
+import { credits as creditsText, plural } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
@@ -30,7 +31,13 @@ export function EditPage() {
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
     if (source) setSize(source.size)
+    setProblem(null)
   }, [source])
+  // Painting (or clearing) the mask answers "paint the area first": the message goes.
+  const paintedChanged = useCallback((value: boolean) => {
+    setPainted(value)
+    setProblem(null)
+  }, [])
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault()
@@ -67,7 +74,8 @@ export function EditPage() {
           Edit an image
         </h1>
         <p className="lead">
-          Paint over the part to change, describe what should be there, and get three versions for one credit.
+          Paint over the part to change and describe what should be there
+          {quote ? `: ${plural(quote.images, 'version')} for ${creditsText(quote.credits)}.` : '.'}
         </p>
         {!source && <SourcePicker onUpload={upload} onPick={pick} />}
         {loading && <p role="status">Loading the image…</p>}
@@ -79,7 +87,7 @@ export function EditPage() {
                 imageUrl={source.url}
                 size={source.size}
                 handle={mask}
-                onPaintedChange={setPainted}
+                onPaintedChange={paintedChanged}
               />
               <button type="button" className="button button-quiet button-small" onClick={clear}>
                 Choose another image
@@ -95,7 +103,10 @@ export function EditPage() {
                   maxLength={4000}
                   placeholder="a red sailing boat on the water"
                   value={prompt}
-                  onChange={(e) => setPrompt(e.target.value)}
+                  onChange={(e) => {
+                    setPrompt(e.target.value)
+                    setProblem(null)
+                  }}
                 />
                 <p className="hint">
                   Describe the whole picture as it should look, including the painted area.

@@ -105,7 +105,7 @@ function JobCost({ job }: { job: JobBody }) {
   return (
     <span className="job-cost">
       {credits(job.creditsCharged)}
-      {cost && ` · ${jobMoney(cost)}`}
+      {cost && ` · ${jobMoney(cost, job.images.length, job.images.filter((i) => i.favourite).length)}`}
     </span>
   )
 }

@@ -31,6 +31,13 @@ interface MaskPainterProps {
 type Tool = 'brush' | 'eraser'
 
 /**
+ * The mask canvas's context. The mask is read back (the eraser checks what is left, the edit sends
+ * it), so the canvas is kept in memory rather than on the GPU; every call must ask the same way,
+ * since only the first getContext's options count.
+ */
+const paintContext = (c: HTMLCanvasElement) => c.getContext('2d', { willReadFrequently: true })!
+
+/**
  * Paint the area to change over the image: a brush of adjustable size, an eraser, and clear.
  * Works with a pointer, and with the keyboard (arrow keys move the brush, Space paints;
  * Shift+arrows paint as they move).
@@ -55,7 +62,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
     () => ({
       painted: () => painted,
       async toPng() {
-        const source = canvas.current!.getContext('2d')!.getImageData(0, 0, size, size)
+        const source = paintContext(canvas.current!).getImageData(0, 0, size, size)
         const out = document.createElement('canvas')
         out.width = size
         out.height = size
@@ -75,7 +82,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
   useEffect(() => {
     const c = canvas.current
     if (!c) return
-    c.getContext('2d')!.clearRect(0, 0, c.width, c.height)
+    paintContext(c).clearRect(0, 0, c.width, c.height)
     setPainted(false)
     onPaintedChange(false)
   }, [imageUrl, size, onPaintedChange])
@@ -88,7 +95,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
   }
 
   const stroke = (from: { x: number; y: number }, to: { x: number; y: number }) => {
-    const ctx = canvas.current!.getContext('2d')!
+    const ctx = paintContext(canvas.current!)
     ctx.globalCompositeOperation = tool === 'eraser' ? 'destination-out' : 'source-over'
     ctx.strokeStyle = '#ff2d6f'
     ctx.fillStyle = '#ff2d6f'
@@ -109,7 +116,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
   }
 
   const hasPaint = () => {
-    const data = canvas.current!.getContext('2d')!.getImageData(0, 0, size, size).data
+    const data = paintContext(canvas.current!).getImageData(0, 0, size, size).data
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true
     return false
   }
@@ -165,7 +172,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
 
   const clear = () => {
     const c = canvas.current!
-    c.getContext('2d')!.clearRect(0, 0, c.width, c.height)
+    paintContext(c).clearRect(0, 0, c.width, c.height)
     markPainted(false)
   }
 

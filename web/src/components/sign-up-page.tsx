@@ -11,8 +11,8 @@ export function SignUpPage() {
         Create your Easel account
       </h1>
       <p className="lead">
-        Every account gets free credits each month. One credit makes four images from a description, or three
-        edits or variations of an image.
+        Easel makes images from a description, edits them and makes variations, for credits. Each job shows
+        what it costs before you start, and your balance is always in view.
       </p>
       <CredentialsForm
         submitLabel="Create account"

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { ApiProblem, api, messageOf } from '../api.ts'
+import { plural } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
@@ -17,7 +18,7 @@ const EXAMPLES = [
   'a city of glass towers by the sea at sunrise',
 ]
 
-/** Create: a description in, four images out, for what the quote says. Recent jobs below. */
+/** Create: a description in, images out, for what the quote says. Recent jobs below. */
 export function StudioPage() {
   const { credits } = useSession()
   const id = useId()
@@ -80,7 +81,11 @@ export function StudioPage() {
               maxLength={4000}
               placeholder={EXAMPLES[0]}
               value={prompt}
-              onChange={(e) => setPrompt(e.target.value)}
+              onChange={(e) => {
+                setPrompt(e.target.value)
+                // The problem was with what was there before: a new description deserves a new try.
+                setProblem(null)
+              }}
               onKeyDown={(e) => {
                 if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit()
               }}
@@ -94,7 +99,14 @@ export function StudioPage() {
                 {EXAMPLES.map((text, i) => (
                   <span key={text}>
                     {i > 0 && ' · '}
-                    <button type="button" className="link-button" onClick={() => setPrompt(text)}>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => {
+                        setPrompt(text)
+                        setProblem(null)
+                      }}
+                    >
                       {text}
                     </button>
                   </span>
@@ -125,7 +137,11 @@ export function StudioPage() {
         </div>
         {jobs.length === 0 ? (
           <p className="empty">
-            Your images appear here. Each generation makes four; keep the ones you like.
+            Your images appear here.
+            {quote
+              ? ` Each generation makes ${plural(quote.images, 'image')}`
+              : ' Each generation makes several'}
+            ; mark the ones you like as favourites.
           </p>
         ) : (
           <div className="jobs">

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { messageOf } from '../api.ts'
+import { offer } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
@@ -13,7 +14,7 @@ import { OutOfCredits } from './out-of-credits.tsx'
 import { ProceduralLabel } from './procedural-label.tsx'
 import { SourcePicker } from './source-picker.tsx'
 
-/** Variations: new images like one of yours (generated or uploaded), three for one credit. */
+/** Variations: new images like one of yours (generated or uploaded), for what the quote says. */
 export function VariationsPage() {
   const { credits } = useSession()
   const id = useId()
@@ -27,6 +28,7 @@ export function VariationsPage() {
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
     if (source) setSize(source.size)
+    setProblem(null)
   }, [source])
 
   const onSubmit = async (event: FormEvent) => {
@@ -67,7 +69,9 @@ export function VariationsPage() {
         <h1 id={`${id}-title`} tabIndex={-1}>
           Variations
         </h1>
-        <p className="lead">Three new images in the spirit of one you have, for one credit.</p>
+        <p className="lead">
+          New images in the spirit of one you have{quote ? `: ${offer(quote, 'new image')}.` : '.'}
+        </p>
         {!source && <SourcePicker onUpload={upload} onPick={pick} />}
         {loading && <p role="status">Loading the image…</p>}
         <ErrorMessage>{sourceProblem}</ErrorMessage>
