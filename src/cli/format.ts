@@ -4,11 +4,29 @@ export function formatTime(ms: number | null): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
-/** Integer minor units as a decimal amount: 1500 USD → `15.00 USD`. */
-export function formatMoney(minor: number, currency: string | null): string {
+/** Digits after the decimal point of a currency's minor unit (USD 2, JPY 0), from `Intl`. */
+function minorDigits(currency: string | null): number {
+  if (currency === null) return 2
+  try {
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2
+    )
+  } catch {
+    return 2
+  }
+}
+
+/**
+ * Integer minor units as a decimal amount, in the currency's own digits, by string arithmetic (no
+ * floating point): 1500 USD → `15.00 USD`, 1500 JPY → `1500 JPY`; `withCode` false leaves the code out.
+ */
+export function formatMoney(minor: number, currency: string | null, withCode = true): string {
+  const digits = minorDigits(currency)
   const sign = minor < 0 ? '-' : ''
-  const abs = Math.abs(minor)
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}${currency ? ` ${currency}` : ''}`
+  const text = String(Math.abs(minor)).padStart(digits + 1, '0')
+  const amount = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`
+  return `${sign}${amount}${currency && withCode ? ` ${currency}` : ''}`
 }
 
 /** Left-aligned text columns, right-aligned numbers. */

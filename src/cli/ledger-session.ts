@@ -1,16 +1,41 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { Accounts } from '../accounts/index.ts'
 import type { Result } from '../credits/index.ts'
 import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
-import { openDatabase } from '../db/open.ts'
-import { type CliContext, EXIT } from './io.ts'
+import { type Database, openDatabase } from '../db/open.ts'
+import { type CliContext, EXIT, UsageError } from './io.ts'
+
+/**
+ * Opens the configured database for a command that works on data already there (every command but
+ * `start` and `migrate`, which create it). An SQLite data directory that does not exist is refused,
+ * not created: the usual cause is a CLI run from another directory or with another environment than
+ * the server, and an empty new database would answer "no users" as if that were true.
+ */
+export async function openExistingDatabase(ctx: CliContext): Promise<Database> {
+  const { database, dataDir } = ctx.config
+  if (database.kind === 'sqlite') {
+    const dir = path.dirname(database.path)
+    if (!fs.existsSync(dir)) {
+      const where =
+        database.path === path.join(dataDir, 'easel.db')
+          ? `the data directory ${dir} (EASEL_DATA_DIR) does not exist`
+          : `the directory of the SQLite database ${database.path} (DATABASE_URL) does not exist`
+      throw new UsageError(
+        `${where}. Run the CLI with the server's EASEL_DATA_DIR or DATABASE_URL; "easel migrate" or "easel start" creates a new one.`,
+      )
+    }
+  }
+  return openDatabase(database)
+}
 
 /**
  * Opens the configured database (migrating it), runs `fn` with a ledger priced by the book versions
  * in force (so an account's first activity in a period receives its allowance), and always closes it.
  */
 export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
-  const db = await openDatabase(ctx.config.database)
+  const db = await openExistingDatabase(ctx)
   try {
     const pricing = await DatabasePricing.load(db.kysely, ctx.clock)
     return await fn(new Ledger(db, { clock: ctx.clock, pricing }))

@@ -12,6 +12,7 @@ import { reportCommand } from './commands/report.ts'
 import { startCommand } from './commands/start.ts'
 import { usersCommand } from './commands/users.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
+import { processOutput } from './stdio.ts'
 
 export const USAGE = `Usage: easel <command> [options]
 
@@ -46,14 +47,16 @@ export interface RunOptions {
   clock?: Clock
   out?: (line: string) => void
   err?: (line: string) => void
-  /** Resolves to stop a long-running command; defaults to SIGINT/SIGTERM. */
+  /** Resolves to stop a long-running command; defaults to SIGINT/SIGTERM or a closed stdout. */
   stopSignal?: Promise<void>
 }
 
 /** Runs the `easel` command line; resolves to the exit status. */
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const err = options.err ?? ((line: string) => process.stderr.write(`${line}\n`))
+  // Only a command that writes to the process's own streams hears of a reader going away.
+  const stdio = options.out && options.err ? undefined : processOutput()
+  const out = options.out ?? stdio!.out
+  const err = options.err ?? stdio!.err
   const [command, ...rest] = argv
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     out(USAGE)
@@ -69,12 +72,13 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     }
     throw error
   }
+  const signals = options.stopSignal ? undefined : signalled()
   const ctx: CliContext = {
     config,
     clock: options.clock ?? systemClock,
     out,
     err,
-    stopSignal: options.stopSignal ?? signalled(),
+    stopSignal: options.stopSignal ?? Promise.race([signals!.stopped, ...(stdio ? [stdio.closed] : [])]),
   }
   try {
     switch (command) {
@@ -110,13 +114,24 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
       return EXIT.usage
     }
     throw error
+  } finally {
+    signals?.dispose()
   }
 }
 
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+/** Resolves on SIGINT or SIGTERM until disposed (so that runs in one process do not pile up listeners). */
+function signalled(): { stopped: Promise<void>; dispose(): void } {
+  let stop!: () => void
+  const stopped = new Promise<void>((resolve) => {
+    stop = () => resolve()
   })
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return {
+    stopped,
+    dispose: () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    },
+  }
 }

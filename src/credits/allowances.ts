@@ -1,5 +1,6 @@
 import { addMonthsClamped, periodAt } from './periods.ts'
 import { type BookDuration, cohortBonus, type PriceBook } from './pricing/book.ts'
+import type { LotSource } from './types.ts'
 
 /** What the allowance rules need to know of an account. */
 export interface AllowanceAccount {
@@ -24,6 +25,54 @@ export function addDuration(ms: number, d: BookDuration): number {
   return 'months' in d ? addMonthsClamped(ms, d.months) : ms + d.days * 86_400_000
 }
 
+/** A lot's priority and expiry, as a price book sets them for its source. */
+export interface BookLotTerms {
+  priority: number
+  /** Null: never expires. */
+  expiresAt: number | null
+}
+
+/**
+ * The terms `book` gives a lot of `source` granted at `now` to an account created at `createdAt`:
+ * the source's priority, and its expiry — monthly credits at the end of the period `now` falls in
+ * (or the book's duration from the period's start), bonus, promotional and purchased credits the
+ * book's duration from `now`. Refund and adjustment credits never expire: the book has no rule for
+ * them. Pure.
+ *
+ * @example
+ * bookLotTerms(LABS_2022, 'purchase', Date.UTC(2026, 10, 25), Date.UTC(2026, 0, 1))
+ * // → { priority: 50, expiresAt: Date.UTC(2027, 10, 25) }
+ * bookLotTerms(LABS_2022, 'monthly', Date.UTC(2026, 10, 30), Date.UTC(2026, 0, 25))
+ * // → { priority: 10, expiresAt: Date.UTC(2026, 11, 25) } (the end of the period)
+ */
+export function bookLotTerms(
+  book: PriceBook,
+  source: LotSource,
+  now: number,
+  createdAt: number,
+): BookLotTerms {
+  const priority = book.priorities[source]
+  switch (source) {
+    case 'monthly': {
+      const period = periodAt(createdAt, now)
+      const monthly = book.expiry.monthly
+      return {
+        priority,
+        expiresAt: monthly === 'end-of-period' ? period.end : addDuration(period.start, monthly),
+      }
+    }
+    case 'bonus':
+    case 'promotional':
+    case 'purchase': {
+      const lifetime = book.expiry[source]
+      return { priority, expiresAt: lifetime === null ? null : addDuration(now, lifetime) }
+    }
+    case 'refund':
+    case 'adjustment':
+      return { priority, expiresAt: null }
+  }
+}
+
 /**
  * The free grants an account is owed at `now` under `book`: this period's monthly allowance (by
  * its plan, expiring at the period's end so nothing rolls over) and the one-time bonus of each of
@@ -44,13 +93,11 @@ export function allowanceGrants(account: AllowanceAccount, book: PriceBook, now:
     plans[book.allowances.defaultPlan]
   if (plan && plan.monthlyCredits > 0) {
     const period = periodAt(account.createdAt, now)
-    const monthly = book.expiry.monthly
     grants.push({
       key: `allowance:${account.id}:${period.key}`,
       source: 'monthly',
       amount: plan.monthlyCredits,
-      priority: book.priorities.monthly,
-      expiresAt: monthly === 'end-of-period' ? period.end : addDuration(period.start, monthly),
+      ...bookLotTerms(book, 'monthly', now, account.createdAt),
       reference: `period:${period.key}`,
     })
   }

@@ -1,8 +1,9 @@
 import type { Database } from '../db/open.ts'
 import type { SqlTx } from '../db/sql-session.ts'
 import { type Clock, systemClock } from '../util/clock.ts'
+import { allowanceGrants, type BookLotTerms, bookLotTerms } from './allowances.ts'
 import { checkCredits, checkId, checkMinorUnits, checkOptionalText } from './amounts.ts'
-import type { Balance } from './balance.ts'
+import { type Balance, type OwedLot, withOwed } from './balance.ts'
 import { type CreditError, ok, type Result, validation } from './errors.ts'
 import { type GroupCommitOptions, GroupCommitter, type LedgerOp } from './group-commit.ts'
 import {
@@ -35,24 +36,33 @@ import {
   releaseOp,
 } from './ops/settle.ts'
 import { type SweepCounts, sweepAccountOp } from './ops/sweep.ts'
+import { periodAt } from './periods.ts'
 import { type Quote, quote as quoteWithBook } from './pricing/quote.ts'
 import { type HistoryPage, readBalance, readHistory } from './queries.ts'
 import {
+  type CashReceived,
   type ChargeReport,
   type LedgerReport,
+  readCashMovements,
   readCharge,
   readMovements,
+  summarizeCash,
   summarizeMovements,
 } from './reports.ts'
 import { DEFAULT_PRIORITY, LOT_SOURCES, type LotSource, type Money } from './types.ts'
 import { type VerifyReport, verifyLedger } from './verify.ts'
 
+/**
+ * A grant. Terms left out are the price book's for the source (with the `pricing` option: a
+ * purchase lasts 12 months and burns last under labs-2022), else priority `DEFAULT_PRIORITY` and
+ * no expiry.
+ */
 export interface GrantRequest {
   accountId: string
   amount: number
   source: LotSource
   priority?: number
-  /** Absolute expiry (ms since epoch), or… */
+  /** Absolute expiry (ms since epoch), `null` for never, or… */
   expiresAt?: number | null
   /** …a lifetime from now. Give at most one of the two. */
   expiresInMs?: number
@@ -296,7 +306,16 @@ export class Ledger {
     )
     if (refused) return refused
     const now = this.clock.now()
-    const expiresAt = req.expiresInMs !== undefined ? now + req.expiresInMs : (req.expiresAt ?? null)
+    const terms =
+      req.priority === undefined || (req.expiresAt === undefined && req.expiresInMs === undefined)
+        ? await this.bookTerms(req.accountId, source, now)
+        : null
+    const expiresAt =
+      req.expiresInMs !== undefined
+        ? now + req.expiresInMs
+        : req.expiresAt !== undefined
+          ? req.expiresAt
+          : (terms?.expiresAt ?? null)
     if (expiresAt !== null && !Number.isSafeInteger(expiresAt)) {
       return validation('expiresInMs', 'puts the expiry past the latest time the ledger can store')
     }
@@ -307,7 +326,7 @@ export class Ledger {
         accountId: req.accountId,
         amount: req.amount,
         source,
-        priority: req.priority ?? DEFAULT_PRIORITY[source],
+        priority: req.priority ?? terms?.priority ?? DEFAULT_PRIORITY[source],
         expiresAt,
         costBasis: req.costBasis ?? { amountMinor: 0, currency: 'USD' },
         reference: req.reference ?? null,
@@ -446,7 +465,14 @@ export class Ledger {
     return total
   }
 
-  /** What an account holds at `at` (default now): available, held, and each lot in burn order. */
+  /**
+   * What an account holds at `at` (default now): available, held, and each lot in burn order. A
+   * balance ahead of now also counts what the book will owe by then and has not granted (the next
+   * period's allowance), listed under `owed`: a projection, nothing is written for it.
+   *
+   * @example
+   * await ledger.balance('acct_…', { at: nextMonth }) // → { available: 15, lots: [], owed: [{ source: 'monthly', amount: 15, … }] }
+   */
   async balance(accountId: string, options: { at?: number } = {}): Promise<Result<Balance>> {
     const refused = firstRefusal(
       checkId('accountId', accountId, 'acct'),
@@ -455,15 +481,71 @@ export class Ledger {
         : validation('at', 'must be a time in ms'),
     )
     if (refused) return refused
+    const now = this.clock.now()
+    const at = options.at ?? now
     // A balance read is activity: it receives the period's allowance first (a no-op once granted).
-    if (this.pricing) await this.execute(ensureAllowancesOp(accountId, this.pricing))
-    const balance = await readBalance(
-      this.db.kysely,
-      this.db.dialect,
-      accountId,
-      options.at ?? this.clock.now(),
+    // A look ahead is not: it writes nothing, and counts what is not granted yet as owed.
+    if (this.pricing && at <= now) await this.execute(ensureAllowancesOp(accountId, this.pricing))
+    const balance = await readBalance(this.db.kysely, this.db.dialect, accountId, at)
+    if (!balance) return accountNotFound(accountId)
+    if (!this.pricing || at <= now) return ok(balance)
+    return ok(withOwed(balance, await this.owedAt(accountId, at, this.pricing)))
+  }
+
+  /**
+   * What the book in force at `at` will owe the account by then and has not been granted: the
+   * allowance rules of `allowanceGrants`, less the grants whose keys are already taken. Reads only.
+   */
+  private async owedAt(accountId: string, at: number, pricing: PricingCatalog): Promise<OwedLot[]> {
+    const k = this.db.kysely
+    const account = await k
+      .selectFrom('accounts')
+      .select(['created_at', 'plan'])
+      .where('id', '=', accountId)
+      .executeTakeFirst()
+    if (!account) return []
+    const cohorts = await k
+      .selectFrom('account_cohorts')
+      .select('cohort')
+      .where('account_id', '=', accountId)
+      .orderBy('cohort')
+      .execute()
+    const due = allowanceGrants(
+      {
+        id: accountId,
+        createdAt: account.created_at,
+        plan: account.plan,
+        cohorts: cohorts.map((c) => c.cohort),
+      },
+      pricing.bookAt(at),
+      at,
     )
-    return balance ? ok(balance) : accountNotFound(accountId)
+    if (due.length === 0) return []
+    const granted = new Set(
+      (
+        await k
+          .selectFrom('idempotency_keys')
+          .select('key')
+          .where(
+            'key',
+            'in',
+            due.map((g) => g.key),
+          )
+          .execute()
+      ).map((r) => r.key),
+    )
+    const periodStart = periodAt(account.created_at, at).start
+    return due
+      .filter((g) => !granted.has(g.key))
+      .map((g) => ({
+        source: g.source,
+        amount: g.amount,
+        priority: g.priority,
+        // A bonus is granted on the next activity; as a projection, that is `at` at the latest.
+        dueAt: g.source === 'monthly' ? periodStart : at,
+        expiresAt: g.expiresAt,
+        reference: g.reference,
+      }))
   }
 
   /** The account's journal, newest first; pass `nextCursor` back as `before` for the next page. */
@@ -589,14 +671,19 @@ export class Ledger {
 
   /**
    * Credits granted, consumed, expired and refunded by source over [from, to), for one account or
-   * the whole installation, with revenue recognised, breakage, and the list and effective price per
-   * credit (the list price from the book in force at `to`).
+   * the whole installation, with revenue recognised, breakage, the list and effective price per
+   * credit (the list price from the book in force at `to`), and the cash received per currency
+   * (purchases, net of refunds: packs sold are cash before they are revenue).
    */
-  async report(req: {
-    from: number
-    to: number
-    accountId?: string
-  }): Promise<Result<LedgerReport & { listPricePerCredit: string | null; currency: string | null }>> {
+  async report(req: { from: number; to: number; accountId?: string }): Promise<
+    Result<
+      LedgerReport & {
+        listPricePerCredit: string | null
+        currency: string | null
+        cashReceived: CashReceived[]
+      }
+    >
+  > {
     const refused = firstRefusal(
       Number.isSafeInteger(req.from) ? null : validation('from', 'must be a time in ms'),
       Number.isSafeInteger(req.to) && req.to > req.from
@@ -608,13 +695,18 @@ export class Ledger {
     if (req.accountId !== undefined) {
       if (!(await this.accountExists(req.accountId))) return accountNotFound(req.accountId)
     }
-    const summary = summarizeMovements(await readMovements(this.db.kysely, req))
+    const [movements, cash] = await Promise.all([
+      readMovements(this.db.kysely, req),
+      readCashMovements(this.db.kysely, req),
+    ])
+    const summary = summarizeMovements(movements)
     const book = this.pricing?.bookAt(req.to - 1)
     const list = book ? quoteWithBook(book, Object.keys(book.operations)[0]!, {}) : null
     return ok({
       ...summary,
       listPricePerCredit: list?.ok ? (list.value.listPricePerCredit?.shown ?? null) : null,
       currency: book?.currency ?? null,
+      cashReceived: summarizeCash(cash),
     })
   }
 
@@ -637,6 +729,21 @@ export class Ledger {
     return charge
       ? ok(charge)
       : { ok: false, error: { code: 'HOLD_NOT_FOUND', holdId, message: `no hold ${holdId}` } }
+  }
+
+  /**
+   * The terms the book in force gives a lot of `source` granted now; null without a price book, or
+   * for an account that does not exist (the operation then refuses it). The account's creation
+   * never changes, so it is read before the transaction.
+   */
+  private async bookTerms(accountId: string, source: LotSource, now: number): Promise<BookLotTerms | null> {
+    if (!this.pricing) return null
+    const account = await this.db.kysely
+      .selectFrom('accounts')
+      .select('created_at')
+      .where('id', '=', accountId)
+      .executeTakeFirst()
+    return account ? bookLotTerms(this.pricing.bookAt(now), source, now, account.created_at) : null
   }
 
   private async accountExists(accountId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
+import { invariant } from './errors.ts'
 import { parseAllocations } from './ops/sweep.ts'
 import { splitCapture, splitRefund } from './settlement.ts'
 
@@ -140,6 +141,92 @@ export async function readMovements(
     bucket: r.bucket,
     credits: Number(r.credits),
   }))
+}
+
+/** Money received in one currency over a period: purchases, less those refunded. */
+export interface CashReceived {
+  /** ISO 4217 code. */
+  currency: string
+  /** What purchases made in the period paid (their lots' cost basis), in minor units. */
+  purchasesMinor: number
+  /** What purchases refunded in the period had paid, in minor units. */
+  refundsMinor: number
+  /** `purchasesMinor - refundsMinor`; negative when refunds of earlier purchases outweigh sales. */
+  netMinor: number
+}
+
+/** Money that moved in a period, per currency: paid for purchases, or given back by refunds. */
+export interface CashMovement {
+  currency: string
+  kind: 'purchase' | 'refund'
+  amountMinor: number
+}
+
+/**
+ * Cash received per currency, sorted by currency: the other side of revenue recognised, which only
+ * counts credits once they are used (packs sold and not yet spent are cash, not revenue). Currencies
+ * are never added together. Pure.
+ *
+ * @example
+ * summarizeCash([{ currency: 'USD', kind: 'purchase', amountMinor: 4500 },
+ *                { currency: 'USD', kind: 'refund', amountMinor: 1500 }])
+ * // → [{ currency: 'USD', purchasesMinor: 4500, refundsMinor: 1500, netMinor: 3000 }]
+ */
+export function summarizeCash(movements: readonly CashMovement[]): CashReceived[] {
+  const byCurrency = new Map<string, CashReceived>()
+  for (const m of movements) {
+    invariant(
+      Number.isSafeInteger(m.amountMinor) && m.amountMinor >= 0,
+      `cash movement of ${m.amountMinor} ${m.currency} is not a whole, non-negative amount`,
+    )
+    let line = byCurrency.get(m.currency)
+    if (!line) {
+      line = { currency: m.currency, purchasesMinor: 0, refundsMinor: 0, netMinor: 0 }
+      byCurrency.set(m.currency, line)
+    }
+    if (m.kind === 'purchase') line.purchasesMinor += m.amountMinor
+    else line.refundsMinor += m.amountMinor
+    line.netMinor = line.purchasesMinor - line.refundsMinor
+    invariant(
+      Number.isSafeInteger(line.purchasesMinor) && Number.isSafeInteger(line.refundsMinor),
+      `cash received in ${m.currency} exceeds what a number holds exactly`,
+    )
+  }
+  return [...byCurrency.values()].sort((a, b) =>
+    a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0,
+  )
+}
+
+/**
+ * The cash movements of a period [from, to): purchase lots granted in it (what was paid, their cost
+ * basis) and purchase lots refunded in it (`revoked_at`; a refund gives back the whole payment).
+ * Free lots carry a cost basis of 0 and are left out.
+ */
+export async function readCashMovements(
+  db: Kysely<DB>,
+  range: { from: number; to: number; accountId?: string },
+): Promise<CashMovement[]> {
+  const account = range.accountId === undefined ? sql`` : sql`and account_id = ${range.accountId}`
+  const rows = await sql<{ kind: CashMovement['kind']; currency: string | null; amount: unknown }>`
+     select 'purchase' as kind, currency, sum(cost_basis_minor) as amount from lots
+     where source = 'purchase' and cost_basis_minor > 0
+       and granted_at >= ${range.from} and granted_at < ${range.to} ${account}
+     group by currency
+     union all
+     select 'refund' as kind, currency, sum(cost_basis_minor) as amount from lots
+     where source = 'purchase' and cost_basis_minor > 0
+       and revoked_at >= ${range.from} and revoked_at < ${range.to} ${account}
+     group by currency`.execute(db)
+  return rows.rows.map((r) => {
+    // PostgreSQL sums a bigint column as numeric, which pg returns as text: checked, never cast.
+    const amountMinor = Number(r.amount)
+    invariant(
+      Number.isSafeInteger(amountMinor),
+      `sum of cost bases ${String(r.amount)} is not a safe integer`,
+    )
+    invariant(r.currency !== null, 'a purchase lot with a cost basis has no currency')
+    return { kind: r.kind, currency: r.currency, amountMinor }
+  })
 }
 
 export interface ChargeReport {

@@ -123,7 +123,7 @@ export async function registerRateLimits(
   await app.register(fastifyRateLimit, {
     global: false,
     // The plugin makes the store with `new`; this one closes over the clock and is shared.
-    store: function SharedStore() {
+    store: function sharedStore() {
       return store
     } as unknown as new () => SlidingWindowStore,
   })

@@ -1,10 +1,13 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { formatTime } from '../../src/cli/format.ts'
 import { run } from '../../src/cli/main.ts'
+import { addMonthsClamped } from '../../src/credits/index.ts'
+import { openDatabase } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.ts'
 
@@ -143,6 +146,98 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     ])
     const page = await easel(env, clock, 'credits', 'history', '--account', acct, '--limit', '2')
     expect(page.out).toMatch(/More: --before txn_/)
+  })
+
+  it("grants take the price book's priority and expiry for their source unless told otherwise", async () => {
+    const acct = await newAccount()
+    const grant = async (...argv: string[]) => {
+      const r = await easel(env, clock, 'credits', 'grant', '--account', acct, '--amount', '115', ...argv)
+      expect(r.code, argv.join(' ')).toBe(0)
+      return r
+    }
+    // The README's offline sale: paid credits last 12 months under labs-2022 and burn last.
+    const sale = JSON.parse(
+      (await grant('--source', 'purchase', '--cost', '15.00', '--currency', 'USD', '--json')).out,
+    )
+    expect(sale).toMatchObject({
+      source: 'purchase',
+      priority: 50,
+      expiresAt: addMonthsClamped(clock.now(), 12),
+      costBasis: { amountMinor: 1500, currency: 'USD' },
+    })
+    const said = await grant('--source', 'purchase', '--cost', '15.00')
+    expect(said.out).toContain(`priority 50, expires ${formatTime(addMonthsClamped(clock.now(), 12))}`)
+    expect(said.out).toContain(
+      'priority and expiry from price book labs-2022 (its terms for purchase credits)',
+    )
+    expect(JSON.parse((await grant('--source', 'bonus', '--json')).out)).toMatchObject({
+      priority: 20,
+      expiresAt: addMonthsClamped(clock.now(), 1),
+    })
+    expect(JSON.parse((await grant('--source', 'promotional', '--json')).out)).toMatchObject({
+      priority: 30,
+      expiresAt: null,
+    })
+    // What the operator says wins, term by term.
+    expect(
+      JSON.parse((await grant('--source', 'purchase', '--never-expires', '--priority', '5', '--json')).out),
+    ).toMatchObject({ priority: 5, expiresAt: null })
+    expect(
+      JSON.parse((await grant('--source', 'purchase', '--expires-in', '1d', '--json')).out),
+    ).toMatchObject({ priority: 50, expiresAt: clock.now() + 86_400_000 })
+    const both = await easel(
+      env,
+      clock,
+      'credits',
+      'grant',
+      '--account',
+      acct,
+      '--amount',
+      '1',
+      '--source',
+      'purchase',
+      '--never-expires',
+      '--expires-in',
+      '1d',
+    )
+    expect(both).toMatchObject({ code: 2, err: expect.stringContaining('give one of --expires-in') })
+  })
+
+  it('shows at a later date what the account will hold then, its allowance to be granted, writing nothing', async () => {
+    const acct = await newAccount()
+    const created = clock.now()
+    await easel(env, clock, 'credits', 'grant', '--account', acct, '--amount', '115', '--source', 'purchase')
+    const nextPeriod = addMonthsClamped(created, 1)
+    const before = (await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out
+    const at = new Date(nextPeriod + 86_400_000).toISOString()
+    const ahead = JSON.parse(
+      (await easel(env, clock, 'credits', 'balance', '--account', acct, '--at', at, '--json')).out,
+    )
+    // This period's 15 free credits are gone by then; the next period's 15 are owed.
+    expect(ahead).toMatchObject({
+      available: 130,
+      lots: [{ source: 'purchase', remaining: 115 }],
+      owed: [
+        {
+          source: 'monthly',
+          amount: 15,
+          priority: 10,
+          dueAt: nextPeriod,
+          expiresAt: addMonthsClamped(created, 2),
+          reference: `period:${new Date(nextPeriod).toISOString().slice(0, 10)}`,
+        },
+      ],
+    })
+    const human = await easel(env, clock, 'credits', 'balance', '--account', acct, '--at', at)
+    expect(human.out).toContain('Available 130   Held 0   (15 of them to be granted)')
+    expect(human.out).toMatch(
+      new RegExp(`\\(to be granted\\)\\s+monthly\\s+15\\s+10\\s+${formatTime(nextPeriod)}`),
+    )
+    // A projection: the journal is as it was, and today's balance has no owed lots.
+    expect((await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out).toBe(before)
+    const today = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
+    expect(today).toMatchObject({ available: 130 })
+    expect(today.owed).toBeUndefined()
   })
 
   it('refunds, releases and expires through the CLI', async () => {
@@ -360,6 +455,112 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
 })
 
 describe('easel command', () => {
+  const BIN = ['bin/easel.js']
+
+  /** Runs the program with a stdout nobody reads (`easel … | head` once head has gone). */
+  function withStdoutClosed(env: NodeJS.ProcessEnv, ...argv: string[]) {
+    const child = spawn(process.execPath, [...BIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Closed before the program has started: its first write meets a pipe with no reader (EPIPE).
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal, stderr })),
+    )
+  }
+
+  it('ends quietly, without a stack trace, when stdout is closed early', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-pipe-'))
+    const env = { ...process.env, EASEL_DATA_DIR: dir, DATABASE_URL: '' }
+    try {
+      expect(await withStdoutClosed(env, 'help')).toEqual({ code: 0, signal: null, stderr: '' })
+      // A command that writes still does its work to the end, and exits with its own status.
+      expect(await withStdoutClosed(env, 'accounts', 'create')).toEqual({ code: 0, signal: null, stderr: '' })
+      expect(await withStdoutClosed(env, 'accounts', 'create', '--json')).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      })
+      const listed = await promisify(execFile)(
+        process.execPath,
+        [...BIN, 'report', 'ledger', '--from', '2000-01-01', '--to', '2100-01-01', '--json'],
+        { env },
+      )
+      expect(JSON.parse(listed.stdout).total.granted).toBe(0)
+      const db = await openDatabase({ kind: 'sqlite', path: path.join(dir, 'easel.db') }, { migrate: false })
+      try {
+        const n = await db.kysely
+          .selectFrom('accounts')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+        expect(Number(n.n)).toBe(2)
+      } finally {
+        await db.close()
+      }
+      // Errors still reach stderr, and keep their status.
+      const bad = await withStdoutClosed(env, 'credits', 'grant')
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('easel: --account is required')
+      expect(bad.stderr).not.toContain('EPIPE')
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a data directory that does not exist instead of creating one; migrate and start create it', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-nodir-'))
+    const missing = path.join(parent, 'data')
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 12))
+    try {
+      for (const argv of [
+        ['users', 'list'],
+        ['credits', 'balance', '--account', 'acct_00000000000000000000000000'],
+        ['pricing', 'show'],
+        ['allowances', 'run'],
+        ['ledger', 'verify'],
+      ]) {
+        const r = await easel({ EASEL_DATA_DIR: missing }, clock, ...argv)
+        expect(r.code, argv.join(' ')).toBe(2)
+        expect(r.err, argv.join(' ')).toBe(
+          `easel: the data directory ${missing} (EASEL_DATA_DIR) does not exist. Run the CLI with the server's EASEL_DATA_DIR or DATABASE_URL; "easel migrate" or "easel start" creates a new one.`,
+        )
+      }
+      const viaUrl = await easel(
+        { EASEL_DATA_DIR: parent, DATABASE_URL: `sqlite:${path.join(missing, 'other.db')}` },
+        clock,
+        'users',
+        'list',
+      )
+      expect(viaUrl.code).toBe(2)
+      expect(viaUrl.err).toContain(
+        `the directory of the SQLite database ${path.join(missing, 'other.db')} (DATABASE_URL) does not exist`,
+      )
+      expect(fs.existsSync(missing)).toBe(false)
+
+      expect(await easel({ EASEL_DATA_DIR: missing }, clock, 'migrate')).toMatchObject({ code: 0 })
+      expect(fs.existsSync(path.join(missing, 'easel.db'))).toBe(true)
+      expect(await easel({ EASEL_DATA_DIR: missing }, clock, 'users', 'list')).toMatchObject({
+        code: 0,
+        out: 'No users.',
+      })
+
+      const fresh = path.join(parent, 'fresh')
+      const started = await run(['start'], {
+        env: { EASEL_DATA_DIR: fresh, PORT: '0', EASEL_LOG_LEVEL: 'silent' },
+        clock,
+        out: () => {},
+        err: () => {},
+        stopSignal: Promise.resolve(),
+      })
+      expect(started).toBe(0)
+      expect(fs.existsSync(path.join(fresh, 'easel.db'))).toBe(true)
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true })
+    }
+  })
+
   it('runs as a program: help, then a grant and balance on a fresh SQLite data directory', async () => {
     const exec = promisify(execFile)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-bin-'))

@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { formatTime } from '../../src/cli/format.ts'
 import { run } from '../../src/cli/main.ts'
 import { Ledger } from '../../src/credits/index.ts'
 import { DatabasePricing } from '../../src/credits/pricing/catalog.ts'
@@ -9,6 +11,7 @@ import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
 
+const EXAMPLES_DIR = new URL('../../src/credits/pricing/examples/', import.meta.url)
 const EXAMPLE = fs.readFileSync(
   new URL('../../src/credits/pricing/examples/pro-plan.yaml', import.meta.url),
   'utf8',
@@ -33,15 +36,11 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     const code = await run(argv, { env, clock, out: (l) => out.push(l), err: (l) => err.push(l) })
     return { code, out: out.join('\n'), err: err.join('\n') }
   }
-  function bookFile(name: string, version: string, effectiveFrom: string, ext = 'yaml') {
+  /** The example book under another version, from `effectiveFrom` (left out when null). */
+  function bookFile(name: string, version: string, effectiveFrom: string | null, ext = 'yaml') {
     const file = path.join(dir, `${name}.${ext}`)
-    fs.writeFileSync(
-      file,
-      EXAMPLE.replace(/^version: .*$/m, `version: ${version}`).replace(
-        /^effectiveFrom: .*$/m,
-        `effectiveFrom: ${effectiveFrom}`,
-      ),
-    )
+    const dated = effectiveFrom === null ? '' : `\neffectiveFrom: ${effectiveFrom}`
+    fs.writeFileSync(file, EXAMPLE.replace(/^version: .*$/m, `version: ${version}${dated}`))
     return file
   }
 
@@ -86,10 +85,19 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     expect(text.code).toBe(0)
     expect(text.out).toMatch(/purchase\s+115\s+1\s+0\s+0/)
     expect(text.out).toContain('Revenue recognised: 13.04 USD cents')
+    // The pack was paid for in full: cash, though only one of its credits is revenue yet.
+    expect(text.out).toMatch(
+      /Cash received \(purchases, net of refunds.*\n.*\n\s+USD\s+15\.00\s+0\.00\s+15\.00/,
+    )
     const json = JSON.parse(
       (await easel('report', 'ledger', '--from', '2026-11-01', '--to', '2026-12-01', '--json')).out,
     )
     expect(json.listPricePerCredit).toBe('13.043')
+    expect(json.cashReceived).toEqual([
+      { currency: 'USD', purchasesMinor: 1500, refundsMinor: 0, netMinor: 1500 },
+    ])
+    const quiet = await easel('report', 'ledger', '--from', '2026-10-01', '--to', '2026-11-01')
+    expect(quiet.out).toContain('Cash received: none')
     const charge = await easel('report', 'charge', '--hold', hold.holdId, '--images', '4', '--kept', '1')
     expect(charge.out).toContain('per image kept (1): 13.04 cents')
     expect((await easel('report', 'ledger', '--from', '2026-11-01')).err).toContain('--to is required')
@@ -136,7 +144,7 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     expect((await easel('pricing', 'validate', path.join(dir, 'missing.json'))).err).toMatch(/cannot read/)
   })
 
-  it('activates a version from its date; refuses past dates and a version twice', async () => {
+  it('activates a version from its date; refuses past dates, clearly, and a version twice', async () => {
     const file = bookFile('pro', 'v-pro', '2027-01-01T00:00:00Z')
     const r = await easel('pricing', 'activate', file)
     expect(r).toMatchObject({ code: 0, out: 'Price book v-pro takes effect 2027-01-01 00:00 UTC.' })
@@ -144,22 +152,134 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
       code: 1,
       err: 'easel: price book version v-pro already exists',
     })
-    const past = await easel(
-      'pricing',
-      'activate',
-      bookFile('old', 'v-old', '2027-01-01T00:00:00Z'),
-      '--from',
-      '2026-01-01',
-    )
-    expect(past.code).toBe(2)
-    expect(past.err).toContain('is in the past')
+    for (const [from, argv] of [
+      ['2026-01-01', ['--from', '2026-01-01']],
+      ['2026-11-01', []],
+    ] as const) {
+      const past = await easel('pricing', 'activate', bookFile('old', 'v-old', `${from}T00:00:00Z`), ...argv)
+      expect(past.code).toBe(2)
+      expect(past.out).toBe('')
+      // A refusal that says so first, names the date, and says what to do instead.
+      expect(past.err).toMatch(
+        new RegExp(
+          `^easel: not activated: price book v-old would take effect from ${from}T00:00:00.000Z, which has passed`,
+        ),
+      )
+      expect(past.err).toContain(
+        'Use --from now, --from a later DATE, or leave effectiveFrom out of the file.',
+      )
+      expect(past.err).not.toMatch(/takes effect from now on/)
+    }
+    const versions = JSON.parse((await easel('pricing', 'versions', '--json')).out)
+    expect(versions.map((v: { version: string }) => v.version)).toEqual(['labs-2022', 'v-pro'])
     const shown = JSON.parse((await easel('pricing', 'show', '--json')).out)
-    expect(shown.inForce.version).toBe('labs-2022')
-    expect(shown.versions.map((v: { version: string }) => v.version)).toEqual(['labs-2022', 'v-pro'])
+    expect(shown.version).toBe('labs-2022')
 
     const catalog = await DatabasePricing.load(suite.db.kysely, clock)
     expect(catalog.bookAt(Date.UTC(2026, 11, 31, 23, 59)).version).toBe('labs-2022')
     expect(catalog.bookAt(Date.UTC(2027, 0, 1)).version).toBe('v-pro')
     expect(catalog.bookAt(Date.UTC(2027, 0, 1)).allowances.plans.pro?.monthlyCredits).toBe(200)
+  })
+})
+
+describe.each(BACKENDS)('activating price books from now on %s', (backend) => {
+  const suite = useTestDatabase(backend)
+  // Long after any date a shipped example could carry: an example must activate whenever it is used.
+  const clock = new ManualClock(Date.UTC(2031, 4, 17, 9, 30))
+  let dir: string
+  let env: Record<string, string>
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-pricing-now-'))
+    const c = suite.testDb.config
+    env = { EASEL_DATA_DIR: dir, DATABASE_URL: c.kind === 'postgres' ? c.url : `sqlite:${c.path}` }
+  })
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  async function easel(...argv: string[]) {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await run(argv, { env, clock, out: (l) => out.push(l), err: (l) => err.push(l) })
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+  function write(name: string, text: string): string {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, text)
+    return file
+  }
+  const versions = async () =>
+    (JSON.parse((await easel('pricing', 'versions', '--json')).out) as Array<{ version: string }>).map(
+      (v) => v.version,
+    )
+
+  it('activates every shipped example as shipped, from now', async () => {
+    const examples = fs.readdirSync(EXAMPLES_DIR).filter((f) => /\.(ya?ml|json)$/.test(f))
+    expect(examples.length).toBeGreaterThan(0)
+    for (const name of examples) {
+      clock.advance(60_000)
+      const r = await easel('pricing', 'activate', path.join(fileURLToPath(EXAMPLES_DIR), name), '--json')
+      expect(r, name).toMatchObject({ code: 0, err: '' })
+      expect(JSON.parse(r.out), name).toMatchObject({ effectiveFrom: clock.now(), activatedAt: clock.now() })
+    }
+  })
+
+  it('takes a book without effectiveFrom, or with --from now, from now', async () => {
+    clock.advance(60_000)
+    const undated = write('undated.yaml', EXAMPLE.replace(/^version: .*$/m, 'version: undated'))
+    expect(await easel('pricing', 'activate', undated)).toMatchObject({
+      code: 0,
+      out: `Price book undated is in force from now (${formatTime(clock.now())}).`,
+    })
+    const catalog = await DatabasePricing.load(suite.db.kysely, clock)
+    expect(catalog.bookAt(clock.now()).version).toBe('undated')
+
+    clock.advance(60_000)
+    const dated = write(
+      'dated.yaml',
+      EXAMPLE.replace(/^version: .*$/m, 'version: dated-now\neffectiveFrom: 2030-01-01T00:00:00Z'),
+    )
+    const now = await easel('pricing', 'activate', dated, '--from', 'now')
+    expect(now).toMatchObject({
+      code: 0,
+      out: `Price book dated-now is in force from now (${formatTime(clock.now())}).`,
+    })
+    expect(await easel('pricing', 'activate', dated, '--from', 'later')).toMatchObject({ code: 2 })
+  })
+
+  it('prints with show --json a book that activate takes back', async () => {
+    clock.advance(60_000)
+    const shown = await easel('pricing', 'show', '--json')
+    expect(shown.code).toBe(0)
+    const book = JSON.parse(shown.out)
+    expect(book.effectiveFrom).toBeUndefined()
+    // Unchanged, it is the version in force already: refused as such, with nothing activated.
+    const same = write('same.json', shown.out)
+    expect(await easel('pricing', 'activate', same)).toMatchObject({
+      code: 1,
+      err: `easel: price book version ${book.version} already exists`,
+    })
+    const copy = write('copy.json', JSON.stringify({ ...book, version: 'round-trip' }, null, 2))
+    expect(await easel('pricing', 'validate', copy)).toMatchObject({ code: 0 })
+    expect(await easel('pricing', 'activate', copy)).toMatchObject({ code: 0 })
+    clock.advance(1)
+    const again = JSON.parse((await easel('pricing', 'show', '--json')).out)
+    expect(again).toEqual({ ...book, version: 'round-trip' })
+    expect((await versions()).at(-1)).toBe('round-trip')
+  })
+
+  it('shows cohorts, expiry and burn order in words', async () => {
+    const r = await easel('pricing', 'show')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^In force: round-trip \(USD\) since \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/m)
+    expect(r.out).toContain('Monthly allowances (default plan free):')
+    expect(r.out).toContain('  pro: 200 credits, 20.00 USD a period')
+    expect(r.out).toMatch(
+      /Cohorts:\n\s+COHORT\s+BONUS\s+BONUS EXPIRES\s+JOIN ON SIGN-UP\n\s+beta\s+50\s+after 1 month\s+yes/,
+    )
+    expect(r.out).toMatch(/monthly\s+at the end of its period\s+10/)
+    expect(r.out).toMatch(/bonus\s+after 1 month\s+20/)
+    expect(r.out).toMatch(/promotional\s+never\s+30/)
+    expect(r.out).toMatch(/purchase\s+after 12 months\s+50/)
+    expect(r.out).toMatch(/adjustment\s+never\s+60/)
   })
 })

@@ -645,14 +645,6 @@ describe('validateBook: every problem, with its path', () => {
       says: 'ISO 8601',
     },
     {
-      name: 'no effective date',
-      mutate: (b) => {
-        delete (b as Partial<typeof b>).effectiveFrom
-      },
-      path: 'effectiveFrom',
-      says: 'is required',
-    },
-    {
       name: 'operation name with capitals',
       mutate: (b) => {
         b.operations.Upscale = { imagesReturned: 1, parameters: {}, rules: [{ id: 'upscale', credits: 1 }] }
@@ -677,6 +669,14 @@ describe('validateBook: every problem, with its path', () => {
     const at = problems.filter((p) => p.path === path)
     expect(at, JSON.stringify(problems)).not.toHaveLength(0)
     expect(at.map((p) => p.message).join(' | ')).toContain(says)
+  })
+
+  it('takes a book without an effective date: it takes effect when activated', () => {
+    const book = labs()
+    delete (book as Partial<typeof book>).effectiveFrom
+    const r = validateBook(book)
+    expect(r.ok && r.book.effectiveFrom).toBeUndefined()
+    expect(r.ok).toBe(true)
   })
 
   it('lists every problem at once, type errors and cross-field ones together', () => {

@@ -186,8 +186,7 @@ describe.each(BACKENDS)('the openai SDK against a running Easel (%s)', (backend)
         /must be a PNG/,
       ],
       [
-        async () =>
-          openai.images.createVariation({ image: await toFile(picture(8), 'tiny.png') }),
+        async () => openai.images.createVariation({ image: await toFile(picture(8), 'tiny.png') }),
         'image',
         /at least 16 pixels wide and high \(it is 8x8\)/,
       ],

@@ -1,9 +1,9 @@
 import { Ledger } from '../../credits/index.ts'
 import { DatabasePricing } from '../../credits/pricing/catalog.ts'
-import { openDatabase } from '../../db/open.ts'
 import { parseDate, parseOptions } from '../args.ts'
 import { formatTime } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
+import { openExistingDatabase } from '../ledger-session.ts'
 
 export const ALLOWANCES_USAGE = `Usage: easel allowances run [--at DATE] [--json]
 
@@ -25,7 +25,7 @@ export async function allowancesCommand(ctx: CliContext, argv: string[]): Promis
   const o = parseOptions(rest, { at: { type: 'string' }, json: { type: 'boolean' } }, ALLOWANCES_USAGE)
   const at = o.at ? parseDate(o.at, 'at', ALLOWANCES_USAGE) : ctx.clock.now()
   const clock = { now: () => at }
-  const db = await openDatabase(ctx.config.database)
+  const db = await openExistingDatabase(ctx)
   try {
     const pricing = await DatabasePricing.load(db.kysely, clock)
     const ledger = new Ledger(db, { clock, pricing })

@@ -8,9 +8,13 @@ export const CREDITS_USAGE = `Usage: easel credits <command> [options]
 
 Commands:
   grant     --account ID --amount N --source SOURCE [--priority P]
-            [--expires-in 30d | --expires-at DATE] [--cost 15.00 --currency USD]
+            [--expires-in 30d | --expires-at DATE | --never-expires] [--cost 15.00 --currency USD]
             [--reference TEXT] [--idempotency-key K] [--json]
+            priority and expiry left out are the price book's for the source (a purchase: 12
+            months under labs-2022)
   balance   --account ID [--at DATE] [--json]
+            at a later DATE, what the account will hold then, with the allowance it will be owed
+            (shown as to be granted; nothing is written)
   history   --account ID [--limit N] [--before CURSOR] [--json]
   hold      --account ID --amount N [--ttl 15m] [--reference TEXT] [--idempotency-key K] [--json]
   capture   --hold ID [--amount N] [--idempotency-key K] [--json]
@@ -66,6 +70,7 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
           priority: { type: 'string' },
           'expires-in': { type: 'string' },
           'expires-at': { type: 'string' },
+          'never-expires': { type: 'boolean' },
           cost: { type: 'string' },
           currency: { type: 'string' },
           reference: { type: 'string' },
@@ -78,8 +83,14 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
       if (!(LOT_SOURCES as readonly string[]).includes(source)) {
         throw new UsageError(`--source must be one of ${LOT_SOURCES.join(', ')}, got "${source}"`, u)
       }
-      if (o['expires-in'] && o['expires-at'])
-        throw new UsageError('give --expires-in or --expires-at, not both', u)
+      if ([o['expires-in'], o['expires-at'], o['never-expires']].filter((x) => x !== undefined).length > 1)
+        throw new UsageError('give one of --expires-in, --expires-at and --never-expires', u)
+      const fromBook = [
+        ...(o.priority === undefined ? ['priority'] : []),
+        ...(o['expires-in'] === undefined && o['expires-at'] === undefined && !o['never-expires']
+          ? ['expiry']
+          : []),
+      ]
       if (o.currency && !o.cost) throw new UsageError('--currency goes with --cost', u)
       const currency = (o.currency ?? 'USD').toUpperCase()
       return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
@@ -92,18 +103,27 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
             ...(o.priority ? { priority: parseInteger(o.priority, 'priority', u) } : {}),
             ...(o['expires-in'] ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) } : {}),
             ...(o['expires-at'] ? { expiresAt: parseDate(o['expires-at'], 'expires-at', u) } : {}),
+            ...(o['never-expires'] ? { expiresAt: null } : {}),
             ...(o.cost ? { costBasis: { amountMinor: parseMoney(o.cost, 'cost', u), currency } } : {}),
             reference: o.reference ?? null,
             ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
           }),
           o.json ?? false,
-          (g) => [
-            `Granted ${g.amount} ${g.source} credits to ${g.accountId}`,
-            `  lot ${g.lotId}, priority ${g.priority}, expires ${formatTime(g.expiresAt)}` +
-              (g.costBasis.amountMinor > 0
-                ? `, cost ${formatMoney(g.costBasis.amountMinor, g.costBasis.currency)}`
-                : ''),
-          ],
+          (g) => {
+            const book = ledger.pricing?.bookAt(g.grantedAt)
+            return [
+              `Granted ${g.amount} ${g.source} credits to ${g.accountId}`,
+              `  lot ${g.lotId}, priority ${g.priority}, expires ${formatTime(g.expiresAt)}` +
+                (g.costBasis.amountMinor > 0
+                  ? `, cost ${formatMoney(g.costBasis.amountMinor, g.costBasis.currency)}`
+                  : ''),
+              ...(book && fromBook.length > 0
+                ? [
+                    `  ${fromBook.join(' and ')} from price book ${book.version} (its terms for ${g.source} credits)`,
+                  ]
+                : []),
+            ]
+          },
         ),
       )
     }
@@ -114,9 +134,12 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
       return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
         report(ctx, await ledger.balance(accountId, at === undefined ? {} : { at }), o.json ?? false, (b) => [
           `Account ${b.accountId} at ${formatTime(b.at)}`,
-          `Available ${b.available}   Held ${b.held}`,
+          `Available ${b.available}   Held ${b.held}` +
+            (b.owed ? `   (${b.owed.reduce((n, l) => n + l.amount, 0)} of them to be granted)` : ''),
           ...(b.lots.length === 0
-            ? ['No credits.']
+            ? b.owed
+              ? []
+              : ['No credits.']
             : [
                 '',
                 'Lots, in the order they are spent:',
@@ -133,6 +156,23 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
                   ]),
                 ).map((line) => `  ${line}`),
               ]),
+          ...(b.owed
+            ? [
+                '',
+                'To be granted (a projection: the price book owes them by then; nothing is written):',
+                ...table(
+                  ['LOT', 'SOURCE', 'CREDITS', 'PRIORITY', 'FROM', 'EXPIRES'],
+                  b.owed.map((l) => [
+                    '(to be granted)',
+                    l.source,
+                    l.amount,
+                    l.priority,
+                    formatTime(l.dueAt),
+                    formatTime(l.expiresAt),
+                  ]),
+                ).map((line) => `  ${line}`),
+              ]
+            : []),
           ...(b.holds.length === 0
             ? []
             : [

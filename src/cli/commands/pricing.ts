@@ -1,20 +1,26 @@
 import fs from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { quote } from '../../credits/index.ts'
-import { DatabasePricing } from '../../credits/pricing/catalog.ts'
+import { LOT_SOURCES, quote } from '../../credits/index.ts'
+import { type BookDuration, cohortBonus, type PriceBook } from '../../credits/pricing/book.ts'
+import { type BookVersion, DatabasePricing } from '../../credits/pricing/catalog.ts'
 import { readRecordedCharges, type SimulationLine, simulate } from '../../credits/pricing/simulate.ts'
 import { type BookValidation, parseBook } from '../../credits/pricing/validate.ts'
-import { openDatabase } from '../../db/open.ts'
 import { parseDate, parseOptions, required } from '../args.ts'
 import { formatMoney, formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
+import { openExistingDatabase } from '../ledger-session.ts'
 
 export const PRICING_USAGE = `Usage: easel pricing <command>
 
 Commands:
   validate FILE [--json]               check a price book (JSON or YAML); every problem with its path
-  activate FILE [--from DATE] [--json] make it the book in force from DATE (default: its effectiveFrom)
-  show [--json]                        the book in force now, and every version with its date
+  activate FILE [--from now|DATE] [--json]
+                                       make it the book in force from now (the default when the
+                                       file has no effectiveFrom) or from a later DATE; a date
+                                       that has passed is refused
+  show [--json]                        the book in force now; --json prints it as a book file
+                                       that "activate" takes back (give it a new version)
+  versions [--json]                    every version with the date it takes effect
   simulate --book FILE --from DATE --to DATE [--json]
                                        re-price the charges of a period under another book`
 
@@ -57,6 +63,103 @@ function printProblems(
   return EXIT.refused
 }
 
+function versionTable(versions: readonly BookVersion[]): string[] {
+  return table(
+    ['VERSION', 'FROM', 'ACTIVATED'],
+    versions.map((v) => [
+      v.version,
+      formatTime(v.effectiveFrom),
+      v.activatedAt ? formatTime(v.activatedAt) : 'built in',
+    ]),
+  )
+}
+
+/** How long credits last, as an operator reads it: `12 months`, `30 days`, `never`. */
+function describeDuration(d: BookDuration | null): string {
+  if (d === null) return 'never'
+  return 'months' in d
+    ? `${d.months} month${d.months === 1 ? '' : 's'}`
+    : `${d.days} day${d.days === 1 ? '' : 's'}`
+}
+
+/** Everything the book in force decides, in words: what `show` prints. */
+function describeBook(book: PriceBook, versions: readonly BookVersion[], now: number): string[] {
+  const since = versions.filter((v) => v.version === book.version && v.effectiveFrom <= now).at(-1)
+  const indent = (lines: string[]) => lines.map((line) => `  ${line}`)
+  const cohorts = Object.entries(book.cohorts)
+  const monthly = book.expiry.monthly
+  return [
+    `In force: ${book.version} (${book.currency})${since ? ` since ${formatTime(since.effectiveFrom)}` : ''}`,
+    '',
+    'Operations:',
+    ...indent(
+      table(
+        ['OPERATION', 'CREDITS', 'IMAGES', 'RULE'],
+        Object.entries(book.operations).flatMap(([name]) => {
+          const q = quote(book, name, {})
+          return q.ok ? [[name, q.value.credits, q.value.images, q.value.ruleId]] : []
+        }),
+      ),
+    ),
+    '',
+    'Packs:',
+    ...indent(
+      table(
+        ['PACK', 'CREDITS', 'PRICE'],
+        book.packs.map((p) => [p.id, p.credits, formatMoney(p.priceMinor, book.currency)]),
+      ),
+    ),
+    '',
+    `Monthly allowances (default plan ${book.allowances.defaultPlan}):`,
+    ...Object.entries(book.allowances.plans).map(
+      ([plan, p]) =>
+        `  ${plan}: ${p.monthlyCredits} credits` +
+        (p.priceMinor === undefined ? '' : `, ${formatMoney(p.priceMinor, book.currency)} a period`),
+    ),
+    '',
+    'Cohorts:',
+    ...(cohorts.length === 0
+      ? ['  none']
+      : indent(
+          table(
+            ['COHORT', 'BONUS', 'BONUS EXPIRES', 'JOIN ON SIGN-UP'],
+            cohorts.map(([name]) => {
+              const bonus = cohortBonus(book, name)!
+              return [
+                name,
+                bonus.credits,
+                bonus.expiresIn === null ? 'never' : `after ${describeDuration(bonus.expiresIn)}`,
+                book.cohorts[name]!.joinOnSignup ? 'yes' : 'no',
+              ]
+            }),
+          ),
+        )),
+    '',
+    'Expiry and burn order (lower priority burns first):',
+    ...indent(
+      table(
+        ['SOURCE', 'EXPIRES', 'PRIORITY'],
+        LOT_SOURCES.map((source) => [
+          source,
+          source === 'monthly'
+            ? monthly === 'end-of-period'
+              ? 'at the end of its period'
+              : `${describeDuration(monthly)} after its period starts`
+            : source === 'refund' || source === 'adjustment'
+              ? 'never'
+              : book.expiry[source] === null
+                ? 'never'
+                : `after ${describeDuration(book.expiry[source])}`,
+          book.priorities[source],
+        ]),
+      ),
+    ),
+    '',
+    'Versions:',
+    ...indent(versionTable(versions)),
+  ]
+}
+
 export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   switch (sub) {
@@ -85,21 +188,30 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
       const file = positionals[0]
       const result = readBook(file)
       if (!result.ok) return printProblems(ctx, file!, result, o.json ?? false)
-      const from = o.from ? parseDate(o.from, 'from', PRICING_USAGE) : undefined
-      const db = await openDatabase(ctx.config.database)
+      const from =
+        o.from === undefined
+          ? undefined
+          : o.from === 'now'
+            ? ('now' as const)
+            : parseDate(o.from, 'from', PRICING_USAGE)
+      const db = await openExistingDatabase(ctx)
       try {
         const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
         const activated = await catalog.activate(result.book, from)
         if (!activated.ok) {
           if (o.json) ctx.out(JSON.stringify({ error: activated.error }, null, 2))
-          else ctx.err(`easel: ${activated.error.message}`)
+          else {
+            ctx.err(`easel: ${activated.error.message}`)
+            if (activated.error.code === 'VALIDATION' && activated.error.field === 'effectiveFrom')
+              ctx.err('  Use --from now, --from a later DATE, or leave effectiveFrom out of the file.')
+          }
           return activated.error.code === 'VALIDATION' ? EXIT.usage : EXIT.refused
         }
-        if (o.json) ctx.out(JSON.stringify(activated.value, null, 2))
-        else
-          ctx.out(
-            `Price book ${activated.value.version} takes effect ${formatTime(activated.value.effectiveFrom)}.`,
-          )
+        const v = activated.value
+        if (o.json) ctx.out(JSON.stringify(v, null, 2))
+        else if (v.effectiveFrom === v.activatedAt)
+          ctx.out(`Price book ${v.version} is in force from now (${formatTime(v.effectiveFrom)}).`)
+        else ctx.out(`Price book ${v.version} takes effect ${formatTime(v.effectiveFrom)}.`)
         return EXIT.ok
       } finally {
         await db.close()
@@ -107,49 +219,31 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
     }
     case 'show': {
       const o = parseOptions(rest, { json: { type: 'boolean' } }, PRICING_USAGE)
-      const db = await openDatabase(ctx.config.database)
+      const db = await openExistingDatabase(ctx)
       try {
         const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
-        const book = catalog.bookAt(ctx.clock.now())
+        const now = ctx.clock.now()
+        const book = catalog.bookAt(now)
         if (o.json) {
-          ctx.out(JSON.stringify({ inForce: book, versions: catalog.versions() }, null, 2))
+          // The book as a file: its date is the version's (see "versions"), and a copy activated
+          // again takes effect when it is activated, not at a date that has passed.
+          const { effectiveFrom: _, ...file } = book
+          ctx.out(JSON.stringify(file, null, 2))
           return EXIT.ok
         }
-        ctx.out(`In force: ${book.version} (${book.currency})`)
-        ctx.out('')
-        ctx.out('Operations:')
-        for (const line of table(
-          ['OPERATION', 'CREDITS', 'IMAGES', 'RULE'],
-          Object.entries(book.operations).flatMap(([name]) => {
-            const q = quote(book, name, {})
-            return q.ok ? [[name, q.value.credits, q.value.images, q.value.ruleId]] : []
-          }),
-        ))
-          ctx.out(`  ${line}`)
-        ctx.out('')
-        ctx.out('Packs:')
-        for (const line of table(
-          ['PACK', 'CREDITS', 'PRICE'],
-          book.packs.map((p) => [p.id, p.credits, formatMoney(p.priceMinor, book.currency)]),
-        ))
-          ctx.out(`  ${line}`)
-        ctx.out('')
-        ctx.out('Monthly allowances:')
-        for (const [plan, p] of Object.entries(book.allowances.plans))
-          ctx.out(`  ${plan}: ${p.monthlyCredits} credits`)
-        ctx.out('')
-        ctx.out('Versions:')
-        for (const line of table(
-          ['VERSION', 'FROM', 'ACTIVATED'],
-          catalog
-            .versions()
-            .map((v) => [
-              v.version,
-              formatTime(v.effectiveFrom),
-              v.activatedAt ? formatTime(v.activatedAt) : 'built in',
-            ]),
-        ))
-          ctx.out(`  ${line}`)
+        for (const line of describeBook(book, catalog.versions(), now)) ctx.out(line)
+        return EXIT.ok
+      } finally {
+        await db.close()
+      }
+    }
+    case 'versions': {
+      const o = parseOptions(rest, { json: { type: 'boolean' } }, PRICING_USAGE)
+      const db = await openExistingDatabase(ctx)
+      try {
+        const versions = (await DatabasePricing.load(db.kysely, ctx.clock)).versions()
+        if (o.json) ctx.out(JSON.stringify(versions, null, 2))
+        else for (const line of versionTable(versions)) ctx.out(line)
         return EXIT.ok
       } finally {
         await db.close()
@@ -171,7 +265,7 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
       const to = parseDate(required(o.to, 'to', PRICING_USAGE), 'to', PRICING_USAGE)
       const result = readBook(file)
       if (!result.ok) return printProblems(ctx, file, result, o.json ?? false)
-      const db = await openDatabase(ctx.config.database)
+      const db = await openExistingDatabase(ctx)
       try {
         const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
         const { charges, budgets } = await readRecordedCharges(db.kysely, { from, to })

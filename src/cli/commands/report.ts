@@ -1,5 +1,5 @@
 import { parseDate, parseInteger, parseOptions, required } from '../args.ts'
-import { formatTime, table } from '../format.ts'
+import { formatMoney, formatTime, table } from '../format.ts'
 import { type CliContext, UsageError } from '../io.ts'
 import { report, withLedger } from '../ledger-session.ts'
 
@@ -9,7 +9,8 @@ Commands:
   ledger --from DATE --to DATE [--account ID] [--json]
          credits granted, consumed, expired and refunded by source; revenue recognised (cost basis
          of the credits consumed), breakage (paid credits expired unspent), list and effective
-         price per credit — for one account, or the whole installation
+         price per credit, cash received per currency (purchases, net of refunds) — for one
+         account, or the whole installation
   charge --hold ID [--images N] [--kept K] [--json]
          what one job cost: credits, money (cost basis of the credits used), per image returned
          and per image kept`
@@ -58,6 +59,21 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
               `Revenue recognised: ${r.revenueRecognised.shown()} ${cur} cents`,
               `Breakage:           ${r.breakage.shown()} ${cur} cents`,
               `Price per credit:   list ${r.listPricePerCredit ?? '—'}, effective ${r.effectivePricePerCredit?.shown(3) ?? '—'} ${cur} cents`,
+              '',
+              ...(r.cashReceived.length === 0
+                ? ['Cash received: none (no purchases or refunds in the period)']
+                : [
+                    'Cash received (purchases, net of refunds; revenue counts credits only once used):',
+                    ...table(
+                      ['CURRENCY', 'PURCHASES', 'REFUNDS', 'NET'],
+                      r.cashReceived.map((c) => [
+                        c.currency,
+                        formatMoney(c.purchasesMinor, c.currency, false),
+                        formatMoney(c.refundsMinor, c.currency, false),
+                        formatMoney(c.netMinor, c.currency, false),
+                      ]),
+                    ).map((line) => `  ${line}`),
+                  ]),
             ]
           },
         ),

@@ -170,11 +170,16 @@ export const priceBookSchema = z.strictObject({
   version: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an id of lower-case letters, digits, ".", "-" or "_"'),
-  /** When this version starts pricing; a later version takes over at its own date. */
-  effectiveFrom: z.iso.datetime({
-    offset: true,
-    error: ownMessage('must be an ISO 8601 date-time with a zone, e.g. 2022-07-20T00:00:00Z'),
-  }),
+  /**
+   * When this version starts pricing; a later version takes over at its own date. Left out of a
+   * book file, it means "when activated": a stored version always has its date.
+   */
+  effectiveFrom: z.iso
+    .datetime({
+      offset: true,
+      error: ownMessage('must be an ISO 8601 date-time with a zone, e.g. 2022-07-20T00:00:00Z'),
+    })
+    .optional(),
   currency: z
     .string()
     .refine((c) => /^[A-Z]{3}$/.test(c) && CURRENCIES.has(c), 'must be an ISO 4217 currency code, e.g. USD'),

@@ -40,7 +40,9 @@ export class DatabasePricing implements PricingCatalog {
 
   async refresh(): Promise<void> {
     const rows = await this.db.selectFrom('price_books').selectAll().orderBy('effective_from').execute()
-    const books = [{ book: LABS_2022, effectiveFrom: Date.parse(LABS_2022.effectiveFrom), activatedAt: 0 }]
+    // The built-in book has always been in force: before its date there was nothing else.
+    const builtInFrom = LABS_2022.effectiveFrom === undefined ? 0 : Date.parse(LABS_2022.effectiveFrom)
+    const books = [{ book: LABS_2022, effectiveFrom: builtInFrom, activatedAt: 0 }]
     for (const row of rows) {
       const checked = validateBook(JSON.parse(row.body))
       // Stored books were validated on the way in; one that no longer validates is a bug to see.
@@ -67,22 +69,36 @@ export class DatabasePricing implements PricingCatalog {
   }
 
   /**
-   * Activates a validated book from `from` (default: the book's own `effectiveFrom`). The date may
-   * not be in the past: charges and grants already made were priced by the book then in force.
+   * Activates a validated book from `from`: a time, or `'now'`; left out, the book's own
+   * `effectiveFrom`, or now when the book has none (a book file usually leaves the date out).
+   * A time already past is refused, not moved: charges and grants made since were priced by the
+   * book then in force, and a new version cannot change what they cost.
+   *
+   * @example
+   * await catalog.activate(book)                        // from book.effectiveFrom, else from now
+   * await catalog.activate(book, 'now')                 // → { ok: true, value: { effectiveFrom: now, … } }
+   * await catalog.activate(book, Date.UTC(2020, 0, 1))  // → { ok: false, error: { code: 'VALIDATION', field: 'effectiveFrom', … } }
    */
   async activate(
     book: PriceBook,
-    from?: number,
+    from?: number | 'now',
   ): Promise<{ ok: true; value: BookVersion } | { ok: false; error: ActivateRefusal }> {
     const now = this.clock.now()
-    const effectiveFrom = from ?? Date.parse(book.effectiveFrom)
+    const effectiveFrom =
+      from === 'now'
+        ? now
+        : (from ?? (book.effectiveFrom === undefined ? now : Date.parse(book.effectiveFrom)))
     if (effectiveFrom < now) {
       return {
         ok: false,
         error: {
           code: 'VALIDATION',
           field: 'effectiveFrom',
-          message: `effectiveFrom: ${new Date(effectiveFrom).toISOString()} is in the past; a new version takes effect from now on`,
+          message:
+            `not activated: price book ${book.version} would take effect from ` +
+            `${new Date(effectiveFrom).toISOString()}, which has passed (it is ${new Date(now).toISOString()}); ` +
+            'what was charged and granted since was priced by the book then in force. ' +
+            'Activate it from now or from a later date.',
         },
       }
     }

@@ -290,16 +290,32 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary:
-          'Installation report for a period: credits granted, consumed, expired, refunded; revenue and breakage',
+          'Installation report for a period: credits granted, consumed, expired, refunded; revenue and breakage; cash received per currency',
         querystring: z.object({ from: z.coerce.number().int(), to: z.coerce.number().int() }),
-        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses },
+        response: {
+          // Cash received per currency (purchases and refunds of the period, minor units), next to
+          // revenue recognised, which counts credits only once they are used.
+          200: z.looseObject({
+            cashReceived: z.array(
+              z.object({
+                currency: z.string(),
+                purchasesMinor: z.number().int(),
+                refundsMinor: z.number().int(),
+                netMinor: z.number().int(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
       admin(request)
       const report = await ledger.report({ from: request.query.from, to: request.query.to })
       if (!report.ok) throw creditError(report.error)
-      return JSON.parse(JSON.stringify(report.value)) as Record<string, unknown>
+      // Exact amounts (MinorAmount) become their JSON form: numerator, denominator and shown.
+      const body = JSON.parse(JSON.stringify(report.value)) as Record<string, unknown>
+      return { ...body, cashReceived: report.value.cashReceived }
     },
   )
 }

@@ -31,7 +31,7 @@ export const keyBody = (k: ApiKeyView): z.infer<typeof KeyBody> => ({
  * A key may list keys but not make or revoke them: a leaked key must not be able to mint its own
  * replacement. Keys are managed from a signed-in browser session or with `easel keys`.
  */
-function requireSession(request: FastifyRequest, services: Services) {
+function requireSession(request: FastifyRequest) {
   const p = requireUser(request)
   if (p.via === 'key') {
     throw new ApiError(
@@ -75,7 +75,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request, services)
+      const p = requireSession(request)
       const { name, expiresInDays } = request.body
       const created = unwrapAccounts(
         await accounts.createApiKey(p.user.id, {
@@ -98,7 +98,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request, services)
+      const p = requireSession(request)
       return keyBody(unwrapAccounts(await accounts.revokeApiKey(p.user.id, request.params.id)))
     },
   )
