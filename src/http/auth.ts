@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Accounts, type SessionIssued, safeEqual, type User } from '../accounts/index.ts'
-import { ApiError } from './errors.ts'
+import { ApiError, isOpenAiSurface } from './errors.ts'
 
 export const SESSION_COOKIE = 'easel_session'
 
@@ -55,7 +55,7 @@ export function requireUser(request: FastifyRequest): Principal {
   if (!p) {
     throw new ApiError(
       'UNAUTHENTICATED',
-      request.url.startsWith('/v1/')
+      isOpenAiSurface(request)
         ? 'no API key given: send "Authorization: Bearer <API key>" (create a key in the studio or with easel keys create)'
         : 'sign in first',
     )

@@ -210,10 +210,26 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError('INTERNAL', 'something went wrong on our side; the request was not completed')
 }
 
+/**
+ * Whether a request is under /v1 (OpenAI's error shape): by the route it matched, since
+ * `/%761/images/edits` reaches `/v1/images/edits` and must answer in that route's shape; by its
+ * decoded path when no route matched.
+ */
+export function isOpenAiSurface(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url
+  if (route) return route.startsWith('/v1/')
+  const path = request.url.split('?')[0]!
+  try {
+    return decodeURIComponent(path).startsWith('/v1/')
+  } catch {
+    return path.startsWith('/v1/')
+  }
+}
+
 /** The one error renderer: OpenAI's shape under /v1, ours elsewhere. Logs only server errors. */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const api = toApiError(error)
-  const shape = request.url.startsWith('/v1/') ? openAiShape(api) : nativeShape(api)
+  const shape = isOpenAiSurface(request) ? openAiShape(api) : nativeShape(api)
   if (shape.status >= 500) request.log.error({ err: error }, 'request failed')
   if (api.details.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(api.details.retryAfterSeconds))

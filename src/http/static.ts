@@ -44,7 +44,13 @@ export async function registerStudio(
  * extension, such as a stale /assets/index-old.js or a withheld .map) is a 404, not the page.
  */
 export function isStudioPage(request: FastifyRequest): boolean {
-  const pathname = request.url.split('?')[0]!
+  // Decoded, so that /%761/… is an API address (Fastify routes it as /v1/…), not a studio page.
+  let pathname = request.url.split('?')[0]!
+  try {
+    pathname = decodeURIComponent(pathname)
+  } catch {
+    return false
+  }
   const last = pathname.slice(pathname.lastIndexOf('/') + 1)
   return (
     (request.method === 'GET' || request.method === 'HEAD') &&

@@ -1,6 +1,7 @@
 import sharp, { type OutputInfo } from 'sharp'
 import { type DecodeGate, uploadDecodeGate } from './decode-gate.ts'
 import { FORMAT_NAMES, type ImageFormat, type ImageHeader, readImageHeader } from './image-header.ts'
+import { pngDataOverflows } from './png-data.ts'
 
 /** Uploads smaller than this on either side are refused: nothing useful can be drawn from them. */
 export const MIN_UPLOAD_SIDE = 16
@@ -91,7 +92,9 @@ export function checkUploadHeader(
  * 3. scale that square down to 1024 if larger (never up). The image is scaled with a Lanczos
  *    filter; the mask by nearest neighbour, so that its alpha stays exactly as painted (a pixel
  *    transparent after scaling was transparent before; none becomes half transparent).
- * A PNG that is already a square of at most 1024 and needs no turning is kept byte for byte.
+ * Every upload is written anew by sharp, even a square PNG that needed nothing: a PNG whose
+ * image data inflates far past its pixels (a zlib bomb in a 64×64 file) decodes here, but would
+ * be refused by an engine's own decoder; engines only ever get PNGs that sharp wrote.
  *
  * `sameSizeAs` (for a mask: the image's upright size) is compared before any pixel is decoded.
  * Anything sharp cannot decode (a damaged or cut-short file) is refused as damaged, never thrown.
@@ -113,12 +116,14 @@ export async function normaliseUpload(
   // A second guard behind the header check: sharp refuses to decode more than the budget itself.
   const input = { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true } as const
   return (options.gate ?? uploadDecodeGate).run(async () => {
+    if (header.format === 'png' && (await pngDataOverflows(bytes))) {
+      return refuse<NormalisedUpload>(
+        `is a damaged PNG: its image data is larger than a ${header.width}x${header.height} image holds`,
+      )
+    }
     let upright: { width: number; height: number }
-    let turned: boolean
     try {
-      const meta = await sharp(bytes, input).metadata()
-      upright = meta.autoOrient
-      turned = (meta.orientation ?? 1) !== 1
+      upright = (await sharp(bytes, input).metadata()).autoOrient
     } catch {
       return damaged
     }
@@ -150,7 +155,7 @@ export async function normaliseUpload(
     if (role === 'mask') pipeline = pipeline.ensureAlpha()
     let raw: { data: Buffer; info: OutputInfo }
     try {
-      // Decoding it whole is what finds a damaged or cut-short file, even one kept byte for byte.
+      // Decoding it whole is what finds a damaged or cut-short file.
       raw = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
     } catch {
       return damaged
@@ -165,12 +170,9 @@ export async function normaliseUpload(
         }
       }
     }
-    const keep = header.format === 'png' && !turned && width === height && side <= MAX_NORMALISED_SIDE
-    const png = keep
-      ? bytes
-      : await sharp(raw.data, { raw: { width: target, height: target, channels } })
-          .png({ compressionLevel: 6 })
-          .toBuffer()
+    const png = await sharp(raw.data, { raw: { width: target, height: target, channels } })
+      .png({ compressionLevel: 6 })
+      .toBuffer()
     return {
       ok: true,
       value: { png, side: target, format: header.format, width, height, hasTransparentPixel },

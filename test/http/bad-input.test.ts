@@ -1,4 +1,5 @@
-import { deflateSync } from 'node:zlib'
+import { Readable } from 'node:stream'
+import { deflateSync, gzipSync } from 'node:zlib'
 import type { InjectOptions } from 'fastify'
 import { sql } from 'kysely'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -208,11 +209,11 @@ function chunk(type: string, data: Buffer): Buffer {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
-function ihdr(width: number, height: number): Buffer {
+function ihdr(width: number, height: number, bitDepth = 8): Buffer {
   const d = Buffer.alloc(13)
   d.writeUInt32BE(width, 0)
   d.writeUInt32BE(height, 4)
-  d[8] = 8 // bit depth
+  d[8] = bitDepth
   d[9] = 6 // RGBA
   return chunk('IHDR', d)
 }
@@ -233,6 +234,20 @@ function corruptIdatPng(): Buffer {
   return Buffer.concat([PNG_SIGNATURE, ihdr(size, size), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))])
 }
 
+/**
+ * A decompression bomb: a PNG declaring `width`×`height` whose IDAT is `inflated` bytes of zeros
+ * deflated (16 MB of zeros deflate to about 16 KB, well under the upload limit).
+ */
+function zlibBombPng(width: number, height: number, inflated: number, bitDepth = 8): Buffer {
+  const idat = deflateSync(Buffer.alloc(inflated), { level: 9 })
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(width, height, bitDepth),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
 const PNG_256 = picture(256)
 const MASK_256 = picture(256, 256, true)
 const IMAGES = {
@@ -246,11 +261,19 @@ const IMAGES = {
   onePixel: encodePng({ width: 1, height: 1, data: new Uint8Array([255, 0, 0, 255]) }),
   headerOnly5000: headerOnlyPng(5000, 5000),
   headerOnly4096: headerOnlyPng(4096, 4096),
-  nonSquare: picture(64, 32),
   mask128: picture(128, 128, true),
   opaqueMask: picture(256),
   // Over the suite's 1 MB upload limit.
   tooLarge: Buffer.concat([PNG_256, Buffer.alloc(1_200_000)]),
+  // Decompression: a few dozen bytes, or a few KB, that would inflate to gigabytes.
+  headerOnly20000: headerOnlyPng(20000, 20000),
+  bomb20000: zlibBombPng(20000, 20000, 16 * 1024 * 1024),
+  // Within the pixel budget (4096x4096) but 16 bits a sample: 128 MB once decoded, twice the budget.
+  bomb4096x16bit: zlibBombPng(4096, 4096, 16 * 1024 * 1024, 16),
+  // A 64x64 PNG needs 16 KB of image data; this one's inflates to 16 MB (decoders disagree on it).
+  bombIn64: zlibBombPng(64, 64, 16 * 1024 * 1024),
+  // Under the 1 MB upload limit, so that only the whole body is over its limit.
+  almostTooLarge: Buffer.concat([PNG_256, Buffer.alloc(900 * 1024)]),
 }
 
 // ── The routes' valid requests, which each bad one departs from in one way ────────────────────────
@@ -396,20 +419,21 @@ function multipartRefusals(route: MultipartRoute): Refusal[] {
       param: 'image',
     },
     bad('a GIF instead of a PNG', IMAGES.gif, /image must be a PNG image/),
-    bad('a JPEG instead of a PNG', IMAGES.jpeg, /image must be a PNG image/),
+    // JPEG is taken (as gpt-image takes it); this one is only a stub with no image data.
+    bad('a JPEG stub with no image data', IMAGES.jpeg, /image is a damaged or incomplete JPEG/),
     bad('a PNG whose IDAT is corrupted', IMAGES.corruptIdat, /image is a damaged or incomplete PNG/),
-    bad('a 1x1 PNG', IMAGES.onePixel, /image must be between 16 and 4096 pixels wide \(it is 1\)/),
+    bad('a 1x1 PNG', IMAGES.onePixel, /image must be at least 16 pixels wide and high \(it is 1x1\)/),
     bad(
       'a header-only PNG claiming 5000x5000',
       IMAGES.headerOnly5000,
-      /image must be between 16 and 4096 pixels wide \(it is 5000\)/,
+      /image is 5000x5000 \(25000000 pixels\); at most 16777216 pixels/,
     ),
     bad(
       'a header-only PNG claiming 4096x4096 (the largest allowed)',
       IMAGES.headerOnly4096,
       /damaged or incomplete PNG/,
     ),
-    bad('a PNG that is not square', IMAGES.nonSquare, /image must be square \(it is 64x32\)/),
+    // A PNG that is not square is taken and cut to its centred square (test/http/uploads.test.ts).
     {
       name: 'an image over the upload limit',
       request: multipart(route, [...f, image(IMAGES.tooLarge)]),
@@ -479,6 +503,83 @@ function multipartRefusals(route: MultipartRoute): Refusal[] {
       code: route.v1 ? 'csrf' : 'CSRF',
     },
   ]
+  // Decompression: refused from the header, for the price of reading it, before anything is inflated.
+  const decompression = (file: 'image' | 'mask') =>
+    (
+      [
+        ['a tiny PNG whose IHDR declares 20000x20000', IMAGES.headerOnly20000, /20000x20000/],
+        ['a zlib bomb: 16 KB declaring 20000x20000 that inflate to 16 MB', IMAGES.bomb20000, /20000x20000/],
+        [
+          'a zlib bomb of 16-bit samples: 4096x4096 that would take 128 MB once decoded',
+          IMAGES.bomb4096x16bit,
+          /once decoded|pixels|too large/i,
+        ],
+      ] as const
+    ).map(
+      ([what, bytes, message]): Refusal => ({
+        name: `${file === 'mask' ? 'a mask that is ' : ''}${what}`,
+        request: multipart(route, [
+          ...f,
+          image(file === 'image' ? bytes : PNG_256),
+          ...(file === 'mask' ? [image(bytes, 'mask')] : []),
+        ]),
+        status: [400, 413],
+        message: new RegExp(`^${file} .*(${message.source})`, message.flags),
+        param: file,
+      }),
+    )
+  cases.push(...decompression('image'), {
+    name: 'a zlib bomb in a small PNG: 64x64 declared, its image data inflating to 16 MB',
+    request: multipart(route, [...f, image(IMAGES.bombIn64)]),
+    status: [400, 413],
+    message: /^image .*(damaged|incomplete|too much|too large)/i,
+    param: 'image',
+  })
+  if (route.takesMask) cases.push(...decompression('mask'))
+  // What the route takes (an image, and a mask where it takes one), and one file more.
+  const files = [image(PNG_256), ...(route.takesMask ? [image(MASK_256, 'mask')] : [])]
+  // Each file under the 1 MB upload limit and each field under 64 KB, but 2.4 MB in all: over the
+  // whole form's limit (two files at the upload limit and 256 KB for the rest).
+  const oversized = [
+    ...f,
+    ...Array.from({ length: 24 }, (_, i) => ({ name: `note${i}`, value: 'n'.repeat(60 * 1024) })),
+    image(IMAGES.almostTooLarge),
+  ]
+  cases.push(
+    {
+      name: `${files.length + 1} files, one more than the ${files.length} it takes`,
+      request: multipart(route, [...f, ...files, image(PNG_256, 'image[]')]),
+      status: [400, 413],
+      message: /too many files|send one image|at most \d+ files/i,
+    },
+    {
+      name: 'a body of 2.4 MB, over the whole form’s limit though each part is under its own',
+      request: multipart(route, oversized),
+      status: [400, 413],
+      message: /too large|at most/i,
+    },
+    {
+      name: 'a body of 2.4 MB sent without a Content-Length (chunked)',
+      request: async (c) => {
+        const built = await multipart(route, oversized)(c)
+        return { ...built, payload: Readable.from([built.payload as Buffer]) }
+      },
+      status: [400, 413],
+      message: /too large|at most/i,
+    },
+    {
+      name: 'a gzip bomb sent as the body with content-encoding: gzip',
+      request: send({
+        method: 'POST',
+        url: route.url,
+        raw: gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 }),
+        type: MULTIPART,
+        headers: { 'content-encoding': 'gzip' },
+      }),
+      status: [400, 415],
+      message: /encoding|multipart|boundary|form/i,
+    },
+  )
   if (route.v1) {
     cases.push(
       {
@@ -1091,7 +1192,7 @@ const SESSIONS: Refusal[] = [
     name: 'POST /api/signup with a short password',
     request: post('/api/signup', { email: 'new-signup@example.test', password: 'short' }, { as: 'nobody' }),
     status: 400,
-    message: /password: must be 8 to 200 characters/,
+    message: /password: must be at least 10 characters/,
   },
   {
     name: 'POST /api/signup with an email already taken',
@@ -2085,6 +2186,48 @@ const ADMIN: Refusal[] = [
   },
 ]
 
+/** Every route that takes a body, with who may call it (so that the body is what gets refused). */
+const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: As; multipartOnly?: true }> = [
+  { route: 'POST /v1/images/generations', url: () => '/v1/images/generations', as: 'me' },
+  { route: 'POST /v1/images/edits', url: () => '/v1/images/edits', as: 'me', multipartOnly: true },
+  { route: 'POST /v1/images/variations', url: () => '/v1/images/variations', as: 'me', multipartOnly: true },
+  { route: 'POST /api/setup', url: () => '/api/setup', as: 'nobody' },
+  { route: 'POST /api/signup', url: () => '/api/signup', as: 'nobody' },
+  { route: 'POST /api/session', url: () => '/api/session', as: 'nobody' },
+  { route: 'POST /api/quotes', url: () => '/api/quotes', as: 'me' },
+  { route: 'POST /api/jobs', url: () => '/api/jobs', as: 'me' },
+  { route: 'POST /api/keys', url: () => '/api/keys', as: 'session' },
+  { route: 'POST /api/purchases', url: () => '/api/purchases', as: 'me' },
+  { route: 'PATCH /api/admin/users/:id', url: (c) => `/api/admin/users/${c.me.user.user.id}`, as: 'admin' },
+  { route: 'POST /api/admin/grants', url: () => '/api/admin/grants', as: 'admin' },
+  { route: 'POST /api/admin/invites', url: () => '/api/admin/invites', as: 'admin' },
+]
+
+/**
+ * JSON nested past the 32 levels any request needs: a 400 that says so, before it is parsed (a
+ * route that takes only multipart may say that instead, as long as the text is never parsed).
+ */
+const DEEP_NESTING: Refusal[] = BODY_ROUTES.flatMap((r) =>
+  (
+    [
+      ['[ × 7000', '['.repeat(7000)],
+      ['[ × 7000 closed again', `${'['.repeat(7000)}${']'.repeat(7000)}`],
+      ['{"a": × 7000', '{"a":'.repeat(7000)],
+      ['33 levels (one past the limit)', `${'['.repeat(33)}${']'.repeat(33)}`],
+    ] as const
+  )
+    .filter(([what]) => what === '[ × 7000' || r.route === 'POST /v1/images/generations')
+    .map(
+      ([what, raw]): Refusal => ({
+        name: `${r.route} with JSON nested ${what}`,
+        request: async (c) =>
+          send({ method: r.route.split(' ')[0] as InjectOptions['method'], url: r.url(c), raw, as: r.as })(c),
+        status: r.multipartOnly ? [400, 415] : 400,
+        message: r.multipartOnly ? /nested more than 32 levels|multipart/ : /nested more than 32 levels/,
+      }),
+    ),
+)
+
 const NO_SUCH_ROUTE: Refusal[] = [
   {
     name: 'GET /api/jobs/:id with broken percent-encoding',
@@ -2393,6 +2536,22 @@ describe.each(BACKENDS)(
 
     describe('administration', () => {
       it.each(ADMIN)('$name', expectRefused)
+    })
+
+    describe('JSON bodies nested deeper than 32 levels', () => {
+      it.each(DEEP_NESTING)('$name', expectRefused)
+
+      it('covers every route that takes a body (from the OpenAPI document)', async () => {
+        const doc = (await t.current.server.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+          paths: Record<string, Record<string, { requestBody?: unknown }>>
+        }
+        const withBodies = Object.entries(doc.paths).flatMap(([path, ops]) =>
+          Object.entries(ops)
+            .filter(([, op]) => op.requestBody !== undefined)
+            .map(([method]) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+        )
+        expect(BODY_ROUTES.map((r) => r.route).sort()).toEqual(withBodies.sort())
+      })
     })
 
     describe('routes that do not exist, and URLs that do not parse', () => {

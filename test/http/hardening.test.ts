@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
-import { buildApp, redactUrl, securityHeaders } from '../../src/http/app.ts'
+import { buildApp, REQUEST_TIMEOUT_MS, redactUrl, securityHeaders } from '../../src/http/app.ts'
 import { jsonDepthExceeds } from '../../src/http/json-body.ts'
 import { startServer } from '../../src/http/server.ts'
 import { systemClock } from '../../src/util/clock.ts'
@@ -203,6 +203,17 @@ describe.each(BACKENDS)('security headers and /v1 credit headers (%s)', (backend
   })
 })
 
+describe.each(BACKENDS)('slow clients (%s)', (backend) => {
+  const t = useTestServer(backend)
+
+  it('have 60 s to send a whole request, not the 7.5 minutes a job may take', () => {
+    const server = t.current.server.app.server
+    expect(server.requestTimeout).toBe(REQUEST_TIMEOUT_MS)
+    expect(REQUEST_TIMEOUT_MS).toBe(60_000)
+    expect(server.headersTimeout).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS)
+  })
+})
+
 describe('security headers behind https', () => {
   it('upgrade insecure requests and send HSTS only when the public URL is https', () => {
     const plain = securityHeaders('http://10.0.0.2:8080')
@@ -248,5 +259,24 @@ describe.each(BACKENDS)('the studio’s files (%s)', (backend) => {
       await app.close()
       fs.rmSync(dist, { recursive: true, force: true })
     }
+  })
+})
+
+describe.each(BACKENDS)('percent-encoded paths (%s)', (backend) => {
+  const t = useTestServer(backend)
+
+  it('answer in the shape of the route they reach (found by the fuzzer: a 500 before)', async () => {
+    const user = await t.current.user()
+    const res = await t.current.server.app.inject({
+      method: 'POST',
+      url: '/%761/images/edits',
+      headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'text/plain' },
+      payload: 'hello',
+    })
+    expect(res.statusCode).toBe(415)
+    expect(res.json().error).toMatchObject({ type: 'invalid_request_error' })
+    const unknown = await t.current.server.app.inject({ method: 'GET', url: '/%761/nothing-here' })
+    expect(unknown.statusCode).toBe(404)
+    expect(unknown.json().error).toHaveProperty('type')
   })
 })

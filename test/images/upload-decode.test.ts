@@ -1,8 +1,10 @@
+import { deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { DecodeGate } from '../../src/images/decode-gate.ts'
 import { readImageHeader } from '../../src/images/image-header.ts'
 import { decodePng, encodePng, type RgbaImage } from '../../src/images/png.ts'
+import { pngDataOverflows, pngFilteredBytes } from '../../src/images/png-data.ts'
 import {
   checkUploadHeader,
   DEFAULT_MAX_UPLOAD_PIXELS,
@@ -11,7 +13,7 @@ import {
   type UploadLimits,
   type UploadRole,
 } from '../../src/images/upload.ts'
-import { bombPng, headerOnlyPng } from '../support/hostile-images.ts'
+import { bombPng, headerOnlyPng, pngChunk } from '../support/hostile-images.ts'
 
 const LIMITS: UploadLimits = { maxBytes: 4 * 1024 * 1024, maxPixels: DEFAULT_MAX_UPLOAD_PIXELS }
 
@@ -235,11 +237,52 @@ describe('normaliseUpload: a square PNG of at most 1024, decoded by sharp', () =
     }
   })
 
-  it('keeps a square PNG of at most 1024 byte for byte, and still decodes it whole', async () => {
-    const png = encodePng(gradient(256, 256))
+  it('writes even a square PNG of at most 1024 anew, with the same pixels', async () => {
+    const picture = gradient(256, 256)
+    const png = encodePng(picture)
     const out = ok(await normalise(png, 'image'))
-    expect(out.png).toBe(png)
     expect(out.side).toBe(256)
+    expect(Buffer.from(decodePng(out.png).data).equals(Buffer.from(decodePng(png).data))).toBe(true)
+  })
+
+  it('a zlib bomb in a small PNG (image data inflating far past its pixels) never reaches an engine', async () => {
+    // 64×64 RGBA needs 16,640 bytes of filtered data; this one's IDAT inflates to 8 MB.
+    const raw = Buffer.alloc(8 * 1024 * 1024)
+    const ihdr = Buffer.alloc(13)
+    ihdr.writeUInt32BE(64, 0)
+    ihdr.writeUInt32BE(64, 4)
+    ihdr[8] = 8
+    ihdr[9] = 6
+    const bomb = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', deflateSync(raw)),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ])
+    expect(await pngDataOverflows(bomb)).toBe(true)
+    const out = await normalise(bomb, 'image')
+    expect(out).toEqual({
+      ok: false,
+      message: 'is a damaged PNG: its image data is larger than a 64x64 image holds',
+    })
+  })
+
+  it('knows exactly how much image data a PNG holds: plain, interlaced, palette, grey, 16-bit', async () => {
+    const base = sharp({ create: { width: 37, height: 23, channels: 4, background: '#336699cc' } })
+    const files = [
+      await base.clone().png().toBuffer(),
+      await base.clone().png({ progressive: true }).toBuffer(),
+      await base.clone().png({ palette: true, colours: 16 }).toBuffer(),
+      await base.clone().greyscale().png().toBuffer(),
+      await base.clone().toColourspace('rgb16').png().toBuffer(),
+      encodePng(gradient(300, 200)),
+    ]
+    for (const png of files) expect(await pngDataOverflows(png)).toBe(false)
+    expect(pngFilteredBytes({ width: 64, height: 64, bitDepth: 8, colourType: 6, interlaced: false })).toBe(
+      64 * (1 + 64 * 4),
+    )
+    // Adam7 on 1×1: only the first pass has a pixel.
+    expect(pngFilteredBytes({ width: 1, height: 1, bitDepth: 8, colourType: 2, interlaced: true })).toBe(4)
   })
 
   it('cuts and scales the mask exactly like the image, so that they stay aligned', async () => {
