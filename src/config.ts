@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { ENGINES } from './engines/registry.ts'
 import { parseDuration } from './util/duration.ts'
 
 /** Where credits are stored: the embedded default, or a PostgreSQL server shared by many processes. */
@@ -9,20 +10,15 @@ export type DatabaseConfig =
 
 export type SignupPolicy = 'open' | 'invite' | 'closed'
 
-/** Upstream engines, each present only when configured; the built-in `sketch` is always there. */
+/** The engines and how jobs reach them; the built-in `sketch` is always on. */
 export interface EnginesConfig {
   /** The engine a request without `model` uses. */
   readonly default: string
-  readonly openai: {
-    readonly baseURL: string
-    readonly apiKey: string
-    readonly models: readonly string[]
-  } | null
-  readonly sdwebui: {
-    readonly baseURL: string
-    readonly models: readonly string[]
-    readonly auth: { readonly username: string; readonly password: string } | null
-  } | null
+  /**
+   * Each engine in `engines/registry.ts` by name: the settings its own schema read from its
+   * `EASEL_<NAME>_*` variables (e.g. `settings.openai.apiKey`), or null when they leave it off.
+   */
+  readonly settings: Readonly<Record<string, unknown>>
   /** An engine run is stopped (and its hold released) after this long. */
   readonly timeoutMs: number
   /** Jobs one process runs at once per engine; more wait in its queue. */
@@ -144,15 +140,7 @@ const envSchema = z.object({
   EASEL_QUEUE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(200),
   EASEL_QUEUE_TIMEOUT: duration('5m'),
   EASEL_MAX_JOBS_PER_ACCOUNT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(32),
-  EASEL_OPENAI_API_KEY: z.string().optional(),
-  EASEL_OPENAI_BASE_URL: z.string().url('must be a URL').default('https://api.openai.com/v1'),
-  EASEL_OPENAI_MODELS: z.string().default('gpt-image-1'),
-  EASEL_SDWEBUI_URL: z.string().url('must be a URL').optional(),
-  EASEL_SDWEBUI_MODELS: z.string().default('stable-diffusion'),
-  EASEL_SDWEBUI_AUTH: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || v === '' || /^[^:]+:.+$/.test(v), { message: 'must be user:password' }),
+  // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
 
 function duration(fallback: string) {
@@ -181,8 +169,15 @@ const list = (v: string): string[] =>
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  const issues = parsed.success ? [] : [...parsed.error.issues]
+  const settings: Record<string, unknown> = {}
+  for (const engine of ENGINES) {
+    const own = engine.configSchema.safeParse(env)
+    if (own.success) settings[engine.name] = own.data
+    else issues.push(...own.error.issues)
+  }
+  if (!parsed.success || issues.length > 0) {
+    throw new ConfigError(issues.map((i) => `${i.path.join('.')}: ${i.message}`))
   }
   const e = parsed.data
   const problems: string[] = []
@@ -201,22 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (hasEmail !== hasPassword) {
     problems.push('EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD: give both, or neither')
   }
-  const openai = e.EASEL_OPENAI_API_KEY
-    ? {
-        baseURL: e.EASEL_OPENAI_BASE_URL,
-        apiKey: e.EASEL_OPENAI_API_KEY,
-        models: list(e.EASEL_OPENAI_MODELS),
-      }
-    : null
-  const [user, ...password] = (e.EASEL_SDWEBUI_AUTH ?? '').split(':')
-  const sdwebui = e.EASEL_SDWEBUI_URL
-    ? {
-        baseURL: e.EASEL_SDWEBUI_URL,
-        models: list(e.EASEL_SDWEBUI_MODELS),
-        auth: e.EASEL_SDWEBUI_AUTH ? { username: user!, password: password.join(':') } : null,
-      }
-    : null
-  const configured = ['sketch', ...(openai ? ['openai'] : []), ...(sdwebui ? ['sdwebui'] : [])]
+  const configured = ENGINES.filter((engine) => settings[engine.name] !== null).map((engine) => engine.name)
   if (!configured.includes(e.EASEL_DEFAULT_ENGINE)) {
     problems.push(
       `EASEL_DEFAULT_ENGINE: "${e.EASEL_DEFAULT_ENGINE}" is not a configured engine (${configured.join(', ')})`,
@@ -246,8 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const engines: EnginesConfig = {
     default: e.EASEL_DEFAULT_ENGINE,
-    openai,
-    sdwebui,
+    settings,
     timeoutMs: e.EASEL_ENGINE_TIMEOUT,
     concurrency: e.EASEL_ENGINE_CONCURRENCY,
     queueLimit: e.EASEL_QUEUE_LIMIT,

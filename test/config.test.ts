@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.ts'
+import { ENGINES } from '../src/engines/registry.ts'
 
 function problemsOf(env: Record<string, string | undefined>): readonly string[] {
   try {
@@ -123,7 +124,11 @@ describe('loadConfig: the service', () => {
       admin: null,
       publicUrl: null,
     })
-    expect(c.engines).toMatchObject({ default: 'sketch', openai: null, sdwebui: null, timeoutMs: 120_000 })
+    expect(c.engines).toMatchObject({
+      default: 'sketch',
+      settings: { sketch: {}, openai: null, sdwebui: null },
+      timeoutMs: 120_000,
+    })
     expect(c.server.blocklist.length).toBeGreaterThan(0)
   })
 
@@ -145,12 +150,12 @@ describe('loadConfig: the service', () => {
     expect(c.server).toMatchObject({ host: '0.0.0.0', port: 9000, publicUrl: 'https://easel.example' })
     expect(c.server.admin).toEqual({ email: 'a@b.co', password: 'secret-pass' })
     expect(c.server.blocklist).toEqual(['alpha', 'beta phrase'])
-    expect(c.engines.openai).toEqual({
+    expect(c.engines.settings.openai).toEqual({
       baseURL: 'http://127.0.0.1:1/v1',
       apiKey: 'sk-x',
       models: ['gpt-image-1'],
     })
-    expect(c.engines.sdwebui?.auth).toEqual({ username: 'me', password: 'pa:ss' })
+    expect(c.engines.settings.sdwebui).toMatchObject({ auth: { username: 'me', password: 'pa:ss' } })
     expect(c.engines).toMatchObject({ default: 'sdwebui', timeoutMs: 30_000 })
   })
 
@@ -173,6 +178,61 @@ describe('loadConfig: the service', () => {
       'EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD: give both, or neither',
       'EASEL_DEFAULT_ENGINE: "openai" is not a configured engine (sketch)',
     ])
+  })
+})
+
+describe('loadConfig: engines, each read by its own schema (engines/registry.ts)', () => {
+  it('has settings for every registered engine, null for those left off', () => {
+    const c = loadConfig({})
+    expect(Object.keys(c.engines.settings)).toEqual(ENGINES.map((engine) => engine.name))
+    expect(Object.isFrozen(c.engines.settings)).toBe(true)
+  })
+
+  it('reads the model lists and the WebUI without auth, with the same defaults as ever', () => {
+    const c = loadConfig({
+      EASEL_OPENAI_API_KEY: 'sk-x',
+      EASEL_OPENAI_MODELS: ' gpt-image-1-mini, dall-e-2 ,',
+      EASEL_SDWEBUI_URL: 'http://127.0.0.1:7860',
+    })
+    expect(c.engines.settings).toMatchObject({
+      sketch: {},
+      openai: {
+        baseURL: 'https://api.openai.com/v1',
+        apiKey: 'sk-x',
+        models: ['gpt-image-1-mini', 'dall-e-2'],
+      },
+      sdwebui: { baseURL: 'http://127.0.0.1:7860', models: ['stable-diffusion'], auth: null },
+    })
+    expect(
+      loadConfig({ EASEL_SDWEBUI_URL: 'http://h:7860', EASEL_DEFAULT_ENGINE: 'sdwebui' }).engines.default,
+    ).toBe('sdwebui')
+  })
+
+  it("lists every engine's problems with the service's, in one ConfigError", () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      EASEL_OPENAI_BASE_URL: 'not a url',
+      EASEL_SDWEBUI_URL: 'nope',
+      EASEL_SDWEBUI_AUTH: 'user-without-password',
+      EASEL_DEFAULT_ENGINE: 'comfyui',
+    })
+    expect(problems).toHaveLength(4)
+    expect(problems[0]).toMatch(/^PORT: /)
+    expect(problems.slice(1)).toEqual([
+      'EASEL_OPENAI_BASE_URL: must be a URL',
+      'EASEL_SDWEBUI_URL: must be a URL',
+      'EASEL_SDWEBUI_AUTH: must be user:password',
+    ])
+  })
+
+  it('names the configured engines when the default is none of them', () => {
+    expect(
+      problemsOf({
+        EASEL_OPENAI_API_KEY: 'sk-x',
+        EASEL_SDWEBUI_URL: 'http://h:7860',
+        EASEL_DEFAULT_ENGINE: 'comfyui',
+      }),
+    ).toEqual(['EASEL_DEFAULT_ENGINE: "comfyui" is not a configured engine (sketch, openai, sdwebui)'])
   })
 })
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { Ledger, Result } from '../credits/index.ts'
-import { packPrice } from '../credits/index.ts'
-import { purchaseReference } from '../credits/ops/purchase.ts'
+import { packPrice, purchaseReference } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import { newId } from '../util/ids.ts'
-import type { Card, DeclineReason, TestCardProvider } from './test-card-provider.ts'
+import type { Card, PaymentProvider, PaymentRefusal } from './provider.ts'
+import type { PaymentProviderName } from './providers/index.ts'
 
 export interface PurchaseView {
   /** The payment's reference: the purchase is granted once per reference. */
@@ -21,9 +21,9 @@ export interface PurchaseView {
   remaining: number
 }
 
+/** A purchase's refusals: the provider's (a decline, unusable payment details) and its own. */
 export type PurchaseError =
-  | { code: 'VALIDATION'; field: string; message: string }
-  | { code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
+  | PaymentRefusal
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
   | { code: 'NO_PAYMENT_PROVIDER'; message: string }
 
@@ -37,12 +37,12 @@ export class Purchases {
     private readonly db: Database,
     private readonly ledger: Ledger,
     /** Null when no payment provider is configured: purchases can be listed, not made. */
-    private readonly provider: TestCardProvider | null,
+    private readonly provider: PaymentProvider<PaymentProviderName> | null,
   ) {}
 
-  /** Which provider takes payments: the offline test checkout, or none. */
-  get providerName(): 'test' | 'none' {
-    return this.provider ? 'test' : 'none'
+  /** Which provider takes payments (`test`: the offline test checkout), or none. */
+  get providerName(): PaymentProviderName | 'none' {
+    return this.provider?.name ?? 'none'
   }
 
   async buy(input: {
@@ -79,14 +79,22 @@ export class Purchases {
       const claimed = await this.claim(input.accountId, reference, requestHash(input))
       if (claimed !== 'new') return claimed
     }
-    const charged = provider.charge(input.card)
+    const charged = await provider.charge({
+      accountId: input.accountId,
+      reference,
+      packId: input.packId,
+      quantity: input.quantity,
+      amountMinor: price.value.totalMinor,
+      currency: price.value.currency,
+      card: input.card,
+    })
     if (!charged.ok) {
       if (input.idempotencyKey !== undefined) {
         // A decline is the answer to this request; a mistyped card is not: the key can be used again.
-        if (charged.code === 'VALIDATION') await this.dropIntent(reference)
-        else await this.settleIntent(reference, 'declined', charged)
+        if (charged.error.code === 'VALIDATION') await this.dropIntent(reference)
+        else await this.settleIntent(reference, 'declined', charged.error)
       }
-      return { ok: false, error: charged }
+      return { ok: false, error: charged.error }
     }
     const granted = await this.ledger.completePurchase({
       accountId: input.accountId,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { parseMoney } from '../credits/index.ts'
 import { parseDuration } from '../util/duration.ts'
 import { UsageError } from './io.ts'
 
@@ -58,11 +59,14 @@ export function parseDate(value: string, flag: string, usage: string): number {
   return ms
 }
 
-/** A decimal money amount (`15.00`) to integer minor units, without floating point. */
-export function parseMoney(value: string, flag: string, usage: string): number {
-  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(value.trim())
-  if (!m) throw new UsageError(`--${flag} must be an amount such as 15 or 15.00, got "${value}"`, usage)
-  const minor = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-  if (!Number.isSafeInteger(minor)) throw new UsageError(`--${flag} is too large`, usage)
-  return minor
+/**
+ * An amount typed on the command line to integer minor units, in the currency's own digits
+ * (`--cost 15.00` USD is 1500 cents, `--cost 1500` JPY is ¥1,500; `1.5` JPY is refused).
+ */
+export function parseMoneyFlag(value: string, currency: string, flag: string, usage: string): number {
+  if (!/^[A-Z]{3}$/.test(currency))
+    throw new UsageError(`--currency must be an ISO 4217 code such as USD`, usage)
+  const parsed = parseMoney(value, currency)
+  if (!parsed.ok) throw new UsageError(`--${flag} ${parsed.message}`, usage)
+  return parsed.value.amountMinor
 }

@@ -1,32 +1,19 @@
+import { majorUnits } from '../credits/index.ts'
+
 /** `2026-12-25 10:00 UTC`: times as an operator reads them in a terminal. */
 export function formatTime(ms: number | null): string {
   if (ms === null) return 'never'
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
-/** Digits after the decimal point of a currency's minor unit (USD 2, JPY 0), from `Intl`. */
-function minorDigits(currency: string | null): number {
-  if (currency === null) return 2
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2
-    )
-  } catch {
-    return 2
-  }
-}
-
 /**
- * Integer minor units as a decimal amount, in the currency's own digits, by string arithmetic (no
- * floating point): 1500 USD → `15.00 USD`, 1500 JPY → `1500 JPY`; `withCode` false leaves the code out.
+ * Money as an operator reads it in a terminal: major units in the currency's own digits, then the
+ * code (`15.00 USD`, `1500 JPY`, `1.500 KWD`); `withCode` false leaves the code out, for a table
+ * with a currency column. The digits come from the money module, which `Intl` informs.
  */
-export function formatMoney(minor: number, currency: string | null, withCode = true): string {
-  const digits = minorDigits(currency)
-  const sign = minor < 0 ? '-' : ''
-  const text = String(Math.abs(minor)).padStart(digits + 1, '0')
-  const amount = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`
-  return `${sign}${amount}${currency && withCode ? ` ${currency}` : ''}`
+export function formatAmount(minor: number, currency: string, withCode = true): string {
+  const amount = majorUnits({ amountMinor: minor, currency })
+  return withCode ? `${amount} ${currency}` : amount
 }
 
 /** Left-aligned text columns, right-aligned numbers. */

@@ -8,11 +8,23 @@ export type { CreditError, CreditErrorCode, Result } from './errors.ts'
 export { LedgerInvariantError } from './errors.ts'
 export type { GrantRequest, HoldRequest, LedgerOptions, SameTransaction } from './ledger.ts'
 export { DEFAULT_HOLD_TTL_MS, Ledger, MAX_HOLD_TTL_MS } from './ledger.ts'
+export {
+  Fraction,
+  formatMoney,
+  type MoneyFormat,
+  majorUnits,
+  minorDigits,
+  minorUnitName,
+  type Price,
+  parseMoney,
+} from './money.ts'
 export type { AccountCreated } from './ops/account.ts'
 export { type PricingCatalog, staticPricing } from './ops/allowances.ts'
 export type { GrantReceipt } from './ops/grant.ts'
 export type { HoldReceipt } from './ops/hold.ts'
 export type { PurchaseInput, PurchaseReceipt, PurchaseRefundReceipt } from './ops/purchase.ts'
+// How a purchase's lot is referenced, for billing's purchase views (`purchase:<provider reference>`).
+export { purchaseReference } from './ops/purchase.ts'
 export type { CaptureReceipt, RefundReceipt, ReleaseReceipt } from './ops/settle.ts'
 export { addMonthsClamped, type Period, periodAt, periodStart } from './periods.ts'
 export type { PriceBook, PriceBookInput } from './pricing/book.ts'
@@ -21,7 +33,12 @@ export { LABS_2022 } from './pricing/labs-2022.ts'
 export { type PackPrice, packPrice, perImageKept, type Quote, quote } from './pricing/quote.ts'
 export { type BookProblem, parseBook, validateBook } from './pricing/validate.ts'
 export type { HistoryEntry, HistoryPage } from './queries.ts'
-export { type ChargeReport, type LedgerReport, MinorAmount, summarizeMovements } from './reports.ts'
+export {
+  type ChargeReport,
+  type LedgerReport,
+  type MoneyLine,
+  summarizeMovements,
+} from './reports.ts'
 export { splitCapture, splitRefund } from './settlement.ts'
 export * from './types.ts'
 export type { VerifyReport, Violation } from './verify.ts'

@@ -1,62 +1,17 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { invariant } from './errors.ts'
+import { Fraction } from './money.ts'
 import { parseAllocations } from './ops/sweep.ts'
 import { splitCapture, splitRefund } from './settlement.ts'
-
-/** An exact sum of fractions of a minor unit (cost bases spread over many lots), kept in BigInt. */
-export class MinorAmount {
-  private constructor(
-    readonly numerator: bigint,
-    readonly denominator: bigint,
-  ) {}
-  static zero = new MinorAmount(0n, 1n)
-  static of(numerator: number | bigint, denominator: number | bigint): MinorAmount {
-    const n = BigInt(numerator)
-    const d = BigInt(denominator)
-    const g = gcd(n < 0n ? -n : n, d)
-    return new MinorAmount(n / g, d / g)
-  }
-  plus(o: MinorAmount): MinorAmount {
-    return MinorAmount.of(
-      this.numerator * o.denominator + o.numerator * this.denominator,
-      this.denominator * o.denominator,
-    )
-  }
-  over(k: number): MinorAmount | null {
-    return k === 0 ? null : MinorAmount.of(this.numerator, this.denominator * BigInt(k))
-  }
-  /** Rounded half up (away from zero) to `decimals` places of the minor unit, as text. */
-  shown(decimals = 2): string {
-    const scale = 10n ** BigInt(decimals)
-    const neg = this.numerator < 0n
-    const n = (neg ? -this.numerator : this.numerator) * scale
-    const r = (n * 2n + this.denominator) / (this.denominator * 2n)
-    const digits = r.toString().padStart(decimals + 1, '0')
-    const text = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`
-    return neg && r !== 0n ? `-${text}` : text
-  }
-  toJSON() {
-    return {
-      numerator: this.numerator.toString(),
-      denominator: this.denominator.toString(),
-      shown: this.shown(),
-    }
-  }
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  let x = a
-  let y = b
-  while (y !== 0n) [x, y] = [y, x % y]
-  return x === 0n ? 1n : x
-}
 
 /** What one lot's credits did in a period, by bucket. */
 export interface LotMovement {
   source: string
   lotAmount: number
   costBasisMinor: number
+  /** The currency of the lot's cost basis; null on a lot that records none (it carries no money). */
+  currency: string | null
   bucket: 'issued' | 'consumed' | 'expired' | 'revoked'
   credits: number
 }
@@ -68,32 +23,46 @@ export interface SourceLine {
   refunded: number
 }
 
+/**
+ * The money side of a report in one currency: cost bases are never added across currencies.
+ * Each lot counts in the currency of its cost basis, free lots included (an allowance is granted
+ * in the book's currency at 0), so a one-currency installation has one line.
+ */
+export interface MoneyLine {
+  /** ISO 4217 code. */
+  currency: string
+  /** Cost basis of the credits consumed, in minor units (exact). */
+  revenueRecognised: Fraction
+  /** Cost basis of paid credits that expired unspent. */
+  breakage: Fraction
+  /**
+   * Revenue recognised per credit consumed from lots in this currency: what a credit really
+   * earned. Null when none was used.
+   */
+  effectivePricePerCredit: Fraction | null
+}
+
 export interface LedgerReport {
   bySource: Record<string, SourceLine>
   total: SourceLine
-  /** Cost basis of the credits consumed (minor units, exact). */
-  revenueRecognised: MinorAmount
-  /** Cost basis of paid credits that expired unspent. */
-  breakage: MinorAmount
-  /** Revenue recognised per credit consumed: what a credit really earned. Null when none was used. */
-  effectivePricePerCredit: MinorAmount | null
+  /** Revenue, breakage and price per credit, one line per currency, sorted by currency. */
+  byCurrency: MoneyLine[]
 }
 
 /**
  * Sums what lots did in a period: credits granted, consumed, expired and refunded (purchases
- * refunded, credits revoked) by source; revenue recognised is the cost basis of the credits
- * consumed (each lot's cost spread evenly over its credits), breakage that of paid credits that
- * expired unspent. Pure; exact until shown.
+ * refunded, credits revoked) by source; per currency, revenue recognised is the cost basis of the
+ * credits consumed (each lot's cost spread evenly over its credits), breakage that of paid credits
+ * that expired unspent. Pure; exact until shown.
  *
  * @example
- * summarizeMovements([{ source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'consumed', credits: 4 }])
- * // → revenueRecognised 6000/115 = 52.17 cents, effectivePricePerCredit 13.04 cents
+ * summarizeMovements([{ source: 'purchase', lotAmount: 115, costBasisMinor: 1500, currency: 'USD', bucket: 'consumed', credits: 4 }])
+ * // → byCurrency: [{ currency: 'USD', revenueRecognised 6000/115 = 52.17 cents, effectivePricePerCredit 13.04 cents }]
  */
 export function summarizeMovements(movements: readonly LotMovement[]): LedgerReport {
   const bySource: Record<string, SourceLine> = {}
   const total: SourceLine = { granted: 0, consumed: 0, expired: 0, refunded: 0 }
-  let revenue = MinorAmount.zero
-  let breakage = MinorAmount.zero
+  const money = new Map<string, { revenue: Fraction; breakage: Fraction; consumed: number }>()
   for (const m of movements) {
     bySource[m.source] ??= { granted: 0, consumed: 0, expired: 0, refunded: 0 }
     const line = bySource[m.source]!
@@ -102,17 +71,32 @@ export function summarizeMovements(movements: readonly LotMovement[]): LedgerRep
     const credits = m.bucket === 'issued' ? -m.credits : m.credits
     line[field] += credits
     total[field] += credits
-    const value = MinorAmount.of(BigInt(credits) * BigInt(m.costBasisMinor), m.lotAmount)
-    if (m.bucket === 'consumed') revenue = revenue.plus(value)
-    if (m.bucket === 'expired' && m.costBasisMinor > 0) breakage = breakage.plus(value)
+    invariant(
+      m.currency !== null || m.costBasisMinor === 0,
+      `a lot with a cost basis of ${m.costBasisMinor} has no currency`,
+    )
+    if (m.currency === null || (m.bucket !== 'consumed' && m.bucket !== 'expired')) continue
+    let cur = money.get(m.currency)
+    if (!cur) {
+      cur = { revenue: Fraction.zero, breakage: Fraction.zero, consumed: 0 }
+      money.set(m.currency, cur)
+    }
+    const value = Fraction.of(BigInt(credits) * BigInt(m.costBasisMinor), m.lotAmount)
+    if (m.bucket === 'consumed') {
+      cur.revenue = cur.revenue.plus(value)
+      cur.consumed += credits
+    }
+    if (m.bucket === 'expired' && m.costBasisMinor > 0) cur.breakage = cur.breakage.plus(value)
   }
-  return {
-    bySource,
-    total,
-    revenueRecognised: revenue,
-    breakage,
-    effectivePricePerCredit: revenue.over(total.consumed),
-  }
+  const byCurrency = [...money.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, l]) => ({
+      currency,
+      revenueRecognised: l.revenue,
+      breakage: l.breakage,
+      effectivePricePerCredit: l.revenue.over(l.consumed),
+    }))
+  return { bySource, total, byCurrency }
 }
 
 /** The movements of a period [from, to), for one account or the whole installation. */
@@ -124,20 +108,22 @@ export async function readMovements(
     source: string
     lot_amount: unknown
     cost_basis_minor: unknown
+    currency: string | null
     bucket: LotMovement['bucket']
     credits: unknown
-  }>`select l.source, l.amount as lot_amount, l.cost_basis_minor, p.bucket, sum(p.amount) as credits
+  }>`select l.source, l.amount as lot_amount, l.cost_basis_minor, l.currency, p.bucket, sum(p.amount) as credits
      from journal_transactions t
      join journal_postings p on p.transaction_id = t.id
      join lots l on l.id = p.lot_id
      where t.created_at >= ${range.from} and t.created_at < ${range.to}
        ${range.accountId === undefined ? sql`` : sql`and t.account_id = ${range.accountId}`}
        and p.bucket in ('issued', 'consumed', 'expired', 'revoked')
-     group by l.id, l.source, l.amount, l.cost_basis_minor, p.bucket`.execute(db)
+     group by l.id, l.source, l.amount, l.cost_basis_minor, l.currency, p.bucket`.execute(db)
   return rows.rows.map((r) => ({
     source: r.source,
     lotAmount: Number(r.lot_amount),
     costBasisMinor: Number(r.cost_basis_minor),
+    currency: r.currency,
     bucket: r.bucket,
     credits: Number(r.credits),
   }))
@@ -233,12 +219,12 @@ export interface ChargeReport {
   holdId: string
   /** Credits charged, net of refunds. */
   credits: number
-  /** Cost basis of the credits it consumed. */
-  cost: MinorAmount
+  /** Cost basis of the credits it consumed, in minor units. */
+  cost: Fraction
   imagesReturned: number
   imagesKept: number
-  perImageReturned: MinorAmount | null
-  perImageKept: MinorAmount | null
+  perImageReturned: Fraction | null
+  perImageKept: Fraction | null
 }
 
 /**
@@ -273,11 +259,11 @@ export async function readCharge(
           .where('id', 'in', [...net.keys()])
           .execute()
   let credits = 0
-  let cost = MinorAmount.zero
+  let cost = Fraction.zero
   for (const lot of lots) {
     const n = net.get(lot.id) ?? 0
     credits += n
-    cost = cost.plus(MinorAmount.of(BigInt(n) * BigInt(lot.cost_basis_minor), lot.amount))
+    cost = cost.plus(Fraction.of(BigInt(n) * BigInt(lot.cost_basis_minor), lot.amount))
   }
   return {
     holdId,

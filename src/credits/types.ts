@@ -28,12 +28,8 @@ export type TransactionKind =
   | 'expire'
   | 'revoke'
 
-export interface Money {
-  /** Integer minor units (cents for USD). */
-  amountMinor: number
-  /** ISO 4217 code, upper case. */
-  currency: string
-}
+/** Integer minor units plus an ISO 4217 code: defined with the rest of money in `money.ts`. */
+export type { Money } from './money.ts'
 
 /** A lot as the burn order and the balance see it. */
 export interface LotView {

@@ -1,8 +1,10 @@
+import type { z } from 'zod'
+
 /**
- * The one interface every image engine implements (`engines/<name>/engine.ts`). The studio's job
- * runner calls `run` with a validated request; input images are PNG bytes the HTTP layer already
- * checked (square, the size of each other), and every image an engine returns is a PNG of the
- * requested square size.
+ * The one interface every image engine implements (`engines/<name>/engine.ts`), and the shape each
+ * `engines/<name>/index.ts` exports for `engines/registry.ts`. The studio's job runner calls `run`
+ * with a validated request; input images are PNG bytes the HTTP layer already checked (square,
+ * the size of each other), and every image an engine returns is a PNG of the requested square size.
  */
 export type Operation = 'generate' | 'edit' | 'variation'
 export const OPERATIONS: readonly Operation[] = ['generate', 'edit', 'variation']
@@ -40,6 +42,32 @@ export interface EngineResult {
   revisedPrompt?: string
 }
 
+/** How far a run has got, in whatever the engine counts (images drawn, sampling steps). */
+export interface EngineProgress {
+  readonly done: number
+  readonly total: number
+}
+
+export interface RunOptions {
+  /**
+   * Aborts when the studio's runner stops the job: its timeout (EASEL_ENGINE_TIMEOUT), a cancel,
+   * or shutdown. The runner alone owns the deadline: engines set no timeout of their own.
+   */
+  readonly signal: AbortSignal
+  /** Called as the run makes progress; engines that cannot tell never call it. */
+  readonly onProgress?: (progress: EngineProgress) => void
+}
+
+/**
+ * What `run` takes: the options, or (until the studio's runner and the test engines pass options)
+ * a bare signal. Engines read it through {@link runOptions}.
+ */
+export type RunArgument = RunOptions | AbortSignal
+
+export function runOptions(argument: RunArgument): RunOptions {
+  return argument instanceof AbortSignal ? { signal: argument } : argument
+}
+
 export interface ImageEngine {
   /** The engine's name in configuration (`sketch`, `openai`, `sdwebui`). */
   readonly name: string
@@ -51,11 +79,35 @@ export interface ImageEngine {
   supports(operation: Operation): boolean
   /**
    * Makes the images. Must stop promptly (rejecting with `EngineError` code `TIMEOUT` or
-   * `CANCELLED`) once `signal` aborts. Never resolves with zero images: that is `NO_IMAGES`.
+   * `CANCELLED`) once the signal aborts. Never resolves with zero images: that is `NO_IMAGES`.
    */
-  run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult>
+  run(request: EngineRequest, options: RunArgument): Promise<EngineResult>
   /** Frees what the engine holds (threads, connections); called once when Easel stops. */
   close?(): Promise<void>
+}
+
+/**
+ * Live collaborators the composition root may hand an engine beside its settings. None needs one
+ * yet; the parameter is there so that adding one (a logger for ComfyUI's websocket) does not change
+ * every engine's `create`.
+ */
+export interface EngineDeps {
+  readonly log?: { warn(details: object, message: string): void }
+}
+
+/**
+ * What each `engines/<name>/index.ts` exports (as `name`, `configSchema` and `create`), so that
+ * adding an engine is a folder plus a line in `engines/registry.ts`.
+ */
+export interface EngineModule<Settings> {
+  /** The engine's name in configuration (EASEL_DEFAULT_ENGINE) and in `ImageEngine.name`. */
+  readonly name: string
+  /**
+   * Reads the engine's own `EASEL_<NAME>_*` variables from the whole environment: its settings, or
+   * null when they leave it off. `loadConfig` reports each issue as `VARIABLE: message`.
+   */
+  readonly configSchema: z.ZodType<Settings | null, unknown>
+  create(settings: Settings, deps: EngineDeps): ImageEngine
 }
 
 export type EngineErrorCode =

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import fastifyCookie from '@fastify/cookie'
 import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import fastifyMultipart from '@fastify/multipart'
@@ -7,11 +6,9 @@ import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   LogController,
-  type RawServerDefault,
 } from 'fastify'
 import {
   jsonSchemaTransform,
@@ -19,6 +16,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
+import type { App } from './app-type.ts'
 import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { boundedJsonParser, findNul } from './json-body.ts'
@@ -37,13 +35,7 @@ import { registerSessionRoutes } from './routes/session.ts'
 import type { Services } from './services.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  ZodTypeProvider
->
+export type { App } from './app-type.ts'
 
 export interface AppOptions {
   /** A pino logger to use (the server's); tests pass none and get a silent one. */

@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import type { AccountsError } from '../accounts/index.ts'
+import type { PurchaseError } from '../billing/purchases.ts'
+import type { CreditError } from '../credits/index.ts'
 import type { StudioError } from '../studio/errors.ts'
 
 /** The closed set of error codes the HTTP surfaces answer with. */
@@ -79,9 +82,45 @@ export function statusOf(error: ApiError): number {
   }
 }
 
+// Every domain refusal becomes an ApiError here, each by an exhaustive switch: a new refusal code
+// in credits, studio, accounts or billing does not compile until it is given its HTTP meaning.
+
+/** Ends an exhaustive switch: reached only by a code the switch does not handle. */
+function unhandled(error: never): never {
+  throw new Error(`unmapped domain error: ${JSON.stringify(error)}`)
+}
+
+/** A ledger refusal as the API error it is. Holds and purchases that do not exist are NOT_FOUND. */
+export function fromCreditError(error: CreditError): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'ACCOUNT_NOT_FOUND':
+    case 'HOLD_NOT_FOUND':
+    case 'PURCHASE_NOT_FOUND':
+      return new ApiError('NOT_FOUND', error.message)
+    case 'INSUFFICIENT_CREDITS':
+      return new ApiError('INSUFFICIENT_CREDITS', `Not enough credits: ${error.message}`, {
+        extra: { requested: error.requested, available: error.available },
+      })
+    case 'ACCOUNT_EXISTS':
+    case 'HOLD_ALREADY_SETTLED':
+    case 'HOLD_EXPIRED':
+    case 'HOLD_NOT_CAPTURED':
+    case 'REFUND_EXCEEDS_CAPTURE':
+    case 'PURCHASE_CREDITS_HELD':
+    // The admin grant has answered a reused key this way (409, reason IDEMPOTENCY_CONFLICT); kept.
+    case 'IDEMPOTENCY_CONFLICT':
+      return new ApiError('CONFLICT', error.message, { reason: error.code })
+    default:
+      return unhandled(error)
+  }
+}
+
 /** When a client refused for too many jobs in flight is told to try again (`retry-after`). */
 const TOO_MANY_JOBS_RETRY_SECONDS = 5
 
+/** A studio refusal as the API error it is. */
 export function fromStudioError(error: StudioError): ApiError {
   switch (error.code) {
     case 'VALIDATION':
@@ -96,8 +135,59 @@ export function fromStudioError(error: StudioError): ApiError {
         retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
         extra: { inFlight: error.inFlight, limit: error.limit },
       })
-    default:
+    case 'NOT_FOUND':
+    case 'CONTENT_POLICY':
+    case 'IDEMPOTENCY_CONFLICT':
+    case 'QUEUE_FULL':
+    case 'SHUTTING_DOWN':
       return new ApiError(error.code, error.message)
+    default:
+      return unhandled(error)
+  }
+}
+
+/** An accounts refusal as the API error it is. */
+export function fromAccountsError(error: AccountsError): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'INVALID_CREDENTIALS':
+      return new ApiError('UNAUTHENTICATED', error.message)
+    case 'EMAIL_TAKEN':
+    case 'ALREADY_SET_UP':
+      return new ApiError('CONFLICT', error.message, { reason: error.code })
+    case 'SIGNUP_CLOSED':
+    case 'INVITE_REQUIRED':
+    case 'INVITE_INVALID':
+      return new ApiError('FORBIDDEN', error.message, { reason: error.code })
+    case 'NOT_FOUND':
+      return new ApiError('NOT_FOUND', error.message)
+    case 'THROTTLED':
+      return new ApiError('RATE_LIMITED', error.message, { retryAfterSeconds: error.retryAfterSeconds })
+    default:
+      return unhandled(error)
+  }
+}
+
+/** An accounts answer's value, or its refusal thrown as the API error it is. */
+export function unwrapAccounts<T>(result: { ok: true; value: T } | { ok: false; error: AccountsError }): T {
+  if (!result.ok) throw fromAccountsError(result.error)
+  return result.value
+}
+
+/** A purchase refusal as the API error it is. */
+export function fromPurchaseError(error: PurchaseError): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'IDEMPOTENCY_CONFLICT':
+      return new ApiError('IDEMPOTENCY_CONFLICT', error.message)
+    case 'NO_PAYMENT_PROVIDER':
+      return new ApiError('CONFLICT', error.message)
+    case 'CARD_DECLINED':
+      return new ApiError('CARD_DECLINED', error.message, { reason: error.reason })
+    default:
+      return unhandled(error)
   }
 }
 

@@ -1,6 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
-import type { App } from './app.ts'
+import type { App } from './app-type.ts'
 import { ApiError } from './errors.ts'
 
 /** What a rate-limit store answers for one request: the count in the window and when it frees up. */

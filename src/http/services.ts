@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Accounts } from '../accounts/index.ts'
+import { paymentProviderFromConfig } from '../billing/providers/index.ts'
 import { Purchases } from '../billing/purchases.ts'
-import { TestCardProvider } from '../billing/test-card-provider.ts'
 import type { Config } from '../config.ts'
 import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
@@ -10,7 +10,7 @@ import type { Database } from '../db/open.ts'
 import type { ImageEngine } from '../engines/engine.ts'
 import { ContentPolicy } from '../studio/content-policy.ts'
 import { EngineRegistry, enginesFromConfig } from '../studio/engine-registry.ts'
-import { ImageStore } from '../studio/image-store.ts'
+import { LocalDiskImageStore } from '../studio/image-stores/local-disk.ts'
 import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
@@ -50,7 +50,7 @@ export async function createServices(
   const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default)
   const studio = new Studio(db, ledger, {
     clock,
-    store: new ImageStore(config.dataDir),
+    store: new LocalDiskImageStore(config.dataDir),
     registry,
     policy: new ContentPolicy(config.server.blocklist),
     runners: new RunnerRegistry(db.kysely, clock),
@@ -68,8 +68,8 @@ export async function createServices(
     pricing,
     ledger,
     accounts,
-    // The offline test checkout hands out credits for test card numbers: only when turned on.
-    purchases: new Purchases(db, ledger, config.server.testCheckout ? new TestCardProvider(clock) : null),
+    // The payment provider the configuration turns on (the offline test checkout), or none.
+    purchases: new Purchases(db, ledger, paymentProviderFromConfig(config, { clock })),
     studio,
     registry,
     signer,

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { App } from './app.ts'
+import type { App } from './app-type.ts'
 
 /** Where `npm run build:web` puts the studio. */
 export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist')

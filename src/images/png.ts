@@ -104,6 +104,36 @@ export function resizeRgba(image: RgbaImage, width: number, height: number = wid
   return { width, height, data: out }
 }
 
+/** What {@link toSquarePng} made of an engine's output: the PNG, or what is wrong with the bytes. */
+export type SquarePng =
+  | { readonly ok: true; readonly png: Buffer }
+  | { readonly ok: false; readonly problem: 'not a PNG' | 'damaged'; readonly cause?: unknown }
+
+/**
+ * An engine's output as a PNG of exactly `size` × `size`: the bytes themselves when their header
+ * already says so, else decoded and scaled. Halving first keeps the bilinear resize from skipping
+ * pixels when 1024 becomes 256. Bad bytes are an answer an upstream may give, so they are a value.
+ *
+ * @example
+ * const square = toSquarePng(Buffer.from(b64, 'base64'), 256) // a 1024 px answer, scaled
+ * if (!square.ok) throw new EngineError('UPSTREAM_ERROR', `the upstream returned ${square.problem}`)
+ */
+export function toSquarePng(bytes: Buffer, size: number): SquarePng {
+  const info = pngInfo(bytes)
+  if (!info) return { ok: false, problem: 'not a PNG' }
+  if (info.width === size && info.height === size) return { ok: true, png: bytes }
+  let image: RgbaImage
+  try {
+    image = decodePng(bytes)
+  } catch (error) {
+    return { ok: false, problem: 'damaged', cause: error }
+  }
+  while (image.width >= size * 2 && image.height >= size * 2) {
+    image = resizeRgba(image, Math.floor(image.width / 2), Math.floor(image.height / 2))
+  }
+  return { ok: true, png: encodePng(resizeRgba(image, size, size)) }
+}
+
 /**
  * Whether a PNG's compressed image data really holds every row its header declares. A PNG that is
  * only a header (or whose data stops short) would otherwise be "decoded" into a buffer the size

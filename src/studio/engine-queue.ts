@@ -1,7 +1,7 @@
 /**
  * A bounded, fair queue in front of one engine: at most `concurrency` jobs run at once, at most
- * `limit` wait. `offer` refuses when the queue is full, so the caller can refuse before holding
- * credits.
+ * `limit` wait. `hasRoom` lets the caller refuse a job before holding its credits; `offer` refuses
+ * too (returns null, never running the task) when the queue filled in between.
  *
  * Waiting jobs are taken round-robin across accounts, in rounds: each round starts at most one job
  * of each account that has any waiting, in the order the accounts joined the round. An account

@@ -1,9 +1,11 @@
-import type { EnginesConfig } from '../config.ts'
 import type { ImageEngine, Operation } from '../engines/engine.ts'
 import { OPERATIONS } from '../engines/engine.ts'
-import { OpenAiEngine } from '../engines/openai/engine.ts'
-import { SdWebUiEngine } from '../engines/sdwebui/engine.ts'
-import { SketchEngine } from '../engines/sketch/engine.ts'
+
+/**
+ * The engines the configuration turns on, made by `engines/registry.ts` (sketch always, each other
+ * engine when its settings are there); kept under this name for the composition root.
+ */
+export { createEngines as enginesFromConfig } from '../engines/registry.ts'
 
 export interface EngineChoice {
   engine: ImageEngine
@@ -58,30 +60,4 @@ export class EngineRegistry {
       default: e.name === this.defaultName,
     }))
   }
-}
-
-/** The engines the configuration asks for: sketch always, the upstream ones when configured. */
-export function enginesFromConfig(config: EnginesConfig): ImageEngine[] {
-  const engines: ImageEngine[] = [new SketchEngine()]
-  if (config.openai) {
-    engines.push(
-      new OpenAiEngine({
-        baseURL: config.openai.baseURL,
-        apiKey: config.openai.apiKey,
-        models: [...config.openai.models],
-        timeoutMs: config.timeoutMs,
-      }),
-    )
-  }
-  if (config.sdwebui) {
-    engines.push(
-      new SdWebUiEngine({
-        baseURL: config.sdwebui.baseURL,
-        models: [...config.sdwebui.models],
-        timeoutMs: config.timeoutMs,
-        ...(config.sdwebui.auth ? { auth: config.sdwebui.auth } : {}),
-      }),
-    )
-  }
-  return engines
 }

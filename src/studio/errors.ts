@@ -42,3 +42,6 @@ export function fromCreditError(error: CreditError): StudioError {
       throw new Error(`unexpected ledger refusal while starting a job: ${error.code}: ${error.message}`)
   }
 }
+
+/** A refusal as the failed side of a `Result`. */
+export const refuse = (error: StudioError): { ok: false; error: StudioError } => ({ ok: false, error })

@@ -1,53 +1,36 @@
-import { createHash, randomBytes } from 'node:crypto'
-import fs from 'node:fs'
-import path from 'node:path'
+/** What storing an image found: its length and SHA-256 (hex), recorded on its row. */
+export interface StoredImage {
+  bytes: number
+  sha256: string
+}
 
-// Only ids Easel made itself become path segments; anything else is a bug, not a path.
+/**
+ * Where the images of jobs live, one object per image, addressed by its account and id (local
+ * disk today, S3-compatible storage later). Only ids Easel made itself are used: an implementation
+ * refuses anything else, so no user input ever becomes part of a path or key.
+ */
+export interface ImageStore {
+  /**
+   * Stores the PNG durably and atomically: once it resolves the image survives a crash, and a
+   * reader never sees part of it.
+   */
+  write(accountId: string, imageId: string, png: Buffer): Promise<StoredImage>
+  /** The image's bytes; rejects when there is no such image. */
+  read(accountId: string, imageId: string): Promise<Buffer>
+  /** Removes an image no row points at (best effort; an absent one is no error). */
+  remove(accountId: string, imageId: string): Promise<void>
+}
+
+// Easel's ids: a prefix, an underscore and 26 characters of Crockford base 32.
 const ID = /^[a-z]+_[0-9a-hjkmnp-tv-z]{26}$/
 
 /**
- * Image bytes on disk under `<data dir>/images/<account id>/<image id>.png`: one folder per account,
- * and no user input ever becomes part of a path.
+ * The image's key in every store, `<account id>/<image id>.png`; throws for anything but Easel's
+ * own ids (a bug, not a path).
+ *
+ * @example imageKey('acct_01j…', 'img_01j…') // 'acct_01j…/img_01j….png'
  */
-export class ImageStore {
-  readonly root: string
-
-  constructor(dataDir: string) {
-    this.root = path.join(dataDir, 'images')
-  }
-
-  pathOf(accountId: string, imageId: string): string {
-    if (!ID.test(accountId) || !ID.test(imageId))
-      throw new Error(`not an Easel id: ${accountId} / ${imageId}`)
-    return path.join(this.root, accountId, `${imageId}.png`)
-  }
-
-  /** Writes durably and atomically (temporary file, fsync, rename): a reader never sees half a PNG. */
-  async write(accountId: string, imageId: string, png: Buffer): Promise<{ bytes: number; sha256: string }> {
-    const file = this.pathOf(accountId, imageId)
-    await fs.promises.mkdir(path.dirname(file), { recursive: true })
-    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-    const handle = await fs.promises.open(temp, 'w')
-    try {
-      await handle.writeFile(png)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.promises.rename(temp, file)
-    return { bytes: png.length, sha256: createHash('sha256').update(png).digest('hex') }
-  }
-
-  read(accountId: string, imageId: string): Promise<Buffer> {
-    return fs.promises.readFile(this.pathOf(accountId, imageId))
-  }
-
-  stream(accountId: string, imageId: string): fs.ReadStream {
-    return fs.createReadStream(this.pathOf(accountId, imageId))
-  }
-
-  /** Removes files of a job that failed after some were written (best effort: they are unreferenced). */
-  async remove(accountId: string, imageId: string): Promise<void> {
-    await fs.promises.rm(this.pathOf(accountId, imageId), { force: true })
-  }
+export function imageKey(accountId: string, imageId: string): string {
+  if (!ID.test(accountId) || !ID.test(imageId)) throw new Error(`not an Easel id: ${accountId} / ${imageId}`)
+  return `${accountId}/${imageId}.png`
 }

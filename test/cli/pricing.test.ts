@@ -103,6 +103,43 @@ describe.each(BACKENDS)('price book versions on %s', (backend) => {
     expect((await easel('report', 'ledger', '--from', '2026-11-01')).err).toContain('--to is required')
   })
 
+  it('takes and reports money in the currency’s own digits, never adding currencies together', async () => {
+    const ledger = new Ledger(suite.db, { clock })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    unwrap(
+      await ledger.grant({
+        accountId,
+        amount: 115,
+        source: 'purchase',
+        costBasis: { amountMinor: 1500, currency: 'USD' },
+      }),
+    )
+    const grant = (...argv: string[]) =>
+      easel('credits', 'grant', '--account', accountId, '--amount', '100', '--source', 'purchase', ...argv)
+    // ¥1,500 is typed as 1500: the yen has no minor unit, so 1.5 is refused rather than rounded.
+    const yen = await grant('--cost', '1500', '--currency', 'JPY')
+    expect(yen.code).toBe(0)
+    expect(yen.out).toContain('cost 1500 JPY')
+    const refused = await grant('--cost', '1.5', '--currency', 'JPY')
+    expect(refused.code).toBe(2)
+    expect(refused.err).toContain('--cost must be an amount such as 15 (JPY has no minor unit)')
+    expect((await grant('--cost', '1.5', '--currency', 'KWD', '--json')).out).toContain('"amountMinor": 1500')
+
+    const { available } = unwrap(await ledger.balance(accountId))
+    unwrap(
+      await ledger.capture({ holdId: unwrap(await ledger.hold({ accountId, amount: available })).holdId }),
+    )
+    const range = ['--account', accountId, '--from', '2026-11-01', '--to', '2027-01-01']
+    const text = await easel('report', 'ledger', ...range)
+    expect(text.out).toContain('Revenue recognised: 1500.00 JPY\n')
+    expect(text.out).toContain('Revenue recognised: 1500.00 KWD thousandths')
+    expect(text.out).toContain('Revenue recognised: 1500.00 USD cents')
+    const json = JSON.parse((await easel('report', 'ledger', ...range, '--json')).out)
+    expect(json.byCurrency.map((l: { currency: string }) => l.currency)).toEqual(['JPY', 'KWD', 'USD'])
+    expect(json.cashReceived.map((c: { netMinor: number }) => c.netMinor)).toEqual([1500, 1500, 1500])
+    expect(text.out).toMatch(/JPY\s+1500\s+0\s+1500\n\s+KWD\s+1\.500\s+0\.000\s+1\.500\n\s+USD\s+15\.00/)
+  })
+
   it('simulates the period under another book', async () => {
     const ledger = new Ledger(suite.db, { clock })
     const { accountId } = unwrap(await ledger.createAccount({}))

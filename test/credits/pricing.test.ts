@@ -2,17 +2,10 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
+import { Fraction } from '../../src/credits/money.ts'
 import { cohortBonus, type PriceBook, type PriceBookInput } from '../../src/credits/pricing/book.ts'
 import { LABS_2022, PRO_PLAN_EXAMPLE_URL } from '../../src/credits/pricing/labs-2022.ts'
-import {
-  formatMinor,
-  fraction,
-  listPricePerCredit,
-  packPrice,
-  perImageKept,
-  quote,
-  times,
-} from '../../src/credits/pricing/quote.ts'
+import { listPricePerCredit, packPrice, perImageKept, quote } from '../../src/credits/pricing/quote.ts'
 import { type BookProblem, parseBook, validateBook } from '../../src/credits/pricing/validate.ts'
 
 /** A mutable copy of labs-2022 to derive other books from. */
@@ -53,7 +46,11 @@ describe('labs-2022 reproduces DESIGN §1', () => {
     ({ operation, credits, images, perImage }) => {
       const q = quoted(LABS_2022, operation)
       expect(q).toMatchObject({ bookVersion: 'labs-2022', operation, ruleId: operation, credits, images })
-      expect(q.listPricePerCredit).toEqual({ currency: 'USD', minor: fraction(1500, 115), shown: '13.043' })
+      expect(q.listPricePerCredit).toEqual({
+        currency: 'USD',
+        minor: Fraction.of(1500, 115),
+        shown: '13.043',
+      })
       expect(q.listPrice?.shown).toBe('13.04')
       expect(q.pricePerImage?.shown).toBe(perImage)
     },
@@ -61,8 +58,8 @@ describe('labs-2022 reproduces DESIGN §1', () => {
 
   it('sells 115 credits for USD 15.00: 1500 / 115 = 13.043 cents a credit, kept exact', () => {
     const perCredit = listPricePerCredit(LABS_2022)!
-    expect(perCredit).toEqual({ numerator: 300, denominator: 23 })
-    expect(formatMinor(perCredit, 3)).toBe('13.043')
+    expect(perCredit).toEqual(Fraction.of(300, 23))
+    expect(perCredit.shown(3)).toBe('13.043')
     const pack = packPrice(LABS_2022, 'pack-115', 1)
     expect(pack).toEqual({
       ok: true,
@@ -85,13 +82,13 @@ describe('labs-2022 reproduces DESIGN §1', () => {
     { kept: 2, shown: '6.52' },
     { kept: 1, shown: '13.04' },
   ])('a one-credit generation with $kept image(s) kept costs $shown cents an image', ({ kept, shown }) => {
-    const cost = times(listPricePerCredit(LABS_2022)!, 1)
-    expect(formatMinor(perImageKept(cost, kept)!, 2)).toBe(shown)
+    const cost = listPricePerCredit(LABS_2022)!.times(1)
+    expect(perImageKept(cost, kept)!.shown(2)).toBe(shown)
   })
 
   it('has no per-image price when nothing is kept, and refuses a nonsense count', () => {
     expect(perImageKept(1500, 0)).toBeNull()
-    expect(perImageKept(1500, 4)).toEqual({ numerator: 375, denominator: 1 })
+    expect(perImageKept(1500, 4)).toEqual(Fraction.of(375))
     expect(() => perImageKept(1500, -1)).toThrow(RangeError)
     expect(() => perImageKept(1500, 1.5)).toThrow(RangeError)
   })
@@ -161,7 +158,7 @@ describe('quote: parameters and rules', () => {
   it('prices an operation the book makes dearer: an edit costing 2', () => {
     const q = quoted(edit2, 'edit')
     expect(q).toMatchObject({ bookVersion: 'labs-2022-edit2', ruleId: 'edit-2', credits: 2, images: 3 })
-    expect(q.listPrice?.minor).toEqual(fraction(3000, 115))
+    expect(q.listPrice?.minor).toEqual(Fraction.of(3000, 115))
     expect(q.listPrice?.shown).toBe('26.09')
     expect(q.pricePerImage?.shown).toBe('8.70')
     expect(quoted(edit2, 'generate').credits).toBe(1)
@@ -332,7 +329,7 @@ describe('packPrice: volume tiers', () => {
       currency: 'USD',
     })
     expect(r.value.tier?.minQuantity ?? null).toBe(row.tier)
-    expect(r.value.perCredit.minor).toEqual(fraction(row.total, row.credits))
+    expect(r.value.perCredit.minor).toEqual(Fraction.of(row.total, row.credits))
     expect(r.value.perCredit.shown).toBe(row.perCredit)
   })
 
@@ -348,7 +345,7 @@ describe('packPrice: volume tiers', () => {
   })
 
   it('keeps the list price on the list-price pack, whatever other packs cost', () => {
-    expect(formatMinor(listPricePerCredit(tiered)!, 3)).toBe('13.043')
+    expect(listPricePerCredit(tiered)!.shown(3)).toBe('13.043')
     const big = packPrice(tiered, 'pack-1000')
     expect(big.ok && big.value.perCredit.shown).toBe('11.000')
   })
@@ -363,27 +360,6 @@ describe('packPrice: volume tiers', () => {
       ok: false,
       error: { code: 'VALIDATION', field },
     })
-  })
-})
-
-describe('fractions', () => {
-  it.each([
-    { n: 1500, d: 115, places: 3, shown: '13.043' },
-    { n: 1500, d: 460, places: 2, shown: '3.26' },
-    { n: 1500, d: 115, places: 2, shown: '13.04' },
-    { n: 1, d: 8, places: 2, shown: '0.13' }, // 0.125 rounds half up
-    { n: 1, d: 200, places: 2, shown: '0.01' },
-    { n: 1, d: 201, places: 2, shown: '0.00' },
-    { n: 7, d: 2, places: 0, shown: '4' },
-    { n: 0, d: 3, places: 3, shown: '0.000' },
-  ])('$n / $d to $places places is $shown', ({ n, d, places, shown }) => {
-    expect(formatMinor(fraction(n, d), places)).toBe(shown)
-  })
-
-  it('reduces to lowest terms and multiplies exactly', () => {
-    expect(fraction(1500, 115)).toEqual({ numerator: 300, denominator: 23 })
-    expect(times(fraction(300, 23), 46)).toEqual({ numerator: 600, denominator: 1 })
-    expect(() => fraction(1, 0)).toThrow(RangeError)
   })
 })
 

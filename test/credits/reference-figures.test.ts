@@ -7,7 +7,7 @@ import {
   quote,
   staticPricing,
 } from '../../src/credits/index.ts'
-import { formatMinor, listPricePerCredit } from '../../src/credits/pricing/quote.ts'
+import { listPricePerCredit } from '../../src/credits/pricing/quote.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
@@ -19,15 +19,15 @@ const PERIOD_END = Date.UTC(2026, 11, 25, 9, 30)
 describe('labs-2022 reference figures (pricing)', () => {
   const perCredit = listPricePerCredit(LABS_2022)!
   it.each([
-    ['115 credits for USD 15.00 → list price per credit (cents)', formatMinor(perCredit, 3), '13.043'],
+    ['115 credits for USD 15.00 → list price per credit (cents)', perCredit.shown(3), '13.043'],
     [
       'a generation of 4 images at 1 credit, all 4 kept → per image (cents)',
-      formatMinor(perImageKept(perCredit, 4)!, 2),
+      perImageKept(perCredit, 4)!.shown(2),
       '3.26',
     ],
     [
       'the same generation, 1 favourite kept → per image (cents)',
-      formatMinor(perImageKept(perCredit, 1)!, 2),
+      perImageKept(perCredit, 1)!.shown(2),
       '13.04',
     ],
   ])('%s: %s', (_, actual, expected) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LABS_2022, Ledger, MinorAmount, staticPricing, summarizeMovements } from '../../src/credits/index.ts'
+import { Fraction, LABS_2022, Ledger, staticPricing, summarizeMovements } from '../../src/credits/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { refusal, unwrap } from '../support/results.ts'
@@ -10,22 +10,108 @@ const T0 = Date.UTC(2026, 10, 25, 12)
 describe('report maths (pure)', () => {
   it('spreads each lot’s cost over its credits, exactly, and shows it rounded', () => {
     const r = summarizeMovements([
-      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'issued', credits: -115 },
-      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'consumed', credits: 4 },
-      { source: 'monthly', lotAmount: 15, costBasisMinor: 0, bucket: 'consumed', credits: 15 },
-      { source: 'purchase', lotAmount: 115, costBasisMinor: 1500, bucket: 'expired', credits: 10 },
-      { source: 'bonus', lotAmount: 50, costBasisMinor: 0, bucket: 'expired', credits: 50 },
+      {
+        source: 'purchase',
+        lotAmount: 115,
+        costBasisMinor: 1500,
+        currency: 'USD',
+        bucket: 'issued',
+        credits: -115,
+      },
+      {
+        source: 'purchase',
+        lotAmount: 115,
+        costBasisMinor: 1500,
+        currency: 'USD',
+        bucket: 'consumed',
+        credits: 4,
+      },
+      {
+        source: 'monthly',
+        lotAmount: 15,
+        costBasisMinor: 0,
+        currency: 'USD',
+        bucket: 'consumed',
+        credits: 15,
+      },
+      {
+        source: 'purchase',
+        lotAmount: 115,
+        costBasisMinor: 1500,
+        currency: 'USD',
+        bucket: 'expired',
+        credits: 10,
+      },
+      { source: 'bonus', lotAmount: 50, costBasisMinor: 0, currency: 'USD', bucket: 'expired', credits: 50 },
     ])
     expect(r.bySource.purchase).toEqual({ granted: 115, consumed: 4, expired: 10, refunded: 0 })
     expect(r.total).toEqual({ granted: 115, consumed: 19, expired: 60, refunded: 0 })
-    expect(r.revenueRecognised.shown()).toBe('52.17') // 4 × 1500 / 115
-    expect(r.breakage.shown()).toBe('130.43') // 10 paid credits expired; free ones are no breakage
-    expect(r.effectivePricePerCredit?.shown(3)).toBe('2.746') // 6000/115 cents over 19 credits
+    expect(r.byCurrency).toHaveLength(1)
+    const usd = r.byCurrency[0]!
+    expect(usd.currency).toBe('USD')
+    expect(usd.revenueRecognised.shown()).toBe('52.17') // 4 × 1500 / 115
+    expect(usd.breakage.shown()).toBe('130.43') // 10 paid credits expired; free ones are no breakage
+    expect(usd.effectivePricePerCredit?.shown(3)).toBe('2.746') // 6000/115 cents over 19 credits
+  })
+
+  it('never adds cost bases across currencies: one line per currency of the lots', () => {
+    const r = summarizeMovements([
+      {
+        source: 'purchase',
+        lotAmount: 115,
+        costBasisMinor: 1500,
+        currency: 'USD',
+        bucket: 'consumed',
+        credits: 1,
+      },
+      {
+        source: 'purchase',
+        lotAmount: 100,
+        costBasisMinor: 1500,
+        currency: 'JPY',
+        bucket: 'consumed',
+        credits: 10,
+      },
+      {
+        source: 'purchase',
+        lotAmount: 100,
+        costBasisMinor: 1500,
+        currency: 'JPY',
+        bucket: 'expired',
+        credits: 90,
+      },
+      {
+        source: 'promotional',
+        lotAmount: 5,
+        costBasisMinor: 0,
+        currency: null,
+        bucket: 'consumed',
+        credits: 5,
+      },
+    ])
+    expect(r.total.consumed).toBe(16)
+    expect(r.byCurrency.map((l) => [l.currency, l.revenueRecognised.shown(), l.breakage.shown()])).toEqual([
+      ['JPY', '150.00', '1350.00'],
+      ['USD', '13.04', '0.00'],
+    ])
+    expect(r.byCurrency[0]!.effectivePricePerCredit).toEqual(Fraction.of(15))
+    expect(() =>
+      summarizeMovements([
+        {
+          source: 'purchase',
+          lotAmount: 1,
+          costBasisMinor: 1,
+          currency: null,
+          bucket: 'consumed',
+          credits: 1,
+        },
+      ]),
+    ).toThrow(/no currency/)
   })
 
   it('keeps sums of many fractions exact', () => {
-    let sum = MinorAmount.zero
-    for (let i = 0; i < 115; i++) sum = sum.plus(MinorAmount.of(1500, 115))
+    let sum = Fraction.zero
+    for (let i = 0; i < 115; i++) sum = sum.plus(Fraction.of(1500, 115))
     expect(sum.shown()).toBe('1500.00')
   })
 })
@@ -59,8 +145,9 @@ describe.each(BACKENDS)('reports on %s', (backend) => {
       monthly: { granted: 30, consumed: 15, expired: 0 },
       purchase: { granted: 115, consumed: 4, expired: 0, refunded: 0 },
     })
-    expect(report.revenueRecognised.shown()).toBe('52.17')
-    expect(report.effectivePricePerCredit?.shown(3)).toBe('2.746')
+    expect(report.byCurrency.map((l) => l.currency)).toEqual(['USD'])
+    expect(report.byCurrency[0]!.revenueRecognised.shown()).toBe('52.17')
+    expect(report.byCurrency[0]!.effectivePricePerCredit?.shown(3)).toBe('2.746')
     expect(report).toMatchObject({ listPricePerCredit: '13.043', currency: 'USD' })
 
     // The installation's report includes this account's figures.

@@ -14,12 +14,11 @@ afterEach(async () => {
   await upstream.close()
 })
 
-function engine(options: { models?: string[]; timeoutMs?: number; apiKey?: string; baseURL?: string } = {}) {
+function engine(options: { models?: string[]; apiKey?: string; baseURL?: string } = {}) {
   return new OpenAiEngine({
     baseURL: options.baseURL ?? upstream.url,
     apiKey: options.apiKey ?? upstream.apiKey,
     models: options.models,
-    timeoutMs: options.timeoutMs ?? 30_000,
   })
 }
 
@@ -212,9 +211,20 @@ describe('OpenAiEngine failures', () => {
     await failure(engine().run(generate, never()), 'NO_IMAGES')
   })
 
-  it('stops with TIMEOUT once timeoutMs has passed', async () => {
+  it("stops with TIMEOUT when the runner's deadline aborts the signal, without a retry", async () => {
     upstream.behaviour = 'hang'
-    await failure(engine({ timeoutMs: 50 }).run(generate, never()), 'TIMEOUT')
+    await failure(engine().run(generate, { signal: AbortSignal.timeout(50) }), 'TIMEOUT')
+    expect(upstream.requests).toHaveLength(1)
+  })
+
+  it('sets no deadline of its own: a slow answer within the runner’s is taken', async () => {
+    upstream.behaviour = 'hang'
+    const controller = new AbortController()
+    const run = engine().run(generate, { signal: controller.signal })
+    await upstream.received(1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    controller.abort(new EngineError('CANCELLED', 'the test is done waiting'))
+    await failure(run, 'CANCELLED')
     expect(upstream.requests).toHaveLength(1)
   })
 

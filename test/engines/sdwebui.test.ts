@@ -16,7 +16,7 @@ afterEach(async () => {
 })
 
 function engine(options: Partial<SdWebUiEngineOptions> = {}) {
-  return new SdWebUiEngine({ baseURL: upstream.url, timeoutMs: 30_000, ...options })
+  return new SdWebUiEngine({ baseURL: upstream.url, ...options })
 }
 
 const base = { n: 1, size: 256, seed: 42, model: 'stable-diffusion' } as const
@@ -248,9 +248,9 @@ describe('SdWebUiEngine failures', () => {
     await failure(engine().run(generate, never()), 'NO_IMAGES')
   })
 
-  it('stops with TIMEOUT once timeoutMs has passed', async () => {
+  it("stops with TIMEOUT when the runner's deadline aborts the signal", async () => {
     upstream.behaviour = 'hang'
-    await failure(engine({ timeoutMs: 50 }).run(generate, never()), 'TIMEOUT')
+    await failure(engine().run(generate, { signal: AbortSignal.timeout(50) }), 'TIMEOUT')
   })
 
   it('stops with the CANCELLED error the signal was aborted with', async () => {

@@ -48,6 +48,26 @@ describe('the sketch engine in worker threads', () => {
     }
   })
 
+  it('reports progress after each image, inline and in threads', async () => {
+    const request: EngineRequest = {
+      operation: 'generate',
+      prompt: 'a fox',
+      seed: 2,
+      size: 256,
+      n: 3,
+      model: 'sketch',
+    }
+    for (const drawer of [engine, pooled]) {
+      const seen: Array<{ done: number; total: number }> = []
+      await drawer.run(request, { signal: open(), onProgress: (progress) => seen.push(progress) })
+      expect(seen).toEqual([
+        { done: 1, total: 3 },
+        { done: 2, total: 3 },
+        { done: 3, total: 3 },
+      ])
+    }
+  })
+
   it('an aborted request is refused at once; a closed pool refuses new work', async () => {
     const controller = new AbortController()
     const running = pooled.run(

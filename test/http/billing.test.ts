@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { luhn } from '../../src/billing/test-card-provider.ts'
+import { luhn } from '../../src/billing/providers/test-checkout/index.ts'
+import { LABS_2022 } from '../../src/credits/pricing/labs-2022.ts'
+import { validateBook } from '../../src/credits/pricing/validate.ts'
 import { BACKENDS } from '../support/backends.ts'
 import { type TestUser, useTestServer } from '../support/server.ts'
 
@@ -52,6 +54,7 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
           price: '15.00',
           perCredit: '0.1304',
           expiresInMonths: 12,
+          expiresInDays: null,
         },
       ],
       provider: 'test',
@@ -213,5 +216,49 @@ describe.each(BACKENDS)('without a payment provider (the default) (%s)', (backen
       headers: { authorization: `Bearer ${user.apiKey}` },
     })
     expect(((await purchases.json()) as Json).purchases).toEqual([])
+  })
+})
+
+/** labs-2022 priced in yen: ¥1,500 for 115 credits, bought credits lasting 90 days. */
+const YEN_BOOK = (() => {
+  const checked = validateBook({
+    ...LABS_2022,
+    version: 'labs-yen',
+    currency: 'JPY',
+    packs: [{ id: 'pack-115', credits: 115, priceMinor: 1500, tiers: [] }],
+    expiry: { ...LABS_2022.expiry, purchase: { days: 90 } },
+  })
+  if (!checked.ok) throw new Error(JSON.stringify(checked.problems))
+  return checked.book
+})()
+
+describe.each(BACKENDS)('packs priced in a currency without minor units (%s)', (backend) => {
+  // A price book can only be activated from now on: this server's clock is moved past its start.
+  let skew = 0
+  const t = useTestServer(backend, {
+    env: { EASEL_TEST_CHECKOUT: 'on' },
+    clock: { now: () => Date.now() + skew },
+  })
+
+  it('shows ¥1,500 as 1500, not 15.00, and says 90 days rather than rounding to months', async () => {
+    const activated = await t.current.server.services.pricing.activate(YEN_BOOK, Date.now() + 60_000)
+    expect(activated.ok).toBe(true)
+    skew = 61_000
+    const res = await fetch(`${t.current.url}/api/packs`)
+    expect(await res.json()).toMatchObject({
+      bookVersion: 'labs-yen',
+      currency: 'JPY',
+      listPricePerCredit: { currency: 'JPY', shown: '13.043' },
+      packs: [
+        {
+          id: 'pack-115',
+          priceMinor: 1500,
+          price: '1500',
+          perCredit: '13.04',
+          expiresInMonths: null,
+          expiresInDays: 90,
+        },
+      ],
+    })
   })
 })

@@ -1,7 +1,9 @@
+import { Fraction, formatMoney } from '../../src/credits/money.ts'
 import type { Lot } from './types.ts'
 
-// How the studio writes numbers, money and dates. Money arrives from the API as decimal strings
-// (exact; rounded by the server); the studio only moves the decimal point, never uses floats.
+// How the studio writes numbers, money and dates. Money goes through the server's own money module
+// (src/credits/money.ts imports nothing, so only it joins the bundle): integer minor units, or
+// decimal strings of minor units read exactly, in each currency's own digits; never floats.
 
 export const plural = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en')} ${n === 1 ? one : many}`
@@ -66,57 +68,33 @@ export function expirySentence(
   return `${what} ${lot.remaining === 1 ? 'expires' : 'expire'} on ${shortDate(lot.expiresAt, now)}`
 }
 
-/** Moves the decimal point of a decimal string: shiftDecimal("13.04", -2) = "0.1304". */
-export function shiftDecimal(value: string, places: number): string {
-  const negative = value.startsWith('-')
-  const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.')
-  let digits = whole + fraction
-  let point = whole.length + places
-  if (point <= 0) {
-    digits = '0'.repeat(1 - point) + digits
-    point = 1
-  }
-  if (point > digits.length) digits = digits.padEnd(point, '0')
-  let intPart = digits.slice(0, point).replace(/^0+(?=\d)/, '')
-  const fracPart = digits.slice(point).replace(/0+$/, '')
-  if (intPart === '') intPart = '0'
-  return `${negative ? '-' : ''}${intPart}${fracPart ? `.${fracPart}` : ''}`
-}
+// "−$1.50", not "-$1.50" (a refund larger than the purchases of a period).
+const typeset = (text: string) => text.replace(/^-/, '−')
 
-const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', CAD: 'CA$', AUD: 'A$' }
-
-/** A price in major units ("15.00", "USD") as "$15.00". */
-export function money(major: string, currency: string): string {
-  const negative = major.startsWith('-')
-  const [whole = '0', fraction = ''] = (negative ? major.slice(1) : major).split('.')
-  const text = `${whole}.${fraction.padEnd(2, '0')}`
-  const symbol = SYMBOLS[currency]
-  // "−$1.50", not "$-1.50" (a refund larger than the purchases of a period).
-  return `${negative ? '−' : ''}${symbol ? `${symbol}${text}` : `${text} ${currency}`}`
-}
-
-/** A price in minor units, as a decimal string, written the way people say small prices. */
-export function minorMoney(minor: string, currency: string): string {
-  const negative = minor.startsWith('-')
-  const whole = (negative ? minor.slice(1) : minor).split('.')[0] ?? '0'
-  if (currency === 'USD' && whole.length <= 2) return `${minor}¢`
-  const major = shiftDecimal(minor, -2)
-  const [w = '0', f = ''] = major.split('.')
-  return money(`${w}.${f.padEnd(2, '0')}`, currency)
-}
-
-/** A sum in minor units, as a decimal string, in major units rounded to the cent: "1304.35" → "$13.04". */
-export function minorTotal(minor: string, currency: string): string {
-  const negative = minor.startsWith('-')
-  const [whole = '0', fraction = ''] = (negative ? minor.slice(1) : minor).split('.')
-  // Round half up to whole minor units, then write them as major units.
-  const cents = BigInt(whole || '0') + (fraction && Number(fraction[0]) >= 5 ? 1n : 0n)
-  return `${negative && cents > 0n ? '-' : ''}${moneyOfMinor(Number(cents), currency)}`
-}
-
-/** A price in integer minor units as "$15.00". */
+/** Integer minor units as "$15.00", "¥1,500", "KWD 1.500". */
 export const moneyOfMinor = (minor: number, currency: string) =>
-  money(shiftDecimal(String(minor), -2), currency)
+  typeset(formatMoney({ amountMinor: minor, currency }))
+
+/**
+ * A price that may be a fraction of a minor unit, with `places` decimals of the minor unit, written
+ * the way people say small prices: "13.04¢" under a dollar, "$1.3043", "¥13.04", "KWD 0.01304".
+ */
+export function unitPrice(minor: Fraction, currency: string, places = 2): string {
+  const cents = minor.numerator < 0n ? -minor.numerator : minor.numerator
+  if (currency === 'USD' && cents < 100n * minor.denominator) return `${minor.shown(places)}¢`
+  return typeset(formatMoney({ amountMinor: minor, currency }, { extraDigits: places }))
+}
+
+/** A price in minor units as the API sends it, a decimal string ("13.04"), in the same words. */
+export function minorMoney(minor: string, currency: string): string {
+  const exact = Fraction.parse(minor)
+  if (!exact) return `${minor} ${currency}`
+  return unitPrice(exact, currency, minor.split('.')[1]?.length ?? 0)
+}
+
+/** A sum of fractions of minor units, rounded to whole minor units: 1304.35 cents → "$13.04". */
+export const moneyTotal = (minor: Fraction, currency: string) =>
+  typeset(formatMoney({ amountMinor: minor, currency }))
 
 export const sizeLabel = (px: number) => `${px}×${px}`
 

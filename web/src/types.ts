@@ -168,11 +168,14 @@ export interface Pack {
   id: string
   credits: number
   priceMinor: number
-  /** Major units (dollars), e.g. "15.00". */
+  /** Major units in the currency's own digits: "15.00" USD, "1500" JPY. */
   price: string
-  /** Major units per credit, e.g. "0.1304". */
+  /** Major units per credit, two places past the currency's own: "0.1304" USD, "13.04" JPY. */
   perCredit: string
+  /** How long bought credits last when the book says months; null otherwise. */
   expiresInMonths: number | null
+  /** How long bought credits last when the book says days; null otherwise (both null: never). */
+  expiresInDays?: number | null
   /** Volume prices: from `minQuantity` packs bought at once, each costs `unitPriceMinor`. */
   tiers?: { minQuantity: number; unitPriceMinor: number }[]
 }
@@ -250,9 +253,13 @@ export interface SourceLine {
 export interface ReportBody {
   bySource: Record<string, SourceLine>
   total: SourceLine
-  revenueRecognised: Fraction
-  breakage: Fraction
-  effectivePricePerCredit: Fraction | null
+  /** Revenue, breakage and earned per credit in each currency (never added across currencies). */
+  byCurrency: {
+    currency: string
+    revenueRecognised: Fraction
+    breakage: Fraction
+    effectivePricePerCredit: Fraction | null
+  }[]
   /** Money taken in the period per currency: purchases net of refunds, in integer minor units. */
   cashReceived?: { currency: string; purchasesMinor: number; refundsMinor: number; netMinor: number }[]
   [key: string]: unknown

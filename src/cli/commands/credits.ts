@@ -1,6 +1,13 @@
 import { type Ledger, LOT_SOURCES, type LotSource } from '../../credits/index.ts'
-import { parseDate, parseDurationFlag, parseInteger, parseMoney, parseOptions, required } from '../args.ts'
-import { formatMoney, formatTime, table } from '../format.ts'
+import {
+  parseDate,
+  parseDurationFlag,
+  parseInteger,
+  parseMoneyFlag,
+  parseOptions,
+  required,
+} from '../args.ts'
+import { formatAmount, formatTime, table } from '../format.ts'
 import { type CliContext, UsageError } from '../io.ts'
 import { report, reportRefusal, withAccounts, withLedger } from '../ledger-session.ts'
 
@@ -104,7 +111,9 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
             ...(o['expires-in'] ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) } : {}),
             ...(o['expires-at'] ? { expiresAt: parseDate(o['expires-at'], 'expires-at', u) } : {}),
             ...(o['never-expires'] ? { expiresAt: null } : {}),
-            ...(o.cost ? { costBasis: { amountMinor: parseMoney(o.cost, 'cost', u), currency } } : {}),
+            ...(o.cost
+              ? { costBasis: { amountMinor: parseMoneyFlag(o.cost, currency, 'cost', u), currency } }
+              : {}),
             reference: o.reference ?? null,
             ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
           }),
@@ -115,7 +124,7 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
               `Granted ${g.amount} ${g.source} credits to ${g.accountId}`,
               `  lot ${g.lotId}, priority ${g.priority}, expires ${formatTime(g.expiresAt)}` +
                 (g.costBasis.amountMinor > 0
-                  ? `, cost ${formatMoney(g.costBasis.amountMinor, g.costBasis.currency)}`
+                  ? `, cost ${formatAmount(g.costBasis.amountMinor, g.costBasis.currency)}`
                   : ''),
               ...(book && fromBook.length > 0
                 ? [

@@ -1,12 +1,12 @@
 import fs from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { LOT_SOURCES, quote } from '../../credits/index.ts'
+import { LOT_SOURCES, minorUnitName, quote } from '../../credits/index.ts'
 import { type BookDuration, cohortBonus, type PriceBook } from '../../credits/pricing/book.ts'
 import { type BookVersion, DatabasePricing } from '../../credits/pricing/catalog.ts'
 import { readRecordedCharges, type SimulationLine, simulate } from '../../credits/pricing/simulate.ts'
 import { type BookValidation, parseBook } from '../../credits/pricing/validate.ts'
 import { parseDate, parseOptions, required } from '../args.ts'
-import { formatMoney, formatTime, table } from '../format.ts'
+import { formatAmount, formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
 import { openExistingDatabase } from '../ledger-session.ts'
 
@@ -106,7 +106,7 @@ function describeBook(book: PriceBook, versions: readonly BookVersion[], now: nu
     ...indent(
       table(
         ['PACK', 'CREDITS', 'PRICE'],
-        book.packs.map((p) => [p.id, p.credits, formatMoney(p.priceMinor, book.currency)]),
+        book.packs.map((p) => [p.id, p.credits, formatAmount(p.priceMinor, book.currency)]),
       ),
     ),
     '',
@@ -114,7 +114,7 @@ function describeBook(book: PriceBook, versions: readonly BookVersion[], now: nu
     ...Object.entries(book.allowances.plans).map(
       ([plan, p]) =>
         `  ${plan}: ${p.monthlyCredits} credits` +
-        (p.priceMinor === undefined ? '' : `, ${formatMoney(p.priceMinor, book.currency)} a period`),
+        (p.priceMinor === undefined ? '' : `, ${formatAmount(p.priceMinor, book.currency)} a period`),
     ),
     '',
     'Cohorts:',
@@ -290,7 +290,9 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
         ))
           ctx.out(`  ${line}`)
         ctx.out('')
-        ctx.out(`Revenue is list revenue in ${result.book.currency} cents (credits × list price per credit).`)
+        ctx.out(
+          `Revenue is list revenue in ${minorUnitName(result.book.currency)} (credits × list price per credit).`,
+        )
         ctx.out(`Accounts that would have run out of credits earlier: ${sim.accountsRunOutEarlier}`)
         if (sim.unpriceable > 0) ctx.out(`Charges ${sim.book} cannot price: ${sim.unpriceable}`)
         return EXIT.ok

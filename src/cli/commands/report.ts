@@ -1,5 +1,6 @@
+import { Fraction, minorDigits, minorUnitName } from '../../credits/index.ts'
 import { parseDate, parseInteger, parseOptions, required } from '../args.ts'
-import { formatMoney, formatTime, table } from '../format.ts'
+import { formatAmount, formatTime, table } from '../format.ts'
 import { type CliContext, UsageError } from '../io.ts'
 import { report, withLedger } from '../ledger-session.ts'
 
@@ -38,7 +39,18 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
           await ledger.report({ from, to, ...(o.account ? { accountId: o.account } : {}) }),
           o.json ?? false,
           (r) => {
-            const cur = r.currency ?? ''
+            // Revenue, breakage and price per credit are per currency: cost bases in different
+            // currencies are never added. A period with no movement shows the book's zero.
+            const lines = r.byCurrency.length
+              ? r.byCurrency
+              : [
+                  {
+                    currency: r.currency ?? 'USD',
+                    revenueRecognised: Fraction.zero,
+                    breakage: Fraction.zero,
+                    effectivePricePerCredit: null,
+                  },
+                ]
             return [
               `${o.account ?? 'Installation'}, ${formatTime(from)} to ${formatTime(to)}`,
               '',
@@ -56,9 +68,16 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
                 ],
               ),
               '',
-              `Revenue recognised: ${r.revenueRecognised.shown()} ${cur} cents`,
-              `Breakage:           ${r.breakage.shown()} ${cur} cents`,
-              `Price per credit:   list ${r.listPricePerCredit ?? '—'}, effective ${r.effectivePricePerCredit?.shown(3) ?? '—'} ${cur} cents`,
+              ...lines.flatMap((m) => {
+                const unit = minorUnitName(m.currency)
+                // The list price is the book's, so it goes beside that currency's figures only.
+                const list = m.currency === r.currency ? (r.listPricePerCredit ?? '—') : '—'
+                return [
+                  `Revenue recognised: ${m.revenueRecognised.shown()} ${unit}`,
+                  `Breakage:           ${m.breakage.shown()} ${unit}`,
+                  `Price per credit:   list ${list}, effective ${m.effectivePricePerCredit?.shown(3) ?? '—'} ${unit}`,
+                ]
+              }),
               '',
               ...(r.cashReceived.length === 0
                 ? ['Cash received: none (no purchases or refunds in the period)']
@@ -68,9 +87,9 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
                       ['CURRENCY', 'PURCHASES', 'REFUNDS', 'NET'],
                       r.cashReceived.map((c) => [
                         c.currency,
-                        formatMoney(c.purchasesMinor, c.currency, false),
-                        formatMoney(c.refundsMinor, c.currency, false),
-                        formatMoney(c.netMinor, c.currency, false),
+                        formatAmount(c.purchasesMinor, c.currency, false),
+                        formatAmount(c.refundsMinor, c.currency, false),
+                        formatAmount(c.netMinor, c.currency, false),
                       ]),
                     ).map((line) => `  ${line}`),
                   ]),
@@ -93,13 +112,16 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
       const holdId = required(o.hold, 'hold', u)
       const returned = o.images ? parseInteger(o.images, 'images', u) : 4
       const kept = o.kept ? parseInteger(o.kept, 'kept', u) : returned
-      return withLedger(ctx, async (ledger) =>
-        report(ctx, await ledger.chargeReport(holdId, { returned, kept }), o.json ?? false, (c) => [
-          `${c.holdId}: ${c.credits} credits, cost ${c.cost.shown(3)} cents`,
-          `per image returned (${c.imagesReturned}): ${c.perImageReturned?.shown() ?? '—'} cents`,
-          `per image kept (${c.imagesKept}): ${c.perImageKept?.shown() ?? '—'} cents`,
-        ]),
-      )
+      return withLedger(ctx, async (ledger) => {
+        // Cost bases are in the book's currency; its minor unit names the figures ("cents").
+        const currency = ledger.pricing?.bookAt(ctx.clock.now()).currency
+        const unit = currency === undefined || minorDigits(currency) === 2 ? 'cents' : minorUnitName(currency)
+        return report(ctx, await ledger.chargeReport(holdId, { returned, kept }), o.json ?? false, (c) => [
+          `${c.holdId}: ${c.credits} credits, cost ${c.cost.shown(3)} ${unit}`,
+          `per image returned (${c.imagesReturned}): ${c.perImageReturned?.shown() ?? '—'} ${unit}`,
+          `per image kept (${c.imagesKept}): ${c.perImageKept?.shown() ?? '—'} ${unit}`,
+        ])
+      })
     }
     case undefined:
     case 'help':

@@ -1,19 +1,11 @@
 import { type CreditError, ok, type Result, validation } from '../errors.ts'
+import { Fraction } from '../money.ts'
 import type { Pack, PackTier, ParameterValue, PriceBook, PriceRule } from './book.ts'
-
-/**
- * An exact non-negative rational, in lowest terms. Per-credit prices are fractions of a cent
- * (1500 / 115); they stay exact through every product and quotient and are rounded only when shown.
- */
-export interface Fraction {
-  readonly numerator: number
-  readonly denominator: number
-}
 
 /** A price that may be a fraction of a minor unit, with the figure to show for it. */
 export interface UnitPrice {
   currency: string
-  /** Exact, in minor units (cents for USD). */
+  /** Exact, in minor units (cents for USD, yen for JPY): per-credit prices are fractions of one. */
   minor: Fraction
   /** `minor` rounded half up for display, still in minor units: `'13.043'`. */
   shown: string
@@ -103,7 +95,7 @@ export function quote(
   const credits = Math.ceil(n / (rule.imagesPerCredit ?? op.imagesReturned)) * rule.credits
 
   const perCredit = listPricePerCredit(book)
-  const total = perCredit && times(perCredit, credits)
+  const total = perCredit === null ? null : perCredit.times(credits)
   return ok({
     bookVersion: book.version,
     operation,
@@ -131,12 +123,12 @@ function matches(rule: PriceRule, values: ReadonlyMap<string, ParameterValue>): 
  * The list price of one credit: the list-price pack's single-pack price over its credits.
  *
  * @example
- * listPricePerCredit(LABS_2022) // → { numerator: 300, denominator: 23 } (1500 / 115 cents)
+ * listPricePerCredit(LABS_2022) // → 300/23 (1500 / 115 cents)
  * @returns null when the book sells no packs.
  */
 export function listPricePerCredit(book: PriceBook): Fraction | null {
   const pack = book.packs.find((p) => p.id === book.listPricePack)
-  return pack ? fraction(pack.priceMinor, pack.credits) : null
+  return pack ? Fraction.of(pack.priceMinor, pack.credits) : null
 }
 
 export interface PackPrice {
@@ -187,7 +179,7 @@ export function packPrice(book: PriceBook, packId: string, quantity = 1): Result
     unitPriceMinor,
     totalMinor,
     tier,
-    perCredit: unitPrice(book.currency, fraction(totalMinor, credits), CREDIT_PRICE_DECIMALS),
+    perCredit: unitPrice(book.currency, Fraction.of(totalMinor, credits), CREDIT_PRICE_DECIMALS),
   })
 }
 
@@ -197,79 +189,20 @@ export function packPrice(book: PriceBook, packId: string, quantity = 1): Result
  *
  * @example
  * const cost = listPricePerCredit(LABS_2022)!         // one credit: 1500/115 cents
- * formatMinor(perImageKept(cost, 4)!, 2) // → '3.26'
- * formatMinor(perImageKept(cost, 1)!, 2) // → '13.04'
+ * perImageKept(cost, 4)!.shown(2) // → '3.26'
+ * perImageKept(cost, 1)!.shown(2) // → '13.04'
  * @returns null when nothing was kept (there is no per-image price).
  */
 export function perImageKept(cost: Fraction | number, imagesKept: number): Fraction | null {
   if (!Number.isSafeInteger(imagesKept) || imagesKept < 0) {
     throw new RangeError(`imagesKept must be a whole number, got ${imagesKept}`)
   }
-  if (imagesKept === 0) return null
-  const c = typeof cost === 'number' ? fraction(cost, 1) : cost
-  return fraction(c.numerator, c.denominator * imagesKept)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Exact fractions.
-
-/**
- * `numerator / denominator` in lowest terms.
- *
- * @example
- * fraction(1500, 115) // → { numerator: 300, denominator: 23 }
- */
-export function fraction(numerator: number, denominator: number): Fraction {
-  if (
-    !Number.isSafeInteger(numerator) ||
-    numerator < 0 ||
-    !Number.isSafeInteger(denominator) ||
-    denominator < 1
-  ) {
-    throw new RangeError(`not a non-negative fraction of safe integers: ${numerator}/${denominator}`)
-  }
-  const g = gcd(numerator, denominator)
-  return { numerator: numerator / g, denominator: denominator / g }
-}
-
-/**
- * `f × k`, exactly.
- *
- * @example
- * times(fraction(300, 23), 2) // → { numerator: 600, denominator: 23 }
- */
-export function times(f: Fraction, k: number): Fraction {
-  // Reduce k against the denominator first so the numerator stays as small as it can.
-  const g = gcd(k, f.denominator)
-  return fraction(f.numerator * (k / g), f.denominator / g)
-}
-
-/**
- * A fraction rounded half up to `decimals` places, as text: exact (BigInt), never through floats.
- *
- * @example
- * formatMinor(fraction(1500, 115), 3) // → '13.043'
- * formatMinor(fraction(1500, 460), 2) // → '3.26'
- */
-export function formatMinor(f: Fraction, decimals: number): string {
-  const scale = 10n ** BigInt(decimals)
-  const num = BigInt(f.numerator) * scale
-  const den = BigInt(f.denominator)
-  const rounded = (num * 2n + den) / (den * 2n)
-  if (decimals === 0) return rounded.toString()
-  const digits = rounded.toString().padStart(decimals + 1, '0')
-  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`
+  const c = typeof cost === 'number' ? Fraction.of(cost) : cost
+  return c.over(imagesKept)
 }
 
 function unitPrice(currency: string, minor: Fraction, decimals: number): UnitPrice {
-  return { currency, minor, shown: formatMinor(minor, decimals) }
-}
-
-function gcd(a: number, b: number): number {
-  let x = a
-  let y = b
-  while (y !== 0) [x, y] = [y, x % y]
-  return x === 0 ? 1 : x
+  return { currency, minor, shown: minor.shown(decimals) }
 }
 
 function refuse(field: string, message: string): { ok: false; error: QuoteError } {

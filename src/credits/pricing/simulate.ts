@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { MinorAmount } from '../reports.ts'
+import { Fraction } from '../money.ts'
 import type { PriceBook } from './book.ts'
 import { listPricePerCredit, quote } from './quote.ts'
 
@@ -17,8 +17,8 @@ export interface SimulationLine {
   operations: number
   creditsBefore: number
   creditsAfter: number
-  revenueBefore: MinorAmount
-  revenueAfter: MinorAmount
+  revenueBefore: Fraction
+  revenueAfter: Fraction
 }
 
 export interface Simulation {
@@ -33,9 +33,7 @@ export interface Simulation {
 
 const money = (credits: number, book: PriceBook) => {
   const price = listPricePerCredit(book)
-  return price
-    ? MinorAmount.of(BigInt(credits) * BigInt(price.numerator), price.denominator)
-    : MinorAmount.zero
+  return price ? price.times(credits) : Fraction.zero
 }
 
 /**
@@ -55,8 +53,8 @@ export function simulate(
     operations: 0,
     creditsBefore: 0,
     creditsAfter: 0,
-    revenueBefore: MinorAmount.zero,
-    revenueAfter: MinorAmount.zero,
+    revenueBefore: Fraction.zero,
+    revenueAfter: Fraction.zero,
   })
   const byOperation: Record<string, SimulationLine> = {}
   const total = empty()

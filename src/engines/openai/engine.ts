@@ -1,6 +1,5 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError, toFile } from 'openai'
 import type { ImagesResponse } from 'openai/resources/images'
-import { decodePng, encodePng, pngInfo, type RgbaImage, resizeRgba } from '../../images/png.ts'
 import {
   abortError,
   EngineError,
@@ -11,7 +10,10 @@ import {
   type ImageEngine,
   type ImageSize,
   type Operation,
+  type RunArgument,
+  runOptions,
 } from '../engine.ts'
+import { upstreamImage } from '../upstream-image.ts'
 
 export interface OpenAiEngineOptions {
   /** The API root, e.g. `https://api.openai.com/v1` (or any server that speaks the Images API). */
@@ -19,8 +21,6 @@ export interface OpenAiEngineOptions {
   apiKey: string
   /** Model names requests may ask for; the first is the default. */
   models?: readonly string[]
-  /** A run is stopped (TIMEOUT) after this long, retries included. */
-  timeoutMs: number
   sizes?: readonly ImageSize[]
 }
 
@@ -33,8 +33,8 @@ export const VARIATION_PROMPT = 'A variation of this image, same subject and sty
  *
  * Retries: the SDK retries once (429, 5xx, dropped connections) after a short backoff. That covers
  * the blips that would otherwise fail a job, and cannot bill twice: failed requests make no images,
- * and a request that hangs is never retried because our deadline (`timeoutMs`) ends the whole run
- * before the SDK's own, longer per-attempt timeout could fire.
+ * and a request that hangs is never retried, because the runner's signal (EASEL_ENGINE_TIMEOUT)
+ * ends the whole run and the SDK's own per-attempt timeout is set beyond any deadline.
  */
 export class OpenAiEngine implements ImageEngine {
   readonly name = 'openai'
@@ -43,14 +43,12 @@ export class OpenAiEngine implements ImageEngine {
   readonly sizes: readonly ImageSize[]
   readonly #client: OpenAI
   readonly #apiKey: string
-  readonly #timeoutMs: number
   readonly #where: string
 
   constructor(options: OpenAiEngineOptions) {
     this.models = options.models?.length ? [...options.models] : ['gpt-image-1']
     this.sizes = options.sizes ?? IMAGE_SIZES
     this.#apiKey = options.apiKey
-    this.#timeoutMs = options.timeoutMs
     this.#where = displayUrl(options.baseURL)
     this.#client = new OpenAI({
       baseURL: options.baseURL,
@@ -59,7 +57,7 @@ export class OpenAiEngine implements ImageEngine {
       organization: null,
       project: null,
       adminAPIKey: null,
-      timeout: options.timeoutMs + 1_000,
+      timeout: NO_SDK_TIMEOUT,
       maxRetries: 1,
     })
   }
@@ -68,13 +66,13 @@ export class OpenAiEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
-    const stop = AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)])
+  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
+    const { signal } = runOptions(options)
     try {
-      const response = await untilAborted(this.#call(request, stop), stop)
-      return await this.#images(response, request, stop)
+      const response = await untilAborted(this.#call(request, signal), signal)
+      return await this.#images(response, request, signal)
     } catch (error) {
-      if (stop.aborted) throw abortError(stop)
+      if (signal.aborted) throw abortError(signal)
       throw this.#engineError(error)
     }
   }
@@ -106,7 +104,7 @@ export class OpenAiEngine implements ImageEngine {
       if (item.b64_json) bytes = Buffer.from(item.b64_json, 'base64')
       else if (item.url) bytes = await this.#download(item.url, signal)
       else continue
-      images.push(toRequestedSquare(bytes, request.size, `OpenAI at ${this.#where}`))
+      images.push(upstreamImage(bytes, request.size, `OpenAI at ${this.#where}`))
     }
     if (images.length === 0) {
       throw new EngineError('NO_IMAGES', `OpenAI at ${this.#where} answered without any images`)
@@ -187,6 +185,12 @@ export class OpenAiEngine implements ImageEngine {
   }
 }
 
+/**
+ * The SDK's per-attempt timeout: the longest a timer takes (about 24 days), so it never fires
+ * before the runner's signal and a hung request is never retried (a retry could bill twice).
+ */
+const NO_SDK_TIMEOUT = 2 ** 31 - 1
+
 /** The GPT image family (`gpt-image-1`, `gpt-image-1-mini`, `chatgpt-image-latest`, …). */
 export function isGptImageModel(model: string): boolean {
   return /^(gpt-image|chatgpt-image)/.test(model)
@@ -213,26 +217,6 @@ function upstreamMessage(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined
   const text = typeof body?.message === 'string' ? body.message : error.message
   return text.length > 500 ? `${text.slice(0, 500)}…` : text
-}
-
-/**
- * Checks the bytes are a PNG and scales them to the requested square. Halving first keeps the
- * bilinear resize from skipping pixels when 1024 becomes 256.
- */
-function toRequestedSquare(bytes: Buffer, size: ImageSize, who: string): EngineImage {
-  const info = pngInfo(bytes)
-  if (!info) throw new EngineError('UPSTREAM_ERROR', `${who} returned an image that is not a PNG`)
-  if (info.width === size && info.height === size) return { png: bytes, width: size, height: size }
-  let image: RgbaImage
-  try {
-    image = decodePng(bytes)
-  } catch (error) {
-    throw new EngineError('UPSTREAM_ERROR', `${who} returned a damaged PNG`, { cause: error })
-  }
-  while (image.width >= size * 2 && image.height >= size * 2) {
-    image = resizeRgba(image, Math.floor(image.width / 2), Math.floor(image.height / 2))
-  }
-  return { png: encodePng(resizeRgba(image, size, size)), width: size, height: size }
 }
 
 /** The base URL without credentials or query, for messages. */

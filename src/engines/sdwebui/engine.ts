@@ -1,4 +1,3 @@
-import { decodePng, encodePng, pngInfo, resizeRgba } from '../../images/png.ts'
 import {
   abortError,
   EngineError,
@@ -9,7 +8,10 @@ import {
   type ImageEngine,
   type ImageSize,
   type Operation,
+  type RunArgument,
+  runOptions,
 } from '../engine.ts'
+import { upstreamImage } from '../upstream-image.ts'
 import { LOADED_CHECKPOINT, type PayloadSettings, webUiCall } from './payload.ts'
 
 export interface SdWebUiEngineOptions {
@@ -20,8 +22,6 @@ export interface SdWebUiEngineOptions {
    * checkpoint the WebUI has loaded; any other name is asked for as `sd_model_checkpoint`.
    */
   models?: readonly string[]
-  /** A run is stopped (TIMEOUT) after this long. */
-  timeoutMs: number
   steps?: number
   cfgScale?: number
   sampler?: string | null
@@ -43,13 +43,11 @@ export class SdWebUiEngine implements ImageEngine {
   readonly #base: URL
   readonly #where: string
   readonly #headers: Record<string, string>
-  readonly #timeoutMs: number
   readonly #settings: PayloadSettings
 
   constructor(options: SdWebUiEngineOptions) {
     this.models = options.models?.length ? [...options.models] : [LOADED_CHECKPOINT]
     this.sizes = options.sizes ?? IMAGE_SIZES
-    this.#timeoutMs = options.timeoutMs
     this.#settings = {
       steps: options.steps ?? 20,
       cfgScale: options.cfgScale ?? 7,
@@ -82,10 +80,10 @@ export class SdWebUiEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
-    const stop = AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)])
+  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
+    const { signal } = runOptions(options)
     const { path, body } = webUiCall(request, this.#settings)
-    const answer = await this.#send('POST', path, body, stop)
+    const answer = await this.#send('POST', path, body, signal)
     const encoded = (answer as { images?: unknown } | null)?.images
     if (encoded !== undefined && encoded !== null && !Array.isArray(encoded)) {
       throw new EngineError('UPSTREAM_ERROR', `${this.#who} answered without an image list`)
@@ -99,10 +97,12 @@ export class SdWebUiEngine implements ImageEngine {
     return { images }
   }
 
-  /** The checkpoints the WebUI offers (`model_name`s, as a model name here may give them). */
+  /**
+   * The checkpoints the WebUI offers (`model_name`s, as a model name here may give them). The
+   * caller's signal is the only deadline, as for `run`.
+   */
   async checkpoints(signal: AbortSignal): Promise<string[]> {
-    const stop = AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)])
-    const answer = await this.#send('GET', 'sdapi/v1/sd-models', null, stop)
+    const answer = await this.#send('GET', 'sdapi/v1/sd-models', null, signal)
     if (!Array.isArray(answer)) throw new EngineError('UPSTREAM_ERROR', `${this.#who} listed no checkpoints`)
     return answer
       .map((item: { model_name?: unknown }) => item?.model_name)
@@ -165,19 +165,7 @@ export class SdWebUiEngine implements ImageEngine {
   #image(encoded: string, size: ImageSize): EngineImage {
     // The WebUI sends bare base64; a data: URL prefix is tolerated all the same.
     const bytes = Buffer.from(encoded.replace(/^data:[^,]*,/, ''), 'base64')
-    const info = pngInfo(bytes)
-    if (!info) {
-      throw new EngineError(
-        'UPSTREAM_ERROR',
-        `${this.#who} returned an image that is not a PNG (set its image file format to png)`,
-      )
-    }
-    if (info.width === size && info.height === size) return { png: bytes, width: size, height: size }
-    try {
-      return { png: encodePng(resizeRgba(decodePng(bytes), size, size)), width: size, height: size }
-    } catch (error) {
-      throw new EngineError('UPSTREAM_ERROR', `${this.#who} returned a damaged PNG`, { cause: error })
-    }
+    return upstreamImage(bytes, size, this.#who, ' (set its image file format to png)')
   }
 }
 

@@ -3,12 +3,15 @@ import { decodePng, PngError, type RgbaImage } from '../../images/png.ts'
 import {
   EngineError,
   type EngineImage,
+  type EngineProgress,
   type EngineRequest,
   type EngineResult,
   IMAGE_SIZES,
   type ImageEngine,
   type ImageSize,
   type Operation,
+  type RunArgument,
+  runOptions,
   throwIfAborted,
 } from '../engine.ts'
 import { renderEdit } from './edit.ts'
@@ -22,9 +25,10 @@ import { renderVariation } from './variation.ts'
  * in every image. The same request gives the same bytes; image k of a request uses `seed + k`.
  *
  * Drawing is CPU work. With `threads` (the default: one fewer than the machine's cores, at least
- * one) it happens in worker threads, so the server's event loop stays free for requests and
- * commits while images are drawn; with `threads: 0` it happens inline, yielding between images.
- * Either way an abort is honoured before each image.
+ * one and at most four) it happens in worker threads, so the server's event loop stays free for
+ * requests and commits while images are drawn; with `threads: 0` it happens inline, yielding
+ * between images. Either way an abort is honoured before each image, and progress is reported
+ * after each.
  */
 export class SketchEngine implements ImageEngine {
   readonly name = 'sketch'
@@ -42,7 +46,8 @@ export class SketchEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
+  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
+    const { signal, onProgress } = runOptions(options)
     throwIfAborted(signal)
     const { size } = request
     if (!this.sizes.includes(size)) {
@@ -52,8 +57,8 @@ export class SketchEngine implements ImageEngine {
       )
     }
     if (!(request.n >= 1)) throw new EngineError('NO_IMAGES', 'no images were asked for')
-    if (this.pool) return { images: await this.pool.run(request, signal) }
-    return { images: await drawAll(request, signal) }
+    if (this.pool) return { images: await this.pool.run(request, signal, onProgress) }
+    return { images: await drawAll(request, signal, onProgress) }
   }
 
   async close(): Promise<void> {
@@ -61,8 +66,15 @@ export class SketchEngine implements ImageEngine {
   }
 }
 
-/** Draws the request's images one by one, yielding and honouring an abort before each. */
-export async function drawAll(request: EngineRequest, signal: AbortSignal | null): Promise<EngineImage[]> {
+/**
+ * Draws the request's images one by one, yielding and honouring an abort before each, and
+ * reporting progress (images drawn of `n`) after each.
+ */
+export async function drawAll(
+  request: EngineRequest,
+  signal: AbortSignal | null,
+  onProgress?: (progress: EngineProgress) => void,
+): Promise<EngineImage[]> {
   const { size } = request
   let draw: ((seed: number) => RgbaImage) | null = null
   const images: EngineImage[] = []
@@ -72,6 +84,7 @@ export async function drawAll(request: EngineRequest, signal: AbortSignal | null
     if (signal) throwIfAborted(signal)
     draw ??= painter(request)
     images.push({ png: encodeOpaquePng(draw(request.seed + k)), width: size, height: size })
+    onProgress?.({ done: k + 1, total: request.n })
   }
   return images
 }

@@ -1,13 +1,21 @@
 import { Worker } from 'node:worker_threads'
-import { abortError, EngineError, type EngineImage, type EngineRequest } from '../engine.ts'
+import {
+  abortError,
+  EngineError,
+  type EngineImage,
+  type EngineProgress,
+  type EngineRequest,
+} from '../engine.ts'
 
 interface Task {
   request: EngineRequest
+  onProgress: ((progress: EngineProgress) => void) | undefined
   resolve(images: EngineImage[]): void
   reject(error: unknown): void
 }
 
 type Reply =
+  | { id: number; progress: EngineProgress }
   | { id: number; images: Array<{ png: Uint8Array; width: number; height: number }> }
   | { id: number; error: { code: string | null; message: string } }
 
@@ -28,14 +36,20 @@ export class RenderPool {
     for (let i = 0; i < size; i++) this.idle.push(this.spawn())
   }
 
-  run(request: EngineRequest, signal: AbortSignal): Promise<EngineImage[]> {
+  run(
+    request: EngineRequest,
+    signal: AbortSignal,
+    onProgress?: (progress: EngineProgress) => void,
+  ): Promise<EngineImage[]> {
     return new Promise<EngineImage[]>((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal))
       if (this.closed) return reject(new EngineError('CANCELLED', 'the sketch renderer has stopped'))
-      const task: Task = { request, resolve, reject }
+      const task: Task = { request, onProgress, resolve, reject }
       const onAbort = () => {
         const queued = this.waiting.indexOf(task)
         if (queued >= 0) this.waiting.splice(queued, 1)
+        // Its drawing may go on in the background: no progress after the answer.
+        task.onProgress = undefined
         reject(abortError(signal))
       }
       signal.addEventListener('abort', onAbort, { once: true })
@@ -80,6 +94,11 @@ export class RenderPool {
     worker.unref()
     worker.on('message', (reply: Reply) => {
       const current = this.busy.get(worker)
+      if ('progress' in reply) {
+        // The worker is still drawing: only the request it draws for hears of it.
+        if (current?.id === reply.id) current.task.onProgress?.(reply.progress)
+        return
+      }
       this.busy.delete(worker)
       this.idle.push(worker)
       if (current && current.id === reply.id) {

@@ -5,7 +5,9 @@ import { drawAll } from './engine.ts'
 // Draws one request at a time for RenderPool.
 parentPort!.on('message', async ({ id, request }: { id: number; request: EngineRequest }) => {
   try {
-    const images = await drawAll(revive(request), null)
+    const images = await drawAll(revive(request), null, (progress) =>
+      parentPort!.postMessage({ id, progress }),
+    )
     // Copied, not transferred: small Buffers may share one pooled ArrayBuffer.
     parentPort!.postMessage({ id, images })
   } catch (error) {

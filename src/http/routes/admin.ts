@@ -1,11 +1,9 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { requireAdmin } from '../auth.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, fromCreditError, unwrapAccounts } from '../errors.ts'
+import { errorResponses, idParam, KeyBody, keyBody, UserBody, userBody } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { errorResponses, idParam, UserBody, unwrapAccounts, userBody } from './common.ts'
-import { creditError } from './credits.ts'
-import { KeyBody, keyBody } from './keys.ts'
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/
 const name = z
@@ -124,7 +122,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
           ? { idempotencyKey: `admin-grant:${request.headers['idempotency-key']}` }
           : {}),
       })
-      if (!granted.ok) throw creditError(granted.error)
+      if (!granted.ok) throw fromCreditError(granted.error)
       const g = granted.value
       request.log.info(
         { adminId: p.user.id, userId, lotId: g.lotId, amount, source },
@@ -312,8 +310,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
     async (request) => {
       admin(request)
       const report = await ledger.report({ from: request.query.from, to: request.query.to })
-      if (!report.ok) throw creditError(report.error)
-      // Exact amounts (MinorAmount) become their JSON form: numerator, denominator and shown.
+      if (!report.ok) throw fromCreditError(report.error)
+      // Exact amounts (money.ts Fraction) become their JSON form: numerator, denominator and shown.
       const body = JSON.parse(JSON.stringify(report.value)) as Record<string, unknown>
       return { ...body, cashReceived: report.value.cashReceived }
     },

@@ -1,13 +1,13 @@
 import { z } from 'zod'
+import { PAYMENT_PROVIDER_NAMES, TestCheckout } from '../../billing/providers/index.ts'
 import type { PurchaseView } from '../../billing/purchases.ts'
-import { TestCardProvider } from '../../billing/test-card-provider.ts'
-import { formatMinor, fraction } from '../../credits/pricing/quote.ts'
-import type { App } from '../app.ts'
+import { Fraction, majorUnits } from '../../credits/index.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import { ApiError } from '../errors.ts'
+import { fromPurchaseError } from '../errors.ts'
+import { errorResponses } from '../schemas.ts'
 import type { Services } from '../services.ts'
 import { idempotencyKeyOf } from '../shared.ts'
-import { errorResponses } from './common.ts'
 
 const PurchaseBody = z.object({
   id: z.string(),
@@ -23,10 +23,10 @@ const PurchaseBody = z.object({
   remaining: z.number().int(),
 })
 
-const major = (minor: number) => (minor / 100).toFixed(2)
 const purchaseBody = (p: PurchaseView): z.infer<typeof PurchaseBody> => ({
   ...p,
-  price: major(p.amountPaidMinor),
+  // Major units in the currency's own digits: '15.00' USD, '1500' JPY, '1.500' KWD.
+  price: majorUnits({ amountMinor: p.amountPaidMinor, currency: p.currency }),
 })
 
 /** Packs of the book in force, and buying them through the built-in test checkout. */
@@ -50,12 +50,15 @@ export function registerBillingRoutes(app: App, services: Services): void {
                 priceMinor: z.number().int(),
                 price: z.string(),
                 perCredit: z.string(),
+                /** How long bought credits last when the book says months; null otherwise. */
                 expiresInMonths: z.number().int().nullable(),
+                /** How long bought credits last when the book says days; null otherwise. */
+                expiresInDays: z.number().int().nullable(),
                 tiers: z.array(z.object({ minQuantity: z.number().int(), unitPriceMinor: z.number().int() })),
               }),
             ),
             /** `none`: no payment provider is configured, packs are shown but cannot be bought. */
-            provider: z.enum(['test', 'none']),
+            provider: z.enum([...PAYMENT_PROVIDER_NAMES, 'none']),
             testCards: z.object({ success: z.string(), decline: z.string() }).nullable(),
           }),
         },
@@ -66,30 +69,35 @@ export function registerBillingRoutes(app: App, services: Services): void {
       const book = services.pricing.bookAt(now)
       const listPack = book.packs.find((p) => p.id === book.listPricePack)
       const expiry = book.expiry.purchase
-      // How long bought credits last, in months (a book may say days: shown as whole months).
-      const months =
-        expiry === null ? null : 'months' in expiry ? expiry.months : Math.round(expiry.days / 30)
+      // How long bought credits last, as the book says it: days are not converted to months (a
+      // month is not 30 days), so a book that says 90 days shows 90 days. Both null: never.
+      const months = expiry !== null && 'months' in expiry ? expiry.months : null
+      const days = expiry !== null && 'days' in expiry ? expiry.days : null
       return {
         bookVersion: book.version,
         currency: book.currency,
         listPricePerCredit: listPack
           ? {
               currency: book.currency,
-              shown: formatMinor(fraction(listPack.priceMinor, listPack.credits), 3),
+              shown: Fraction.of(listPack.priceMinor, listPack.credits).shown(3),
             }
           : null,
         packs: book.packs.map((p) => ({
           id: p.id,
           credits: p.credits,
           priceMinor: p.priceMinor,
-          price: major(p.priceMinor),
-          // Dollars per credit, to four places (0.1304).
-          perCredit: formatMinor(fraction(p.priceMinor, p.credits * 100), 4),
+          price: majorUnits({ amountMinor: p.priceMinor, currency: book.currency }),
+          // Major units per credit, two places past the currency's own ($0.1304, ¥13.04).
+          perCredit: majorUnits(
+            { amountMinor: Fraction.of(p.priceMinor, p.credits), currency: book.currency },
+            { extraDigits: 2 },
+          ),
           expiresInMonths: months,
+          expiresInDays: days,
           tiers: p.tiers.map((t) => ({ minQuantity: t.minQuantity, unitPriceMinor: t.unitPriceMinor })),
         })),
         provider: services.purchases.providerName,
-        testCards: services.purchases.providerName === 'test' ? TestCardProvider.testCards : null,
+        testCards: services.purchases.providerName === 'test' ? TestCheckout.testCards : null,
       }
     },
   )
@@ -124,13 +132,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
         card: request.body.card,
         ...idempotencyKeyOf(request),
       })
-      if (!bought.ok) {
-        const e = bought.error
-        if (e.code === 'VALIDATION') throw new ApiError('VALIDATION', e.message, { field: e.field })
-        if (e.code === 'IDEMPOTENCY_CONFLICT') throw new ApiError('IDEMPOTENCY_CONFLICT', e.message)
-        if (e.code === 'NO_PAYMENT_PROVIDER') throw new ApiError('CONFLICT', e.message)
-        throw new ApiError('CARD_DECLINED', e.message, { reason: e.reason })
-      }
+      if (!bought.ok) throw fromPurchaseError(bought.error)
       return reply.status(201).send(purchaseBody(bought.value))
     },
   )

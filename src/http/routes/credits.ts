@@ -1,11 +1,11 @@
 import { z } from 'zod'
 import type { User } from '../../accounts/index.ts'
-import { allowanceGrants, type CreditError, cohortBonus, periodAt } from '../../credits/index.ts'
-import type { App } from '../app.ts'
+import { allowanceGrants, cohortBonus, periodAt } from '../../credits/index.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, fromCreditError } from '../errors.ts'
+import { errorResponses } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { errorResponses } from './common.ts'
 
 const Lot = z.object({
   id: z.string(),
@@ -59,12 +59,6 @@ export const QuoteRequest = z.object({
   model: z.string().max(100).optional(),
 })
 
-export function creditError(error: CreditError): ApiError {
-  if (error.code === 'VALIDATION') return new ApiError('VALIDATION', error.message, { field: error.field })
-  if (error.code === 'ACCOUNT_NOT_FOUND') return new ApiError('NOT_FOUND', error.message)
-  return new ApiError('CONFLICT', error.message, { reason: error.code })
-}
-
 /**
  * What the price book owes the account, read-only: the same rules the ledger grants by
  * (`allowanceGrants`), asked for this period under the book in force now and for the next period
@@ -116,7 +110,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
     async (request) => {
       const p = requireUser(request)
       const balance = await services.ledger.balance(p.user.accountId)
-      if (!balance.ok) throw creditError(balance.error)
+      if (!balance.ok) throw fromCreditError(balance.error)
       const b = balance.value
       return {
         accountId: b.accountId,
@@ -182,7 +176,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
         limit: request.query.limit,
         ...(request.query.before ? { before: request.query.before } : {}),
       })
-      if (!page.ok) throw creditError(page.error)
+      if (!page.ok) throw fromCreditError(page.error)
       return page.value
     },
   )
@@ -225,7 +219,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
         parameters: { ...(n === undefined ? {} : { n }), size: size ?? '1024x1024', model: choice.model },
         accountId: p.user.accountId,
       })
-      if (!q.ok) throw creditError(q.error)
+      if (!q.ok) throw fromCreditError(q.error)
       const price = (u: { currency: string; shown: string } | null) =>
         u ? { currency: u.currency, shown: u.shown } : null
       return {

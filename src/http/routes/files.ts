@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import type { Services } from '../services.ts'
 
 export function registerHealthRoutes(app: App, services: Services): void {

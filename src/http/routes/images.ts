@@ -1,12 +1,9 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError } from '../errors.ts'
+import { errorResponses, ImageBody, idParam, imageBody } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { errorResponses, idParam } from './common.ts'
-import { imageBody, JobBody } from './jobs.ts'
-
-const ImageBody = JobBody.shape.images.element
 
 /** Your images: history, favourites, the files. Another account's image is always "not found". */
 export function registerImageRoutes(app: App, services: Services): void {

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import type { ImageView, JobView } from '../../studio/studio.ts'
-import type { App } from '../app.ts'
+import type { JobView } from '../../studio/studio.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError, fromStudioError } from '../errors.ts'
 import { readMultipart } from '../multipart.ts'
+import { errorResponses, ImageBody, idParam, imageBody } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { idempotencyKeyOf, imageUrl, passThroughValidation } from '../shared.ts'
-import { errorResponses, idParam } from './common.ts'
+import { idempotencyKeyOf, passThroughValidation } from '../shared.ts'
 
 /** A job request; multipart fields are text, so numbers are coerced there and only there. */
 const jobRequest = (coerce: boolean) => {
@@ -37,23 +37,6 @@ export const JobRequest = jobRequest(false)
 const JobRequestFields = jobRequest(true)
 export type JobRequest = z.infer<typeof JobRequest>
 
-const ImageBody = z.object({
-  id: z.string(),
-  jobId: z.string(),
-  position: z.number().int(),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  procedural: z.boolean(),
-  favourite: z.boolean(),
-  favouritedAt: z.number().int().nullable(),
-  createdAt: z.number().int(),
-  /** For the signed-in owner (cookie or key). */
-  contentUrl: z.string(),
-  downloadUrl: z.string(),
-  /** Works without credentials for an hour. */
-  url: z.string(),
-})
 export const JobBody = z.object({
   id: z.string(),
   kind: z.enum(['generate', 'edit', 'variation']),
@@ -91,50 +74,12 @@ export const JobBody = z.object({
 export type JobBody = z.infer<typeof JobBody>
 export type JobCost = JobBody['cost']
 
-/** The job's cost from its charge on the ledger (null until it succeeded). */
-export async function jobCost(services: Services, job: JobView): Promise<JobCost> {
-  if (job.status !== 'succeeded' || !job.holdId) return null
-  const favourites = job.images.filter((i) => i.favourite).length
-  const kept = favourites > 0 ? favourites : job.images.length
-  const charge = await services.ledger.chargeReport(job.holdId, { returned: job.images.length, kept })
-  if (!charge.ok) return null
-  return {
-    credits: charge.value.credits,
-    currency: services.pricing.bookAt(job.createdAt).currency,
-    priceMinor: charge.value.cost.shown(2),
-    perImageKeptMinor: charge.value.perImageKept?.shown(2) ?? null,
-    imagesKept: kept,
-  }
-}
-
 export async function jobBodyWithCost(
   services: Services,
   request: FastifyRequest,
   job: JobView,
 ): Promise<JobBody> {
-  return jobBody(services, request, job, await jobCost(services, job))
-}
-
-export function imageBody(
-  services: Services,
-  request: FastifyRequest,
-  image: ImageView,
-): z.infer<typeof ImageBody> {
-  return {
-    id: image.id,
-    jobId: image.jobId,
-    position: image.position,
-    width: image.width,
-    height: image.height,
-    bytes: image.bytes,
-    procedural: image.procedural,
-    favourite: image.favourite,
-    favouritedAt: image.favouritedAt,
-    createdAt: image.createdAt,
-    contentUrl: `/api/images/${image.id}/content`,
-    downloadUrl: `/api/images/${image.id}/download`,
-    url: imageUrl(services, request, image.id),
-  }
+  return jobBody(services, request, job, await services.studio.jobCost(job))
 }
 
 export function jobBody(

@@ -1,31 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import type { ApiKeyView } from '../../accounts/index.ts'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, unwrapAccounts } from '../errors.ts'
+import { errorResponses, idParam, KeyBody, keyBody } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { errorResponses, idParam, unwrapAccounts } from './common.ts'
-
-export const KeyBody = z.object({
-  id: z.string(),
-  name: z.string(),
-  prefix: z.string(),
-  createdAt: z.number().int(),
-  expiresAt: z.number().int().nullable(),
-  revokedAt: z.number().int().nullable(),
-  lastUsedAt: z.number().int().nullable(),
-})
-
-export const keyBody = (k: ApiKeyView): z.infer<typeof KeyBody> => ({
-  id: k.id,
-  name: k.name,
-  prefix: k.prefix,
-  createdAt: k.createdAt,
-  expiresAt: k.expiresAt,
-  revokedAt: k.revokedAt,
-  lastUsedAt: k.lastUsedAt,
-})
 
 /**
  * A key may list keys but not make or revoke them: a leaked key must not be able to mint its own

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import type { Services } from '../services.ts'
 

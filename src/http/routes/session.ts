@@ -1,8 +1,9 @@
 import { z } from 'zod'
-import type { App } from '../app.ts'
+import type { App } from '../app-type.ts'
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth.ts'
+import { unwrapAccounts } from '../errors.ts'
+import { Email, ErrorBody, errorResponses, Password, UserBody, userBody } from '../schemas.ts'
 import type { Services } from '../services.ts'
-import { Email, ErrorBody, errorResponses, Password, UserBody, unwrapAccounts, userBody } from './common.ts'
 
 const SessionBody = z.object({ user: UserBody, csrfToken: z.string() })
 const Credentials = z.object({ email: Email, password: Password })

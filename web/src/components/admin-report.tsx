@@ -1,12 +1,21 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import { Fraction } from '../../../src/credits/money.ts'
 import { api, messageOf } from '../api.ts'
-import { minorMoney, minorTotal, moneyOfMinor, sourceTitle } from '../format.ts'
+import { moneyOfMinor, moneyTotal, sourceTitle, unitPrice } from '../format.ts'
 import type { ReportBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
 const isoDay = (d: Date) =>
   `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+
+/** An exact amount from its JSON form (numerator and denominator as strings). */
+const exact = (f: { numerator: string; denominator: string }) =>
+  Fraction.of(BigInt(f.numerator), BigInt(f.denominator))
+
+/** A sum of minor units, rounded to whole ones only here: "$13.04", "¥1,304". */
+const total = (f: { numerator: string; denominator: string }, currency: string) =>
+  moneyTotal(exact(f), currency)
 
 /** Credits granted, consumed, expired and refunded in a period, by source; revenue and breakage. */
 export function AdminReport() {
@@ -19,7 +28,7 @@ export function AdminReport() {
   const [to, setTo] = useState(initial.to)
   const [report, setReport] = useState<ReportBody | null>(null)
   const [problem, setProblem] = useState<string | null>(null)
-  // Cost bases are kept in the price book's currency.
+  // The price book's currency: what an empty period shows its zeros in.
   const [currency, setCurrency] = useState('USD')
   useEffect(() => {
     api.admin
@@ -53,6 +62,12 @@ export function AdminReport() {
   }
 
   const rows = report ? Object.entries(report.bySource) : []
+  // Money per currency, never added across currencies; a period without any shows the book's zero.
+  const zero = { numerator: '0', denominator: '1', shown: '0.00' }
+  const money = report?.byCurrency.length
+    ? report.byCurrency
+    : [{ currency, revenueRecognised: zero, breakage: zero, effectivePricePerCredit: null }]
+  const labelled = (c: string) => (money.length > 1 ? ` (${c})` : '')
   return (
     <section aria-label="Installation report" className="stack">
       <form className="report-form" onSubmit={onSubmit}>
@@ -78,11 +93,13 @@ export function AdminReport() {
               <span className="figure-label">Expired</span>
               <span className="figure-value">{report.total.expired}</span>
             </div>
-            <div className="figure">
-              <span className="figure-label">Revenue recognised</span>
-              <span className="figure-value">{minorTotal(report.revenueRecognised.shown, currency)}</span>
-              <span className="figure-note">cost basis of the credits consumed</span>
-            </div>
+            {money.map((m) => (
+              <div className="figure" key={m.currency} data-testid="revenue">
+                <span className="figure-label">Revenue recognised{labelled(m.currency)}</span>
+                <span className="figure-value">{total(m.revenueRecognised, m.currency)}</span>
+                <span className="figure-note">cost basis of the credits consumed</span>
+              </div>
+            ))}
             {(report.cashReceived?.length
               ? report.cashReceived
               : [{ currency, purchasesMinor: 0, refundsMinor: 0, netMinor: 0 }]
@@ -98,19 +115,21 @@ export function AdminReport() {
                 </span>
               </div>
             ))}
-            <div className="figure">
-              <span className="figure-label">Breakage</span>
-              <span className="figure-value">{minorTotal(report.breakage.shown, currency)}</span>
-              <span className="figure-note">paid credits that expired unspent</span>
-            </div>
-            <div className="figure">
-              <span className="figure-label">Earned per credit</span>
-              <span className="figure-value">
-                {report.effectivePricePerCredit
-                  ? minorMoney(report.effectivePricePerCredit.shown, currency)
-                  : '—'}
-              </span>
-            </div>
+            {money.map((m) => (
+              <div className="figure" key={m.currency}>
+                <span className="figure-label">Breakage{labelled(m.currency)}</span>
+                <span className="figure-value">{total(m.breakage, m.currency)}</span>
+                <span className="figure-note">paid credits that expired unspent</span>
+              </div>
+            ))}
+            {money.map((m) => (
+              <div className="figure" key={m.currency}>
+                <span className="figure-label">Earned per credit{labelled(m.currency)}</span>
+                <span className="figure-value">
+                  {m.effectivePricePerCredit ? unitPrice(exact(m.effectivePricePerCredit), m.currency) : '—'}
+                </span>
+              </div>
+            ))}
           </div>
           <div className="table-wrap">
             <table data-testid="report">

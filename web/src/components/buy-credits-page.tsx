@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react'
+import { Fraction } from '../../../src/credits/money.ts'
 import { api, messageOf } from '../api.ts'
-import { credits, minorMoney, money, moneyOfMinor, shiftDecimal, shortDate } from '../format.ts'
+import { credits, moneyOfMinor, plural, shortDate, unitPrice } from '../format.ts'
 import { useSession } from '../session.tsx'
 import type { Pack, PacksBody, PurchaseBody } from '../types.ts'
 import { useOperationQuotes } from '../use-operation-quotes.ts'
@@ -29,10 +30,16 @@ export function BuyCreditsPage() {
       .catch((error) => setProblem(messageOf(error)))
   }, [])
 
+  // Exact from the pack's integer price: 1500 / 115 cents is "13.04¢", 1500 / 115 yen "¥13.04".
   const perCredit = (pack: Pack, currency: string) =>
-    currency === 'USD'
-      ? minorMoney(shiftDecimal(pack.perCredit, 2), currency)
-      : money(pack.perCredit, currency)
+    unitPrice(Fraction.of(pack.priceMinor, pack.credits), currency)
+  // As the book says it: months, or days (a book that says 90 days is not "3 months").
+  const lasts = (pack: Pack) =>
+    pack.expiresInMonths
+      ? ` · lasts ${plural(pack.expiresInMonths, 'month')}`
+      : pack.expiresInDays
+        ? ` · lasts ${plural(pack.expiresInDays, 'day')}`
+        : ''
 
   return (
     <div className="stack-large">
@@ -69,10 +76,10 @@ export function BuyCreditsPage() {
                 data-testid="pack"
               >
                 <h2 className="pack-credits">{credits(pack.credits)}</h2>
-                <p className="pack-price">{money(pack.price, packs.currency)}</p>
+                <p className="pack-price">{moneyOfMinor(pack.priceMinor, packs.currency)}</p>
                 <p className="pack-detail">
                   {perCredit(pack, packs.currency)} per credit
-                  {pack.expiresInMonths ? ` · lasts ${pack.expiresInMonths} months` : ''}
+                  {lasts(pack)}
                 </p>
                 {(pack.tiers ?? []).map((t) => (
                   <p key={t.minQuantity} className="pack-detail">
@@ -112,7 +119,7 @@ export function BuyCreditsPage() {
           <p>
             {credits(bought.credits)} were added to your balance
             {bought.expiresAt ? `; they expire on ${shortDate(bought.expiresAt)}` : ''}. You paid{' '}
-            {money(bought.price, bought.currency)}.
+            {moneyOfMinor(bought.amountPaidMinor, bought.currency)}.
           </p>
           <p>
             <Link href="/credits">See your credits</Link> · <Link href="/">Create images</Link>

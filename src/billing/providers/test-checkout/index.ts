@@ -1,68 +1,74 @@
 import { randomBytes } from 'node:crypto'
-import type { Clock } from '../util/clock.ts'
+import type { Config } from '../../../config.ts'
+import type { Result } from '../../../credits/index.ts'
+import type { Clock } from '../../../util/clock.ts'
+import type {
+  Card,
+  Charge,
+  ChargeRequest,
+  DeclineReason,
+  PaymentProvider,
+  PaymentProviderDeps,
+  PaymentRefusal,
+} from '../../provider.ts'
 
-export interface Card {
-  number: string
-  expMonth: number
-  expYear: number
-  cvc: string
-  name?: string
+export const name = 'test' as const
+
+/** On with `EASEL_TEST_CHECKOUT=on`: it hands out credits for test card numbers. */
+export function fromConfig(config: Config, deps: PaymentProviderDeps): PaymentProvider<typeof name> | null {
+  return config.server.testCheckout ? new TestCheckout(deps.clock) : null
 }
-
-export type DeclineReason = 'generic_decline' | 'insufficient_funds' | 'expired_card' | 'incorrect_cvc'
-
-export type ChargeOutcome =
-  | { ok: true; reference: string; brand: string; last4: string }
-  | { ok: false; code: 'CARD_DECLINED'; reason: DeclineReason; message: string }
-  | { ok: false; code: 'VALIDATION'; field: string; message: string }
 
 /**
  * The built-in payment provider: an offline test checkout. It takes the card numbers payment
  * providers publish for testing — 4242 4242 4242 4242 and 5555 5555 5555 4444 succeed, and the
- * 4000 0000 0000 0002 family declines for the usual reasons — and never moves money. A real
- * provider plugs in at the same place: it charges, then `Ledger.completePurchase` grants the pack.
+ * 4000 0000 0000 0002 family declines for the usual reasons — and never moves money. Other
+ * providers sit beside it (`billing/providers/index.ts`); `Purchases` charges through whichever
+ * is configured, then `Ledger.completePurchase` grants the pack.
  */
-export class TestCardProvider {
-  readonly name = 'test'
+export class TestCheckout implements PaymentProvider<typeof name> {
+  readonly name = name
   static readonly testCards = { success: '4242 4242 4242 4242', decline: '4000 0000 0000 0002' }
 
   constructor(private readonly clock: Clock) {}
 
-  charge(card: Card): ChargeOutcome {
+  async charge(request: ChargeRequest): Promise<Result<Charge, PaymentRefusal>> {
+    return this.chargeCard(request.card)
+  }
+
+  private chargeCard(card: Card): Result<Charge, PaymentRefusal> {
     const number = card.number.replace(/[\s-]/g, '')
     if (!/^\d{12,19}$/.test(number) || !luhn(number)) {
-      return {
-        ok: false,
+      return refuse({
         code: 'VALIDATION',
         field: 'card.number',
         message: 'card.number is not a valid card number',
-      }
+      })
     }
     if (!Number.isInteger(card.expMonth) || card.expMonth < 1 || card.expMonth > 12) {
-      return {
-        ok: false,
-        code: 'VALIDATION',
-        field: 'card.expMonth',
-        message: 'card.expMonth must be 1 to 12',
-      }
+      return refuse({ code: 'VALIDATION', field: 'card.expMonth', message: 'card.expMonth must be 1 to 12' })
     }
     if (!/^\d{3,4}$/.test(card.cvc)) {
-      return { ok: false, code: 'VALIDATION', field: 'card.cvc', message: 'card.cvc must be 3 or 4 digits' }
+      return refuse({ code: 'VALIDATION', field: 'card.cvc', message: 'card.cvc must be 3 or 4 digits' })
     }
     const now = new Date(this.clock.now())
     const year = card.expYear < 100 ? 2000 + card.expYear : card.expYear
     const expired =
       year < now.getUTCFullYear() || (year === now.getUTCFullYear() && card.expMonth < now.getUTCMonth() + 1)
     const reason: DeclineReason | undefined = expired ? 'expired_card' : DECLINES[number]
-    if (reason) return { ok: false, code: 'CARD_DECLINED', reason, message: DECLINE_MESSAGES[reason] }
+    if (reason) return refuse({ code: 'CARD_DECLINED', reason, message: DECLINE_MESSAGES[reason] })
     return {
       ok: true,
-      reference: `ch_test_${randomBytes(12).toString('hex')}`,
-      brand: number.startsWith('4') ? 'visa' : number.startsWith('5') ? 'mastercard' : 'card',
-      last4: number.slice(-4),
+      value: {
+        reference: `ch_test_${randomBytes(12).toString('hex')}`,
+        brand: number.startsWith('4') ? 'visa' : number.startsWith('5') ? 'mastercard' : 'card',
+        last4: number.slice(-4),
+      },
     }
   }
 }
+
+const refuse = (error: PaymentRefusal) => ({ ok: false as const, error })
 
 const DECLINES: Record<string, DeclineReason> = {
   '4000000000000002': 'generic_decline',

@@ -1,0 +1,56 @@
+import type { EnginesConfig } from '../../config.ts'
+import type { Ledger } from '../../credits/index.ts'
+import type { Database } from '../../db/open.ts'
+import type { Clock } from '../../util/clock.ts'
+import type { ContentPolicy } from '../content-policy.ts'
+import type { EngineQueue } from '../engine-queue.ts'
+import type { EngineRegistry } from '../engine-registry.ts'
+import type { ImageStore } from '../image-store.ts'
+import type { RunnerRegistry } from '../runners.ts'
+import type { JobEvents } from './events.ts'
+import type { RequestLimits } from './request.ts'
+import type { JobView } from './rows.ts'
+
+export interface StudioLog {
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export type EngineLimits = Pick<
+  EnginesConfig,
+  'timeoutMs' | 'concurrency' | 'queueLimit' | 'queueTimeoutMs' | 'maxJobsPerAccount'
+>
+
+/** What this process knows of the jobs it took. */
+export interface LocalJobs {
+  /** Set by `Studio.stop`: no job is taken, and a queued one is cancelled when its turn comes. */
+  stopping: boolean
+  /** Aborted when a shutdown's grace period ends: the engines still running are stopped. */
+  readonly shutdown: AbortSignal
+  /** Jobs queued or running here, until they finish. */
+  readonly running: Map<string, Promise<JobView>>
+  /** Jobs of each account waiting or running here (and submissions past the cap check). */
+  readonly inFlight: Map<string, number>
+}
+
+/**
+ * What the studio's jobs share, made once by `Studio`. Each job's functions take the part they
+ * use (`Pick<JobContext, …>`), so that what a step may touch reads from its signature.
+ */
+export interface JobContext {
+  readonly kysely: Database['kysely']
+  readonly ledger: Ledger
+  readonly clock: Clock
+  readonly store: ImageStore
+  readonly registry: EngineRegistry
+  readonly policy: ContentPolicy
+  readonly runners: RunnerRegistry
+  readonly engines: EngineLimits
+  readonly limits: RequestLimits
+  readonly queues: ReadonlyMap<string, EngineQueue>
+  readonly events: JobEvents
+  readonly local: LocalJobs
+  readonly log: StudioLog | undefined
+  /** How long a job's hold lives: longer than the longest a job may wait in its queue and then run. */
+  readonly holdTtlMs: number
+}

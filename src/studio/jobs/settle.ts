@@ -1,0 +1,163 @@
+import type { ImagesTable, JobsTable } from '../../db/schema.ts'
+import type { SqlTx } from '../../db/sql-session.ts'
+import type { EngineResult, ImageEngine } from '../../engines/engine.ts'
+import { pngInfo } from '../../images/png.ts'
+import { newId } from '../../util/ids.ts'
+import type { JobContext } from './context.ts'
+import { getJob } from './queries.ts'
+import { insertRow, type JobView, toImageView, toJobView } from './rows.ts'
+
+/** What settling a job touches: the ledger, the image store, the job's row and its listeners. */
+export type Settles = Pick<
+  JobContext,
+  'kysely' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log'
+>
+
+/**
+ * Stores the images, then captures what they cost; anything short of that releases the hold.
+ * Files first (in parallel, each durable), then one transaction: capture, the image rows and the
+ * job's success. A crash before it leaves files no row points at, and nothing charged.
+ */
+export async function finish(
+  ctx: Settles,
+  row: JobsTable,
+  engine: ImageEngine,
+  images: EngineResult['images'],
+  size: number,
+): Promise<JobView> {
+  if (images.length === 0)
+    return fail(ctx, row, 'NO_IMAGES', 'the engine returned no images; nothing was charged')
+  for (const image of images) {
+    const info = pngInfo(image.png)
+    if (!info || info.width !== size || info.height !== size) {
+      return fail(
+        ctx,
+        row,
+        'UPSTREAM_ERROR',
+        `the ${engine.name} engine returned an image that is not a ${size}x${size} PNG`,
+      )
+    }
+  }
+  const now = ctx.clock.now()
+  const rows = await storeImages(ctx, row, engine, images, size, now)
+  const amount = await priceOfReturned(ctx, row, images.length, size)
+  let finishedAt = now
+  const captured = await ctx.ledger.capture(
+    { holdId: row.hold_id!, amount },
+    {
+      alsoWrite: (tx, receipt, at) => {
+        finishedAt = at
+        for (const image of rows) insertRow(tx, 'images', { ...image })
+        tx.write(
+          "update jobs set status = 'succeeded', credits_charged = ?, finished_at = ? where id = ?",
+          [receipt.captured, at, row.id],
+          1,
+        )
+      },
+    },
+  )
+  if (!captured.ok) {
+    // The hold ran out (or was released by a recovery) before the images arrived: they are
+    // dropped, not given away and not charged.
+    await Promise.all(rows.map((r) => ctx.store.remove(row.account_id, r.id)))
+    return fail(
+      ctx,
+      row,
+      'TIMEOUT',
+      `the job outlived its hold (${captured.error.code}); nothing was charged`,
+    )
+  }
+  const job = toJobView(
+    { ...row, status: 'succeeded', credits_charged: captured.value.captured, finished_at: finishedAt },
+    rows.map(toImageView),
+    engine.procedural,
+  )
+  ctx.events.emit(job)
+  return job
+}
+
+/** Writes every image or none: when one write fails, those written are removed and it throws. */
+async function storeImages(
+  ctx: Pick<JobContext, 'store'>,
+  row: JobsTable,
+  engine: ImageEngine,
+  images: EngineResult['images'],
+  size: number,
+  now: number,
+): Promise<ImagesTable[]> {
+  const ids = images.map(() => newId('img'))
+  const written = await Promise.allSettled(
+    images.map((image, i) => ctx.store.write(row.account_id, ids[i]!, image.png)),
+  )
+  const failed = written.find((w) => w.status === 'rejected')
+  if (failed) {
+    await Promise.all(ids.map((id) => ctx.store.remove(row.account_id, id).catch(() => {})))
+    throw (failed as PromiseRejectedResult).reason
+  }
+  return images.map((_, position) => {
+    const { bytes, sha256 } = (written[position] as PromiseFulfilledResult<{ bytes: number; sha256: string }>)
+      .value
+    return {
+      id: ids[position]!,
+      job_id: row.id,
+      account_id: row.account_id,
+      position,
+      width: size,
+      height: size,
+      bytes,
+      sha256,
+      procedural: engine.procedural ? 1 : 0,
+      favourited_at: null,
+      created_at: now,
+    }
+  })
+}
+
+/** Fewer images than asked for cost what that many would have, at the price of the job's time. */
+async function priceOfReturned(
+  ctx: Pick<JobContext, 'ledger'>,
+  row: JobsTable,
+  returned: number,
+  size: number,
+): Promise<number> {
+  const requoted = await ctx.ledger.quote({
+    operation: row.kind,
+    parameters: {
+      ...JSON.parse(row.parameters),
+      n: returned,
+      size: `${size}x${size}`,
+      model: row.model,
+    },
+    at: row.created_at,
+  })
+  return requoted.ok ? Math.min(requoted.value.credits, row.credits_quoted) : row.credits_quoted
+}
+
+/** Releases the job's hold and records why it failed. */
+export async function fail(ctx: Settles, row: JobsTable, code: string, message: string): Promise<JobView> {
+  const markFailed = (tx: SqlTx, at: number) =>
+    tx.run(
+      "update jobs set status = 'failed', error_code = ?, error_message = ?, finished_at = ? where id = ? and status in ('queued', 'running')",
+      [code, message, at, row.id],
+    )
+  // The release and the job's failure commit together.
+  const released = row.hold_id
+    ? await ctx.ledger.release(
+        { holdId: row.hold_id },
+        { alsoWrite: (tx, _r, at) => markFailed(tx, at).then(() => {}) },
+      )
+    : null
+  if (!released?.ok) {
+    if (
+      released &&
+      released.error.code !== 'HOLD_ALREADY_SETTLED' &&
+      released.error.code !== 'HOLD_EXPIRED'
+    ) {
+      ctx.log?.error({ jobId: row.id, error: released.error }, 'could not release a failed job’s hold')
+    }
+    await ctx.ledger.execute({ name: 'job-failed', locks: {}, run: (tx, now) => markFailed(tx, now) })
+  }
+  const job = (await getJob(ctx, row.account_id, row.id))!
+  ctx.events.emit(job)
+  return job
+}
