@@ -5,6 +5,7 @@ import { sql } from 'kysely'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { encodePng } from '../../src/images/png.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { ihdr, PNG_SIGNATURE, pngChunk } from '../support/hostile-images.ts'
 import { type TestServer, type TestUser, useTestServer } from '../support/server.ts'
 
 /*
@@ -185,42 +186,9 @@ function picture(width: number, height = width, hole = false): Buffer {
   return encodePng({ width, height, data })
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-  return c >>> 0
-})
-
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
-
-/** One PNG chunk with a correct CRC, so that only what a test means to break is broken. */
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(data.length)
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data])
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(typed))
-  return Buffer.concat([length, typed, crc])
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-
-function ihdr(width: number, height: number, bitDepth = 8): Buffer {
-  const d = Buffer.alloc(13)
-  d.writeUInt32BE(width, 0)
-  d.writeUInt32BE(height, 4)
-  d[8] = bitDepth
-  d[9] = 6 // RGBA
-  return chunk('IHDR', d)
-}
-
 /** A PNG that is only a header: it claims a size and carries no image data. */
 const headerOnlyPng = (width: number, height: number) =>
-  Buffer.concat([PNG_SIGNATURE, ihdr(width, height), chunk('IEND', Buffer.alloc(0))])
+  Buffer.concat([PNG_SIGNATURE, ihdr(width, height), pngChunk('IEND', Buffer.alloc(0))])
 
 /** A well-formed 64×64 PNG whose IDAT's compressed stream is damaged (its CRC still right). */
 function corruptIdatPng(): Buffer {
@@ -231,7 +199,12 @@ function corruptIdatPng(): Buffer {
   }
   const idat = deflateSync(raw)
   for (let i = 10; i < idat.length - 10; i += 3) idat[i] = idat[i]! ^ 0xa5
-  return Buffer.concat([PNG_SIGNATURE, ihdr(size, size), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(size, size),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ])
 }
 
 /**
@@ -243,8 +216,8 @@ function zlibBombPng(width: number, height: number, inflated: number, bitDepth =
   return Buffer.concat([
     PNG_SIGNATURE,
     ihdr(width, height, bitDepth),
-    chunk('IDAT', idat),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
   ])
 }
 

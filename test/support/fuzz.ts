@@ -1,5 +1,6 @@
 import { deflateSync, gzipSync } from 'node:zlib'
 import { encodePng } from '../../src/images/png.ts'
+import { ihdr, PNG_SIGNATURE, pngChunk } from './hostile-images.ts'
 
 /*
  * A seeded, deterministic fuzzer for the HTTP surface. It knows no route by name: the routes come
@@ -366,39 +367,6 @@ function randomJson(rng: Rng, depth = 4): unknown {
 }
 
 // ── Images ───────────────────────────────────────────────────────────────────────────────────────
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-  return c >>> 0
-})
-
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
-
-/** One PNG chunk with a correct CRC. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(data.length)
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data])
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(typed))
-  return Buffer.concat([length, typed, crc])
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-
-function ihdr(width: number, height: number, bitDepth = 8): Buffer {
-  const d = Buffer.alloc(13)
-  d.writeUInt32BE(width, 0)
-  d.writeUInt32BE(height, 4)
-  d[8] = bitDepth
-  d[9] = 6 // RGBA
-  return pngChunk('IHDR', d)
-}
 
 /**
  * A PNG declaring `width`×`height` whose one IDAT is `inflated` bytes of zeros, deflated (a zlib
