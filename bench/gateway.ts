@@ -1,14 +1,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Accounts } from '../src/accounts/index.ts'
-import { Ledger } from '../src/credits/index.ts'
-import { DatabasePricing } from '../src/credits/pricing/catalog.ts'
-import { openDatabase } from '../src/db/open.ts'
 import { SketchEngine } from '../src/engines/sketch/engine.ts'
-import { systemClock } from '../src/util/clock.ts'
 import { spawnEasel } from '../test/support/spawn-easel.ts'
-import { type Backend, benchDatabase, drive } from './support.ts'
+import { type Backend, benchApiKey, benchDatabase, drive } from './support.ts'
 
 export interface GatewayOptions {
   clients: number
@@ -65,28 +60,12 @@ export async function benchGateway(
     EASEL_RATE_LIMIT_PER_KEY: '10000000',
     EASEL_RATE_LIMIT_PER_IP: '10000000',
     EASEL_QUEUE_LIMIT: '10000',
+    // All clients share one account: its cap on jobs in flight must not be what is measured.
+    EASEL_MAX_JOBS_PER_ACCOUNT: '10000',
     // Two jobs at a time (the default): one renders while the other waits on its commit or files.
     EASEL_ENGINE_CONCURRENCY: '2',
   }
-  const db = await openDatabase(database.config)
-  let apiKey: string
-  try {
-    const ledger = new Ledger(db, { pricing: await DatabasePricing.load(db.kysely, systemClock) })
-    const accounts = new Accounts(db, ledger)
-    const user = await accounts.createUser({ email: 'bench@example.test', password: 'bench password 1' })
-    if (!user.ok) throw new Error(user.error.message)
-    const granted = await ledger.grant({
-      accountId: user.value.accountId,
-      amount: 10_000_000,
-      source: 'promotional',
-    })
-    if (!granted.ok) throw new Error(granted.error.message)
-    const key = await accounts.createApiKey(user.value.id, { name: 'bench' })
-    if (!key.ok) throw new Error(key.error.message)
-    apiKey = key.value.secret
-  } finally {
-    await db.close()
-  }
+  const apiKey = await benchApiKey(database.config, 10_000_000)
 
   const server = await spawnEasel(env)
   try {

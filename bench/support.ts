@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
+import { Accounts } from '../src/accounts/index.ts'
 import type { DatabaseConfig } from '../src/config.ts'
+import { Ledger } from '../src/credits/index.ts'
+import { DatabasePricing } from '../src/credits/pricing/catalog.ts'
+import { openDatabase } from '../src/db/open.ts'
+import { systemClock } from '../src/util/clock.ts'
 
 export type Backend = 'sqlite' | 'postgres'
 
@@ -78,4 +83,31 @@ export async function drive(
   latencies.sort((a, b) => a - b)
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0
   return { opsPerSecond: ops / elapsed, ops, p50: pct(0.5), p99: pct(0.99) }
+}
+
+/**
+ * Makes the benchmark's user on a migrated database, before the server under test starts, and
+ * returns its API key; `credits` are granted as promotional credits when given.
+ */
+export async function benchApiKey(database: DatabaseConfig, credits?: number): Promise<string> {
+  const db = await openDatabase(database)
+  try {
+    const ledger = new Ledger(db, { pricing: await DatabasePricing.load(db.kysely, systemClock) })
+    const accounts = new Accounts(db, ledger)
+    const user = await accounts.createUser({ email: 'bench@example.test', password: 'bench password 1' })
+    if (!user.ok) throw new Error(user.error.message)
+    if (credits !== undefined) {
+      const granted = await ledger.grant({
+        accountId: user.value.accountId,
+        amount: credits,
+        source: 'promotional',
+      })
+      if (!granted.ok) throw new Error(granted.error.message)
+    }
+    const key = await accounts.createApiKey(user.value.id, { name: 'bench' })
+    if (!key.ok) throw new Error(key.error.message)
+    return key.value.secret
+  } finally {
+    await db.close()
+  }
 }

@@ -1,14 +1,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Accounts } from '../src/accounts/index.ts'
-import { Ledger } from '../src/credits/index.ts'
-import { DatabasePricing } from '../src/credits/pricing/catalog.ts'
-import { openDatabase } from '../src/db/open.ts'
-import { systemClock } from '../src/util/clock.ts'
 import { bombPng, solidPng } from '../test/support/hostile-images.ts'
 import { spawnEasel } from '../test/support/spawn-easel.ts'
-import { benchDatabase } from './support.ts'
+import { benchApiKey, benchDatabase } from './support.ts'
 
 export interface UploadsOptions {
   /** Uploads sent at once. */
@@ -59,19 +54,7 @@ export async function benchUploads(o: UploadsOptions, print: (line: string) => v
     EASEL_RATE_LIMIT_PER_KEY: '10000000',
     EASEL_RATE_LIMIT_PER_IP: '10000000',
   }
-  const db = await openDatabase(database.config)
-  let apiKey: string
-  try {
-    const ledger = new Ledger(db, { pricing: await DatabasePricing.load(db.kysely, systemClock) })
-    const accounts = new Accounts(db, ledger)
-    const user = await accounts.createUser({ email: 'bench@example.test', password: 'bench password 1' })
-    if (!user.ok) throw new Error(user.error.message)
-    const key = await accounts.createApiKey(user.value.id, { name: 'bench' })
-    if (!key.ok) throw new Error(key.error.message)
-    apiKey = key.value.secret
-  } finally {
-    await db.close()
-  }
+  const apiKey = await benchApiKey(database.config)
 
   const server = await spawnEasel(env)
   try {
