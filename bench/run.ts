@@ -1,10 +1,11 @@
 // `npm run bench`: every figure is a ratio measured in this run, on this machine.
-// `npm run bench -- engine` (or `-- gateway`, `-- uploads`, `-- ledger`) runs only that benchmark.
+// `npm run bench -- engine` (or `-- gateway`, `-- uploads`, `-- ledger`, `-- reads`) runs only that benchmark.
 // Environment: BENCH_BACKENDS=sqlite,postgres  BENCH_SECONDS=5  BENCH_SEED_LOTS=1000000
-//              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8
+//              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8  BENCH_READS=2000
 import { benchEngine } from './engine.ts'
 import { benchGateway } from './gateway.ts'
 import { benchLedger } from './ledger.ts'
+import { benchReads } from './reads.ts'
 import { type Backend, postgresReachable } from './support.ts'
 import { benchUploads } from './uploads.ts'
 
@@ -30,19 +31,30 @@ if (only === undefined || only === 'uploads')
   await benchUploads({ clients: 20, uploads: num('BENCH_UPLOADS', 40) }, console.log)
 
 const ledger = only === undefined || only === 'ledger'
-const wanted = (ledger ? (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',') : []).map((s) =>
+const reads = only === undefined || only === 'reads'
+const wanted = (ledger || reads ? (env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',') : []).map((s) =>
   s.trim(),
 ) as Backend[]
 const backends: Backend[] = []
 for (const b of wanted) {
   if (b === 'postgres' && !(await postgresReachable())) {
-    console.log('bench ledger postgres skipped: no PostgreSQL server reachable')
+    for (const name of [...(reads ? ['reads'] : []), ...(ledger ? ['ledger'] : [])])
+      console.log(`bench ${name} postgres skipped: no PostgreSQL server reachable`)
     continue
   }
   backends.push(b)
 }
 
-for (const backend of backends) {
+// Balance reads (each grants allowances in a write transaction first), alone and beside writes.
+for (const backend of reads ? backends : []) {
+  await benchReads(
+    backend,
+    { requests: num('BENCH_READS', 2000), clients: 16, users: 200, pages: 30, writers: 32 },
+    console.log,
+  )
+}
+
+for (const backend of ledger ? backends : []) {
   await benchLedger(
     backend,
     {
