@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
-import { Accounts } from '../src/accounts/index.ts'
-import type { DatabaseConfig } from '../src/config.ts'
-import { Ledger } from '../src/credits/index.ts'
-import { DatabasePricing } from '../src/credits/pricing/catalog.ts'
+import { createCore } from '../src/app/index.ts'
+import { type DatabaseConfig, loadConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/open.ts'
 import { systemClock } from '../src/util/clock.ts'
 
@@ -92,8 +90,9 @@ export async function drive(
 export async function benchApiKey(database: DatabaseConfig, credits?: number): Promise<string> {
   const db = await openDatabase(database)
   try {
-    const ledger = new Ledger(db, { pricing: await DatabasePricing.load(db.kysely, systemClock) })
-    const accounts = new Accounts(db, ledger)
+    const url = database.kind === 'sqlite' ? `sqlite:${database.path}` : database.url
+    const config = loadConfig({ DATABASE_URL: url })
+    const { ledger, accounts } = await createCore(config, db, { clock: systemClock })
     const user = await accounts.createUser({ email: 'bench@example.test', password: 'bench password 1' })
     if (!user.ok) throw new Error(user.error.message)
     if (credits !== undefined) {

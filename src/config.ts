@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { DEFAULT_MAX_PROMPT_CHARS } from './contracts/limits.ts'
 import { ENGINES } from './engines/registry.ts'
 import { parseDuration } from './util/duration.ts'
 
@@ -115,7 +116,12 @@ const envSchema = z.object({
   EASEL_ADMIN_EMAIL: z.string().optional(),
   EASEL_ADMIN_PASSWORD: z.string().optional(),
   EASEL_CONTENT_BLOCKLIST: z.string().optional(),
-  EASEL_MAX_PROMPT_CHARS: z.coerce.number().int('must be a whole number').min(1).max(32_000).default(4000),
+  EASEL_MAX_PROMPT_CHARS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(32_000)
+    .default(DEFAULT_MAX_PROMPT_CHARS),
   EASEL_MAX_UPLOAD_MB: z.coerce
     .number()
     .min(0.01, 'must be positive')

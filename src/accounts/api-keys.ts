@@ -1,5 +1,10 @@
-import type { LedgerOp } from '../credits/group-commit.ts'
+import type { WriteOp } from '../db/writer/index.ts'
+import { newId } from '../util/ids.ts'
+import { checkExpiry } from './checks.ts'
+import type { AccountsContext, Answer } from './context.ts'
+import { invalid, notFound } from './errors.ts'
 import { randomToken, sha256Hex } from './tokens.ts'
+import { type User, withProfile } from './users.ts'
 
 /** An API key as listed: never its secret, which is shown once when the key is made. */
 export interface ApiKeyView {
@@ -75,7 +80,7 @@ export const isUsable = (key: ApiKeyView, now: number): boolean =>
   key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now)
 
 /** Records a use, unless one was recorded less than {@link LAST_USED_RESOLUTION_MS} ago. */
-export function touchApiKeyOp(keyId: string, now: number): LedgerOp<boolean> {
+function touchApiKeyOp(keyId: string, now: number): WriteOp<boolean> {
   return {
     name: 'touchApiKey',
     locks: {},
@@ -91,7 +96,7 @@ export function touchApiKeyOp(keyId: string, now: number): LedgerOp<boolean> {
  * Writes a new key for `userId`; NOT_FOUND (as null) when there is no such user. The user is looked
  * up in the same transaction, so the insert cannot trip over the foreign key.
  */
-export function insertApiKeyOp(key: ApiKeyView & { secretHash: string }): LedgerOp<ApiKeyView | null> {
+function insertApiKeyOp(key: ApiKeyView & { secretHash: string }): WriteOp<ApiKeyView | null> {
   return {
     name: 'createApiKey',
     locks: {},
@@ -110,7 +115,7 @@ export function insertApiKeyOp(key: ApiKeyView & { secretHash: string }): Ledger
 }
 
 /** Revokes a key (once: a second revocation keeps the first time). Returns when it was revoked. */
-export function revokeApiKeyOp(keyId: string, now: number): LedgerOp<number | null> {
+function revokeApiKeyOp(keyId: string, now: number): WriteOp<number | null> {
   return {
     name: 'revokeApiKey',
     locks: {},
@@ -123,4 +128,112 @@ export function revokeApiKeyOp(keyId: string, now: number): LedgerOp<number | nu
       return row?.revoked_at ?? null
     },
   }
+}
+
+type Writes = Pick<AccountsContext, 'db' | 'clock'>
+
+/** Makes an API key for the user; see `Accounts.createApiKey`. */
+export async function createApiKey(
+  ctx: Writes,
+  userId: string,
+  input: { name?: string; expiresAt?: number | null },
+): Answer<{ key: ApiKeyView; secret: string }> {
+  const now = ctx.clock.now()
+  const name = input.name === undefined ? DEFAULT_KEY_NAME : input.name
+  const refused =
+    (typeof name === 'string' && name.trim() !== '' && name.length <= MAX_KEY_NAME_LENGTH
+      ? null
+      : invalid('name', `must be 1 to ${MAX_KEY_NAME_LENGTH} characters`)) ??
+    checkExpiry('expiresAt', input.expiresAt, now)
+  if (refused) return refused
+  const { secret, prefix, hash } = newApiKeySecret()
+  const key = await ctx.db.write(
+    insertApiKeyOp({
+      id: newId('key', now),
+      name: name.trim(),
+      prefix,
+      createdAt: now,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      lastUsedAt: null,
+      userId: String(userId),
+      secretHash: hash,
+    }),
+    ctx.clock,
+  )
+  return key ? { ok: true, value: { key, secret } } : notFound(`user ${userId}`)
+}
+
+export async function listApiKeys(
+  ctx: Pick<AccountsContext, 'db'>,
+  userId: string | null,
+): Promise<ApiKeyView[]> {
+  let query = ctx.db.kysely
+    .selectFrom('api_keys')
+    .select([...API_KEY_COLUMNS])
+    .orderBy('id')
+  if (userId !== null) query = query.where('user_id', '=', userId)
+  return (await query.execute()).map(toApiKeyView)
+}
+
+/** Revokes a key of `userId` (any key for `null`); see `Accounts.revokeApiKey`. */
+export async function revokeApiKey(ctx: Writes, userId: string | null, keyId: string): Answer<ApiKeyView> {
+  const missing = notFound(`API key ${keyId}`)
+  if (typeof keyId !== 'string') return missing
+  let query = ctx.db.kysely
+    .selectFrom('api_keys')
+    .select([...API_KEY_COLUMNS])
+    .where('id', '=', keyId)
+  if (userId !== null) query = query.where('user_id', '=', userId)
+  const row = await query.executeTakeFirst()
+  if (!row) return missing
+  const key = toApiKeyView(row)
+  if (key.revokedAt !== null) return { ok: true, value: key }
+  const revokedAt = await ctx.db.write(revokeApiKeyOp(key.id, ctx.clock.now()), ctx.clock)
+  return { ok: true, value: { ...key, revokedAt } }
+}
+
+/** The user and key behind a Bearer secret; see `Accounts.authenticateApiKey`. */
+export async function authenticateApiKey(
+  ctx: Writes & Pick<AccountsContext, 'ledger'>,
+  secret: string,
+): Promise<{ user: User; key: ApiKeyView } | null> {
+  if (!looksLikeApiKey(secret)) return null
+  const row = await ctx.db.kysely
+    .selectFrom('api_keys as k')
+    .innerJoin('users as u', 'u.id', 'k.user_id')
+    .select([
+      'k.id as key_id',
+      'k.name',
+      'k.prefix',
+      'k.created_at as key_created_at',
+      'k.expires_at',
+      'k.revoked_at',
+      'k.last_used_at',
+      'u.id',
+      'u.email',
+      'u.role',
+      'u.account_id',
+      'u.created_at',
+      'u.disabled_at',
+    ])
+    .where('k.secret_hash', '=', sha256Hex(secret))
+    .executeTakeFirst()
+  if (!row) return null
+  const now = ctx.clock.now()
+  const key: ApiKeyView = {
+    id: row.key_id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.key_created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    userId: row.id,
+  }
+  if (!isUsable(key, now) || row.disabled_at !== null) return null
+  if (key.lastUsedAt === null || key.lastUsedAt <= now - LAST_USED_RESOLUTION_MS) {
+    if (await ctx.db.write(touchApiKeyOp(key.id, now), ctx.clock)) key.lastUsedAt = now
+  }
+  return { user: await withProfile(ctx, row), key }
 }

@@ -1,4 +1,4 @@
-import type { Result } from '../credits/errors.ts'
+import type { Result } from '../credits/index.ts'
 
 /**
  * The closed set of refusals of the accounts service. Like the ledger's, they are values: a wrong

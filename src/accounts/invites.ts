@@ -1,6 +1,11 @@
-import type { LedgerOp } from '../credits/group-commit.ts'
-import type { SqlTx } from '../db/sql-session.ts'
-import { sha256Hex } from './tokens.ts'
+import type { Kysely } from 'kysely'
+import type { DB } from '../db/schema.ts'
+import type { SqlTx, WriteOp } from '../db/writer/index.ts'
+import { newId } from '../util/ids.ts'
+import { checkExpiry, checkName } from './checks.ts'
+import type { AccountsContext, Answer } from './context.ts'
+import { invalid } from './errors.ts'
+import { randomCode, sha256Hex } from './tokens.ts'
 
 /** An invite as created: the code is shown this once (the table keeps only its hash). */
 export interface InviteCreated {
@@ -52,6 +57,25 @@ export function toInviteView(row: InviteRow): InviteView {
 export const inviteCodeHash = (code: string): string => sha256Hex(code.trim().toLowerCase())
 
 /**
+ * The cohort of the invite with this code if it could be used at `now` (known, unexpired, not used
+ * up), read before the transaction that redeems it: an invite's cohort never changes, so the new
+ * account can be created in it, and {@link redeemInvite} then takes the use or refuses.
+ */
+export async function readUsableInvite(
+  db: Kysely<DB>,
+  code: string,
+  now: number,
+): Promise<{ cohort: string | null } | null> {
+  const row = await db
+    .selectFrom('invites')
+    .select(['cohort', 'uses', 'max_uses', 'expires_at'])
+    .where('code_hash', '=', inviteCodeHash(code))
+    .executeTakeFirst()
+  if (!row || row.uses >= row.max_uses || (row.expires_at !== null && row.expires_at <= now)) return null
+  return { cohort: row.cohort }
+}
+
+/**
  * Takes one use of the invite, if it is known, unexpired and not used up, in one conditional update
  * (the use count is checked and raised by the same statement, so concurrent sign-ups can never take
  * more uses than it has). Returns the invite's cohort, or null when it could not be used: then
@@ -71,7 +95,7 @@ export async function redeemInvite(
   return row ?? null
 }
 
-export function insertInviteOp(invite: InviteRow & { code_hash: string }): LedgerOp<void> {
+function insertInviteOp(invite: InviteRow & { code_hash: string }): WriteOp<void> {
   return {
     name: 'createInvite',
     locks: {},
@@ -92,4 +116,54 @@ export function insertInviteOp(invite: InviteRow & { code_hash: string }): Ledge
       )
     },
   }
+}
+
+const MAX_CREATED_BY_LENGTH = 100
+
+/** Makes an invite code; see `Accounts.createInvite`. */
+export async function createInvite(
+  ctx: Pick<AccountsContext, 'db' | 'clock'>,
+  input: { cohort?: string | null; maxUses?: number; expiresAt?: number | null; createdBy?: string | null },
+): Answer<InviteCreated> {
+  const now = ctx.clock.now()
+  const cohort = input.cohort ?? null
+  const maxUses = input.maxUses ?? 1
+  const refused =
+    (cohort === null ? null : checkName('cohort', cohort)) ??
+    (Number.isSafeInteger(maxUses) && maxUses >= 1 && maxUses <= MAX_INVITE_USES
+      ? null
+      : invalid('maxUses', `must be a whole number from 1 to ${MAX_INVITE_USES}`)) ??
+    checkExpiry('expiresAt', input.expiresAt, now) ??
+    (input.createdBy === undefined ||
+    input.createdBy === null ||
+    (typeof input.createdBy === 'string' && input.createdBy.length <= MAX_CREATED_BY_LENGTH)
+      ? null
+      : invalid('createdBy', `must be at most ${MAX_CREATED_BY_LENGTH} characters`))
+  if (refused) return refused
+  const code = randomCode(INVITE_CODE_LENGTH)
+  const id = newId('inv', now)
+  const expiresAt = input.expiresAt ?? null
+  await ctx.db.write(
+    insertInviteOp({
+      id,
+      code_hash: inviteCodeHash(code),
+      cohort,
+      max_uses: maxUses,
+      uses: 0,
+      expires_at: expiresAt,
+      created_at: now,
+      created_by: input.createdBy ?? null,
+    }),
+    ctx.clock,
+  )
+  return { ok: true, value: { id, code, cohort, maxUses, expiresAt } }
+}
+
+export async function listInvites(db: Kysely<DB>): Promise<InviteView[]> {
+  const rows = await db
+    .selectFrom('invites')
+    .select(['id', 'cohort', 'max_uses', 'uses', 'expires_at', 'created_at', 'created_by'])
+    .orderBy('id')
+    .execute()
+  return rows.map(toInviteView)
 }

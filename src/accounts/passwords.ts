@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2'
+import { PASSWORD_MAX } from '../contracts/limits.ts'
 import { invalid, type Refusal } from './errors.ts'
 
 /**
@@ -16,7 +17,7 @@ export const DUMMY_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$r8ROaFPnjNkYv9r+1MBr5w$3QPCjh9oZfT0JZDCIQJ5K6NZYgzoH1KY4uWtjM7vU3o'
 
 export const PASSWORD_MIN = 10
-export const PASSWORD_MAX = 200
+export { PASSWORD_MAX }
 /** How many of the most common passwords a new password may not be. */
 export const COMMON_PASSWORDS_REFUSED = 10_000
 

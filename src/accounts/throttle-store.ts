@@ -1,6 +1,5 @@
-import type { LedgerOp } from '../credits/group-commit.ts'
 import type { Database } from '../db/open.ts'
-import type { SqlTx, WritePool } from '../db/sql-session.ts'
+import { type SqlTx, type WriteOp, writeAlone } from '../db/writer/index.ts'
 import type { Clock } from '../util/clock.ts'
 import {
   SIGN_IN_POLICY,
@@ -23,8 +22,8 @@ const PRUNE_LOCK = 'easel:accounts-throttle-prune'
  * Each decision is one short transaction that serializes with the others on the same key, and
  * writes its record (the attempt counted as a failure, the sign-up counted) with the decision, so
  * twenty attempts sent at once are counted one after another and only the allowance gets through.
- * On SQLite it runs through the ledger's group commit, whose `begin immediate` holds the database's
- * one write lock (and a second write path in the process would block the event loop). On
+ * On SQLite it runs through the database's group commit, whose `begin immediate` holds the
+ * database's one write lock (and a second write path in the process would block the event loop). On
  * PostgreSQL it runs in a transaction of its own under an advisory lock on its key: one lock per
  * transaction, so two decisions never wait on each other in a cycle, and a ledger batch never waits
  * on a sign-in.
@@ -34,7 +33,6 @@ export class ThrottleStore {
 
   constructor(
     private readonly db: Database,
-    private readonly execute: <T>(op: LedgerOp<T>) => Promise<T>,
     private readonly clock: Clock,
     readonly signIn: SignInPolicy = SIGN_IN_POLICY,
     readonly signUp: SignUpPolicy = SIGN_UP_POLICY,
@@ -139,7 +137,7 @@ export class ThrottleStore {
 
   /** Runs `work` in a transaction that holds the lock on `key`, with the time read under the lock. */
   private decide<T>(key: string, work: (tx: SqlTx, now: number) => Promise<T>): Promise<T> {
-    const op: LedgerOp<T> = {
+    const op: WriteOp<T> = {
       name: 'throttle',
       locks: {},
       run: async (tx) => {
@@ -148,7 +146,14 @@ export class ThrottleStore {
         return work(tx, this.clock.now())
       },
     }
-    return this.db.dialect === 'postgres' ? alone(this.db.writer, op, this.clock) : this.execute(op)
+    return this.write(op)
+  }
+
+  /** On PostgreSQL a transaction of its own, never in (or waiting for) a batch; on SQLite, group commit. */
+  private write<T>(op: WriteOp<T>): Promise<T> {
+    return this.db.dialect === 'postgres'
+      ? writeAlone(this.db.writePool, op, this.clock)
+      : this.db.write(op, this.clock)
   }
 
   /**
@@ -159,7 +164,7 @@ export class ThrottleStore {
     const now = this.clock.now()
     if (now >= this.lastPruneAt && now < this.lastPruneAt + PRUNE_EVERY_MS) return
     this.lastPruneAt = now
-    const op: LedgerOp<void> = {
+    const op: WriteOp<void> = {
       name: 'pruneThrottles',
       locks: {},
       run: async (tx) => {
@@ -177,27 +182,7 @@ export class ThrottleStore {
         await tx.run('delete from sign_ups where at <= ?', [now - this.signUp.windowMs])
       },
     }
-    await (this.db.dialect === 'postgres' ? alone(this.db.writer, op, this.clock) : this.execute(op))
-  }
-}
-
-/** Runs one operation in a transaction of its own on a connection of the write pool. */
-async function alone<T>(pool: WritePool, op: LedgerOp<T>, clock: Clock): Promise<T> {
-  const session = await pool.acquire()
-  let broken = false
-  try {
-    await session.begin()
-    const result = await op.run(session.tx, clock.now())
-    await session.commit()
-    return result
-  } catch (error) {
-    broken = await session.rollback().then(
-      () => false,
-      () => true,
-    )
-    throw error
-  } finally {
-    session.release(broken)
+    await this.write(op)
   }
 }
 

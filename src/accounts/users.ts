@@ -1,24 +1,11 @@
 import type { Kysely } from 'kysely'
-import type { Result } from '../credits/errors.ts'
-import type { LedgerOp } from '../credits/group-commit.ts'
-import {
-  type AccountProfile,
-  createAccountOp,
-  setAccountCohortsOp,
-  setAccountPlanOp,
-} from '../credits/ops/account.ts'
+import { EMAIL_MAX } from '../contracts/limits.ts'
+import type { AccountProfile, Result } from '../credits/index.ts'
 import type { DB } from '../db/schema.ts'
-import type { SqlTx } from '../db/sql-session.ts'
-import {
-  type AccountsError,
-  alreadySetUp,
-  emailTaken,
-  invalid,
-  type Refusal,
-  RolledBack,
-  refuse,
-} from './errors.ts'
-import { redeemInvite } from './invites.ts'
+import type { SqlTx } from '../db/writer/index.ts'
+import { checkProfile } from './checks.ts'
+import type { AccountsContext, Answer } from './context.ts'
+import { type AccountsError, invalid, notFound } from './errors.ts'
 
 export type Role = 'user' | 'admin'
 export const ROLES: readonly Role[] = ['user', 'admin']
@@ -36,7 +23,9 @@ export interface User {
   cohorts: string[]
 }
 
-export const EMAIL_MAX = 254
+// The longest address the API takes is the contract's limit (RFC 5321's path limit less <>).
+export { EMAIL_MAX }
+
 // something@something.tld: no spaces, control characters or second @; a dotted domain whose last
 // label has at least two characters. Deliverability is for a confirmation mail to find out.
 const EMAIL = /^[^\s@\p{Cc}]+@(?:[^\s@.\p{Cc}]+\.)+[^\s@.\p{Cc}]{2,}$/u
@@ -92,95 +81,45 @@ export function selectUsers(db: Kysely<DB>) {
 /** The settings key claimed by the installation's first owner; it is never released. */
 export const OWNER_SETTING = 'owner'
 
-export interface NewUser {
-  id: string
-  email: string
-  passwordHash: string
-  role: Role
-  plan?: string
-  cohorts: readonly string[]
-  createdAt: number
-  /** Redeem this invite first; its cohort, if any, is joined too. */
-  inviteCode?: string
-  /** Only as the installation's first owner: refused (ALREADY_SET_UP) once it has one. */
-  claimOwner?: boolean
+const DEFAULT_PAGE = 50
+const MAX_PAGE = 500
+
+type Reads = Pick<AccountsContext, 'db' | 'ledger'>
+
+/** The user with their plan and cohorts, read from the credit engine. */
+export async function withProfile(ctx: Pick<AccountsContext, 'ledger'>, row: UserRow): Promise<User> {
+  const profiles = await ctx.ledger.accountProfiles([row.account_id])
+  return toUser(row, profiles.get(row.account_id))
 }
 
-async function exists(tx: SqlTx, sql: string, params: readonly unknown[]): Promise<boolean> {
-  return (await tx.all(sql, params)).length > 0
+export async function getUser(ctx: Reads, userId: string): Promise<User | null> {
+  if (typeof userId !== 'string') return null
+  const row = await selectUsers(ctx.db.kysely).where('id', '=', userId).executeTakeFirst()
+  return row ? withProfile(ctx, row) : null
 }
 
-/**
- * Creates a user and their personal credit account in one transaction (with the invite use and the
- * owner claim when asked): a refused sign-up leaves no empty account behind and takes no use of
- * its invite. Refusals found before the first write return; one found after it (an email taken by
- * a concurrent sign-up on another connection, seen only by the insert) rolls the whole transaction
- * back through {@link RolledBack}.
- */
-export function createUserOp(input: NewUser): LedgerOp<Result<User, AccountsError>> {
+export async function findUserByEmail(ctx: Reads, email: string): Promise<User | null> {
+  const normalized = normalizeEmail(email)
+  if (!normalized.ok) return null
+  const row = await selectUsers(ctx.db.kysely).where('email', '=', normalized.value).executeTakeFirst()
+  return row ? withProfile(ctx, row) : null
+}
+
+export async function listUsers(
+  ctx: Reads,
+  input: { limit?: number; cursor?: string },
+): Promise<{ users: User[]; nextCursor: string | null }> {
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(input.limit ?? DEFAULT_PAGE) || DEFAULT_PAGE))
+  let query = selectUsers(ctx.db.kysely)
+    .orderBy('id')
+    .limit(limit + 1)
+  if (typeof input.cursor === 'string' && input.cursor !== '') query = query.where('id', '>', input.cursor)
+  const rows = await query.execute()
+  const page = rows.slice(0, limit)
+  const profiles = await ctx.ledger.accountProfiles(page.map((r) => r.account_id))
   return {
-    name: 'createUser',
-    locks: {},
-    run: async (tx, now) => {
-      let wrote = false
-      const stop = (refusal: Refusal): Refusal => {
-        if (wrote) throw new RolledBack(refusal)
-        return refusal
-      }
-      if (input.claimOwner && (await exists(tx, "select id from users where role = 'admin' limit 1", []))) {
-        return stop(alreadySetUp())
-      }
-      if (await exists(tx, 'select id from users where email = ?', [input.email])) return stop(emailTaken())
-      if (input.claimOwner) {
-        // The unique key is the arbiter between concurrent set-ups, on every backend.
-        const claimed = await tx.run(
-          'insert into settings (key, value) values (?, ?) on conflict (key) do nothing',
-          [OWNER_SETTING, input.id],
-        )
-        if (claimed === 0) return stop(alreadySetUp())
-        wrote = true
-      }
-      const cohorts = new Set(input.cohorts)
-      if (input.inviteCode !== undefined) {
-        const invite = await redeemInvite(tx, input.inviteCode, input.createdAt)
-        if (!invite) {
-          return stop(
-            refuse({ code: 'INVITE_INVALID', message: 'this invite code is unknown, used up or expired' }),
-          )
-        }
-        wrote = true
-        if (invite.cohort !== null) cohorts.add(invite.cohort)
-      }
-      const account = await createAccountOp({
-        reference: input.id,
-        ...(input.plan === undefined ? {} : { plan: input.plan }),
-        cohorts: [...cohorts],
-      }).run(tx, now)
-      // Without an id or idempotency key of the caller's, creating an account cannot be refused.
-      if (!account.ok) throw new Error(`creating the account of ${input.id} failed: ${account.error.message}`)
-      wrote = true
-      const inserted = await tx.run(
-        `insert into users (id, email, password_hash, role, account_id, created_at) values (?, ?, ?, ?, ?, ?)
-         on conflict (email) do nothing`,
-        [input.id, input.email, input.passwordHash, input.role, account.value.accountId, input.createdAt],
-      )
-      if (inserted === 0) return stop(emailTaken())
-      const a = account.value
-      return {
-        ok: true,
-        value: toUser(
-          {
-            id: input.id,
-            email: input.email,
-            role: input.role,
-            account_id: a.accountId,
-            created_at: input.createdAt,
-            disabled_at: null,
-          },
-          { accountId: a.accountId, plan: a.plan, cohorts: a.cohorts },
-        ),
-      }
-    },
+    users: page.map((r) => toUser(r, profiles.get(r.account_id))),
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
   }
 }
 
@@ -192,38 +131,62 @@ export interface UserPatch {
 }
 
 /**
- * Applies a checked patch to a user and their credit account in one transaction. The plan and
- * cohorts are changed by the credit engine's own operations (they live on its account). Disabling
- * deletes the user's sessions; their API keys stop working while they are disabled.
+ * Applies a checked patch to a user and their credit account in one transaction: the plan and
+ * cohorts through the ledger (they live on its account), the user's own columns composed into the
+ * same transaction; without a plan or cohorts, through the database's group commit alone.
  */
-export function updateUserOp(
+export async function updateUser(
+  ctx: Reads & Pick<AccountsContext, 'clock'>,
   userId: string,
-  accountId: string,
-  patch: UserPatch,
-  now: number,
-): LedgerOp<void> {
-  const touchesAccount = patch.plan !== undefined || patch.cohorts !== undefined
-  return {
-    name: 'updateUser',
-    locks: touchesAccount ? { accounts: [accountId] } : {},
-    run: async (tx, ledgerNow) => {
-      for (const op of [
-        patch.plan === undefined ? null : setAccountPlanOp(accountId, patch.plan),
-        patch.cohorts === undefined ? null : setAccountCohortsOp(accountId, patch.cohorts),
-      ]) {
-        if (!op) continue
-        const done = await op.run(tx, ledgerNow)
-        // The account was read with the user, and accounts are never deleted.
-        if (!done.ok) throw new Error(`${op.name} of ${accountId} failed: ${done.error.message}`)
-      }
-      if (patch.role !== undefined)
-        tx.write('update users set role = ? where id = ?', [patch.role, userId], 1)
-      if (patch.disabled === true) {
-        tx.write('update users set disabled_at = coalesce(disabled_at, ?) where id = ?', [now, userId], 1)
-        await tx.run('delete from sessions where user_id = ?', [userId])
-      } else if (patch.disabled === false) {
-        tx.write('update users set disabled_at = null where id = ?', [userId], 1)
-      }
-    },
+  patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean },
+): Answer<User> {
+  const refused =
+    (patch.role === undefined || isRole(patch.role) ? null : invalid('role', 'must be user or admin')) ??
+    checkProfile({ plan: patch.plan, cohorts: patch.cohorts }) ??
+    (patch.disabled === undefined || typeof patch.disabled === 'boolean'
+      ? null
+      : invalid('disabled', 'must be true or false'))
+  if (refused) return refused
+  const row =
+    typeof userId === 'string'
+      ? await selectUsers(ctx.db.kysely).where('id', '=', userId).executeTakeFirst()
+      : undefined
+  if (!row) return notFound(`user ${userId}`)
+  const clean: UserPatch = {
+    ...(patch.role === undefined ? {} : { role: patch.role }),
+    ...(patch.plan === undefined ? {} : { plan: patch.plan }),
+    ...(patch.cohorts === undefined ? {} : { cohorts: patch.cohorts }),
+    ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+  }
+  if (clean.plan !== undefined || clean.cohorts !== undefined) {
+    const { plan, cohorts } = clean
+    const done = await ctx.ledger.setAccountProfile(
+      row.account_id,
+      { ...(plan === undefined ? {} : { plan }), ...(cohorts === undefined ? {} : { cohorts }) },
+      { alsoWrite: (tx, _profile, now) => writeUserPatch(tx, row.id, clean, now) },
+    )
+    // The account was read with the user, and accounts are never deleted.
+    if (!done.ok) throw new Error(`changing the account of user ${row.id} failed: ${done.error.message}`)
+  } else if (clean.role !== undefined || clean.disabled !== undefined) {
+    await ctx.db.write(
+      { name: 'updateUser', locks: {}, run: (tx, now) => writeUserPatch(tx, row.id, clean, now) },
+      ctx.clock,
+    )
+  }
+  const user = await getUser(ctx, row.id)
+  return user ? { ok: true, value: user } : notFound(`user ${userId}`)
+}
+
+/**
+ * The user's own columns of a patch. Disabling deletes the user's sessions (signed out
+ * everywhere); their API keys stop working while they are disabled.
+ */
+async function writeUserPatch(tx: SqlTx, userId: string, patch: UserPatch, now: number): Promise<void> {
+  if (patch.role !== undefined) tx.write('update users set role = ? where id = ?', [patch.role, userId], 1)
+  if (patch.disabled === true) {
+    tx.write('update users set disabled_at = coalesce(disabled_at, ?) where id = ?', [now, userId], 1)
+    await tx.run('delete from sessions where user_id = ?', [userId])
+  } else if (patch.disabled === false) {
+    tx.write('update users set disabled_at = null where id = ?', [userId], 1)
   }
 }

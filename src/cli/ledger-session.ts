@@ -1,9 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Accounts } from '../accounts/index.ts'
-import type { Result } from '../credits/index.ts'
-import { Ledger } from '../credits/index.ts'
-import { DatabasePricing } from '../credits/pricing/catalog.ts'
+import type { Accounts } from '../accounts/index.ts'
+import { type Core, createCore } from '../app/index.ts'
+import type { Ledger, Result } from '../credits/index.ts'
 import { type Database, openDatabase } from '../db/open.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
 
@@ -31,17 +30,23 @@ export async function openExistingDatabase(ctx: CliContext): Promise<Database> {
 }
 
 /**
- * Opens the configured database (migrating it), runs `fn` with a ledger priced by the book versions
- * in force (so an account's first activity in a period receives its allowance), and always closes it.
+ * Opens the configured database (migrating it), builds the core through the composition root (the
+ * ledger priced by the book versions in force, so an account's first activity in a period receives
+ * its allowance; the accounts service), runs `fn` with it and always closes the database. Nothing
+ * runs in the background: sweeps and recovery belong to `easel start`.
  */
-export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+async function withCore<T>(ctx: CliContext, fn: (core: Core) => Promise<T>): Promise<T> {
   const db = await openExistingDatabase(ctx)
   try {
-    const pricing = await DatabasePricing.load(db.kysely, ctx.clock)
-    return await fn(new Ledger(db, { clock: ctx.clock, pricing }))
+    return await fn(await createCore(ctx.config, db, { clock: ctx.clock }))
   } finally {
     await db.close()
   }
+}
+
+/** Runs `fn` with the ledger of the configured database (see {@link withCore}). */
+export async function withLedger<T>(ctx: CliContext, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+  return withCore(ctx, (core) => fn(core.ledger))
 }
 
 /**
@@ -52,7 +57,7 @@ export async function withAccounts<T>(
   ctx: CliContext,
   fn: (accounts: Accounts, ledger: Ledger) => Promise<T>,
 ): Promise<T> {
-  return withLedger(ctx, (ledger) => fn(new Accounts(ledger.db, ledger, { clock: ctx.clock }), ledger))
+  return withCore(ctx, (core) => fn(core.accounts, core.ledger))
 }
 
 /** A refusal of the ledger or of the accounts service: a closed set of codes with a message. */

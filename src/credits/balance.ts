@@ -1,4 +1,7 @@
+import { type AllowanceAccount, allowanceGrants } from './allowances.ts'
 import { compareBurnOrder, isLive } from './burn-order.ts'
+import { periodAt } from './periods.ts'
+import type { PriceBook } from './pricing/book.ts'
 import type { Allocation, LotView } from './types.ts'
 
 export interface PendingHoldView {
@@ -15,14 +18,15 @@ export interface BalanceLot extends LotView {
 }
 
 /**
- * A grant the price book will owe an account by a future moment and has not made yet (its next
- * period's monthly allowance): part of a projected balance, never written by reading it.
+ * A grant the price book owes an account by a moment and has not made yet (this or a later period's
+ * monthly allowance, a cohort's bonus): part of a balance, never written by reading it. The
+ * account's next spend (a hold) or `ensureAllowances` writes it.
  */
 export interface OwedLot {
   source: 'monthly' | 'bonus'
   amount: number
   priority: number
-  /** When it falls due: the start of its period (it is granted on the account's first activity). */
+  /** When it falls due: the start of its period (it is granted by the account's first spend). */
   dueAt: number
   expiresAt: number | null
   /** What the grant will record: `period:2026-12-25`, `cohort:beta`. */
@@ -42,8 +46,9 @@ export interface Balance {
   /** Pending holds, soonest expiry first. */
   holds: Array<Omit<PendingHoldView, 'allocations'>>
   /**
-   * Only on a balance ahead of now: what the book will owe by `at` and has not granted (a
-   * projection, marked as such), in burn order. Counted in `available`.
+   * What the book owes by `at` and has not granted yet (this period's allowance before the
+   * account's first spend of it, or a later period's on a look ahead), in burn order; absent when
+   * nothing is owed. Counted in `available`: a hold can spend it, and is what grants it.
    */
   owed?: OwedLot[]
 }
@@ -88,8 +93,8 @@ export function projectBalance(
 }
 
 /**
- * A balance at a future `at` with what will be owed by then added: the owed lots still live at `at`
- * count in `available` and are listed under `owed`, in burn order. Pure; changes nothing stored.
+ * A balance with what is owed by its `at` added: the owed lots live at `at` count in `available`
+ * and are listed under `owed`, in burn order. Pure; changes nothing stored.
  *
  * @example
  * // An account of the free plan read a month ahead: its next period's 15 credits are owed.
@@ -103,6 +108,36 @@ export function withOwed(balance: Balance, owed: readonly OwedLot[]): Balance {
   if (live.length === 0) return balance
   const added = live.reduce((sum, o) => sum + o.amount, 0)
   return { ...balance, available: balance.available + added, owed: live }
+}
+
+/**
+ * What `book` owes the account by `at` and has not been granted: the grants of
+ * {@link allowanceGrants} whose keys are not among `granted` (the keys already taken). Pure.
+ *
+ * @example
+ * owedLots({ id: 'acct_1', createdAt: T0, plan: 'free', cohorts: [] }, LABS_2022, T0 + DAY, new Set())
+ * // → [{ source: 'monthly', amount: 15, priority: 10, dueAt: T0, expiresAt: <period end>, reference: 'period:…' }]
+ */
+export function owedLots(
+  account: AllowanceAccount,
+  book: PriceBook,
+  at: number,
+  granted: ReadonlySet<string>,
+): OwedLot[] {
+  // Nothing is owed before the account exists (a balance may be asked of any moment).
+  if (at < account.createdAt) return []
+  const periodStart = periodAt(account.createdAt, at).start
+  return allowanceGrants(account, book, at)
+    .filter((g) => !granted.has(g.key))
+    .map((g) => ({
+      source: g.source,
+      amount: g.amount,
+      priority: g.priority,
+      // A bonus is granted by the next spend; as a projection, that is `at` at the latest.
+      dueAt: g.source === 'monthly' ? periodStart : at,
+      expiresAt: g.expiresAt,
+      reference: g.reference,
+    }))
 }
 
 /** An owed grant as the burn order sees a lot. */

@@ -1,3 +1,4 @@
+import { invariant } from './errors.ts'
 import type { Allocation, LotView } from './types.ts'
 
 /**
@@ -26,13 +27,23 @@ export function isLive(lot: Pick<LotView, 'expiresAt'>, now: number): boolean {
  *                      { id: 'lot_free', priority: 10, remaining: 1, … }], 2, now)
  * // → { ok: true, allocations: [['lot_free', 1, …], ['lot_paid', 1, …]] }
  * @returns the allocations, or how much was available when that is less than `amount`.
+ * @throws LedgerInvariantError on a malformed amount or lot (a bug in the caller).
  */
 export function allocateByBurnOrder(
   lots: readonly LotView[],
   amount: number,
   now: number,
 ): { ok: true; allocations: Allocation[] } | { ok: false; available: number } {
+  invariant(Number.isSafeInteger(amount) && amount >= 0, `allocating ${amount} credits`)
+  for (const lot of lots) {
+    invariant(
+      Number.isSafeInteger(lot.remaining) && lot.remaining >= 0,
+      `lot ${lot.id} has ${lot.remaining} credits remaining`,
+    )
+  }
   const live = lots.filter((l) => l.remaining > 0 && isLive(l, now)).sort(compareBurnOrder)
+  const liveTotal = live.reduce((sum, l) => sum + l.remaining, 0)
+  if (amount > liveTotal) return { ok: false, available: liveTotal }
   const allocations: Allocation[] = []
   let left = amount
   for (const lot of live) {
@@ -41,8 +52,26 @@ export function allocateByBurnOrder(
     allocations.push([lot.id, take, lot.expiresAt])
     left -= take
   }
-  if (left > 0) return { ok: false, available: amount - left }
+  checkAllocations(allocations, live, amount)
   return { ok: true, allocations }
+}
+
+/** The postcondition of an allocation: from distinct live lots, each within what it holds, summing to `amount`. */
+function checkAllocations(
+  allocations: readonly Allocation[],
+  live: readonly LotView[],
+  amount: number,
+): void {
+  const remaining = new Map(live.map((l) => [l.id, l.remaining]))
+  let sum = 0
+  for (const [lotId, take] of allocations) {
+    const has = remaining.get(lotId)
+    invariant(has !== undefined, `allocated from ${lotId}, which is not a live lot or is allocated twice`)
+    invariant(take > 0 && take <= has, `allocated ${take} of the ${has} credits of ${lotId}`)
+    remaining.delete(lotId)
+    sum += take
+  }
+  invariant(sum === amount, `allocations sum to ${sum}, not ${amount}`)
 }
 
 /** The sum of the live credits in `lots` at `now`. */

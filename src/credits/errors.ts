@@ -1,3 +1,5 @@
+import { InvariantViolation } from '../db/writer/index.ts'
+
 /**
  * The closed set of outcomes a credit operation can refuse with. They are values, not exceptions:
  * "not enough credits" is an everyday answer. A broken invariant is different: it throws
@@ -28,8 +30,11 @@ export function validation(field: string, message: string): { ok: false; error: 
   return fail({ code: 'VALIDATION', field, message: `${field}: ${message}` })
 }
 
-/** A bug: the books would be wrong if we went on. Never caught to carry on. */
-export class LedgerInvariantError extends Error {
+/**
+ * A bug: the books would be wrong if we went on. Never caught to carry on; as an
+ * {@link InvariantViolation}, group commit rolls it back and never retries it.
+ */
+export class LedgerInvariantError extends InvariantViolation {
   constructor(message: string) {
     super(`ledger invariant broken: ${message}`)
     this.name = 'LedgerInvariantError'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { SqlTx } from '../db/sql-session.ts'
+import type { SqlTx } from '../db/writer/index.ts'
 import { type CreditError, fail, type Result } from './errors.ts'
 
 /** A stable fingerprint of a request: the operation and its canonical (key-sorted) JSON. */

@@ -1,13 +1,13 @@
 // The credit engine's public surface: usable as a library on its own (no HTTP, no images).
 
 export { type AllowanceGrant, allowanceGrants } from './allowances.ts'
-export type { Balance, BalanceLot } from './balance.ts'
+export type { Balance, BalanceLot, OwedLot } from './balance.ts'
 export { projectBalance } from './balance.ts'
 export { allocateByBurnOrder, compareBurnOrder, isLive } from './burn-order.ts'
 export type { CreditError, CreditErrorCode, Result } from './errors.ts'
 export { LedgerInvariantError } from './errors.ts'
-export type { GrantRequest, HoldRequest, LedgerOptions, SameTransaction } from './ledger.ts'
-export { DEFAULT_HOLD_TTL_MS, Ledger, MAX_HOLD_TTL_MS } from './ledger.ts'
+export type { LedgerOptions } from './ledger.ts'
+export { Ledger } from './ledger.ts'
 export {
   Fraction,
   formatMoney,
@@ -18,10 +18,10 @@ export {
   type Price,
   parseMoney,
 } from './money.ts'
-export type { AccountCreated } from './ops/account.ts'
+export type { AccountCreated, AccountProfile, CreateAccountInput } from './ops/account.ts'
 export { type PricingCatalog, staticPricing } from './ops/allowances.ts'
 export type { GrantReceipt } from './ops/grant.ts'
-export type { HoldReceipt } from './ops/hold.ts'
+export type { HoldReceipt, PricedBy } from './ops/hold.ts'
 export type { PurchaseInput, PurchaseReceipt, PurchaseRefundReceipt } from './ops/purchase.ts'
 // How a purchase's lot is referenced, for billing's purchase views (`purchase:<provider reference>`).
 export { purchaseReference } from './ops/purchase.ts'
@@ -34,11 +34,26 @@ export { type PackPrice, packPrice, perImageKept, type Quote, quote } from './pr
 export { type BookProblem, parseBook, validateBook } from './pricing/validate.ts'
 export type { HistoryEntry, HistoryPage } from './queries.ts'
 export {
+  type CashReceived,
+  type ChargeLine,
   type ChargeReport,
   type LedgerReport,
+  type LedgerReportWithPrices,
   type MoneyLine,
   summarizeMovements,
 } from './reports.ts'
+export {
+  type ChargeRequest,
+  checkAccountProfile,
+  DEFAULT_HOLD_TTL_MS,
+  type GrantRequest,
+  type HoldRequest,
+  MAX_BALANCES,
+  MAX_CHARGES,
+  MAX_HOLD_TTL_MS,
+} from './requests.ts'
+// The one way to write something of the caller's in a ledger operation's transaction.
+export type { SameTransaction } from './same-transaction.ts'
 export { splitCapture, splitRefund } from './settlement.ts'
 export * from './types.ts'
 export type { VerifyReport, Violation } from './verify.ts'

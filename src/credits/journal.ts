@@ -1,4 +1,4 @@
-import type { SqlTx } from '../db/sql-session.ts'
+import type { SqlTx } from '../db/writer/index.ts'
 import { newId } from '../util/ids.ts'
 import { isLive } from './burn-order.ts'
 import { invariant } from './errors.ts'

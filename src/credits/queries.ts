@@ -1,57 +1,138 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
-import { type Balance, projectBalance } from './balance.ts'
-import { type LotRow, parseAllocations, toLotView } from './ops/sweep.ts'
+import { type AllowanceAccount, allowanceGrants } from './allowances.ts'
+import { type Balance, type OwedLot, owedLots, projectBalance, withOwed } from './balance.ts'
+import { invariant } from './errors.ts'
+import type { AccountProfile } from './ops/account.ts'
+import { holdAllocations, toLotView } from './ops/sweep.ts'
+import type { PriceBook } from './pricing/book.ts'
+import { MAX_BALANCES } from './requests.ts'
+import { toSafeInteger } from './safe-integer.ts'
 import type { Bucket, TransactionKind } from './types.ts'
 
-/** Reads in one consistent snapshot (repeatable read on PostgreSQL; SQLite read transactions are). */
-export async function inSnapshot<T>(
-  db: Kysely<DB>,
-  dialect: 'sqlite' | 'postgres',
-  fn: (trx: Kysely<DB>) => Promise<T>,
-): Promise<T> {
-  const builder = db.transaction()
-  return (dialect === 'postgres' ? builder.setIsolationLevel('repeatable read') : builder).execute(fn)
+// The ledger's reads, outside any write transaction: what they read either never changes once
+// written (an account's creation, a lot's account, a transaction's postings) or is read in one
+// snapshot. None of them writes, and none waits for group commit.
+
+/**
+ * Reads in one consistent snapshot that writes nothing: a read-only repeatable-read transaction on
+ * PostgreSQL; on SQLite a deferred read transaction on a read connection of its own (a WAL
+ * snapshot), so that it never queues behind the writer's group commit.
+ */
+export function inSnapshot<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.transaction().setAccessMode('read only').setIsolationLevel('repeatable read').execute(fn)
 }
 
-export async function readBalance(
+/**
+ * The balances of these accounts at `at`, by id (accounts that do not exist are absent), from one
+ * snapshot in five set-based queries however many accounts: pending holds, the lots they and the
+ * spendable credits are in, and with `book` what it owes by `at` and has not granted (see
+ * {@link owedLots}), counted in `available`. Writes nothing.
+ */
+export async function readBalances(
   db: Kysely<DB>,
-  dialect: 'sqlite' | 'postgres',
-  accountId: string,
+  accountIds: readonly string[],
   at: number,
-): Promise<Balance | null> {
-  return inSnapshot(db, dialect, async (trx) => {
-    const account = await trx
+  book: PriceBook | undefined,
+): Promise<Map<string, Balance>> {
+  const ids = [...new Set(accountIds)]
+  invariant(ids.length <= MAX_BALANCES, `${ids.length} balances read at once, more than ${MAX_BALANCES}`)
+  const balances = new Map<string, Balance>()
+  if (ids.length === 0) return balances
+  return inSnapshot(db, async (trx) => {
+    const accounts = await trx
       .selectFrom('accounts')
-      .select('id')
-      .where('id', '=', accountId)
-      .executeTakeFirst()
-    if (!account) return null
+      .select(['id', 'created_at', 'plan'])
+      .where('id', 'in', ids)
+      .execute()
+    if (accounts.length === 0) return balances
+    const found = accounts.map((a) => a.id)
     const holds = await trx
       .selectFrom('holds')
-      .select(['id', 'amount', 'expires_at', 'reference', 'allocations'])
-      .where('account_id', '=', accountId)
+      .select(['id', 'account_id', 'amount', 'expires_at', 'reference', 'allocations'])
+      .where('account_id', 'in', found)
       .where('status', '=', 'pending')
       .execute()
     const pending = holds.map((h) => ({
+      accountId: h.account_id,
       id: h.id,
       amount: h.amount,
       expiresAt: h.expires_at,
       reference: h.reference,
-      allocations: parseAllocations(h.allocations),
+      allocations: holdAllocations(h),
     }))
     const heldLotIds = [...new Set(pending.flatMap((h) => h.allocations.map(([lotId]) => lotId)))]
-    const lots: LotRow[] = await trx
+    const lots = await trx
       .selectFrom('lots')
-      .select(['id', 'source', 'amount', 'remaining', 'priority', 'granted_at', 'expires_at'])
-      .where('account_id', '=', accountId)
+      .select(['id', 'account_id', 'source', 'amount', 'remaining', 'priority', 'granted_at', 'expires_at'])
+      .where('account_id', 'in', found)
       .where((eb) => {
         const spendable = eb('remaining', '>', 0)
         return heldLotIds.length > 0 ? eb.or([spendable, eb('id', 'in', heldLotIds)]) : spendable
       })
       .execute()
-    return projectBalance(accountId, lots.map(toLotView), pending, at)
+    const owed = book ? await readOwed(trx, accounts, at, book) : new Map<string, OwedLot[]>()
+    const lotsOf = groupBy(lots, (l) => l.account_id)
+    const holdsOf = groupBy(pending, (h) => h.accountId)
+    for (const account of accounts) {
+      const balance = projectBalance(
+        account.id,
+        (lotsOf.get(account.id) ?? []).map(toLotView),
+        holdsOf.get(account.id) ?? [],
+        at,
+      )
+      balances.set(account.id, withOwed(balance, owed.get(account.id) ?? []))
+    }
+    return balances
   })
+}
+
+/** What `book` owes each of these accounts by `at` and has not granted: two queries for all of them. */
+async function readOwed(
+  trx: Kysely<DB>,
+  accounts: ReadonlyArray<{ id: string; created_at: number; plan: string }>,
+  at: number,
+  book: PriceBook,
+): Promise<Map<string, OwedLot[]>> {
+  const cohorts = await trx
+    .selectFrom('account_cohorts')
+    .select(['account_id', 'cohort'])
+    .where(
+      'account_id',
+      'in',
+      accounts.map((a) => a.id),
+    )
+    .orderBy('cohort')
+    .execute()
+  const cohortsOf = groupBy(cohorts, (c) => c.account_id)
+  const profiles: AllowanceAccount[] = accounts.map((a) => ({
+    id: a.id,
+    createdAt: a.created_at,
+    plan: a.plan,
+    cohorts: (cohortsOf.get(a.id) ?? []).map((c) => c.cohort),
+  }))
+  const keys = profiles.flatMap((p) =>
+    at < p.createdAt ? [] : allowanceGrants(p, book, at).map((g) => g.key),
+  )
+  const granted = new Set(
+    keys.length === 0
+      ? []
+      : (await trx.selectFrom('idempotency_keys').select('key').where('key', 'in', keys).execute()).map(
+          (r) => r.key,
+        ),
+  )
+  return new Map(profiles.map((p) => [p.id, owedLots(p, book, at, granted)]))
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const row of rows) {
+    const k = key(row)
+    const group = groups.get(k)
+    if (group) group.push(row)
+    else groups.set(k, [row])
+  }
+  return groups
 }
 
 export interface HistoryEntry {
@@ -90,7 +171,7 @@ export async function readHistory(
   if (page.length > 0) {
     const sums = await db
       .selectFrom('journal_postings')
-      .select(['transaction_id', 'bucket', sql<number>`sum(amount)`.as('total')])
+      .select(['transaction_id', 'bucket', sql<unknown>`sum(amount)`.as('total')])
       .where(
         'transaction_id',
         'in',
@@ -99,7 +180,7 @@ export async function readHistory(
       .groupBy(['transaction_id', 'bucket'])
       .execute()
     for (const s of sums) {
-      const total = Number(s.total)
+      const total = toSafeInteger(s.total, `the ${s.bucket} change of ${s.transaction_id}`)
       if (total === 0) continue
       const c = changes.get(s.transaction_id) ?? {}
       c[s.bucket as Bucket] = total
@@ -119,4 +200,80 @@ export async function readHistory(
     })),
     nextCursor: rows.length > options.limit ? page[page.length - 1]!.id : null,
   }
+}
+
+export async function accountExists(db: Kysely<DB>, accountId: string): Promise<boolean> {
+  const row = await db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst()
+  return row !== undefined
+}
+
+/** When the account was created (it never changes), or null when there is no such account. */
+export async function readAccountCreatedAt(db: Kysely<DB>, accountId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('created_at')
+    .where('id', '=', accountId)
+    .executeTakeFirst()
+  return row?.created_at ?? null
+}
+
+/** The plan and cohorts (sorted) of each of these accounts that exists, by id, in one query. */
+export async function readProfiles(
+  db: Kysely<DB>,
+  accountIds: readonly string[],
+): Promise<Map<string, AccountProfile>> {
+  const profiles = new Map<string, AccountProfile>()
+  const ids = [...new Set(accountIds)]
+  if (ids.length === 0) return profiles
+  const rows = await db
+    .selectFrom('accounts as a')
+    .leftJoin('account_cohorts as c', 'c.account_id', 'a.id')
+    .select(['a.id', 'a.plan', 'c.cohort'])
+    .where('a.id', 'in', ids)
+    .orderBy('c.cohort')
+    .execute()
+  for (const row of rows) {
+    let profile = profiles.get(row.id)
+    if (!profile) {
+      profile = { accountId: row.id, plan: row.plan, cohorts: [] }
+      profiles.set(row.id, profile)
+    }
+    if (row.cohort !== null) profile.cohorts.push(row.cohort)
+  }
+  return profiles
+}
+
+/** Accounts (at most `limit` of each kind) with lots past their expiry or pending holds past their TTL. */
+export async function readAccountsDue(db: Kysely<DB>, now: number, limit: number): Promise<string[]> {
+  const [lots, holds] = await Promise.all([
+    db
+      .selectFrom('lots')
+      .select('account_id')
+      .distinct()
+      .where('remaining', '>', 0)
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', now)
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom('holds')
+      .select('account_id')
+      .distinct()
+      .where('status', '=', 'pending')
+      .where('expires_at', '<=', now)
+      .limit(limit)
+      .execute(),
+  ])
+  return [...new Set([...lots, ...holds].map((r) => r.account_id))]
+}
+
+/** The account of the lot a purchase granted (`reference`: its lot reference), or null. */
+export async function readPurchaseAccount(db: Kysely<DB>, reference: string): Promise<string | null> {
+  const lot = await db
+    .selectFrom('lots')
+    .select('account_id')
+    .where('source', '=', 'purchase')
+    .where('reference', '=', reference)
+    .executeTakeFirst()
+  return lot?.account_id ?? null
 }

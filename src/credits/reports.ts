@@ -2,7 +2,12 @@ import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { invariant } from './errors.ts'
 import { Fraction } from './money.ts'
-import { parseAllocations } from './ops/sweep.ts'
+import { holdAllocations } from './ops/sweep.ts'
+import type { PriceBook } from './pricing/book.ts'
+import { quote } from './pricing/quote.ts'
+import { inSnapshot } from './queries.ts'
+import { MAX_CHARGES } from './requests.ts'
+import { toSafeInteger } from './safe-integer.ts'
 import { splitCapture, splitRefund } from './settlement.ts'
 
 /** What one lot's credits did in a period, by bucket. */
@@ -121,11 +126,11 @@ export async function readMovements(
      group by l.id, l.source, l.amount, l.cost_basis_minor, l.currency, p.bucket`.execute(db)
   return rows.rows.map((r) => ({
     source: r.source,
-    lotAmount: Number(r.lot_amount),
-    costBasisMinor: Number(r.cost_basis_minor),
+    lotAmount: toSafeInteger(r.lot_amount, `the amount of a ${r.source} lot`),
+    costBasisMinor: toSafeInteger(r.cost_basis_minor, `the cost basis of a ${r.source} lot`),
     currency: r.currency,
     bucket: r.bucket,
-    credits: Number(r.credits),
+    credits: toSafeInteger(r.credits, `the ${r.bucket} credits of a ${r.source} lot`),
   }))
 }
 
@@ -205,73 +210,177 @@ export async function readCashMovements(
      group by currency`.execute(db)
   return rows.rows.map((r) => {
     // PostgreSQL sums a bigint column as numeric, which pg returns as text: checked, never cast.
-    const amountMinor = Number(r.amount)
-    invariant(
-      Number.isSafeInteger(amountMinor),
-      `sum of cost bases ${String(r.amount)} is not a safe integer`,
-    )
+    const amountMinor = toSafeInteger(r.amount, `the ${r.kind} cost bases in ${r.currency}`)
     invariant(r.currency !== null, 'a purchase lot with a cost basis has no currency')
     return { kind: r.kind, currency: r.currency, amountMinor }
   })
+}
+
+/** What a job's credits cost in one currency: the cost basis of those bought in it. */
+export interface ChargeLine {
+  /** ISO 4217 code. */
+  currency: string
+  /** Credits charged from lots whose cost basis is in this currency (free ones at 0 included). */
+  credits: number
+  /** Their cost basis, in minor units (exact). */
+  cost: Fraction
+  perImageReturned: Fraction | null
+  perImageKept: Fraction | null
 }
 
 export interface ChargeReport {
   holdId: string
   /** Credits charged, net of refunds. */
   credits: number
-  /** Cost basis of the credits it consumed, in minor units. */
-  cost: Fraction
+  /**
+   * The cost basis of the credits charged, one line per currency, sorted by currency: a job whose
+   * credits came from lots bought in different currencies has one line for each, never a sum.
+   * Credits of lots that record no currency (and so no cost) count in `credits` only.
+   */
+  byCurrency: ChargeLine[]
   imagesReturned: number
   imagesKept: number
-  perImageReturned: Fraction | null
-  perImageKept: Fraction | null
+}
+
+/** The lot facts a charge report needs; none of them changes once the lot is granted. */
+export interface ChargedLot {
+  amount: number
+  costBasisMinor: number
+  currency: string | null
+}
+
+/** A hold as settled: what it allocated, captured and had refunded. */
+export interface SettledHold {
+  id: string
+  amount: number
+  allocations: string
+  captured: number
+  refunded: number
 }
 
 /**
  * What one job really cost: the credits its hold was charged (net of refunds) and the cost basis
- * of the lots they came from, per image returned and per image kept (favourited or downloaded).
+ * of the lots they came from, per currency, per image returned and per image kept (favourited or
+ * downloaded). Which lots the charge consumed follows from the hold alone (captures consume in burn
+ * order, refunds give back last-in first-out), so no journal scan is needed. Pure.
+ *
+ * @example
+ * // 1 credit of a 115-credit pack bought for 1500 cents, 4 images kept:
+ * summarizeCharge(hold, lots, { returned: 4, kept: 4 })
+ * // → { credits: 1, byCurrency: [{ currency: 'USD', credits: 1, cost: 300/23 (13.043), perImageKept: 3.26, … }] }
  */
-export async function readCharge(
-  db: Kysely<DB>,
-  holdId: string,
+export function summarizeCharge(
+  hold: SettledHold,
+  lots: ReadonlyMap<string, ChargedLot>,
   images: { returned: number; kept: number },
-): Promise<ChargeReport | null> {
-  const hold = await db
-    .selectFrom('holds')
-    .select(['allocations', 'captured', 'refunded'])
-    .where('id', '=', holdId)
-    .executeTakeFirst()
-  if (!hold) return null
-  // Which lots the charge consumed follows from the hold alone (captures consume in burn order,
-  // refunds give back last-in first-out), so no journal scan is needed.
-  const allocations = parseAllocations(hold.allocations)
+): ChargeReport {
+  const allocations = holdAllocations(hold)
   const net = new Map<string, number>()
   for (const [lotId, n] of splitCapture(allocations, hold.captured).consumed)
     net.set(lotId, (net.get(lotId) ?? 0) + n)
   for (const [lotId, n] of splitRefund(allocations, hold.captured, 0, hold.refunded))
     net.set(lotId, (net.get(lotId) ?? 0) - n)
-  const lots =
-    net.size === 0
-      ? []
-      : await db
-          .selectFrom('lots')
-          .select(['id', 'amount', 'cost_basis_minor'])
-          .where('id', 'in', [...net.keys()])
-          .execute()
   let credits = 0
-  let cost = Fraction.zero
-  for (const lot of lots) {
-    const n = net.get(lot.id) ?? 0
+  const byCurrency = new Map<string, { credits: number; cost: Fraction }>()
+  for (const [lotId, n] of net) {
+    const lot = lots.get(lotId)
+    invariant(lot !== undefined, `hold ${hold.id} charged lot ${lotId}, which does not exist`)
+    invariant(n >= 0 && n <= lot.amount, `hold ${hold.id} charged ${n} credits of ${lotId}`)
     credits += n
-    cost = cost.plus(Fraction.of(BigInt(n) * BigInt(lot.cost_basis_minor), lot.amount))
+    if (n === 0) continue // all refunded: nothing charged in its currency
+    if (lot.currency === null) {
+      invariant(lot.costBasisMinor === 0, `lot ${lotId} has a cost basis and no currency`)
+      continue
+    }
+    const line = byCurrency.get(lot.currency) ?? { credits: 0, cost: Fraction.zero }
+    line.credits += n
+    line.cost = line.cost.plus(Fraction.of(BigInt(n) * BigInt(lot.costBasisMinor), lot.amount))
+    byCurrency.set(lot.currency, line)
   }
+  invariant(
+    credits === hold.captured - hold.refunded,
+    `hold ${hold.id} charged ${credits} credits, not captured ${hold.captured} − refunded ${hold.refunded}`,
+  )
   return {
-    holdId,
+    holdId: hold.id,
     credits,
-    cost,
+    byCurrency: [...byCurrency]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([currency, line]) => ({
+        currency,
+        credits: line.credits,
+        cost: line.cost,
+        perImageReturned: line.cost.over(images.returned),
+        perImageKept: line.cost.over(images.kept),
+      })),
     imagesReturned: images.returned,
     imagesKept: images.kept,
-    perImageReturned: cost.over(images.returned),
-    perImageKept: cost.over(images.kept),
+  }
+}
+
+/**
+ * The charge report of each of these holds that exists, by hold id, in two queries however many:
+ * the holds, then the lots they charged. What they read is consistent without a snapshot: a
+ * settled hold's figures only change by a refund, which moves `refunded` alone, and a lot's size,
+ * cost and currency never change.
+ */
+export async function readCharges(
+  db: Kysely<DB>,
+  charges: ReadonlyArray<{ holdId: string; images: { returned: number; kept: number } }>,
+): Promise<Map<string, ChargeReport>> {
+  invariant(charges.length <= MAX_CHARGES, `${charges.length} charges read at once, more than ${MAX_CHARGES}`)
+  const reports = new Map<string, ChargeReport>()
+  if (charges.length === 0) return reports
+  const holds = await db
+    .selectFrom('holds')
+    .select(['id', 'amount', 'allocations', 'captured', 'refunded'])
+    .where('id', 'in', [...new Set(charges.map((c) => c.holdId))])
+    .execute()
+  const byId = new Map(holds.map((h) => [h.id, h]))
+  const lotIds = [...new Set(holds.flatMap((h) => holdAllocations(h).map(([lotId]) => lotId)))]
+  const lots = new Map<string, ChargedLot>()
+  if (lotIds.length > 0) {
+    for (const l of await db
+      .selectFrom('lots')
+      .select(['id', 'amount', 'cost_basis_minor', 'currency'])
+      .where('id', 'in', lotIds)
+      .execute()) {
+      lots.set(l.id, { amount: l.amount, costBasisMinor: l.cost_basis_minor, currency: l.currency })
+    }
+  }
+  for (const { holdId, images } of charges) {
+    const hold = byId.get(holdId)
+    if (hold) reports.set(holdId, summarizeCharge(hold, lots, images))
+  }
+  return reports
+}
+
+/** A {@link LedgerReport} with the list price per credit of a book, and the cash received. */
+export interface LedgerReportWithPrices extends LedgerReport {
+  listPricePerCredit: string | null
+  currency: string | null
+  cashReceived: CashReceived[]
+}
+
+/**
+ * The report of [from, to) for one account or the installation: movements summarised, the list
+ * price per credit under `book` (the one in force at the end; its first operation as priced
+ * alone), and the cash received per currency.
+ */
+export async function readReport(
+  db: Kysely<DB>,
+  req: { from: number; to: number; accountId?: string },
+  book: PriceBook | undefined,
+): Promise<LedgerReportWithPrices> {
+  // One snapshot: the cash and the movements describe the same moment of the books.
+  const [movements, cash] = await inSnapshot(db, (trx) =>
+    Promise.all([readMovements(trx, req), readCashMovements(trx, req)]),
+  )
+  const list = book ? quote(book, Object.keys(book.operations)[0]!, {}) : null
+  return {
+    ...summarizeMovements(movements),
+    listPricePerCredit: list?.ok ? (list.value.listPricePerCredit?.shown ?? null) : null,
+    currency: book?.currency ?? null,
+    cashReceived: summarizeCash(cash),
   }
 }

@@ -1,7 +1,10 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
+import { LedgerInvariantError } from './errors.ts'
 import { parseAllocations } from './ops/sweep.ts'
 import { inSnapshot } from './queries.ts'
+import { toSafeInteger } from './safe-integer.ts'
+import type { Allocation } from './types.ts'
 
 export interface Violation {
   /** The number of the invariant in DESIGN.md §3. */
@@ -19,7 +22,8 @@ export interface VerifyReport {
   awaitingExpirySweep: number
 }
 
-const n = (v: unknown): number => Number(v ?? 0)
+/** A figure of the database (a column, a sum, a count), checked; null is an empty sum's 0. */
+const n = (v: unknown): number => toSafeInteger(v ?? 0, 'a figure read by verify')
 
 /**
  * Checks every invariant of DESIGN.md §3 over the whole database, from one consistent snapshot,
@@ -27,12 +31,8 @@ const n = (v: unknown): number => Number(v ?? 0)
  * (Invariant 4, one effect per idempotency key, is held by the key's primary key and the key row
  * being written in the same transaction as the effect; here we check the rows are well formed.)
  */
-export async function verifyLedger(
-  db: Kysely<DB>,
-  dialect: 'sqlite' | 'postgres',
-  now: number,
-): Promise<VerifyReport> {
-  return inSnapshot(db, dialect, async (trx) => {
+export async function verifyLedger(db: Kysely<DB>, now: number): Promise<VerifyReport> {
+  return inSnapshot(db, async (trx) => {
     const violations: Violation[] = []
     const add = (invariant: Violation['invariant'], subject: string, message: string) =>
       violations.push({ invariant, subject, message })
@@ -122,11 +122,20 @@ export async function verifyLedger(
         .limit(10_000)
         .execute()
       for (const h of page) {
-        const allocations = parseAllocations(h.allocations)
+        const pending = h.status === 'pending'
+        if (pending) heldByAccount.set(h.account_id, (heldByAccount.get(h.account_id) ?? 0) + h.amount)
+        let allocations: Allocation[]
+        try {
+          allocations = parseAllocations(h.allocations, h.id)
+        } catch (error) {
+          // A corrupted row is what verify is for: reported with the rest, not thrown.
+          if (!(error instanceof LedgerInvariantError)) throw error
+          add(5, h.id, error.message)
+          continue
+        }
         const allocated = allocations.reduce((s, [, a]) => s + a, 0)
         if (allocated !== h.amount) add(5, h.id, `allocations add up to ${allocated}, not ${h.amount}`)
-        if (h.status !== 'pending') continue
-        heldByAccount.set(h.account_id, (heldByAccount.get(h.account_id) ?? 0) + h.amount)
+        if (!pending) continue
         for (const [lotId, amount] of allocations)
           pendingHeld.set(lotId, (pendingHeld.get(lotId) ?? 0) + amount)
       }

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { ImageSize, Operation } from '../contracts/index.ts'
 
 /**
  * The one interface every image engine implements (`engines/<name>/engine.ts`), and the shape each
@@ -6,15 +7,12 @@ import type { z } from 'zod'
  * with a validated request; input images are PNG bytes the HTTP layer already checked (square,
  * the size of each other), and every image an engine returns is a PNG of the requested square size.
  */
-export type Operation = 'generate' | 'edit' | 'variation'
-export const OPERATIONS: readonly Operation[] = ['generate', 'edit', 'variation']
 
-/** Square sizes, in pixels per side, that Easel asks engines for. */
-export type ImageSize = 256 | 512 | 1024
-export const IMAGE_SIZES: readonly ImageSize[] = [256, 512, 1024]
+// What a job does and the square sizes (pixels per side) Easel asks engines for are the API's.
+export { IMAGE_SIZES, type ImageSize, OPERATIONS, type Operation } from '../contracts/index.ts'
 
 interface Common {
-  /** Images wanted, 1 to 10. */
+  /** Images wanted, 1 to MAX_IMAGES_PER_JOB (contracts/limits.ts). */
   n: number
   size: ImageSize
   /** Makes a deterministic engine (sketch) repeatable; upstream engines pass it on where they can. */

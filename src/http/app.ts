@@ -16,6 +16,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
+import type { Services } from '../app/index.ts'
 import type { App } from './app-type.ts'
 import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
@@ -32,7 +33,6 @@ import { registerKeyRoutes } from './routes/keys.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
-import type { Services } from './services.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
 
 export type { App } from './app-type.ts'

@@ -2,28 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import type { AccountsError } from '../accounts/index.ts'
 import type { PurchaseError } from '../billing/purchases.ts'
+import type { ApiErrorCode } from '../contracts/index.ts'
 import type { CreditError } from '../credits/index.ts'
 import type { StudioError } from '../studio/errors.ts'
 
-/** The closed set of error codes the HTTP surfaces answer with. */
-export type ApiErrorCode =
-  | 'VALIDATION'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'CSRF'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'CONTENT_POLICY'
-  | 'INSUFFICIENT_CREDITS'
-  | 'CARD_DECLINED'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'RATE_LIMITED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'QUEUE_FULL'
-  | 'SHUTTING_DOWN'
-  | 'JOB_FAILED'
-  | 'INTERNAL'
+// The closed set of error codes the HTTP surfaces answer with is part of the API's contract.
+export type { ApiErrorCode } from '../contracts/index.ts'
 
 /** An error meant for the client: thrown in a handler, rendered by {@link renderError}. */
 export class ApiError extends Error {

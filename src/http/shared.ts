@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
+import type { Services } from '../app/index.ts'
 import { SIGNED_URL_TTL_MS } from '../studio/signed-urls.ts'
 import { ApiError } from './errors.ts'
-import type { Services } from './services.ts'
 
 /** The `Idempotency-Key` header of a request that costs credits, checked. */
 export function idempotencyKeyOf(request: FastifyRequest): { idempotencyKey?: string } {

@@ -1,4 +1,4 @@
-import type { ImageEngine, Operation } from '../engines/engine.ts'
+import type { ImageEngine, ImageSize, Operation } from '../engines/engine.ts'
 import { OPERATIONS } from '../engines/engine.ts'
 
 /**
@@ -17,7 +17,7 @@ export interface EngineSummary {
   name: string
   models: readonly string[]
   procedural: boolean
-  sizes: readonly number[]
+  sizes: readonly ImageSize[]
   operations: Operation[]
   default: boolean
 }

@@ -18,10 +18,13 @@ export const STALE_AFTER_MS = 60_000
 export class RunnerRegistry {
   readonly id = newId('run')
   private timer: NodeJS.Timeout | undefined
+  private beating: Promise<void> | undefined
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly clock: Clock,
+    /** Where a failed heartbeat is told (the app's log). */
+    private readonly options: { log?: { error(obj: object, msg: string): void } } = {},
   ) {}
 
   async register(): Promise<void> {
@@ -37,19 +40,37 @@ export class RunnerRegistry {
         stopped_at: null,
       })
       .execute()
-    this.timer = setInterval(() => {
-      this.db
-        .updateTable('runners')
-        .set({ heartbeat_at: this.clock.now() })
-        .where('id', '=', this.id)
-        .execute()
-        .catch(() => {})
-    }, HEARTBEAT_MS)
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS)
     this.timer.unref()
+  }
+
+  /**
+   * Says this process is alive. Never throws: a missed beat (the database briefly unreachable) is
+   * logged and the next one tries again; only a silence of {@link STALE_AFTER_MS} makes peers
+   * settle this process's jobs.
+   */
+  beat(): Promise<void> {
+    // One beat at a time: a slow database does not pile them up.
+    this.beating ??= this.db
+      .updateTable('runners')
+      .set({ heartbeat_at: this.clock.now() })
+      .where('id', '=', this.id)
+      .execute()
+      .then(
+        () => {},
+        (error: unknown) =>
+          this.options.log?.error({ err: error, runnerId: this.id }, 'runner heartbeat failed'),
+      )
+      .finally(() => {
+        this.beating = undefined
+      })
+    return this.beating
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer)
+    // A beat under way lands before the stop, not on a database being closed.
+    await this.beating
     await this.db
       .updateTable('runners')
       .set({ stopped_at: this.clock.now() })

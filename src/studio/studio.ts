@@ -8,7 +8,7 @@ import type { EngineRegistry } from './engine-registry.ts'
 import type { StudioError } from './errors.ts'
 import type { ImageStore } from './image-store.ts'
 import type { EngineLimits, JobContext, LocalJobs, StudioLog } from './jobs/context.ts'
-import { type JobCost, jobCost } from './jobs/cost.ts'
+import { type JobCost, jobCost, jobCosts } from './jobs/cost.ts'
 import { JobEvents, type JobListener } from './jobs/events.ts'
 import * as queries from './jobs/queries.ts'
 import { recoverOrphans } from './jobs/recovery.ts'
@@ -19,7 +19,7 @@ import type { RunnerRegistry } from './runners.ts'
 
 export type { JobCost } from './jobs/cost.ts'
 export type { JobListener } from './jobs/events.ts'
-export { type JobInput, MAX_IMAGES_PER_JOB } from './jobs/request.ts'
+export type { JobInput } from './jobs/request.ts'
 export type { ImageView, JobStatus, JobView } from './jobs/rows.ts'
 export type { Submitted } from './jobs/submit.ts'
 
@@ -32,9 +32,6 @@ export interface StudioOptions extends RequestLimits {
   engines: EngineLimits
   log?: StudioLog
 }
-
-/** How often a peer's crashed jobs are looked for. */
-const RECOVER_EVERY_MS = 30_000
 
 /**
  * Image jobs, metered the same way whatever the engine: quote → hold → engine → store the images →
@@ -50,7 +47,6 @@ export class Studio {
   private readonly local: LocalJobs
   private readonly shutdown = new AbortController()
   private readonly submitting = new Set<Promise<unknown>>()
-  private recoverTimer: NodeJS.Timeout | undefined
 
   constructor(
     db: Database,
@@ -64,6 +60,7 @@ export class Studio {
     this.local = { stopping: false, shutdown: this.shutdown.signal, running: new Map(), inFlight: new Map() }
     this.ctx = {
       kysely: db.kysely,
+      write: (op, clock) => db.write(op, clock),
       ledger,
       clock: options.clock,
       store: options.store,
@@ -89,17 +86,13 @@ export class Studio {
     return this.options.engines.queueTimeoutMs + this.options.engines.timeoutMs + 60_000
   }
 
-  /** Registers this process, fails what crashed processes left running, and keeps doing so for peers. */
+  /**
+   * Registers this process and settles what crashed processes left running. Looking again later,
+   * for peers that crash meanwhile, is the app lifecycle's periodic {@link recoverOrphans}.
+   */
   async start(): Promise<{ recovered: number }> {
     await this.options.runners.register()
-    const recovered = await this.recoverOrphans()
-    this.recoverTimer = setInterval(() => {
-      this.recoverOrphans().catch((error) =>
-        this.options.log?.error({ err: error }, 'recovering jobs failed'),
-      )
-    }, RECOVER_EVERY_MS)
-    this.recoverTimer.unref()
-    return { recovered }
+    return { recovered: await this.recoverOrphans() }
   }
 
   /**
@@ -108,7 +101,6 @@ export class Studio {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.local.stopping = true
-    clearInterval(this.recoverTimer)
     await Promise.allSettled([...this.submitting])
     const inFlight = [...this.local.running.values()]
     if (inFlight.length > 0) {
@@ -187,6 +179,11 @@ export class Studio {
   /** What a succeeded job cost in credits and money (null before it succeeded). */
   jobCost(job: JobView): Promise<JobCost | null> {
     return jobCost(this.ledger, this.ledger.pricing, job)
+  }
+
+  /** The costs of a page of jobs, read together (by job id; null before a job succeeded). */
+  jobCosts(jobs: readonly JobView[]): Promise<Map<string, JobCost | null>> {
+    return jobCosts(this.ledger, this.ledger.pricing, jobs)
   }
 
   /** Tells `listener` each change of the job's status until it finishes; returns the unsubscribe. */

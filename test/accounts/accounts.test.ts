@@ -3,8 +3,8 @@ import { parseOptions } from '@node-rs/argon2'
 import { describe, expect, it } from 'vitest'
 import { Accounts, type AccountsError, type SignupPolicy, type User } from '../../src/accounts/index.ts'
 import { DUMMY_HASH, hashPassword } from '../../src/accounts/passwords.ts'
+import { insertUser, type NewUser } from '../../src/accounts/sign-up.ts'
 import { sha256Hex } from '../../src/accounts/tokens.ts'
-import { createUserOp, type NewUser } from '../../src/accounts/users.ts'
 import type { Result } from '../../src/credits/index.ts'
 import { LABS_2022, Ledger, staticPricing } from '../../src/credits/index.ts'
 import type { Database } from '../../src/db/open.ts'
@@ -85,11 +85,22 @@ async function whileUncommitted<T>(
   user: Omit<NewUser, 'passwordHash'>,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const session = await db.writer.acquire()
+  const session = await db.writePool.acquire()
   try {
     await session.begin()
-    const created = await createUserOp({ ...user, passwordHash: DUMMY_HASH }).run(session.tx, user.createdAt)
-    ok(created)
+    // The account as the ledger writes it, then the user's rows as sign-up composes them with it.
+    const account = {
+      accountId: `acct_${user.id}`,
+      createdAt: user.createdAt,
+      reference: user.id,
+      plan: 'free',
+      cohorts: [],
+    }
+    await session.tx.run(
+      'insert into accounts (id, created_at, reference, available, held, plan) values (?, ?, ?, 0, 0, ?)',
+      [account.accountId, account.createdAt, account.reference, account.plan],
+    )
+    await insertUser(session.tx, { ...user, passwordHash: DUMMY_HASH }, account, null)
     const pending = fn()
     for (;;) {
       const [row] = await session.tx.all<{ n: number }>(

@@ -3,7 +3,7 @@ import { dictionary } from '@zxcvbn-ts/language-common'
 import { describe, expect, it } from 'vitest'
 import { Accounts, type AccountsError } from '../../src/accounts/index.ts'
 import { commonPasswords, hashPassword, passwordProblem } from '../../src/accounts/passwords.ts'
-import { createUserOp } from '../../src/accounts/users.ts'
+import { insertUser } from '../../src/accounts/sign-up.ts'
 import type { Result } from '../../src/credits/index.ts'
 import { LABS_2022, Ledger, staticPricing } from '../../src/credits/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
@@ -93,15 +93,18 @@ describe.each(BACKENDS)('where the password rule applies (%s)', (backend) => {
   it('still signs in a user whose password was set under the old rule', async () => {
     const { accounts, ledger } = service()
     const address = email('old')
-    const created = await ledger.execute(
-      createUserOp({
-        id: newId('user', T0),
-        email: address,
-        passwordHash: await hashPassword('password'),
-        role: 'user',
-        cohorts: [],
-        createdAt: T0,
-      }),
+    const user = {
+      id: newId('user', T0),
+      email: address,
+      passwordHash: await hashPassword('password'),
+      role: 'user' as const,
+      cohorts: [],
+      createdAt: T0,
+    }
+    // Written as sign-up writes a user, without its password check.
+    const created = await ledger.createAccount(
+      { reference: user.id },
+      { alsoWrite: (tx, account) => insertUser(tx, user, account, null).then(() => {}) },
     )
     expect(created.ok).toBe(true)
     expect((await accounts.signIn({ email: address, password: 'password' })).ok).toBe(true)

@@ -1,8 +1,10 @@
 import fs from 'node:fs'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, assert, beforeAll, describe, expect, it } from 'vitest'
+import { CreditsBody } from '../../src/contracts/index.ts'
 import { addMonthsClamped, LABS_2022, validateBook } from '../../src/credits/index.ts'
+import { readJson } from '../support/contracts.ts'
 import type { TestUser } from '../support/server.ts'
 import {
   balance,
@@ -580,14 +582,12 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const api = await fetch(`${studio.server.url}/api/credits`, {
       headers: { authorization: `Bearer ${u.apiKey}` },
     })
-    const body = (await api.json()) as {
-      allowance: { plan: string; monthlyCredits: number; nextGrantAt: number; nextGrantCredits: number }
-      bonuses: { cohort: string; credits: number }[]
-    }
+    const { allowance, bonuses } = await readJson(api, CreditsBody)
     // The next free credits come a month after sign-up (the period is anchored on it).
-    expect(body.allowance).toMatchObject({ plan: 'free', monthlyCredits: 15, nextGrantCredits: 15 })
-    expect(Math.abs(body.allowance.nextGrantAt - addMonthsClamped(u.user.createdAt, 1))).toBeLessThan(60_000)
-    expect(body.bonuses).toEqual([{ cohort: 'beta', credits: 50 }])
+    assert(allowance, 'the free plan has a monthly allowance')
+    expect(allowance).toMatchObject({ plan: 'free', monthlyCredits: 15, nextGrantCredits: 15 })
+    expect(Math.abs(allowance.nextGrantAt - addMonthsClamped(u.user.createdAt, 1))).toBeLessThan(60_000)
+    expect(bonuses).toEqual([{ cohort: 'beta', credits: 50 }])
 
     const page = await open()
     await signIn(page, u)
@@ -595,7 +595,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const free = page.getByTestId('free-credits')
     const text = await free.innerText()
     expect(text).toContain(
-      `15 free credits every month — the next 15 credits come on ${day(body.allowance.nextGrantAt)}`,
+      `15 free credits every month — the next 15 credits come on ${day(allowance.nextGrantAt)}`,
     )
     expect(text).toContain('50 bonus credits — given once, when your account joined the “beta” group')
     const prices = await page.getByTestId('operation-prices').innerText()

@@ -3,9 +3,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { PNG } from 'pngjs'
+import { JobBody, type JobRequest } from '../../src/contracts/index.ts'
 import type { EngineRequest, EngineResult } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
 import type { Clock } from '../../src/util/clock.ts'
+import { parseAs, readJson } from '../support/contracts.ts'
 import { ScriptedEngine } from '../support/fault-engines.ts'
 import { startTestServer, type TestServer, type TestUser } from '../support/server.ts'
 
@@ -40,9 +42,11 @@ function newestMtime(entry: string): number {
 
 /** Builds the studio (vite) when web/dist is missing or older than its sources. */
 export function ensureStudioBuilt(): void {
-  const sources = ['src', 'public', 'index.html', 'vite.config.ts']
-    .map((p) => path.join(WEB, p))
-    .filter((p) => fs.existsSync(p))
+  const sources = [
+    ...['src', 'public', 'index.html', 'vite.config.ts'].map((p) => path.join(WEB, p)),
+    // What the studio imports from the server's sources: the API's contract and the money module.
+    ...['src/contracts', 'src/credits/money.ts'].map((p) => path.join(ROOT, p)),
+  ].filter((p) => fs.existsSync(p))
   const built = fs.existsSync(DIST_INDEX) ? fs.statSync(DIST_INDEX).mtimeMs : 0
   if (built >= Math.max(...sources.map(newestMtime))) return
   execFileSync(
@@ -202,11 +206,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Starts a job through the native API with the user's key and waits until it has finished. */
-export async function jobViaApi(
-  studio: Studio,
-  user: TestUser,
-  body: Record<string, unknown>,
-): Promise<{ id: string; status: string; images: { id: string; width: number }[] }> {
+export async function jobViaApi(studio: Studio, user: TestUser, body: JobRequest): Promise<JobBody> {
   const auth = { authorization: `Bearer ${user.apiKey}` }
   const started = await fetch(`${studio.server.url}/api/jobs`, {
     method: 'POST',
@@ -214,7 +214,7 @@ export async function jobViaApi(
     body: JSON.stringify(body),
   })
   if (started.status !== 202) throw new Error(`job not started: ${started.status} ${await started.text()}`)
-  const job = (await started.json()) as { id: string }
+  const job = await readJson(started, JobBody)
   // Follow its event stream to the end: the last event is the finished job.
   const events = await fetch(`${studio.server.url}/api/jobs/${job.id}/events`, { headers: auth })
   const text = await events.text()
@@ -222,11 +222,7 @@ export async function jobViaApi(
     .split('\n\n')
     .filter((e) => e.includes('data: '))
     .at(-1)!
-  return JSON.parse(last.slice(last.indexOf('data: ') + 6)) as {
-    id: string
-    status: string
-    images: { id: string; width: number }[]
-  }
+  return parseAs(JobBody, JSON.parse(last.slice(last.indexOf('data: ') + 6)))
 }
 
 /** A PNG of the given size with a gradient (an "own upload"). */

@@ -233,11 +233,12 @@ describe.each(BACKENDS)('easel CLI on %s', (backend) => {
     expect(human.out).toMatch(
       new RegExp(`\\(to be granted\\)\\s+monthly\\s+15\\s+10\\s+${formatTime(nextPeriod)}`),
     )
-    // A projection: the journal is as it was, and today's balance has no owed lots.
+    // A projection: the journal is as it was. Today's balance counts this period's 15, not granted
+    // yet (the first spend grants them), as owed: a pure read too.
     expect((await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out).toBe(before)
     const today = JSON.parse((await easel(env, clock, 'credits', 'balance', '--account', acct, '--json')).out)
-    expect(today).toMatchObject({ available: 130 })
-    expect(today.owed).toBeUndefined()
+    expect(today).toMatchObject({ available: 130, owed: [{ source: 'monthly', amount: 15 }] })
+    expect((await easel(env, clock, 'credits', 'history', '--account', acct, '--json')).out).toBe(before)
   })
 
   it('refunds, releases and expires through the CLI', async () => {

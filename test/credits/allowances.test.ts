@@ -70,26 +70,44 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
       cohorts: [] as string[],
       expect: {
         available: 15,
-        lots: [{ source: 'monthly', remaining: 15, expiresAt: Date.UTC(2026, 11, 25, 12) }],
+        lots: [],
+        owed: [{ source: 'monthly', amount: 15, dueAt: T0, expiresAt: Date.UTC(2026, 11, 25, 12) }],
       },
+      granted: [{ source: 'monthly', remaining: 15, expiresAt: Date.UTC(2026, 11, 25, 12) }],
     },
     {
       name: 'a beta account holds 65 in its first period',
       cohorts: ['beta'],
       expect: {
         available: 65,
-        lots: [
-          { source: 'monthly', remaining: 15, priority: 10 },
-          { source: 'bonus', remaining: 50, priority: 20 },
+        lots: [],
+        owed: [
+          { source: 'monthly', amount: 15, priority: 10 },
+          { source: 'bonus', amount: 50, priority: 20 },
         ],
       },
+      granted: [
+        { source: 'monthly', remaining: 15, priority: 10 },
+        { source: 'bonus', remaining: 50, priority: 20 },
+      ],
     },
-  ])('$name', async ({ cohorts, expect: expected }) => {
-    const clock = new ManualClock(T0)
-    const ledger = new Ledger(suite.db, { clock, pricing })
-    const { accountId } = unwrap(await ledger.createAccount({ cohorts }))
-    expect(unwrap(await ledger.balance(accountId))).toMatchObject(expected)
-  })
+  ])(
+    '$name: owed from the start, granted by the first spend',
+    async ({ cohorts, expect: expected, granted }) => {
+      const clock = new ManualClock(T0)
+      const ledger = new Ledger(suite.db, { clock, pricing })
+      const { accountId } = unwrap(await ledger.createAccount({ cohorts }))
+      // A balance counts what the book owes at once, and lists it as owed: nothing is granted yet.
+      expect(unwrap(await ledger.balance(accountId))).toMatchObject(expected)
+      expect(unwrap(await ledger.history(accountId)).entries).toEqual([])
+      // The first spend grants it (a hold of nothing is refused, so spend one and give it back).
+      const hold = unwrap(await ledger.hold({ accountId, amount: 1 }))
+      unwrap(await ledger.release({ holdId: hold.holdId }))
+      const after = unwrap(await ledger.balance(accountId))
+      expect(after).toMatchObject({ available: expected.available, lots: granted })
+      expect(after.owed).toBeUndefined()
+    },
+  )
 
   it('spends monthly credits before the bonus before purchased ones', async () => {
     const clock = new ManualClock(T0)
@@ -113,20 +131,32 @@ describe.each(BACKENDS)('allowances through the ledger on %s', (backend) => {
     ])
   })
 
-  it('lets an unused allowance go at the end of its period and grants the next one', async () => {
+  it('lets an unused allowance go at the end of its period and owes the next one, granted by the next spend', async () => {
     const clock = new ManualClock(T0)
     const ledger = new Ledger(suite.db, { clock, pricing })
     const { accountId } = unwrap(await ledger.createAccount({}))
     unwrap(await ledger.hold({ accountId, amount: 5 }))
-    clock.set(Date.UTC(2026, 11, 25, 12) + 1)
+    const nextPeriod = Date.UTC(2026, 11, 25, 12)
+    clock.set(nextPeriod + 1)
     const balance = unwrap(await ledger.balance(accountId))
-    expect(balance.available).toBe(15)
-    expect(balance.lots).toEqual([
-      expect.objectContaining({ source: 'monthly', remaining: 15, expiresAt: Date.UTC(2027, 0, 25, 12) }),
+    expect(balance.available).toBe(15) // the new period's 15, not the old one's 10 left: no rollover
+    expect(balance.lots).toEqual([])
+    expect(balance.owed).toEqual([
+      expect.objectContaining({
+        source: 'monthly',
+        amount: 15,
+        dueAt: nextPeriod,
+        expiresAt: Date.UTC(2027, 0, 25, 12),
+      }),
     ])
-    await ledger.expireDue()
-    const history = unwrap(await ledger.history(accountId)).entries.map((e) => e.kind)
-    expect(history).toContain('expire')
+    // The sweep records the expiry (the overdue hold's 5 came back to the expired lot and expire too)
+    // and grants nothing: the next period's credits are granted by the account's next spend.
+    await ledger.expireDue() // installation-wide: other tests' accounts are swept too
+    const kinds = async () => unwrap(await ledger.history(accountId)).entries.map((e) => e.kind)
+    expect(await kinds()).toEqual(['expire', 'expire', 'hold_expired', 'hold', 'grant'])
+    expect(unwrap(await ledger.balance(accountId))).toMatchObject({ available: 15, lots: [] })
+    unwrap(await ledger.hold({ accountId, amount: 15 }))
+    expect((await kinds()).slice(0, 2)).toEqual(['hold', 'grant'])
     expect((await ledger.verify()).ok).toBe(true)
   })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { bookLotTerms } from '../../src/credits/allowances.ts'
 import { withOwed } from '../../src/credits/balance.ts'
+import type { PricingCatalog } from '../../src/credits/index.ts'
 import {
   addMonthsClamped,
   LABS_2022,
@@ -10,7 +11,6 @@ import {
   staticPricing,
   validateBook,
 } from '../../src/credits/index.ts'
-import type { PricingCatalog } from '../../src/credits/ops/allowances.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { unwrap } from '../support/results.ts'
@@ -177,7 +177,7 @@ describe.each(BACKENDS)('grant terms and balances ahead, on %s', (backend) => {
 
   it('a balance in a later period counts the allowance owed then, writing nothing', async () => {
     const { ledger, accountId } = await setup()
-    unwrap(await ledger.balance(accountId)) // activity: this period's 15 credits
+    unwrap(await ledger.ensureAllowances(accountId)) // this period's 15 credits, granted
     const journal = async () =>
       (await suite.db.kysely.selectFrom('journal_transactions').select('id').execute()).length
     const before = await journal()

@@ -24,13 +24,14 @@ describe.each(BACKENDS)('quotes and priced charges on %s', (backend) => {
     },
   )
 
-  it('is activity for an account: grants its allowance and says whether it can pay', async () => {
+  it('with an account, counts the allowance it is owed and says whether it can pay, writing nothing', async () => {
     const l = ledger()
     const { accountId } = unwrap(await l.createAccount({}))
     expect(unwrap(await l.quote({ operation: 'generate', accountId }))).toMatchObject({
       available: 15,
       affordable: true,
     })
+    expect(unwrap(await l.history(accountId)).entries).toEqual([])
   })
 
   it('records the book version and rule that priced a charge on the hold', async () => {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { VerifyReport, Violation } from '../../src/credits/index.ts'
-import { Ledger } from '../../src/credits/index.ts'
+import { Ledger, LedgerInvariantError } from '../../src/credits/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { newId } from '../../src/util/ids.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
@@ -439,6 +439,44 @@ describe.each(BACKENDS)('Ledger verify() finds tampering on %s', (backend) => {
         [s.purchase, s.monthly],
       )
     })
+
+    it.each([
+      ['not JSON', 'not json'],
+      ['not a list', '{"lot": 2}'],
+      ['an amount given as text', JSON.stringify([['lot_x', '2', null]])],
+      ['a fractional amount', JSON.stringify([['lot_x', 1.5, null]])],
+      ['no lot id', JSON.stringify([[null, 2, null]])],
+    ])(
+      'finds a hold whose allocations are %s, and nothing else moves its credits by a guess',
+      async (_, corrupted) => {
+        const s = await scenario()
+        await suite.db.kysely
+          .updateTable('holds')
+          .set({ allocations: corrupted })
+          .where('id', '=', s.pending)
+          .execute()
+        // verify reports it with the rest (the purchase lot's held credits now belong to no hold)…
+        expectFindings(
+          s.baseline,
+          await ledger.verify(),
+          [
+            { invariant: 5, subject: s.pending },
+            { invariant: 5, subject: s.purchase },
+          ],
+          [s.pending, s.purchase],
+        )
+        // …while a balance and the sweep of the account, once the hold is due, refuse to go on.
+        await expect(ledger.balance(s.accountId)).rejects.toBeInstanceOf(LedgerInvariantError)
+        clock.advance(11 * DAY)
+        const sweep = await ledger.expireDue().then(
+          () => null,
+          (error: unknown) => error,
+        )
+        expect(sweep).toBeInstanceOf(AggregateError)
+        expect((sweep as AggregateError).errors).toEqual([expect.any(LedgerInvariantError)])
+        expect((sweep as AggregateError).message).toContain(s.accountId)
+      },
+    )
 
     it('finds an account whose held is not the sum of its pending holds', async () => {
       const s = await scenario()

@@ -54,8 +54,13 @@ describe.each(BACKENDS)('labs-2022 reference figures (ledger, %s)', (backend) =>
 
   it('every account gets 15 monthly credits that expire at the end of the period', async () => {
     const { ledger, accountId } = await setup()
+    // Owed (and available) from the start; the first spend grants them.
+    expect(unwrap(await ledger.balance(accountId)).owed).toEqual([
+      expect.objectContaining({ source: 'monthly', amount: 15, expiresAt: PERIOD_END }),
+    ])
+    unwrap(await ledger.hold({ accountId, amount: 1 }))
     expect(unwrap(await ledger.balance(accountId)).lots).toEqual([
-      expect.objectContaining({ source: 'monthly', remaining: 15, expiresAt: PERIOD_END }),
+      expect.objectContaining({ source: 'monthly', remaining: 14, held: 1, expiresAt: PERIOD_END }),
     ])
   })
 
@@ -76,8 +81,9 @@ describe.each(BACKENDS)('labs-2022 reference figures (ledger, %s)', (backend) =>
         providerReference: `pi_ref_${accountId}`,
       }),
     )
-    const sources = new Map(unwrap(await ledger.balance(accountId)).lots.map((l) => [l.id, l.source]))
     const hold = unwrap(await ledger.hold({ accountId, amount: 66 }))
+    // The hold granted the allowance and the bonus; its lots show with what they hold.
+    const sources = new Map(unwrap(await ledger.balance(accountId)).lots.map((l) => [l.id, l.source]))
     expect(hold.allocations.map((a) => [sources.get(a.lotId), a.amount])).toEqual([
       ['monthly', 15],
       ['bonus', 50],
@@ -88,11 +94,13 @@ describe.each(BACKENDS)('labs-2022 reference figures (ledger, %s)', (backend) =>
 
   it('an unused monthly allowance is gone after its period (no rollover)', async () => {
     const { clock, ledger, accountId } = await setup()
-    unwrap(await ledger.balance(accountId))
+    // Spent and given back: the period's 15 are granted, and left unused.
+    unwrap(await ledger.release({ holdId: unwrap(await ledger.hold({ accountId, amount: 1 })).holdId }))
     clock.set(PERIOD_END)
     const next = unwrap(await ledger.balance(accountId))
     expect(next.available).toBe(15) // the new period's 15, not 30
-    expect(next.lots.map((l) => l.expiresAt)).toEqual([addMonthsClamped(PERIOD_END, 1)])
+    expect(next.lots).toEqual([])
+    expect(next.owed?.map((l) => l.expiresAt)).toEqual([addMonthsClamped(PERIOD_END, 1)])
   })
 
   it('a purchased lot lives for 12 months', async () => {

@@ -136,9 +136,13 @@ describe.each(BACKENDS)('reports on %s', (backend) => {
     // 15 free credits and 4 bought ones spent (free ones first).
     const job = unwrap(await ledger.hold({ accountId, amount: 19 }))
     unwrap(await ledger.capture({ holdId: job.holdId }))
-    clock.advance(31 * DAY) // into the next period: its allowance is granted on the next activity
+    clock.advance(31 * DAY) // into the next period: its allowance is owed, and granted by a spend
     unwrap(await ledger.balance(accountId))
     await ledger.expireDue()
+    // A balance read and the sweep granted nothing: the report counts only what was written.
+    const owedOnly = unwrap(await ledger.report({ accountId, from: T0, to: T0 + 40 * DAY }))
+    expect(owedOnly.bySource.monthly).toMatchObject({ granted: 15, consumed: 15 })
+    unwrap(await ledger.release({ holdId: unwrap(await ledger.hold({ accountId, amount: 1 })).holdId }))
 
     const report = unwrap(await ledger.report({ accountId, from: T0, to: T0 + 40 * DAY }))
     expect(report.bySource).toMatchObject({
@@ -176,19 +180,63 @@ describe.each(BACKENDS)('reports on %s', (backend) => {
 
     const all = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 4 }))
     expect(all).toMatchObject({ credits: 1, imagesReturned: 4, imagesKept: 4 })
-    expect(all.cost.shown(3)).toBe('13.043')
-    expect(all.perImageKept?.shown()).toBe('3.26')
+    expect(all.byCurrency.map((l) => [l.currency, l.credits])).toEqual([['USD', 1]])
+    expect(all.byCurrency[0]!.cost.shown(3)).toBe('13.043')
+    expect(all.byCurrency[0]!.perImageKept?.shown()).toBe('3.26')
     const one = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 1 }))
-    expect(one.perImageKept?.shown()).toBe('13.04')
+    expect(one.byCurrency[0]!.perImageKept?.shown()).toBe('13.04')
     const none = unwrap(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 0 }))
-    expect(none.perImageKept).toBeNull()
+    expect(none.byCurrency[0]!.perImageKept).toBeNull()
     // Free credits cost nothing; refunded ones are no longer charged.
     unwrap(await ledger.refund({ holdId: free.holdId, amount: 5 }))
-    expect(unwrap(await ledger.chargeReport(free.holdId, { returned: 4, kept: 4 }))).toMatchObject({
-      credits: 10,
-    })
+    const freeCharge = unwrap(await ledger.chargeReport(free.holdId, { returned: 4, kept: 4 }))
+    expect(freeCharge).toMatchObject({ credits: 10 })
+    expect(freeCharge.byCurrency.every((l) => l.cost.isZero())).toBe(true)
+    // The bulk read answers the same, by hold id, and leaves unknown holds out.
+    const bulk = unwrap(
+      await ledger.chargeReports([
+        { holdId: paid.holdId, images: { returned: 4, kept: 1 } },
+        { holdId: free.holdId, images: { returned: 4, kept: 4 } },
+        { holdId: 'hold_00000000000000000000000000', images: { returned: 1, kept: 1 } },
+      ]),
+    )
+    expect([...bulk.keys()].sort()).toEqual([free.holdId, paid.holdId].sort())
+    expect(bulk.get(paid.holdId)).toEqual(one)
+    expect(bulk.get(free.holdId)).toEqual(freeCharge)
     expect(refusal(await ledger.chargeReport(paid.holdId, { returned: 4, kept: 5 }))).toMatchObject({
       code: 'VALIDATION',
     })
+    expect(
+      refusal(await ledger.chargeReports([{ holdId: paid.holdId, images: { returned: 4, kept: 5 } }])),
+    ).toMatchObject({ code: 'VALIDATION', field: 'imagesKept' })
+    const tooMany = Array.from({ length: 501 }, () => ({
+      holdId: paid.holdId,
+      images: { returned: 1, kept: 1 },
+    }))
+    expect(refusal(await ledger.chargeReports(tooMany))).toMatchObject({
+      code: 'VALIDATION',
+      field: 'charges',
+    })
+  })
+
+  it('per job across currencies: one cost line per currency the credits were bought in, never a sum', async () => {
+    const ledger = new Ledger(suite.db, { clock: new ManualClock(T0) })
+    const { accountId } = unwrap(await ledger.createAccount({}))
+    const grant = (amount: number, amountMinor: number, currency: string, priority: number) =>
+      ledger.grant({ accountId, amount, source: 'purchase', priority, costBasis: { amountMinor, currency } })
+    unwrap(await grant(100, 1000, 'USD', 50)) // 10 cents a credit, spent first
+    unwrap(await grant(100, 1500, 'JPY', 51)) // 15 yen a credit
+    unwrap(await ledger.grant({ accountId, amount: 5, source: 'promotional', priority: 49 })) // free, USD 0
+    const job = unwrap(await ledger.hold({ accountId, amount: 115 }))
+    unwrap(await ledger.capture({ holdId: job.holdId }))
+
+    const charge = unwrap(await ledger.chargeReport(job.holdId, { returned: 2, kept: 1 }))
+    expect(charge.credits).toBe(115)
+    expect(
+      charge.byCurrency.map((l) => [l.currency, l.credits, l.cost.shown(0), l.perImageReturned?.shown(0)]),
+    ).toEqual([
+      ['JPY', 10, '150', '75'],
+      ['USD', 105, '1000', '500'],
+    ])
   })
 })

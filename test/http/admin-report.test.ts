@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { ReportBody } from '../../src/contracts/index.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { readJson } from '../support/contracts.ts'
 import { useTestServer } from '../support/server.ts'
 
 describe.each(BACKENDS)('GET /api/admin/report (%s)', (backend) => {
@@ -29,7 +31,7 @@ describe.each(BACKENDS)('GET /api/admin/report (%s)', (backend) => {
         headers: { authorization: `Bearer ${admin.apiKey}` },
       })
       expect(res.status).toBe(200)
-      return (await res.json()) as Record<string, unknown> & { cashReceived: unknown }
+      return readJson(res, ReportBody)
     }
     const sold = await report()
     expect(sold.cashReceived).toEqual([

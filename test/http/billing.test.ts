@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { luhn } from '../../src/billing/providers/test-checkout/index.ts'
+import {
+  CreditsBody,
+  ErrorBody,
+  JobBody,
+  PacksBody,
+  PurchaseBody,
+  PurchasesBody,
+  SetupBody,
+} from '../../src/contracts/index.ts'
 import { LABS_2022 } from '../../src/credits/pricing/labs-2022.ts'
 import { validateBook } from '../../src/credits/pricing/validate.ts'
+import { keyed } from '../support/api-client.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { readJson } from '../support/contracts.ts'
 import { type TestUser, useTestServer } from '../support/server.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
-type Json = Record<string, any>
 const YEAR_MS = 365 * 86_400_000
 
 describe('test card numbers', () => {
@@ -20,20 +29,7 @@ describe('test card numbers', () => {
 describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) => {
   const t = useTestServer(backend, { env: { EASEL_TEST_CHECKOUT: 'on' } })
 
-  function as(user: TestUser) {
-    return async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${t.current.url}${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${user.apiKey}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      })
-      return { status: res.status, body: (await res.json()) as Json }
-    }
-  }
+  const as = (user: TestUser) => keyed(t.current.url, user.apiKey)
   const card = (number: string) => ({
     number,
     expMonth: 12,
@@ -43,7 +39,7 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
 
   it('lists the packs of the book in force with their prices', async () => {
     const res = await fetch(`${t.current.url}/api/packs`)
-    expect(await res.json()).toMatchObject({
+    expect(await readJson(res, PacksBody)).toMatchObject({
       bookVersion: 'labs-2022',
       currency: 'USD',
       packs: [
@@ -72,7 +68,8 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
       { 'idempotency-key': 'buy-1' },
     )
     expect(bought.status).toBe(201)
-    expect(bought.body).toMatchObject({
+    const purchase = bought.as(PurchaseBody)
+    expect(purchase).toMatchObject({
       packId: 'pack-115',
       quantity: 1,
       credits: 115,
@@ -80,22 +77,22 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
       price: '15.00',
       currency: 'USD',
     })
-    expect(bought.body.expiresAt).toBeGreaterThan(before + YEAR_MS - 2 * 86_400_000)
-    expect(bought.body.expiresAt).toBeLessThan(before + YEAR_MS + 2 * 86_400_000)
+    expect(purchase.expiresAt).toBeGreaterThan(before + YEAR_MS - 2 * 86_400_000)
+    expect(purchase.expiresAt).toBeLessThan(before + YEAR_MS + 2 * 86_400_000)
     const replay = await call(
       'POST',
       '/api/purchases',
       { packId: 'pack-115', card: card('4242424242424242') },
       { 'idempotency-key': 'buy-1' },
     )
-    expect(replay.body.id).toBe(bought.body.id)
-    const credits = await call('GET', '/api/credits')
-    expect(credits.body.available).toBe(130)
-    expect(credits.body.lots.find((l: Json) => l.source === 'purchase')).toMatchObject({
+    expect(replay.as(PurchaseBody).id).toBe(purchase.id)
+    const credits = (await call('GET', '/api/credits')).as(CreditsBody)
+    expect(credits.available).toBe(130)
+    expect(credits.lots.find((l) => l.source === 'purchase')).toMatchObject({
       remaining: 115,
-      expiresAt: bought.body.expiresAt,
+      expiresAt: purchase.expiresAt,
     })
-    expect((await call('GET', '/api/purchases')).body.purchases).toHaveLength(1)
+    expect((await call('GET', '/api/purchases')).as(PurchasesBody).purchases).toHaveLength(1)
   })
 
   it('an Idempotency-Key: concurrent retries buy once; another purchase with the key is a conflict', async () => {
@@ -109,10 +106,10 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
     )
     const bought = results.filter((r) => r.status === 201)
     expect(bought.length).toBeGreaterThan(0)
-    expect(new Set(bought.map((r) => r.body.id)).size).toBe(1)
+    expect(new Set(bought.map((r) => r.as(PurchaseBody).id)).size).toBe(1)
     // The others were told to retry (still in progress); none bought a second pack.
     expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true)
-    expect((await call('GET', '/api/credits')).body.available).toBe(130)
+    expect((await call('GET', '/api/credits')).as(CreditsBody).available).toBe(130)
     const other = await call(
       'POST',
       '/api/purchases',
@@ -120,13 +117,14 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
       { 'idempotency-key': 'same-click' },
     )
     expect(other.status).toBe(409)
-    expect(other.body.error.code).toBe('IDEMPOTENCY_CONFLICT')
+    expect(other.error.code).toBe('IDEMPOTENCY_CONFLICT')
     const replay = await call('POST', '/api/purchases', body, { 'idempotency-key': 'same-click' })
-    expect(replay).toMatchObject({ status: 201, body: { id: bought[0]!.body.id } })
+    expect(replay.status).toBe(201)
+    expect(replay.as(PurchaseBody).id).toBe(bought[0]!.as(PurchaseBody).id)
     const declined = { packId: 'pack-115', card: card('4000000000000002') }
     expect((await call('POST', '/api/purchases', declined, { 'idempotency-key': 'd' })).status).toBe(402)
     expect((await call('POST', '/api/purchases', declined, { 'idempotency-key': 'd' })).status).toBe(402)
-    expect((await call('GET', '/api/purchases')).body.purchases).toHaveLength(1)
+    expect((await call('GET', '/api/purchases')).as(PurchasesBody).purchases).toHaveLength(1)
   })
 
   it('declined cards grant nothing and say why; malformed cards are a 400', async () => {
@@ -140,18 +138,20 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
     ] as const) {
       const res = await call('POST', '/api/purchases', { packId: 'pack-115', card: card(number) })
       expect(res.status).toBe(402)
-      expect(res.body.error).toMatchObject({ code: 'CARD_DECLINED', reason })
-      expect(res.body.error.message).toMatch(/Nothing was charged/)
+      expect(res.error).toMatchObject({ code: 'CARD_DECLINED', reason })
+      expect(res.error.message).toMatch(/Nothing was charged/)
     }
     const typo = await call('POST', '/api/purchases', {
       packId: 'pack-115',
       card: card('4242 4242 4242 4241'),
     })
-    expect(typo).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION', field: 'card.number' } } })
+    expect(typo.status).toBe(400)
+    expect(typo.error).toMatchObject({ code: 'VALIDATION', field: 'card.number' })
     const noPack = await call('POST', '/api/purchases', { packId: 'pack-9', card: card('4242424242424242') })
-    expect(noPack).toMatchObject({ status: 400, body: { error: { field: 'packId' } } })
-    expect((await call('GET', '/api/credits')).body).toMatchObject({ available: 15 })
-    expect((await call('GET', '/api/purchases')).body.purchases).toEqual([])
+    expect(noPack.status).toBe(400)
+    expect(noPack.error).toMatchObject({ field: 'packId' })
+    expect((await call('GET', '/api/credits')).as(CreditsBody)).toMatchObject({ available: 15 })
+    expect((await call('GET', '/api/purchases')).as(PurchasesBody).purchases).toEqual([])
   })
 
   it('a job paid with bought credits shows its cost in money, per image kept', async () => {
@@ -160,13 +160,11 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
     expect(
       (await call('POST', '/api/purchases', { packId: 'pack-115', card: card('5555555555554444') })).status,
     ).toBe(201)
-    const started = await call('POST', '/api/jobs', {
-      kind: 'generate',
-      prompt: 'a paper boat',
-      size: '256x256',
-    })
-    await t.current.server.services.studio.waitForJob(user.user.accountId, started.body.id)
-    const job = (await call('GET', `/api/jobs/${started.body.id}`)).body
+    const started = (
+      await call('POST', '/api/jobs', { kind: 'generate', prompt: 'a paper boat', size: '256x256' })
+    ).as(JobBody)
+    await t.current.server.services.studio.waitForJob(user.user.accountId, started.id)
+    const job = (await call('GET', `/api/jobs/${started.id}`)).as(JobBody)
     expect(job.cost).toMatchObject({
       credits: 1,
       currency: 'USD',
@@ -174,8 +172,8 @@ describe.each(BACKENDS)('buying credits with the test checkout (%s)', (backend) 
       perImageKeptMinor: '3.26',
       imagesKept: 4,
     })
-    await call('PUT', `/api/images/${job.images[0].id}/favourite`)
-    const kept = (await call('GET', `/api/jobs/${started.body.id}`)).body
+    await call('PUT', `/api/images/${job.images[0]!.id}/favourite`)
+    const kept = (await call('GET', `/api/jobs/${started.id}`)).as(JobBody)
     expect(kept.cost).toMatchObject({ perImageKeptMinor: '13.04', imagesKept: 1 })
   })
 })
@@ -184,9 +182,9 @@ describe.each(BACKENDS)('without a payment provider (the default) (%s)', (backen
   const t = useTestServer(backend)
 
   it('lists the packs but offers no checkout and no test cards', async () => {
-    const setup = (await (await fetch(`${t.current.url}/api/setup`)).json()) as Json
+    const setup = await readJson(await fetch(`${t.current.url}/api/setup`), SetupBody)
     expect(setup.testCheckout).toBe(false)
-    const packs = (await (await fetch(`${t.current.url}/api/packs`)).json()) as Json
+    const packs = await readJson(await fetch(`${t.current.url}/api/packs`), PacksBody)
     expect(packs).toMatchObject({ provider: 'none', testCards: null })
     expect(packs.packs[0]).toMatchObject({ id: 'pack-115', credits: 115 })
   })
@@ -208,14 +206,14 @@ describe.each(BACKENDS)('without a payment provider (the default) (%s)', (backen
       }),
     })
     expect(res.status).toBe(409)
-    const body = (await res.json()) as Json
-    expect(body.error.message).toMatch(/no payment provider is configured/)
+    const { error } = await readJson(res, ErrorBody)
+    expect(error.message).toMatch(/no payment provider is configured/)
     const balance = await t.current.server.services.ledger.balance(user.user.accountId)
     expect(balance.ok && balance.value.available).toBe(0)
     const purchases = await fetch(`${t.current.url}/api/purchases`, {
       headers: { authorization: `Bearer ${user.apiKey}` },
     })
-    expect(((await purchases.json()) as Json).purchases).toEqual([])
+    expect((await readJson(purchases, PurchasesBody)).purchases).toEqual([])
   })
 })
 
@@ -245,7 +243,7 @@ describe.each(BACKENDS)('packs priced in a currency without minor units (%s)', (
     expect(activated.ok).toBe(true)
     skew = 61_000
     const res = await fetch(`${t.current.url}/api/packs`)
-    expect(await res.json()).toMatchObject({
+    expect(await readJson(res, PacksBody)).toMatchObject({
       bookVersion: 'labs-yen',
       currency: 'JPY',
       listPricePerCredit: { currency: 'JPY', shown: '13.043' },

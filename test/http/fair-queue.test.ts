@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { JobBody } from '../../src/contracts/index.ts'
 import type { EngineRequest, EngineResult, ImageEngine, ImageSize } from '../../src/engines/engine.ts'
+import { Reply } from '../support/api-client.ts'
 import { BACKENDS } from '../support/backends.ts'
 import { flatPng } from '../support/fault-engines.ts'
 import { startTestServer, type TestServer, type TestUser } from '../support/server.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
-type Json = Record<string, any>
 
 /**
  * An engine that holds every run until the test lets it finish: `calls` is the order runs reached
@@ -66,7 +65,7 @@ function client(t: TestServer) {
       headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json' },
       payload: JSON.stringify(body),
     })
-    return { status: res.statusCode, headers: res.headers, body: res.json() as Json }
+    return Reply.injected(res)
   }
 }
 
@@ -113,8 +112,8 @@ describe.each(BACKENDS)('one account cannot lock the others out of an engine (%s
       const aJobs: string[] = []
       for (let i = 1; i <= 201; i++) {
         const res = await post(a, '/api/jobs', job(`a ${i}`))
-        expect(res.status, JSON.stringify(res.body)).toBe(202)
-        aJobs.push(res.body.id)
+        expect(res.status, res.text).toBe(202)
+        aJobs.push(res.as(JobBody).id)
       }
       const bJob = await post(b, '/api/jobs', job('b 1'))
       expect(bJob.status).toBe(202)
@@ -132,7 +131,7 @@ describe.each(BACKENDS)('one account cannot lock the others out of an engine (%s
 
       engine.open()
       const { studio } = t.server.services
-      const bDone = await studio.waitForJob(b.user.accountId, bJob.body.id)
+      const bDone = await studio.waitForJob(b.user.accountId, bJob.as(JobBody).id)
       expect(bDone).toMatchObject({ status: 'succeeded', creditsCharged: 1 })
       const aDone = await Promise.all(aJobs.map((id) => studio.waitForJob(a.user.accountId, id)))
       expect(aDone.every((j) => j.status === 'succeeded')).toBe(true)
@@ -175,16 +174,16 @@ describe.each(BACKENDS)('one account cannot lock the others out of an engine (%s
 
       const v1 = await post(a, '/v1/images/generations', { prompt: 'one more', size: '256x256' })
       expect(v1.status).toBe(429)
-      expect(v1.body.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' })
-      expect(v1.body.error.message).toMatch(/32 jobs waiting or running.*at most 32/)
-      expect(v1.headers['retry-after']).toBe('5')
-      expect(v1.headers['x-should-retry']).toBeUndefined()
+      expect(v1.openAiError).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' })
+      expect(v1.openAiError.message).toMatch(/32 jobs waiting or running.*at most 32/)
+      expect(v1.headers.get('retry-after')).toBe('5')
+      expect(v1.headers.get('x-should-retry')).toBeNull()
 
       const native = await post(a, '/api/jobs', job('one more'))
       expect(native.status).toBe(429)
-      expect(native.headers['retry-after']).toBe('5')
-      expect(native.body.error).toMatchObject({ code: 'RATE_LIMITED', inFlight: 32, limit: 32 })
-      expect(native.body.error.message).toMatch(
+      expect(native.headers.get('retry-after')).toBe('5')
+      expect(native.error).toMatchObject({ code: 'RATE_LIMITED', inFlight: 32, limit: 32 })
+      expect(native.error.message).toMatch(
         /^Too many jobs in flight: this account already has 32 jobs waiting or running and may have at most 32 at once/,
       )
       expect(await balance(t, a.user.accountId)).toEqual(before)
@@ -195,9 +194,9 @@ describe.each(BACKENDS)('one account cannot lock the others out of an engine (%s
       expect(other.status).toBe(202)
 
       // The job running is whichever of the burst reached the engine first.
-      const running = accepted.find((r) => r.body.prompt === engine.calls[0])!
+      const running = accepted.map((r) => r.as(JobBody)).find((j) => j.prompt === engine.calls[0])!
       engine.finishNext()
-      const first = await t.server.services.studio.waitForJob(a.user.accountId, running.body.id)
+      const first = await t.server.services.studio.waitForJob(a.user.accountId, running.id)
       expect(first.status).toBe('succeeded')
       const again = await post(a, '/api/jobs', job('a again'))
       expect(again.status).toBe(202)
@@ -205,7 +204,9 @@ describe.each(BACKENDS)('one account cannot lock the others out of an engine (%s
 
       engine.open()
       const { studio } = t.server.services
-      await Promise.all([...accepted, again].map((r) => studio.waitForJob(a.user.accountId, r.body.id)))
+      await Promise.all(
+        [...accepted, again].map((r) => studio.waitForJob(a.user.accountId, r.as(JobBody).id)),
+      )
       expect(await balance(t, a.user.accountId)).toEqual({ available: 50 - 33, held: 0 })
       const report = await t.server.services.ledger.verify()
       expect(report.violations).toEqual([])

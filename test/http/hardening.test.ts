@@ -7,11 +7,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
+import { ErrorBody, ImagesResponse, OpenAiErrorBody } from '../../src/contracts/index.ts'
 import { buildApp, REQUEST_TIMEOUT_MS, redactUrl, securityHeaders } from '../../src/http/app.ts'
 import { jsonDepthExceeds } from '../../src/http/json-body.ts'
 import { startServer } from '../../src/http/server.ts'
 import { systemClock } from '../../src/util/clock.ts'
 import { BACKENDS, createTestDatabase } from '../support/backends.ts'
+import { parseAs, readJson } from '../support/contracts.ts'
 import { testEnv, useTestServer } from '../support/server.ts'
 
 /*
@@ -90,7 +92,7 @@ describe.each(BACKENDS)('the CSRF check comes first (%s)', (backend) => {
         payload,
       })
       expect(res.statusCode, res.body).toBe(403)
-      expect(res.json().error.code).toBe('CSRF')
+      expect((await readJson(res, ErrorBody)).error.code).toBe('CSRF')
     }
   })
 })
@@ -119,8 +121,9 @@ describe.each(BACKENDS)('links handed out (%s)', (backend) => {
       body: JSON.stringify(ask),
     })
     expect(res.status).toBe(200)
-    for (const body of [injected.json(), await res.json()] as Array<{ data: Array<{ url: string }> }>) {
-      expect(body.data[0]!.url.startsWith(`${t.current.url}/files/images/`), body.data[0]!.url).toBe(true)
+    for (const body of [injected.json(), await res.json()].map((b) => parseAs(ImagesResponse, b))) {
+      const url = body.data[0]!.url!
+      expect(url.startsWith(`${t.current.url}/files/images/`), url).toBe(true)
     }
   })
 })
@@ -156,7 +159,7 @@ describe('request logs', () => {
         headers: { authorization: `Bearer ${key.value.secret}`, 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'a lighthouse', size: '256x256', n: 1 }),
       })
-      const url = ((await gen.json()) as { data: Array<{ url: string }> }).data[0]!.url
+      const url = (await readJson(gen, ImagesResponse)).data[0]!.url!
       const signature = new URL(url).searchParams.get('signature')!
       expect((await fetch(url)).status).toBe(200)
       const all = lines.join('')
@@ -274,9 +277,9 @@ describe.each(BACKENDS)('percent-encoded paths (%s)', (backend) => {
       payload: 'hello',
     })
     expect(res.statusCode).toBe(415)
-    expect(res.json().error).toMatchObject({ type: 'invalid_request_error' })
+    expect((await readJson(res, OpenAiErrorBody)).error).toMatchObject({ type: 'invalid_request_error' })
     const unknown = await t.current.server.app.inject({ method: 'GET', url: '/%761/nothing-here' })
     expect(unknown.statusCode).toBe(404)
-    expect(unknown.json().error).toHaveProperty('type')
+    expect((await readJson(unknown, OpenAiErrorBody)).error.type).toBeTypeOf('string')
   })
 })

@@ -1,7 +1,9 @@
 import OpenAI, { toFile } from 'openai'
 import { describe, expect, it } from 'vitest'
+import { OpenAiErrorBody } from '../../src/contracts/index.ts'
 import { decodePng, encodePng, pngInfo, type RgbaImage } from '../../src/images/png.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { parseAs } from '../support/contracts.ts'
 import { type TestUser, useTestServer } from '../support/server.ts'
 
 /** A square test picture: a gradient, optionally with a transparent hole in the middle. */
@@ -216,7 +218,8 @@ describe.each(BACKENDS)('the openai SDK against a running Easel (%s)', (backend)
       expect(error, param).toBeInstanceOf(OpenAI.APIError)
       expect(error.status, param).toBe(400)
       expect(error.type, param).toBe('invalid_request_error')
-      expect((error.error as { param?: string }).param, param).toBe(param)
+      // The SDK keeps the body's `error`: OpenAI's shape, as the contract says.
+      expect(parseAs(OpenAiErrorBody.shape.error, error.error).param, param).toBe(param)
       expect(error.message, param).toMatch(message)
     }
     expect(await available(user)).toBe(15)

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { ErrorBody } from '../../src/contracts/index.ts'
 import { SlidingWindowStore } from '../../src/http/rate-limit.ts'
+import { keyed } from '../support/api-client.ts'
+import { readJson } from '../support/contracts.ts'
 import { startTestServer } from '../support/server.ts'
 
 const MINUTE = 60_000
@@ -73,11 +76,35 @@ describe('rate limits per client address', () => {
       })
       expect(limited.statusCode).toBe(429)
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
-      expect(limited.json().error).toMatchObject({ code: 'RATE_LIMITED' })
-      expect(limited.json().error.message).toMatch(/from this address/)
+      const { error } = await readJson(limited, ErrorBody)
+      expect(error).toMatchObject({ code: 'RATE_LIMITED' })
+      expect(error.message).toMatch(/from this address/)
       // Another address has its own allowance.
       const other = await app.inject({ method: 'GET', url: '/api/setup', remoteAddress: '10.9.8.7' })
       expect(other.statusCode).toBe(200)
+    } finally {
+      await t.close()
+    }
+  })
+})
+
+describe('rate limits per API key', () => {
+  it('over the limit is a 429 with retry-after, in each surface’s shape', async () => {
+    const t = await startTestServer('sqlite', { env: { EASEL_RATE_LIMIT_PER_KEY: '3' } })
+    try {
+      const user = await t.user()
+      const call = keyed(t.url, user.apiKey)
+      for (let i = 0; i < 3; i++) expect((await call('GET', '/api/me')).status).toBe(200)
+      const limited = await call('GET', '/api/me')
+      expect(limited.status).toBe(429)
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(limited.error.code).toBe('RATE_LIMITED')
+      const v1 = await call('POST', '/v1/images/generations', { prompt: 'x' })
+      expect(v1.status).toBe(429)
+      expect(v1.openAiError).toMatchObject({ code: 'rate_limit_exceeded', type: 'requests' })
+      // Another key has its own allowance.
+      const other = await t.user()
+      expect((await keyed(t.url, other.apiKey)('GET', '/api/me')).status).toBe(200)
     } finally {
       await t.close()
     }

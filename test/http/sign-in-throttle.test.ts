@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { ErrorBody } from '../../src/contracts/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { readJson } from '../support/contracts.ts'
 import { useTestServer } from '../support/server.ts'
 
 /*
@@ -33,7 +35,7 @@ describe.each(BACKENDS)('sign-in throttling over HTTP (%s)', (backend) => {
     const refused = await signIn(user.email, user.password, ATTACKER)
     expect(refused.statusCode).toBe(429)
     expect(refused.headers['retry-after']).toBe('1')
-    expect(refused.json()).toEqual({
+    expect(await readJson(refused, ErrorBody)).toEqual({
       error: {
         code: 'RATE_LIMITED',
         message: 'too many failed sign-ins for this email; try again in 1 second',
@@ -62,7 +64,7 @@ describe.each(BACKENDS)('sign-in throttling over HTTP (%s)', (backend) => {
   it('says how long a password or email may be, rather than that it is required', async () => {
     const tooLong = await signIn('someone@example.test', 'p'.repeat(201), ATTACKER)
     expect(tooLong.statusCode).toBe(400)
-    expect(tooLong.json().error).toMatchObject({
+    expect((await readJson(tooLong, ErrorBody)).error).toMatchObject({
       code: 'VALIDATION',
       field: 'password',
       message: 'password: must be at most 200 characters',
@@ -72,10 +74,10 @@ describe.each(BACKENDS)('sign-in throttling over HTTP (%s)', (backend) => {
       url: '/api/signup',
       payload: { email: 'someone@example.test', password: '😀'.repeat(201) },
     })
-    expect(signUp.json().error.message).toBe('password: must be at most 200 characters')
+    expect((await readJson(signUp, ErrorBody)).error.message).toBe('password: must be at most 200 characters')
     const email = await signIn(`${'a'.repeat(250)}@example.test`, 'whatever password', ATTACKER)
-    expect(email.json().error.message).toBe('email: must be at most 254 characters')
+    expect((await readJson(email, ErrorBody)).error.message).toBe('email: must be at most 254 characters')
     const missing = await t.current.server.app.inject({ method: 'POST', url: '/api/session', payload: {} })
-    expect(missing.json().error.message).toMatch(/is required/)
+    expect((await readJson(missing, ErrorBody)).error.message).toMatch(/is required/)
   })
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { ErrorBody } from '../../src/contracts/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { readJson } from '../support/contracts.ts'
 import { useTestServer } from '../support/server.ts'
 
 /*
@@ -40,7 +42,7 @@ describe.each(BACKENDS)('the per-address sign-up limit (%s)', (backend) => {
     const refused = await signUp(from)
     expect(refused.statusCode).toBe(429)
     expect(refused.headers['retry-after']).toBe(String(HOUR / 1000 - 50 * 60))
-    expect(refused.json()).toEqual({
+    expect(await readJson(refused, ErrorBody)).toEqual({
       error: {
         code: 'RATE_LIMITED',
         message: 'too many sign-ups from your network address; try again in 10 minutes',
@@ -95,7 +97,7 @@ describe.each(BACKENDS)('the per-address sign-up limit (%s)', (backend) => {
     for (let i = 0; i < 10; i++) {
       const res = await signUp(from, { password: 'password12' })
       expect(res.statusCode).toBe(400)
-      expect(res.json().error.message).toBe(
+      expect((await readJson(res, ErrorBody)).error.message).toBe(
         'password: is one of the 10,000 most common passwords; choose another',
       )
     }

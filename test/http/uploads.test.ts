@@ -2,10 +2,13 @@ import http from 'node:http'
 import { Readable } from 'node:stream'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { ErrorBody, OpenAiErrorBody } from '../../src/contracts/index.ts'
 import type { EngineRequest, EngineResult } from '../../src/engines/engine.ts'
 import { uploadDecodeGate } from '../../src/images/decode-gate.ts'
 import { decodePng } from '../../src/images/png.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { parseAs } from '../support/contracts.ts'
 import { ScriptedEngine } from '../support/fault-engines.ts'
 import { bombPng, headerOnlyPng } from '../support/hostile-images.ts'
 import { type TestUser, useTestServer } from '../support/server.ts'
@@ -119,7 +122,9 @@ describe.each(BACKENDS)(
       return { available: balance.value.available, held: balance.value.held }
     }
 
-    const message = (res: { json(): unknown }) => (res.json() as { error: { message: string } }).error.message
+    /** The message of a refusal in either surface's shape (/v1 or /api). */
+    const message = (res: { json(): unknown }) =>
+      parseAs(z.union([OpenAiErrorBody, ErrorBody]), res.json()).error.message
 
     it('takes a 4032×3024 phone photo (JPEG) and its mask: the engine gets 1024 squares, cut and scaled alike', async () => {
       const user = await t.current.user({ credits: 5 })
@@ -205,7 +210,10 @@ describe.each(BACKENDS)(
       for (const c of cases) {
         const res = await post(user, c.url, form(c.parts))
         expect(res.statusCode, res.body).toBe(400)
-        expect(res.json()).toMatchObject({ error: { param: c.field, type: 'invalid_request_error' } })
+        expect(parseAs(OpenAiErrorBody, res.json()).error).toMatchObject({
+          param: c.field,
+          type: 'invalid_request_error',
+        })
         expect(message(res)).toBe(
           `${c.field} is 20000x20000 (400000000 pixels); at most 16777216 pixels (4096x4096) are allowed`,
         )

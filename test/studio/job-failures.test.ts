@@ -3,17 +3,17 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Accounts } from '../../src/accounts/index.ts'
+import { JobBody, OpenAiErrorBody } from '../../src/contracts/index.ts'
 import { Ledger } from '../../src/credits/index.ts'
 import { DatabasePricing } from '../../src/credits/pricing/catalog.ts'
 import { systemClock } from '../../src/util/clock.ts'
+import { keyed } from '../support/api-client.ts'
 import { BACKENDS, createTestDatabase } from '../support/backends.ts'
+import { readJson } from '../support/contracts.ts'
 import { startFakeSdWebUi } from '../support/fake-sdwebui.ts'
 import { ScriptedEngine } from '../support/fault-engines.ts'
 import { startTestServer, type TestServer, type TestUser, testEnv } from '../support/server.ts'
 import { spawnEasel } from '../support/spawn-easel.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in these tests
-type Json = Record<string, any>
 
 describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (backend) => {
   const engine = new ScriptedEngine('scripted')
@@ -23,17 +23,8 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
   }, 60_000)
   afterAll(() => t?.close())
 
-  async function api(user: TestUser, method: string, url: string, body?: unknown) {
-    const res = await fetch(`${t.url}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${user.apiKey}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    })
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
-  }
+  const api = (user: TestUser, method: string, url: string, body?: unknown) =>
+    keyed(t.url, user.apiKey)(method, url, body)
 
   /** Starts a job through the native API and waits for it to finish. */
   async function runJob(user: TestUser) {
@@ -43,9 +34,9 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
       size: '256x256',
     })
     expect(started.status).toBe(202)
-    expect(started.body.status).toBe('queued')
-    const job = await t.server.services.studio.waitForJob(user.user.accountId, started.body.id)
-    return { job, fetched: (await api(user, 'GET', `/api/jobs/${job.id}`)).body }
+    expect(started.as(JobBody).status).toBe('queued')
+    const job = await t.server.services.studio.waitForJob(user.user.accountId, started.as(JobBody).id)
+    return { job, fetched: (await api(user, 'GET', `/api/jobs/${job.id}`)).as(JobBody) }
   }
 
   async function expectReleased(user: TestUser, holdId: string | null) {
@@ -72,7 +63,7 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
     const { job, fetched } = await runJob(user)
     expect(job.status).toBe('failed')
     expect(fetched).toMatchObject({ status: 'failed', creditsCharged: 0, images: [], error: { code } })
-    expect(fetched.error.message).toMatch(message)
+    expect(fetched.error?.message).toMatch(message)
     await expectReleased(user, job.holdId)
   })
 
@@ -87,7 +78,7 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
     expect(res.status).toBe(400)
     expect(res.headers.get('x-credits-charged')).toBe('0')
     expect(res.headers.get('x-credits-remaining')).toBe('15')
-    expect(((await res.json()) as Json).error).toMatchObject({ code: 'content_policy_violation' })
+    expect((await readJson(res, OpenAiErrorBody)).error).toMatchObject({ code: 'content_policy_violation' })
     engine.behaviour = 'fail'
     const failed = await fetch(`${t.url}/v1/images/generations`, {
       method: 'POST',
@@ -95,7 +86,7 @@ describe.each(BACKENDS)('every failure path of a job releases its hold (%s)', (b
       body: JSON.stringify({ prompt: 'a boat' }),
     })
     expect(failed.status).toBe(502)
-    expect(((await failed.json()) as Json).error).toMatchObject({
+    expect((await readJson(failed, OpenAiErrorBody)).error).toMatchObject({
       type: 'server_error',
       code: 'engine_error',
     })
@@ -186,7 +177,7 @@ describe.each(BACKENDS)('jobs running when Easel stops (%s)', (backend) => {
         body: JSON.stringify({ kind: 'generate', prompt: 'a slow painting', size: '512x512' }),
       })
       expect(res.status).toBe(202)
-      const jobId = ((await res.json()) as { id: string }).id
+      const jobId = (await readJson(res, JobBody)).id
       // The upstream has the request: the job is running when the process dies.
       await upstream.received(1)
       await first.kill()

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import type { User } from '../../src/accounts/index.ts'
+import type { Scheduler } from '../../src/app/index.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { ImageEngine } from '../../src/engines/engine.ts'
 import { type RunningServer, startServer } from '../../src/http/server.ts'
@@ -46,10 +47,26 @@ export function testEnv(
 
 let serial = 0
 
-/** Starts an Easel server on a fresh database of `backend`, listening on a free port. */
+/** Periodic work that never runs: tests that want a sweep pass a scheduler they drive. */
+const neverScheduler: Scheduler = { every: () => () => {} }
+
+/**
+ * Starts an Easel server on a fresh database of `backend`, listening on a free port: built through
+ * the composition root (src/app/) with its lifecycle started, as `easel start` builds it.
+ */
 export async function startTestServer(
   backend: Backend,
-  options: { env?: Record<string, string>; engines?: ImageEngine[]; clock?: Clock } = {},
+  options: {
+    env?: Record<string, string>
+    engines?: ImageEngine[]
+    clock?: Clock
+    /**
+     * Drives the server's periodic sweeps and recovery by hand. Default: never, so a test's clock
+     * alone decides what is due and no timer can expire a hold in the middle of a test; start-up
+     * still recovers and sweeps once, as `easel start` does.
+     */
+    scheduler?: Scheduler
+  } = {},
 ): Promise<TestServer> {
   const testDb = await createTestDatabase(backend)
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-data-'))
@@ -57,6 +74,7 @@ export async function startTestServer(
   const server = await startServer(config, {
     clock: options.clock ?? systemClock,
     ...(options.engines ? { engines: options.engines } : {}),
+    scheduler: options.scheduler ?? neverScheduler,
   })
   const { accounts } = server.services
   return {

@@ -1,25 +1,40 @@
 import type {
-  AdminUser,
-  ApiKey,
+  AdminKeysBody,
+  AdminUsersPage,
   Card,
+  CreatedInviteBody,
+  CreatedKeyBody,
+  CreateKeyRequest,
   CreditsBody,
-  EngineSummary,
+  EnginesBody,
+  GrantBody,
+  GrantRequest,
   HistoryBody,
   ImageBody,
-  Invite,
+  ImagesPage,
+  InviteRequest,
+  InvitesBody,
   JobBody,
-  JobsBody,
+  JobRequest,
+  JobsPage,
+  KeyBody,
+  KeysBody,
   MeBody,
   Operation,
   PacksBody,
   PricingBody,
   PurchaseBody,
+  PurchaseRequest,
+  PurchasesBody,
   QuoteBody,
+  QuoteRequest,
   ReportBody,
   SessionBody,
   SetupBody,
-  User,
-} from './types.ts'
+  SignupRequest,
+  UserBody,
+  UserChange,
+} from '../../src/contracts/index.ts'
 
 /**
  * An error the API answered with (or a failure to reach it), with a message a person can read.
@@ -208,30 +223,36 @@ const qs = (params: Record<string, string | number | boolean | undefined | null>
 export const api = {
   setup: () => call<SetupBody>('GET', '/api/setup'),
   createOwner: (email: string, password: string) =>
-    call<SessionBody>('POST', '/api/setup', { email, password }),
+    call<SessionBody>('POST', '/api/setup', { email, password } satisfies SignupRequest),
   signUp: (email: string, password: string, inviteCode?: string) =>
-    call<SessionBody>('POST', '/api/signup', { email, password, ...(inviteCode ? { inviteCode } : {}) }),
-  signIn: (email: string, password: string) => call<SessionBody>('POST', '/api/session', { email, password }),
+    call<SessionBody>('POST', '/api/signup', {
+      email,
+      password,
+      ...(inviteCode ? { inviteCode } : {}),
+    } satisfies SignupRequest),
+  signIn: (email: string, password: string) =>
+    call<SessionBody>('POST', '/api/session', { email, password } satisfies SignupRequest),
   signOut: () => call<void>('DELETE', '/api/session'),
   me: () => call<MeBody>('GET', '/api/me'),
 
   credits: () => call<CreditsBody>('GET', '/api/credits'),
   history: (before?: string | null) =>
     call<HistoryBody>('GET', `/api/credits/history${qs({ limit: 25, before })}`),
-  quote: (operation: Operation, options: { size?: string; model?: string } = {}) =>
-    call<QuoteBody>('POST', '/api/quotes', { operation, ...options }),
-  engines: () => call<{ engines: EngineSummary[] }>('GET', '/api/engines'),
+  quote: (operation: Operation, options: Omit<QuoteRequest, 'operation'> = {}) =>
+    call<QuoteBody>('POST', '/api/quotes', { operation, ...options } satisfies QuoteRequest),
+  engines: () => call<EnginesBody>('GET', '/api/engines'),
 
-  startJob: (body: Record<string, unknown> | FormData) => call<JobBody>('POST', '/api/jobs', body),
+  /** JSON, or multipart/form-data with the same fields as text and an `image` (and `mask`) file. */
+  startJob: (body: JobRequest | FormData) => call<JobBody>('POST', '/api/jobs', body),
   job: (id: string) => call<JobBody>('GET', `/api/jobs/${id}`),
   jobs: (options: { before?: string | null; favourites?: boolean; limit?: number } = {}) =>
-    call<JobsBody>(
+    call<JobsPage>(
       'GET',
       `/api/jobs${qs({ limit: options.limit ?? 10, before: options.before, favourites: options.favourites ? 'true' : undefined })}`,
     ),
   image: (id: string) => call<ImageBody>('GET', `/api/images/${id}`),
   images: (options: { limit?: number; before?: string | null; favourites?: boolean } = {}) =>
-    call<{ images: ImageBody[]; nextBefore: string | null }>(
+    call<ImagesPage>(
       'GET',
       `/api/images${qs({ limit: options.limit ?? 12, before: options.before, favourites: options.favourites ? 'true' : undefined })}`,
     ),
@@ -239,49 +260,27 @@ export const api = {
     call<ImageBody>(favourite ? 'PUT' : 'DELETE', `/api/images/${id}/favourite`),
 
   packs: () => call<PacksBody>('GET', '/api/packs'),
-  purchases: () => call<{ purchases: PurchaseBody[] }>('GET', '/api/purchases'),
+  purchases: () => call<PurchasesBody>('GET', '/api/purchases'),
   buy: (packId: string, quantity: number, card: Card) =>
-    call<PurchaseBody>('POST', '/api/purchases', { packId, quantity, card }),
+    call<PurchaseBody>('POST', '/api/purchases', { packId, quantity, card } satisfies PurchaseRequest),
 
-  keys: () => call<{ keys: ApiKey[] }>('GET', '/api/keys'),
+  keys: () => call<KeysBody>('GET', '/api/keys'),
   createKey: (name: string, expiresInDays?: number) =>
-    call<{ key: ApiKey; secret: string }>('POST', '/api/keys', {
+    call<CreatedKeyBody>('POST', '/api/keys', {
       ...(name ? { name } : {}),
       ...(expiresInDays ? { expiresInDays } : {}),
-    }),
-  revokeKey: (id: string) => call<ApiKey>('DELETE', `/api/keys/${id}`),
+    } satisfies CreateKeyRequest),
+  revokeKey: (id: string) => call<KeyBody>('DELETE', `/api/keys/${id}`),
 
   admin: {
     users: (cursor?: string | null) =>
-      call<{ users: AdminUser[]; nextCursor: string | null }>(
-        'GET',
-        `/api/admin/users${qs({ limit: 50, cursor })}`,
-      ),
-    updateUser: (
-      id: string,
-      change: { role?: string; plan?: string; cohorts?: string[]; disabled?: boolean },
-    ) => call<User>('PATCH', `/api/admin/users/${id}`, change),
-    grant: (body: {
-      userId: string
-      amount: number
-      reason: string
-      source?: string
-      expiresInDays?: number
-    }) =>
-      call<{ lotId: string; amount: number; source: string; expiresAt: number | null }>(
-        'POST',
-        '/api/admin/grants',
-        body,
-      ),
-    invites: () => call<{ invites: Invite[] }>('GET', '/api/admin/invites'),
-    createInvite: (body: { cohort?: string | null; maxUses?: number; expiresInDays?: number }) =>
-      call<{ id: string; code: string; cohort: string | null; maxUses: number; expiresAt: number | null }>(
-        'POST',
-        '/api/admin/invites',
-        body,
-      ),
-    keys: () => call<{ keys: (ApiKey & { userId: string })[] }>('GET', '/api/admin/keys'),
-    revokeKey: (id: string) => call<ApiKey>('DELETE', `/api/admin/keys/${id}`),
+      call<AdminUsersPage>('GET', `/api/admin/users${qs({ limit: 50, cursor })}`),
+    updateUser: (id: string, change: UserChange) => call<UserBody>('PATCH', `/api/admin/users/${id}`, change),
+    grant: (body: GrantRequest) => call<GrantBody>('POST', '/api/admin/grants', body),
+    invites: () => call<InvitesBody>('GET', '/api/admin/invites'),
+    createInvite: (body: InviteRequest) => call<CreatedInviteBody>('POST', '/api/admin/invites', body),
+    keys: () => call<AdminKeysBody>('GET', '/api/admin/keys'),
+    revokeKey: (id: string) => call<KeyBody>('DELETE', `/api/admin/keys/${id}`),
     pricing: () => call<PricingBody>('GET', '/api/admin/pricing'),
     report: (from: number, to: number) => call<ReportBody>('GET', `/api/admin/report${qs({ from, to })}`),
   },

@@ -1,5 +1,5 @@
+import type { JobBody } from '../../src/contracts/index.ts'
 import { api } from './api.ts'
-import type { JobBody } from './types.ts'
 
 export const isFinished = (job: Pick<JobBody, 'status'>) =>
   job.status !== 'queued' && job.status !== 'running'

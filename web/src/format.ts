@@ -1,5 +1,5 @@
+import type { JobCost, Lot } from '../../src/contracts/index.ts'
 import { Fraction, formatMoney } from '../../src/credits/money.ts'
-import type { Lot } from './types.ts'
 
 // How the studio writes numbers, money and dates. Money goes through the server's own money module
 // (src/credits/money.ts imports nothing, so only it joins the bundle): integer minor units, or
@@ -114,10 +114,22 @@ export function imagesAndFavourites(images: number, favourites: number): string 
     : plural(images, 'image')
 }
 
+/** Whether a job was paid with free credits only (every currency's amount zero). */
+export const paidWithFreeCredits = (cost: Pick<JobCost, 'byCurrency'>) =>
+  cost.byCurrency.every((line) => isZero(line.priceMinor))
+
+/** A job's cost in money: "13.04¢", or one amount per currency its credits were bought in. */
+export function costMoney(cost: Pick<JobCost, 'byCurrency'>): string {
+  const paid = cost.byCurrency.filter((line) => !isZero(line.priceMinor))
+  return paid.map((line) => minorMoney(line.priceMinor, line.currency)).join(' + ')
+}
+
 /** What each kept image cost: "3.26¢ an image" (none a favourite), "13.04¢ a favourite". */
-export function perKept(cost: { currency: string; perImageKeptMinor: string | null }, favourites: number) {
-  if (cost.perImageKeptMinor === null) return null
-  return `${minorMoney(cost.perImageKeptMinor, cost.currency)} ${favourites > 0 ? 'a favourite' : 'an image'}`
+export function perKept(cost: Pick<JobCost, 'byCurrency'>, favourites: number) {
+  const paid = cost.byCurrency.filter((line) => !isZero(line.priceMinor) && line.perImageKeptMinor !== null)
+  if (paid.length === 0) return null
+  const each = paid.map((line) => minorMoney(line.perImageKeptMinor!, line.currency)).join(' + ')
+  return `${each} ${favourites > 0 ? 'a favourite' : 'an image'}`
 }
 
 /**
@@ -125,14 +137,10 @@ export function perKept(cost: { currency: string; perImageKeptMinor: string | nu
  * "13.04¢ · 4 images, 3.26¢ an image", "13.04¢ · 4 images · 1 favourite, 13.04¢ a favourite", or
  * "paid with free credits · 4 images · 1 favourite".
  */
-export function jobMoney(
-  cost: { currency: string; priceMinor: string; perImageKeptMinor: string | null },
-  images: number,
-  favourites: number,
-): string {
+export function jobMoney(cost: Pick<JobCost, 'byCurrency'>, images: number, favourites: number): string {
   const counted = imagesAndFavourites(images, favourites)
-  if (isZero(cost.priceMinor)) return `paid with free credits · ${counted}`
-  const total = minorMoney(cost.priceMinor, cost.currency)
+  if (paidWithFreeCredits(cost)) return `paid with free credits · ${counted}`
+  const total = costMoney(cost)
   const each = perKept(cost, favourites)
   return each ? `${total} · ${counted}, ${each}` : `${total} · ${counted}`
 }

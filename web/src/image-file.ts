@@ -1,10 +1,12 @@
-/** Sizes engines draw; an upload is made a square PNG of the largest one it covers. */
-const SIDES = [1024, 512, 256]
+import { IMAGE_SIZES, type ImageSize } from '../../src/contracts/limits.ts'
+
+/** Sizes engines draw, largest first; an upload is made a square PNG of the largest one it covers. */
+const SIDES = [...IMAGE_SIZES].reverse()
 
 export interface SquareImage {
   blob: Blob
   url: string
-  size: number
+  size: ImageSize
 }
 
 /**

@@ -8,12 +8,12 @@ import {
   useRef,
   useState,
 } from 'react'
+import type { CreditsBody, SessionBody, SetupBody, UserBody } from '../../src/contracts/index.ts'
 import { ApiProblem, api, session as apiSession, messageOf } from './api.ts'
-import type { CreditsBody, SessionBody, SetupBody, User } from './types.ts'
 
 export interface Session {
   setup: SetupBody
-  user: User | null
+  user: UserBody | null
   /** The balance shown in the header; null until first read. */
   credits: CreditsBody | null
   /** Re-reads the balance (after a job settles, a purchase, a grant…). */
@@ -33,7 +33,7 @@ export function useSession(): Session {
 type Boot =
   | { state: 'loading' }
   | { state: 'failed'; message: string }
-  | { state: 'ready'; setup: SetupBody; user: User | null }
+  | { state: 'ready'; setup: SetupBody; user: UserBody | null }
 
 /** Loads who is signed in and keeps the balance; renders `children` once it knows. */
 export function SessionProvider({ children }: { children: ReactNode }) {
@@ -44,7 +44,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const load = useCallback(async () => {
     try {
       const setup = await api.setup()
-      let user: User | null = null
+      let user: UserBody | null = null
       // Signed out: asking /api/me would only log a 401 in the console.
       if (setup.signedIn !== false) {
         try {

@@ -1,5 +1,5 @@
+import type { QuoteBody } from '../../src/contracts/index.ts'
 import { ApiProblem } from './api.ts'
-import type { QuoteBody } from './types.ts'
 
 /** How far a job is from being affordable: what it needs and what the account has. */
 export interface Shortfall {

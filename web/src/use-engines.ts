@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
+import type { EngineSummary, Operation } from '../../src/contracts/index.ts'
 import { api } from './api.ts'
-import type { EngineSummary, Operation } from './types.ts'
 
 let cached: Promise<EngineSummary[]> | null = null
 

@@ -1,15 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
+import type { ImageBody, JobBody, JobRequest } from '../../src/contracts/index.ts'
 import { api } from './api.ts'
 import { followJob, isFinished } from './follow-job.ts'
 import { useSession } from './session.tsx'
-import type { ImageBody, JobBody } from './types.ts'
 
 export interface Jobs {
   jobs: JobBody[]
   /** Replaces the list (a page of history), following those still running. */
   show(jobs: JobBody[]): void
   /** Starts a job and follows it; the balance is refreshed as it starts and as it settles. */
-  start(body: Record<string, unknown> | FormData): Promise<JobBody>
+  start(body: JobRequest | FormData): Promise<JobBody>
   /** An image changed (a favourite): updates it, and re-reads its job's cost per image kept. */
   imageChanged(image: ImageBody): void
 }
@@ -61,7 +61,7 @@ export function useJobs(): Jobs {
   )
 
   const start = useCallback(
-    async (body: Record<string, unknown> | FormData) => {
+    async (body: JobRequest | FormData) => {
       const job = await api.startJob(body)
       upsert(job)
       follow(job)

@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react'
+import type { Operation, QuoteBody } from '../../src/contracts/index.ts'
+import { OPERATIONS } from '../../src/contracts/limits.ts'
 import { api } from './api.ts'
-import type { Operation, QuoteBody } from './types.ts'
-
-const OPERATIONS: Operation[] = ['generate', 'edit', 'variation']
 
 /**
  * What each operation costs under the price book in force (default size and engine), for pages

@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react'
+import type { ImageSize, Operation, QuoteBody } from '../../src/contracts/index.ts'
+import { sizeName } from '../../src/contracts/limits.ts'
 import { api, messageOf } from './api.ts'
 import { useSession } from './session.tsx'
-import type { Operation, QuoteBody } from './types.ts'
 
 /** What an operation costs now (from the price book in force) and whether the balance covers it. */
 export function useQuote(
   operation: Operation,
-  size: number | null,
+  size: ImageSize | null,
   model: string | null,
 ): { quote: QuoteBody | null; problem: string | null } {
   const { credits } = useSession()
@@ -17,7 +18,7 @@ export function useQuote(
     if (available === undefined) return
     let live = true
     api
-      .quote(operation, { ...(size ? { size: `${size}x${size}` } : {}), ...(model ? { model } : {}) })
+      .quote(operation, { ...(size ? { size: sizeName(size) } : {}), ...(model ? { model } : {}) })
       .then((q) => {
         if (!live) return
         setQuote(q)

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react'
+import type { ImageBody } from '../../src/contracts/index.ts'
 import { ApiProblem, api, messageOf } from './api.ts'
 import { squarePng } from './image-file.ts'
 import { navigate, useLocation } from './router.ts'
-import type { ImageBody } from './types.ts'
 
 /** The picture an edit or variation starts from: one of the account's images, or an upload. */
 export type Source =

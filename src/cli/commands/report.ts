@@ -112,16 +112,21 @@ export async function reportCommand(ctx: CliContext, argv: string[]): Promise<nu
       const holdId = required(o.hold, 'hold', u)
       const returned = o.images ? parseInteger(o.images, 'images', u) : 4
       const kept = o.kept ? parseInteger(o.kept, 'kept', u) : returned
-      return withLedger(ctx, async (ledger) => {
-        // Cost bases are in the book's currency; its minor unit names the figures ("cents").
-        const currency = ledger.pricing?.bookAt(ctx.clock.now()).currency
-        const unit = currency === undefined || minorDigits(currency) === 2 ? 'cents' : minorUnitName(currency)
-        return report(ctx, await ledger.chargeReport(holdId, { returned, kept }), o.json ?? false, (c) => [
-          `${c.holdId}: ${c.credits} credits, cost ${c.cost.shown(3)} ${unit}`,
-          `per image returned (${c.imagesReturned}): ${c.perImageReturned?.shown() ?? '—'} ${unit}`,
-          `per image kept (${c.imagesKept}): ${c.perImageKept?.shown() ?? '—'} ${unit}`,
-        ])
-      })
+      return withLedger(ctx, async (ledger) =>
+        report(ctx, await ledger.chargeReport(holdId, { returned, kept }), o.json ?? false, (c) => [
+          `${c.holdId}: ${c.credits} credits`,
+          // One line per currency the credits were bought in: cost bases are never added across them.
+          ...(c.byCurrency.length === 0 ? ['  cost 0 (free credits)'] : []),
+          ...c.byCurrency.flatMap((line) => {
+            const unit = minorDigits(line.currency) === 2 ? 'cents' : minorUnitName(line.currency)
+            return [
+              `  ${line.currency}: ${line.credits} credits, cost ${line.cost.shown(3)} ${unit}`,
+              `    per image returned (${c.imagesReturned}): ${line.perImageReturned?.shown() ?? '—'} ${unit}`,
+              `    per image kept (${c.imagesKept}): ${line.perImageKept?.shown() ?? '—'} ${unit}`,
+            ]
+          }),
+        ]),
+      )
     }
     case undefined:
     case 'help':

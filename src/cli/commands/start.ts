@@ -1,3 +1,4 @@
+import { GRACE_MS, SWEEP_EVERY_MS, type SweepOutcome } from '../../app/index.ts'
 import { startServer } from '../../http/server.ts'
 import { parseDurationFlag, parseOptions } from '../args.ts'
 import type { CliContext } from '../io.ts'
@@ -12,9 +13,26 @@ up to --grace, stops the rest (releasing their holds) and exits.`
 
 export async function startCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const o = parseOptions(argv, { 'sweep-every': { type: 'string' }, grace: { type: 'string' } }, START_USAGE)
-  const everyMs = o['sweep-every'] ? parseDurationFlag(o['sweep-every'], 'sweep-every', START_USAGE) : 60_000
-  const graceMs = o.grace ? parseDurationFlag(o.grace, 'grace', START_USAGE) : 10_000
-  const server = await startServer(ctx.config, { clock: ctx.clock })
+  const everyMs = o['sweep-every']
+    ? parseDurationFlag(o['sweep-every'], 'sweep-every', START_USAGE)
+    : SWEEP_EVERY_MS
+  const graceMs = o.grace ? parseDurationFlag(o.grace, 'grace', START_USAGE) : GRACE_MS
+  // The first sweep runs during start-up; what it did is printed after the listening line.
+  const swept: SweepOutcome[] = []
+  let listening = false
+  const printSweep = (outcome: SweepOutcome) => {
+    if (!listening) swept.push(outcome)
+    else if (!outcome.ok) ctx.err(`easel: sweep failed: ${outcome.error.message}`)
+    else if (outcome.value.holdsReleased + outcome.value.lotsExpired > 0) {
+      const r = outcome.value
+      ctx.out(`easel: released ${r.holdsReleased} overdue holds, expired ${r.creditsExpired} credits`)
+    }
+  }
+  const server = await startServer(ctx.config, {
+    clock: ctx.clock,
+    sweepEveryMs: everyMs,
+    onSweep: printSweep,
+  })
   const { services } = server
   const where = ctx.config.database.kind === 'sqlite' ? ctx.config.database.path : 'PostgreSQL'
   ctx.out(
@@ -25,25 +43,10 @@ export async function startCommand(ctx: CliContext, argv: string[]): Promise<num
       `easel: open ${server.url} to set up the owner account (or set EASEL_ADMIN_EMAIL and EASEL_ADMIN_PASSWORD)`,
     )
   }
-  let sweeping: Promise<unknown> = Promise.resolve()
-  const sweep = () => {
-    sweeping = services.pricing
-      // Versions another process activated since the last sweep.
-      .refresh()
-      .then(() => services.ledger.expireDue())
-      .then((r) => {
-        if (r.holdsReleased + r.lotsExpired > 0) {
-          ctx.out(`easel: released ${r.holdsReleased} overdue holds, expired ${r.creditsExpired} credits`)
-        }
-      })
-      .catch((e: unknown) => ctx.err(`easel: sweep failed: ${(e as Error).message}`))
-  }
-  sweep()
-  const timer = setInterval(sweep, everyMs)
+  listening = true
+  for (const outcome of swept.splice(0)) printSweep(outcome)
   await ctx.stopSignal
-  clearInterval(timer)
   ctx.out('easel: stopping: finishing running jobs…')
-  await sweeping
   await server.close(graceMs)
   ctx.out('easel: stopped.')
   return 0

@@ -1,7 +1,6 @@
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { newId } from '../../util/ids.ts'
 import { fail, ok, type Result } from '../errors.ts'
-import type { LedgerOp } from '../group-commit.ts'
 import { withIdempotency } from '../idempotency.ts'
 
 export interface CreateAccountInput {
@@ -24,7 +23,7 @@ export interface AccountCreated {
   cohorts: string[]
 }
 
-export function createAccountOp(input: CreateAccountInput): LedgerOp<Result<AccountCreated>> {
+export function createAccountOp(input: CreateAccountInput): WriteOp<Result<AccountCreated>> {
   return {
     name: 'createAccount',
     locks: {},
@@ -92,7 +91,7 @@ async function readProfile(tx: SqlTx, accountId: string): Promise<AccountProfile
  * monthly allowance was already granted keeps it (its grant key is spent), the next period gets the
  * new plan's.
  */
-export function setAccountPlanOp(accountId: string, plan: string): LedgerOp<Result<AccountProfile>> {
+export function setAccountPlanOp(accountId: string, plan: string): WriteOp<Result<AccountProfile>> {
   return {
     name: 'setAccountPlan',
     locks: { accounts: [accountId] },
@@ -107,13 +106,13 @@ export function setAccountPlanOp(accountId: string, plan: string): LedgerOp<Resu
 
 /**
  * Makes `cohorts` the account's whole set of cohorts: joins the new ones (from now) and leaves the
- * others. A cohort joined later brings its one-time bonus on the account's next activity (its grant
+ * others. A cohort joined later brings its one-time bonus, granted by the account's next spend (its grant
  * key is new); leaving a cohort takes nothing back, and rejoining it grants nothing again.
  */
 export function setAccountCohortsOp(
   accountId: string,
   cohorts: readonly string[],
-): LedgerOp<Result<AccountProfile>> {
+): WriteOp<Result<AccountProfile>> {
   return {
     name: 'setAccountCohorts',
     locks: { accounts: [accountId] },
@@ -137,6 +136,34 @@ export function setAccountCohortsOp(
         )
       }
       return ok({ ...profile, cohorts: wanted })
+    },
+  }
+}
+
+/**
+ * A plan and cohorts change in one operation, for callers that change both at once (an
+ * administrator editing a user): the plan first, then the cohorts, each by its own rule above.
+ */
+export function setAccountProfileOp(
+  accountId: string,
+  change: { plan?: string; cohorts?: readonly string[] },
+): WriteOp<Result<AccountProfile>> {
+  const steps = [
+    change.plan === undefined ? null : setAccountPlanOp(accountId, change.plan),
+    change.cohorts === undefined ? null : setAccountCohortsOp(accountId, change.cohorts),
+  ].filter((op) => op !== null)
+  return {
+    name: 'setAccountProfile',
+    locks: { accounts: [accountId] },
+    run: async (tx, now) => {
+      let profile: Result<AccountProfile> | null = null
+      for (const step of steps) {
+        profile = await step.run(tx, now)
+        if (!profile.ok) return profile
+      }
+      if (profile) return profile
+      const unchanged = await readProfile(tx, accountId)
+      return unchanged ? ok(unchanged) : accountNotFound(accountId)
     },
   }
 }

@@ -1,6 +1,5 @@
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { allowanceGrants } from '../allowances.ts'
-import type { LedgerOp } from '../group-commit.ts'
 import type { PriceBook } from '../pricing/book.ts'
 import { type GrantReceipt, writeGrant } from './grant.ts'
 
@@ -15,7 +14,8 @@ export const staticPricing = (book: PriceBook): PricingCatalog => ({ bookAt: () 
 /**
  * Grants what the book says the account is owed by now and has not had yet: this period's monthly
  * allowance and its cohorts' one-time bonuses. Each grant's idempotency key is written in the same
- * transaction, under the account's lock, so concurrent first activity grants exactly once.
+ * transaction, under the account's lock, so concurrent first spends grant exactly once. Called by a
+ * hold (the first spend of a period) and by `Ledger.ensureAllowances`; reads never call it.
  */
 export async function ensureAllowances(
   tx: SqlTx,
@@ -84,7 +84,7 @@ export async function ensureAllowances(
   return granted
 }
 
-export function ensureAllowancesOp(accountId: string, pricing: PricingCatalog): LedgerOp<GrantReceipt[]> {
+export function ensureAllowancesOp(accountId: string, pricing: PricingCatalog): WriteOp<GrantReceipt[]> {
   return {
     name: 'ensureAllowances',
     locks: { accounts: [accountId] },

@@ -1,7 +1,6 @@
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { newId } from '../../util/ids.ts'
-import { ok, type Result, validation } from '../errors.ts'
-import type { LedgerOp } from '../group-commit.ts'
+import { invariant, ok, type Result, validation } from '../errors.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, postTransaction } from '../journal.ts'
 import type { LotSource, Money } from '../types.ts'
@@ -37,7 +36,7 @@ export interface GrantReceipt {
   reference: string | null
 }
 
-export function grantOp(input: GrantInput): LedgerOp<Result<GrantReceipt>> {
+export function grantOp(input: GrantInput): WriteOp<Result<GrantReceipt>> {
   return {
     name: 'grant',
     locks: { accounts: [input.accountId] },
@@ -76,6 +75,11 @@ export type LotTerms = Pick<
  * projection. The caller has checked the account and the terms.
  */
 export function writeGrant(tx: SqlTx, terms: LotTerms, now: number): GrantReceipt {
+  invariant(Number.isSafeInteger(terms.amount) && terms.amount > 0, `grant of ${terms.amount} credits`)
+  invariant(
+    Number.isSafeInteger(terms.costBasis.amountMinor) && terms.costBasis.amountMinor >= 0,
+    `grant costing ${terms.costBasis.amountMinor} minor units`,
+  )
   const lotId = newId('lot', now)
   const transactionId = postTransaction(tx, {
     kind: 'grant',

@@ -1,7 +1,7 @@
+import type { WriteOp } from '../../db/writer/index.ts'
 import { newId } from '../../util/ids.ts'
 import { allocateByBurnOrder } from '../burn-order.ts'
-import { fail, ok, type Result } from '../errors.ts'
-import type { LedgerOp } from '../group-commit.ts'
+import { fail, invariant, ok, type Result } from '../errors.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, adjustLots, movePostings, postTransaction } from '../journal.ts'
 import type { LotAmounts } from '../settlement.ts'
@@ -44,10 +44,13 @@ export interface HoldReceipt {
 
 /**
  * A hold. With a pricing catalogue, the account first receives what the book owes it (this
- * period's allowance, cohort bonuses): the first activity of a period grants it, whatever the
- * hold's own outcome.
+ * period's allowance, cohort bonuses), in the hold's transaction: balances count what is owed as
+ * available, and the first spend of a period is what grants it, whatever the hold's own outcome.
  */
-export function holdOp(input: HoldInput, pricing?: PricingCatalog): LedgerOp<Result<HoldReceipt>> {
+export function holdOp(input: HoldInput, pricing?: PricingCatalog): WriteOp<Result<HoldReceipt>> {
+  // Parsed at the ledger's door (`parseHold`): here only asserted.
+  invariant(Number.isSafeInteger(input.amount) && input.amount > 0, `hold of ${input.amount} credits`)
+  invariant(Number.isSafeInteger(input.ttlMs) && input.ttlMs > 0, `hold living ${input.ttlMs} ms`)
   const { idempotencyKey, ...request } = input
   return {
     name: 'hold',

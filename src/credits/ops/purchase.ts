@@ -1,7 +1,6 @@
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { addDuration } from '../allowances.ts'
 import { fail, ok, type Result, validation } from '../errors.ts'
-import type { LedgerOp } from '../group-commit.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, adjustLots, recordRevocation } from '../journal.ts'
 import type { PriceBook } from '../pricing/book.ts'
@@ -61,7 +60,7 @@ export const purchaseNotFound = (providerReference: string) =>
  * (12 months in labs-2022), burning after the free sources. Exactly once per provider reference,
  * whatever the concurrency: the reference is the idempotency key, stored with the grant.
  */
-export function completePurchaseOp(input: PurchaseInput, book: PriceBook): LedgerOp<Result<PurchaseReceipt>> {
+export function completePurchaseOp(input: PurchaseInput, book: PriceBook): WriteOp<Result<PurchaseReceipt>> {
   const { providerReference, ...request } = input
   return {
     name: 'completePurchase',
@@ -145,7 +144,7 @@ export function refundPurchaseOp(
   providerReference: string,
   accountId: string,
   reason: string | null,
-): LedgerOp<Result<PurchaseRefundReceipt>> {
+): WriteOp<Result<PurchaseRefundReceipt>> {
   return {
     name: 'refundPurchase',
     locks: { accounts: [accountId] },
@@ -159,12 +158,12 @@ export function refundPurchaseOp(
         async () => {
           const lot = await findPurchaseLot(tx, providerReference)
           if (!lot) return purchaseNotFound(providerReference)
-          const pending = await tx.all<{ allocations: string }>(
-            "select allocations from holds where account_id = ? and status = 'pending' and expires_at > ?",
+          const pending = await tx.all<{ id: string; allocations: string }>(
+            "select id, allocations from holds where account_id = ? and status = 'pending' and expires_at > ?",
             [lot.account_id, now],
           )
           const held = pending
-            .flatMap((h) => parseAllocations(h.allocations))
+            .flatMap((h) => parseAllocations(h.allocations, h.id))
             .reduce((sum, [lotId, amount]) => (lotId === lot.id ? sum + amount : sum), 0)
           if (held > 0) {
             return fail({

@@ -1,10 +1,9 @@
-import type { SqlTx } from '../../db/sql-session.ts'
-import { type CreditError, fail, ok, type Result, validation } from '../errors.ts'
-import type { LedgerOp } from '../group-commit.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
+import { type CreditError, fail, invariant, ok, type Result, validation } from '../errors.ts'
 import { withIdempotency } from '../idempotency.ts'
 import { adjustAccount, movePostings, postTransaction, returnToLots } from '../journal.ts'
 import { splitCapture, splitRefund } from '../settlement.ts'
-import { endHold, type HoldRow, parseAllocations } from './sweep.ts'
+import { endHold, type HoldRow, holdAllocations } from './sweep.ts'
 
 export interface CaptureInput {
   holdId: string
@@ -81,7 +80,12 @@ function unsettleable(hold: HoldRow, now: number): { ok: false; error: CreditErr
   return null
 }
 
-export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>> {
+export function captureOp(input: CaptureInput): WriteOp<Result<CaptureReceipt>> {
+  // Parsed at the ledger's door (`parseCapture`): here only asserted.
+  invariant(
+    input.amount === undefined || (Number.isSafeInteger(input.amount) && input.amount > 0),
+    `capture of ${input.amount} credits`,
+  )
   const { idempotencyKey, ...request } = input
   return {
     name: 'capture',
@@ -101,7 +105,7 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
           [amount, now, hold.id],
           1,
         )
-        const { consumed, returned } = splitCapture(parseAllocations(hold.allocations), amount)
+        const { consumed, returned } = splitCapture(holdAllocations(hold), amount)
         const transactionId = postTransaction(tx, {
           kind: 'capture',
           accountId: hold.account_id,
@@ -119,6 +123,10 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
           holdId: hold.id,
           now,
         })
+        invariant(
+          amount + back.live + back.expired === hold.amount,
+          `capture of ${hold.id}: consumed ${amount} + returned ${back.live + back.expired} ≠ held ${hold.amount}`,
+        )
         adjustAccount(tx, hold.account_id, back.live, -hold.amount)
         return ok({
           holdId: hold.id,
@@ -131,7 +139,7 @@ export function captureOp(input: CaptureInput): LedgerOp<Result<CaptureReceipt>>
   }
 }
 
-export function releaseOp(input: ReleaseInput): LedgerOp<Result<ReleaseReceipt>> {
+export function releaseOp(input: ReleaseInput): WriteOp<Result<ReleaseReceipt>> {
   const { idempotencyKey, ...request } = input
   return {
     name: 'release',
@@ -148,7 +156,12 @@ export function releaseOp(input: ReleaseInput): LedgerOp<Result<ReleaseReceipt>>
   }
 }
 
-export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
+export function refundOp(input: RefundInput): WriteOp<Result<RefundReceipt>> {
+  // Parsed at the ledger's door (`parseRefund`): here only asserted.
+  invariant(
+    input.amount === undefined || (Number.isSafeInteger(input.amount) && input.amount > 0),
+    `refund of ${input.amount} credits`,
+  )
   const { idempotencyKey, ...request } = input
   return {
     name: 'refund',
@@ -182,7 +195,7 @@ export function refundOp(input: RefundInput): LedgerOp<Result<RefundReceipt>> {
           [amount, hold.id, amount],
           1,
         )
-        const entries = splitRefund(parseAllocations(hold.allocations), hold.captured, hold.refunded, amount)
+        const entries = splitRefund(holdAllocations(hold), hold.captured, hold.refunded, amount)
         // A job refunded after its credits' purchase was refunded must not bring those credits back.
         const revokedLots = new Set(
           (

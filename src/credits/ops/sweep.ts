@@ -1,6 +1,6 @@
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { isLive } from '../burn-order.ts'
-import type { LedgerOp } from '../group-commit.ts'
+import { invariant, LedgerInvariantError } from '../errors.ts'
 import { adjustAccount, expireCredits, returnToLots } from '../journal.ts'
 import type { LotAmounts } from '../settlement.ts'
 import type { Allocation, LotView } from '../types.ts'
@@ -39,7 +39,48 @@ export const toLotView = (r: LotRow): LotView => ({
   expiresAt: r.expires_at,
 })
 
-export const parseAllocations = (json: string): Allocation[] => JSON.parse(json) as Allocation[]
+/**
+ * A hold's stored allocations, checked: a non-empty JSON array of `[lotId, credits, lot expiry]`
+ * with a lot id, a positive whole number of credits and an expiry in ms or null. Anything else is a
+ * corrupted row, and throws {@link LedgerInvariantError} rather than move credits by a guess.
+ *
+ * @example
+ * parseAllocations('[["lot_a",2,null]]') // → [['lot_a', 2, null]]
+ * parseAllocations('[["lot_a","2"]]')    // throws LedgerInvariantError
+ */
+export function parseAllocations(json: string, holdId = 'a hold'): Allocation[] {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch {
+    throw new LedgerInvariantError(`the allocations of ${holdId} are not JSON`)
+  }
+  invariant(Array.isArray(value) && value.length > 0, `the allocations of ${holdId} are not a non-empty list`)
+  return value.map((entry: unknown, i): Allocation => {
+    invariant(
+      Array.isArray(entry) &&
+        entry.length === 3 &&
+        typeof entry[0] === 'string' &&
+        entry[0].length > 0 &&
+        Number.isSafeInteger(entry[1]) &&
+        entry[1] > 0 &&
+        (entry[2] === null || Number.isSafeInteger(entry[2])),
+      `allocation ${i} of ${holdId} is not [lotId, positive credits, expiry or null]: ${JSON.stringify(entry)}`,
+    )
+    return [entry[0], entry[1], entry[2]]
+  })
+}
+
+/**
+ * A hold's allocations, checked against the hold: they must add up to its amount (what settlement
+ * moves out of `held` is exactly what the hold put there).
+ */
+export function holdAllocations(hold: { id: string; amount: number; allocations: string }): Allocation[] {
+  const allocations = parseAllocations(hold.allocations, hold.id)
+  const sum = allocations.reduce((total, [, amount]) => total + amount, 0)
+  invariant(sum === hold.amount, `the allocations of ${hold.id} add up to ${sum}, not its ${hold.amount}`)
+  return allocations
+}
 
 export interface SweepCounts {
   holdsReleased: number
@@ -64,7 +105,7 @@ export function endHold(
   )
   const back = returnToLots(tx, {
     accountId: hold.account_id,
-    entries: parseAllocations(hold.allocations) as LotAmounts,
+    entries: holdAllocations(hold) as LotAmounts,
     from: 'held',
     kind: status === 'released' ? 'release' : 'hold_expired',
     holdId: hold.id,
@@ -112,7 +153,7 @@ export async function planSweep(tx: SqlTx, accountId: string, now: number): Prom
       .filter((r): r is LotRow & { account_held: number } => r.id !== null)
       .map((r) => [r.id, toLotView(r)]),
   )
-  const returns = overdue.flatMap((h) => parseAllocations(h.allocations))
+  const returns = overdue.flatMap((h) => holdAllocations(h))
   const missing = [...new Set(returns.map(([lotId]) => lotId).filter((id) => !lots.has(id)))]
   if (missing.length > 0) {
     // Lots an overdue hold emptied: not among those with credits left, but about to get some back.
@@ -153,7 +194,7 @@ export function applySweep(tx: SqlTx, accountId: string, plan: SweepPlan, now: n
   return counts
 }
 
-export function sweepAccountOp(accountId: string): LedgerOp<SweepCounts> {
+export function sweepAccountOp(accountId: string): WriteOp<SweepCounts> {
   return {
     name: 'sweep',
     locks: { accounts: [accountId] },

@@ -3,11 +3,17 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely } from 'kysely'
 import type { DB } from '../schema.ts'
-import { type SqlTx, UnexpectedRowCount, type WritePool, type WriteSession } from '../sql-session.ts'
-import { splitSqliteDialect } from './kysely-driver.ts'
+import { GroupCommitter, SqliteWritePool, type WritePool, type Writes } from '../writer/index.ts'
+import { SnapshotReaders, splitSqliteDialect } from './kysely-driver.ts'
 
 /** How long a writer waits for another process's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000
+
+/**
+ * Read-only transactions (balances, reports, verify) open at once, each on a connection of its own.
+ * They are short, and one is enough to never wait for the writer; a few let them overlap.
+ */
+const SNAPSHOT_READERS = 4
 
 function openFile(file: string): BetterSqlite3.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -23,87 +29,11 @@ function openFile(file: string): BetterSqlite3.Database {
   return db
 }
 
-class SqliteTx implements SqlTx {
-  readonly dialect = 'sqlite' as const
-  private readonly statements = new Map<string, BetterSqlite3.Statement>()
-  constructor(readonly db: BetterSqlite3.Database) {}
-
-  private prepare(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql)
-    if (!stmt) {
-      stmt = this.db.prepare(sql)
-      this.statements.set(sql, stmt)
-    }
-    return stmt
-  }
-
-  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.prepare(sql).all(...params) as T[]
-  }
-
-  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    const stmt = this.prepare(sql)
-    if (stmt.reader) return stmt.all(...params).length
-    return stmt.run(...params).changes
-  }
-
-  /** SQLite is in-process and synchronous: a queued write may as well run at once. */
-  write(sql: string, params: readonly unknown[], expect: number): void {
-    const changes = this.prepare(sql).run(...params).changes
-    if (changes !== expect) throw new UnexpectedRowCount(sql, expect, changes)
-  }
-
-  async lockAccounts(): Promise<void> {}
-}
-
-/**
- * SQLite has one writer at a time, so the write pool is one connection. `begin immediate` takes the
- * write lock at the start, so that a transaction never fails half-way on a lock upgrade; another
- * process waits up to the busy timeout.
- */
-class SqliteWritePool implements WritePool {
-  readonly concurrency = 1
-  private readonly session: WriteSession
-  private busy = false
-  private readonly waiters: Array<(s: WriteSession) => void> = []
-
-  constructor(db: BetterSqlite3.Database) {
-    const tx = new SqliteTx(db)
-    const begin = db.prepare('begin immediate')
-    const commit = db.prepare('commit')
-    const rollback = db.prepare('rollback')
-    this.session = {
-      tx,
-      begin: async () => {
-        begin.run()
-      },
-      commit: async () => {
-        commit.run()
-      },
-      rollback: async () => {
-        if (db.inTransaction) rollback.run()
-      },
-      release: () => {
-        const next = this.waiters.shift()
-        if (next) next(this.session)
-        else this.busy = false
-      },
-    }
-  }
-
-  acquire(): Promise<WriteSession> {
-    if (!this.busy) {
-      this.busy = true
-      return Promise.resolve(this.session)
-    }
-    return new Promise((resolve) => this.waiters.push(resolve))
-  }
-}
-
-export interface SqliteBackend {
+export interface SqliteBackend extends Writes {
   readonly dialect: 'sqlite'
   readonly kysely: Kysely<DB>
-  readonly writer: WritePool
+  /** The one writer connection, as a pool: group commit and Kysely's writes take turns on it. */
+  readonly writePool: WritePool
   /** The raw connection the writer uses, for bulk work that bypasses the ledger (bench data). */
   readonly writeConnection: BetterSqlite3.Database
   close(): Promise<void>
@@ -114,15 +44,27 @@ export function connectSqlite(file: string): SqliteBackend {
   // Kysely gets its own connection: its transactions are asynchronous and must never interleave
   // with the writer's synchronous ones on one handle. SQLite's locking arbitrates between them.
   const readDb = file === ':memory:' ? writeDb : openFile(file)
-  const writer = new SqliteWritePool(writeDb)
-  const kysely = new Kysely<DB>({ dialect: splitSqliteDialect(readDb, writeDb, writer) })
+  const writePool = new SqliteWritePool(writeDb)
+  // Snapshots get connections of their own; an in-memory database has no other connection to give.
+  const snapshots =
+    file === ':memory:'
+      ? undefined
+      : new SnapshotReaders(() => {
+          const reader = openFile(file)
+          // A snapshot reads: a write reaching it is a bug, refused by SQLite itself.
+          reader.pragma('query_only = ON')
+          return reader
+        }, SNAPSHOT_READERS)
+  const kysely = new Kysely<DB>({ dialect: splitSqliteDialect(readDb, writeDb, writePool, snapshots) })
+  const committer = new GroupCommitter(writePool)
   return {
     dialect: 'sqlite',
     kysely,
-    writer,
+    writePool,
+    write: (op, clock) => committer.write(op, clock),
     writeConnection: writeDb,
     async close() {
-      await kysely.destroy() // closes readDb
+      await kysely.destroy() // closes readDb and the snapshot readers
       if (writeDb.open) writeDb.close()
     },
   }

@@ -1,14 +1,27 @@
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import {
+  AdminKeysBody,
+  AdminUsersPage,
+  AdminUsersQuery,
+  CreatedInviteBody,
+  errorResponses,
+  GrantBody,
+  GrantRequest,
+  IdParam,
+  InviteRequest,
+  InvitesBody,
+  KeyBody,
+  PriceBookView,
+  PricingBody,
+  ReportBody,
+  ReportQuery,
+  UserBody,
+  UserChange,
+} from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { requireAdmin } from '../auth.ts'
 import { ApiError, fromCreditError, unwrapAccounts } from '../errors.ts'
-import { errorResponses, idParam, KeyBody, keyBody, UserBody, userBody } from '../schemas.ts'
-import type { Services } from '../services.ts'
-
-const NAME = /^[a-z][a-z0-9_-]{0,39}$/
-const name = z
-  .string()
-  .regex(NAME, 'must be 1 to 40 lower-case letters, digits, - or _, starting with a letter')
+import { keyBody, userBody } from '../schemas.ts'
 
 /** Administration: users (role, plan, cohorts), grants, invites, every API key, reports. Admins only. */
 export function registerAdminRoutes(app: App, services: Services): void {
@@ -21,16 +34,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Users, oldest first, with their available credits',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(60).optional(),
-        }),
-        response: {
-          200: z.object({
-            users: z.array(UserBody.extend({ available: z.number().int(), held: z.number().int() })),
-            nextCursor: z.string().nullable(),
-          }),
-        },
+        querystring: AdminUsersQuery,
+        response: { 200: AdminUsersPage },
       },
     },
     async (request) => {
@@ -39,12 +44,13 @@ export function registerAdminRoutes(app: App, services: Services): void {
         limit: request.query.limit,
         ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
       })
-      const users = await Promise.all(
-        page.users.map(async (u) => {
-          const b = await ledger.balance(u.accountId)
-          return { ...userBody(u), available: b.ok ? b.value.available : 0, held: b.ok ? b.value.held : 0 }
-        }),
-      )
+      // One set of reads for the whole page, writing nothing (not one balance per user).
+      const balances = await ledger.balances(page.users.map((u) => u.accountId))
+      if (!balances.ok) throw fromCreditError(balances.error)
+      const users = page.users.map((u) => {
+        const b = balances.value.get(u.accountId)
+        return { ...userBody(u), available: b?.available ?? 0, held: b?.held ?? 0 }
+      })
       return { users, nextCursor: page.nextCursor }
     },
   )
@@ -55,13 +61,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Change a user’s role, plan or cohorts, or disable them',
-        params: idParam('user'),
-        body: z.object({
-          role: z.enum(['user', 'admin']).optional(),
-          plan: name.optional(),
-          cohorts: z.array(name).max(20).optional(),
-          disabled: z.boolean().optional(),
-        }),
+        params: IdParam('user'),
+        body: UserChange,
         response: { 200: UserBody, ...errorResponses },
       },
     },
@@ -83,27 +84,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Grant credits to a user, with the reason on the record',
-        body: z.object({
-          userId: z.string().regex(/^user_[0-9a-z]{26}$/, 'must be a user_… id'),
-          amount: z.number().int().min(1).max(1_000_000),
-          reason: z.string().trim().min(1, 'say why (it is kept on the record)').max(400),
-          // Purchases come only through a payment, which records what was paid for them.
-          source: z
-            .enum(['promotional', 'bonus', 'adjustment', 'refund'], {
-              error: 'must be promotional, bonus, adjustment or refund',
-            })
-            .default('promotional'),
-          expiresInDays: z.number().int().min(1).max(3650).optional(),
-        }),
-        response: {
-          201: z.object({
-            lotId: z.string(),
-            amount: z.number().int(),
-            source: z.string(),
-            expiresAt: z.number().int().nullable(),
-          }),
-          ...errorResponses,
-        },
+        body: GrantRequest,
+        response: { 201: GrantBody, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -140,20 +122,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Invite codes (the codes themselves are shown only when made)',
-        response: {
-          200: z.object({
-            invites: z.array(
-              z.object({
-                id: z.string(),
-                cohort: z.string().nullable(),
-                maxUses: z.number().int(),
-                uses: z.number().int(),
-                expiresAt: z.number().int().nullable(),
-                createdAt: z.number().int(),
-              }),
-            ),
-          }),
-        },
+        response: { 200: InvitesBody },
       },
     },
     async (request) => {
@@ -178,21 +147,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Make an invite code, optionally placing its users in a cohort',
-        body: z.object({
-          cohort: name.nullish(),
-          maxUses: z.number().int().min(1).max(100_000).default(1),
-          expiresInDays: z.number().int().min(1).max(3650).optional(),
-        }),
-        response: {
-          201: z.object({
-            id: z.string(),
-            code: z.string(),
-            cohort: z.string().nullable(),
-            maxUses: z.number().int(),
-            expiresAt: z.number().int().nullable(),
-          }),
-          ...errorResponses,
-        },
+        body: InviteRequest,
+        response: { 201: CreatedInviteBody, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -216,7 +172,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Every API key of the installation',
-        response: { 200: z.object({ keys: z.array(KeyBody.extend({ userId: z.string() })) }) },
+        response: { 200: AdminKeysBody },
       },
     },
     async (request) => {
@@ -231,7 +187,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'Revoke any API key',
-        params: idParam('key'),
+        params: IdParam('key'),
         response: { 200: KeyBody, ...errorResponses },
       },
     },
@@ -247,22 +203,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary: 'The price book in force and every version activated (newest effective date last)',
-        response: {
-          200: z.object({
-            active: z.object({
-              version: z.string(),
-              effectiveFrom: z.number().int(),
-              book: z.record(z.string(), z.unknown()),
-            }),
-            versions: z.array(
-              z.object({
-                version: z.string(),
-                effectiveFrom: z.number().int(),
-                activatedAt: z.number().int(),
-              }),
-            ),
-          }),
-        },
+        response: { 200: PricingBody },
       },
     },
     async (request) => {
@@ -275,7 +216,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
         active: {
           version: book.version,
           effectiveFrom: active?.effectiveFrom ?? 0,
-          book: JSON.parse(JSON.stringify(book)) as Record<string, unknown>,
+          // As stored: its JSON form, read through the contract (a mismatch is a bug: a 500).
+          book: PriceBookView.parse(JSON.parse(JSON.stringify(book))),
         },
         versions,
       }
@@ -289,22 +231,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
         tags: ['Admin'],
         summary:
           'Installation report for a period: credits granted, consumed, expired, refunded; revenue and breakage; cash received per currency',
-        querystring: z.object({ from: z.coerce.number().int(), to: z.coerce.number().int() }),
-        response: {
-          // Cash received per currency (purchases and refunds of the period, minor units), next to
-          // revenue recognised, which counts credits only once they are used.
-          200: z.looseObject({
-            cashReceived: z.array(
-              z.object({
-                currency: z.string(),
-                purchasesMinor: z.number().int(),
-                refundsMinor: z.number().int(),
-                netMinor: z.number().int(),
-              }),
-            ),
-          }),
-          ...errorResponses,
-        },
+        querystring: ReportQuery,
+        response: { 200: ReportBody, ...errorResponses },
       },
     },
     async (request) => {
@@ -312,8 +240,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       const report = await ledger.report({ from: request.query.from, to: request.query.to })
       if (!report.ok) throw fromCreditError(report.error)
       // Exact amounts (money.ts Fraction) become their JSON form: numerator, denominator and shown.
-      const body = JSON.parse(JSON.stringify(report.value)) as Record<string, unknown>
-      return { ...body, cashReceived: report.value.cashReceived }
+      return ReportBody.parse(JSON.parse(JSON.stringify(report.value)))
     },
   )
 }

@@ -1,29 +1,20 @@
-import { z } from 'zod'
-import { PAYMENT_PROVIDER_NAMES, TestCheckout } from '../../billing/providers/index.ts'
+import type { Services } from '../../app/index.ts'
+import { TestCheckout } from '../../billing/providers/index.ts'
 import type { PurchaseView } from '../../billing/purchases.ts'
+import {
+  errorResponses,
+  PacksBody,
+  PurchaseBody,
+  PurchaseRequest,
+  PurchasesBody,
+} from '../../contracts/index.ts'
 import { Fraction, majorUnits } from '../../credits/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { fromPurchaseError } from '../errors.ts'
-import { errorResponses } from '../schemas.ts'
-import type { Services } from '../services.ts'
 import { idempotencyKeyOf } from '../shared.ts'
 
-const PurchaseBody = z.object({
-  id: z.string(),
-  packId: z.string(),
-  quantity: z.number().int(),
-  credits: z.number().int(),
-  amountPaidMinor: z.number().int(),
-  currency: z.string(),
-  price: z.string(),
-  lotId: z.string(),
-  grantedAt: z.number().int(),
-  expiresAt: z.number().int().nullable(),
-  remaining: z.number().int(),
-})
-
-const purchaseBody = (p: PurchaseView): z.infer<typeof PurchaseBody> => ({
+const purchaseBody = (p: PurchaseView): PurchaseBody => ({
   ...p,
   // Major units in the currency's own digits: '15.00' USD, '1500' JPY, '1.500' KWD.
   price: majorUnits({ amountMinor: p.amountPaidMinor, currency: p.currency }),
@@ -38,30 +29,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
         tags: ['Billing'],
         summary: 'The credit packs on sale now, with their prices and price per credit',
         security: [],
-        response: {
-          200: z.object({
-            bookVersion: z.string(),
-            currency: z.string(),
-            listPricePerCredit: z.object({ currency: z.string(), shown: z.string() }).nullable(),
-            packs: z.array(
-              z.object({
-                id: z.string(),
-                credits: z.number().int(),
-                priceMinor: z.number().int(),
-                price: z.string(),
-                perCredit: z.string(),
-                /** How long bought credits last when the book says months; null otherwise. */
-                expiresInMonths: z.number().int().nullable(),
-                /** How long bought credits last when the book says days; null otherwise. */
-                expiresInDays: z.number().int().nullable(),
-                tiers: z.array(z.object({ minQuantity: z.number().int(), unitPriceMinor: z.number().int() })),
-              }),
-            ),
-            /** `none`: no payment provider is configured, packs are shown but cannot be bought. */
-            provider: z.enum([...PAYMENT_PROVIDER_NAMES, 'none']),
-            testCards: z.object({ success: z.string(), decline: z.string() }).nullable(),
-          }),
-        },
+        response: { 200: PacksBody },
       },
     },
     async () => {
@@ -109,17 +77,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
         tags: ['Billing'],
         summary:
           'Buy packs with the test checkout (test card numbers only; no money moves). Honours Idempotency-Key: a retry returns the same purchase.',
-        body: z.object({
-          packId: z.string().min(1).max(100),
-          quantity: z.number().int().min(1).max(100).default(1),
-          card: z.object({
-            number: z.string().max(30),
-            expMonth: z.number().int(),
-            expYear: z.number().int(),
-            cvc: z.string().max(4),
-            name: z.string().max(200).optional(),
-          }),
-        }),
+        body: PurchaseRequest,
         response: { 201: PurchaseBody, ...errorResponses },
       },
     },
@@ -143,7 +101,7 @@ export function registerBillingRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Billing'],
         summary: 'Your purchases, newest first, with what remains of each',
-        response: { 200: z.object({ purchases: z.array(PurchaseBody) }) },
+        response: { 200: PurchasesBody },
       },
     },
     async (request) => {

@@ -1,63 +1,18 @@
-import { z } from 'zod'
 import type { User } from '../../accounts/index.ts'
+import type { Services } from '../../app/index.ts'
+import {
+  CreditsBody,
+  errorResponses,
+  HistoryBody,
+  HistoryQuery,
+  type Price,
+  QuoteBody,
+  QuoteRequest,
+} from '../../contracts/index.ts'
 import { allowanceGrants, cohortBonus, periodAt } from '../../credits/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError, fromCreditError } from '../errors.ts'
-import { errorResponses } from '../schemas.ts'
-import type { Services } from '../services.ts'
-
-const Lot = z.object({
-  id: z.string(),
-  source: z.string(),
-  amount: z.number().int(),
-  remaining: z.number().int(),
-  held: z.number().int(),
-  priority: z.number().int(),
-  grantedAt: z.number().int(),
-  expiresAt: z.number().int().nullable(),
-})
-const Price = z.object({ currency: z.string(), shown: z.string() }).nullable()
-
-export const CreditsBody = z.object({
-  accountId: z.string(),
-  at: z.number().int(),
-  available: z.number().int(),
-  held: z.number().int(),
-  lots: z.array(Lot),
-  holds: z.array(
-    z.object({
-      id: z.string(),
-      amount: z.number().int(),
-      expiresAt: z.number().int(),
-      reference: z.string().nullable(),
-    }),
-  ),
-  /**
-   * The free monthly credits of the account's plan, from the price book in force: this period's
-   * amount, when the next period's credits come (ms) and how many (the book in force then), or
-   * null when the plan has no monthly allowance now or next.
-   */
-  allowance: z
-    .object({
-      plan: z.string(),
-      monthlyCredits: z.number().int(),
-      nextGrantAt: z.number().int(),
-      nextGrantCredits: z.number().int(),
-    })
-    .nullable(),
-  /** The one-time bonus of each of the account's cohorts that has one in the book in force. */
-  bonuses: z.array(z.object({ cohort: z.string(), credits: z.number().int() })),
-})
-
-export const QuoteRequest = z.object({
-  operation: z.enum(['generate', 'edit', 'variation'], { error: 'must be generate, edit or variation' }),
-  n: z.number().int().min(1).max(10).optional(),
-  size: z
-    .enum(['256x256', '512x512', '1024x1024'], { error: 'must be 256x256, 512x512 or 1024x1024' })
-    .optional(),
-  model: z.string().max(100).optional(),
-})
 
 /**
  * What the price book owes the account, read-only: the same rules the ledger grants by
@@ -68,7 +23,7 @@ async function allowanceOf(
   services: Services,
   user: User,
   at: number,
-): Promise<Pick<z.output<typeof CreditsBody>, 'allowance' | 'bonuses'>> {
+): Promise<Pick<CreditsBody, 'allowance' | 'bonuses'>> {
   // Periods are anchored on the account's creation (a few ms apart from the user's), as granted.
   const row = await services.db.kysely
     .selectFrom('accounts')
@@ -127,6 +82,14 @@ export function registerCreditRoutes(app: App, services: Services): void {
           grantedAt: l.grantedAt,
           expiresAt: l.expiresAt,
         })),
+        owed: (b.owed ?? []).map((o) => ({
+          source: o.source,
+          amount: o.amount,
+          priority: o.priority,
+          dueAt: o.dueAt,
+          expiresAt: o.expiresAt,
+          reference: o.reference,
+        })),
         holds: b.holds.map((h) => ({
           id: h.id,
           amount: h.amount,
@@ -144,30 +107,8 @@ export function registerCreditRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Credits'],
         summary: 'The journal of the account’s credit movements, newest first',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z
-            .string()
-            .regex(/^txn_[0-9a-z]{26}$/, 'must be a txn_… id (the nextCursor of a page)')
-            .optional(),
-        }),
-        response: {
-          200: z.object({
-            entries: z.array(
-              z.object({
-                transactionId: z.string(),
-                kind: z.string(),
-                createdAt: z.number().int(),
-                amount: z.number().int(),
-                holdId: z.string().nullable(),
-                lotId: z.string().nullable(),
-                memo: z.string().nullable(),
-                changes: z.record(z.string(), z.number()),
-              }),
-            ),
-            nextCursor: z.string().nullable(),
-          }),
-        },
+        querystring: HistoryQuery,
+        response: { 200: HistoryBody },
       },
     },
     async (request) => {
@@ -188,21 +129,7 @@ export function registerCreditRoutes(app: App, services: Services): void {
         tags: ['Credits'],
         summary: 'What an operation costs now, in credits and money, and whether the account can pay',
         body: QuoteRequest,
-        response: {
-          200: z.object({
-            bookVersion: z.string(),
-            operation: z.string(),
-            ruleId: z.string(),
-            credits: z.number().int(),
-            images: z.number().int(),
-            listPricePerCredit: Price,
-            listPrice: Price,
-            pricePerImage: Price,
-            available: z.number().int(),
-            affordable: z.boolean(),
-          }),
-          ...errorResponses,
-        },
+        response: { 200: QuoteBody, ...errorResponses },
       },
     },
     async (request) => {
@@ -220,10 +147,11 @@ export function registerCreditRoutes(app: App, services: Services): void {
         accountId: p.user.accountId,
       })
       if (!q.ok) throw fromCreditError(q.error)
-      const price = (u: { currency: string; shown: string } | null) =>
-        u ? { currency: u.currency, shown: u.shown } : null
+      const price = (u: Price | null): Price | null => (u ? { currency: u.currency, shown: u.shown } : null)
       return {
         ...q.value,
+        // The operation quoted is the one asked for (the ledger names it as a string).
+        operation,
         listPricePerCredit: price(q.value.listPricePerCredit),
         listPrice: price(q.value.listPrice),
         pricePerImage: price(q.value.pricePerImage),

@@ -1,7 +1,7 @@
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import { SignedFileParams, SignedFileQuery } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { ApiError } from '../errors.ts'
-import type { Services } from '../services.ts'
 
 /** Image files behind signed links: no credentials, but only until the link expires. */
 export function registerFileRoutes(app: App, services: Services): void {
@@ -12,8 +12,8 @@ export function registerFileRoutes(app: App, services: Services): void {
         tags: ['Images'],
         summary: 'An image by signed link (the `url` of an OpenAI-compatible response); works for an hour',
         security: [],
-        params: z.object({ file: z.string().max(60) }),
-        querystring: z.object({ expires: z.coerce.number().int(), signature: z.string().max(100) }),
+        params: SignedFileParams,
+        querystring: SignedFileQuery,
       },
     },
     async (request, reply) => {

@@ -1,6 +1,6 @@
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import { EnginesBody, HealthBody, UnavailableBody } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
-import type { Services } from '../services.ts'
 
 export function registerHealthRoutes(app: App, services: Services): void {
   app.get(
@@ -10,14 +10,7 @@ export function registerHealthRoutes(app: App, services: Services): void {
         tags: ['Service'],
         summary: 'Liveness and readiness: the database answers; engine queues',
         security: [],
-        response: {
-          200: z.object({
-            status: z.literal('ok'),
-            database: z.enum(['sqlite', 'postgres']),
-            queues: z.record(z.string(), z.object({ running: z.number(), waiting: z.number() })),
-          }),
-          503: z.object({ status: z.literal('unavailable'), error: z.string() }),
-        },
+        response: { 200: HealthBody, 503: UnavailableBody },
       },
     },
     async (request, reply) => {
@@ -38,20 +31,7 @@ export function registerHealthRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Service'],
         summary: 'The engines and models this installation offers',
-        response: {
-          200: z.object({
-            engines: z.array(
-              z.object({
-                name: z.string(),
-                models: z.array(z.string()),
-                procedural: z.boolean(),
-                sizes: z.array(z.number()),
-                operations: z.array(z.string()),
-                default: z.boolean(),
-              }),
-            ),
-          }),
-        },
+        response: { 200: EnginesBody },
       },
     },
     async () => ({

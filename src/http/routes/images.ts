@@ -1,9 +1,9 @@
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import { errorResponses, IdParam, ImageBody, ImagesPage, ImagesQuery } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError } from '../errors.ts'
-import { errorResponses, ImageBody, idParam, imageBody } from '../schemas.ts'
-import type { Services } from '../services.ts'
+import { imageBody } from '../schemas.ts'
 
 /** Your images: history, favourites, the files. Another account's image is always "not found". */
 export function registerImageRoutes(app: App, services: Services): void {
@@ -15,15 +15,8 @@ export function registerImageRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Images'],
         summary: 'Your images, newest first; favourites only with favourites=true',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z
-            .string()
-            .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id (the nextBefore of a page)')
-            .optional(),
-          favourites: z.enum(['true', 'false']).optional(),
-        }),
-        response: { 200: z.object({ images: z.array(ImageBody), nextBefore: z.string().nullable() }) },
+        querystring: ImagesQuery,
+        response: { 200: ImagesPage },
       },
     },
     async (request) => {
@@ -43,7 +36,7 @@ export function registerImageRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Images'],
         summary: 'One image',
-        params: idParam('img'),
+        params: IdParam('img'),
         response: { 200: ImageBody, ...errorResponses },
       },
     },
@@ -65,7 +58,7 @@ export function registerImageRoutes(app: App, services: Services): void {
         schema: {
           tags: ['Images'],
           summary: favourite ? 'Mark an image as a favourite' : 'Unmark a favourite',
-          params: idParam('img'),
+          params: IdParam('img'),
           response: { 200: ImageBody, ...errorResponses },
         },
       },
@@ -88,7 +81,7 @@ export function registerImageRoutes(app: App, services: Services): void {
         schema: {
           tags: ['Images'],
           summary: attachment ? 'Download the PNG (as an attachment)' : 'The PNG, to show',
-          params: idParam('img'),
+          params: IdParam('img'),
         },
       },
       async (request, reply) => {

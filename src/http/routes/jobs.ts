@@ -1,78 +1,22 @@
 import type { FastifyRequest } from 'fastify'
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import {
+  errorResponses,
+  IdParam,
+  JobBody,
+  type JobCost,
+  JobRequest,
+  JobRequestFields,
+  JobsPage,
+  JobsQuery,
+} from '../../contracts/index.ts'
 import type { JobView } from '../../studio/studio.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError, fromStudioError } from '../errors.ts'
 import { readMultipart } from '../multipart.ts'
-import { errorResponses, ImageBody, idParam, imageBody } from '../schemas.ts'
-import type { Services } from '../services.ts'
+import { imageBody } from '../schemas.ts'
 import { idempotencyKeyOf, passThroughValidation } from '../shared.ts'
-
-/** A job request; multipart fields are text, so numbers are coerced there and only there. */
-const jobRequest = (coerce: boolean) => {
-  const number = (message: string) =>
-    coerce ? z.coerce.number({ error: message }) : z.number({ error: message })
-  return z.object({
-    kind: z.enum(['generate', 'edit', 'variation'], { error: 'must be generate, edit or variation' }),
-    prompt: z.string().optional(),
-    model: z.string().max(100).optional(),
-    n: number('must be a whole number').int('must be a whole number').min(1).max(10).optional(),
-    size: z
-      .enum(['256x256', '512x512', '1024x1024'], { error: 'must be 256x256, 512x512 or 1024x1024' })
-      .optional(),
-    seed: number('must be a whole number')
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
-    /** An image of the account's own to edit or vary, instead of uploading one. */
-    imageId: z
-      .string()
-      .regex(/^img_[0-9a-z]{26}$/, 'must be an img_… id')
-      .optional(),
-  })
-}
-export const JobRequest = jobRequest(false)
-const JobRequestFields = jobRequest(true)
-export type JobRequest = z.infer<typeof JobRequest>
-
-export const JobBody = z.object({
-  id: z.string(),
-  kind: z.enum(['generate', 'edit', 'variation']),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  engine: z.string(),
-  model: z.string(),
-  prompt: z.string().nullable(),
-  n: z.number().int(),
-  size: z.number().int(),
-  seed: z.number().int(),
-  creditsQuoted: z.number().int(),
-  creditsCharged: z.number().int(),
-  bookVersion: z.string().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  procedural: z.boolean(),
-  createdAt: z.number().int(),
-  startedAt: z.number().int().nullable(),
-  finishedAt: z.number().int().nullable(),
-  images: z.array(ImageBody),
-  /**
-   * What the job really cost once it succeeded: its credits and the money those credits were bought
-   * for (free credits cost nothing), in minor units, in total and per image kept (its favourites,
-   * or all its images when none is a favourite yet).
-   */
-  cost: z
-    .object({
-      credits: z.number().int(),
-      currency: z.string(),
-      priceMinor: z.string(),
-      perImageKeptMinor: z.string().nullable(),
-      imagesKept: z.number().int(),
-    })
-    .nullable(),
-})
-export type JobBody = z.infer<typeof JobBody>
-export type JobCost = JobBody['cost']
 
 export async function jobBodyWithCost(
   services: Services,
@@ -86,7 +30,7 @@ export function jobBody(
   services: Services,
   request: FastifyRequest,
   job: JobView,
-  cost: JobCost = null,
+  cost: JobCost | null = null,
 ): JobBody {
   return {
     id: job.id,
@@ -192,15 +136,8 @@ export function registerJobRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Jobs'],
         summary: 'Your jobs with their images, newest first',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(100).default(20),
-          before: z
-            .string()
-            .regex(/^job_[0-9a-z]{26}$/, 'must be a job_… id (the nextBefore of a page)')
-            .optional(),
-          favourites: z.enum(['true', 'false']).optional(),
-        }),
-        response: { 200: z.object({ jobs: z.array(JobBody), nextBefore: z.string().nullable() }) },
+        querystring: JobsQuery,
+        response: { 200: JobsPage },
       },
     },
     async (request) => {
@@ -211,7 +148,10 @@ export function registerJobRoutes(app: App, services: Services): void {
         favourites: request.query.favourites === 'true',
       })
       return {
-        jobs: await Promise.all(page.jobs.map((j) => jobBodyWithCost(services, request, j))),
+        jobs: await (async () => {
+          const costs = await studio.jobCosts(page.jobs)
+          return page.jobs.map((j) => jobBody(services, request, j, costs.get(j.id) ?? null))
+        })(),
         nextBefore: page.nextBefore,
       }
     },
@@ -223,7 +163,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Jobs'],
         summary: 'One job (poll this, or follow /events)',
-        params: idParam('job'),
+        params: IdParam('job'),
         response: { 200: JobBody, ...errorResponses },
       },
     },
@@ -241,7 +181,7 @@ export function registerJobRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Jobs'],
         summary: 'Server-Sent Events: a `job` event with the job at each change of status, until it finishes',
-        params: idParam('job'),
+        params: IdParam('job'),
       },
     },
     async (request, reply) => {

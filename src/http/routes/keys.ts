@@ -1,10 +1,17 @@
 import type { FastifyRequest } from 'fastify'
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import {
+  CreatedKeyBody,
+  CreateKeyRequest,
+  errorResponses,
+  IdParam,
+  KeyBody,
+  KeysBody,
+} from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError, unwrapAccounts } from '../errors.ts'
-import { errorResponses, idParam, KeyBody, keyBody } from '../schemas.ts'
-import type { Services } from '../services.ts'
+import { keyBody } from '../schemas.ts'
 
 /**
  * A key may list keys but not make or revoke them: a leaked key must not be able to mint its own
@@ -31,7 +38,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       schema: {
         tags: ['API keys'],
         summary: 'Your API keys',
-        response: { 200: z.object({ keys: z.array(KeyBody) }) },
+        response: { 200: KeysBody },
       },
     },
     async (request) => {
@@ -46,11 +53,8 @@ export function registerKeyRoutes(app: App, services: Services): void {
       schema: {
         tags: ['API keys'],
         summary: 'Create an API key; the response is the only time its secret is shown',
-        body: z.object({
-          name: z.string().max(100).optional(),
-          expiresInDays: z.number().int().min(1).max(3650).optional(),
-        }),
-        response: { 201: z.object({ key: KeyBody, secret: z.string() }), ...errorResponses },
+        body: CreateKeyRequest,
+        response: { 201: CreatedKeyBody, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -72,7 +76,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       schema: {
         tags: ['API keys'],
         summary: 'Revoke one of your API keys',
-        params: idParam('key'),
+        params: IdParam('key'),
         response: { 200: KeyBody, ...errorResponses },
       },
     },

@@ -1,125 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { z } from 'zod'
-import type { Operation } from '../../engines/engine.ts'
+import type { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import {
+  EditBody,
+  EditFields,
+  GenerationRequest,
+  type ImagesResponse,
+  imagesResponses,
+  type Operation,
+  SIZE_TEXT,
+  VariationBody,
+  VariationFields,
+} from '../../contracts/index.ts'
 import type { JobView } from '../../studio/studio.ts'
 import type { App } from '../app-type.ts'
 import { type Principal, requireUser } from '../auth.ts'
 import { ApiError, fromStudioError } from '../errors.ts'
 import { readMultipart } from '../multipart.ts'
-import type { Services } from '../services.ts'
 import { idempotencyKeyOf, imageUrl, passThroughValidation } from '../shared.ts'
-
-// The request fields of OpenAI's Images API. Fields Easel has no use for (quality, style, user,
-// background…) are accepted and ignored, so that clients written for OpenAI work unchanged.
-
-const SIZE_TEXT = 'must be 256x256, 512x512, 1024x1024 or auto'
-const size = z
-  .string({ error: SIZE_TEXT })
-  .nullish()
-  .describe('Square sizes only: 256x256, 512x512, 1024x1024 (or auto = 1024x1024).')
-const count = (coerce: boolean) =>
-  (coerce
-    ? z.coerce.number({ error: 'must be a whole number from 1 to 10' })
-    : z.number({ error: 'must be a whole number from 1 to 10' })
-  )
-    .int('must be a whole number from 1 to 10')
-    .min(1, 'must be at least 1')
-    .max(10, 'must be at most 10')
-    .nullish()
-    .describe(
-      'Images to make. Defaults to what the price book says the operation returns (4 for a generation, 3 for an edit or variation).',
-    )
-const responseFormat = z
-  .enum(['url', 'b64_json'], { error: 'must be url or b64_json' })
-  .nullish()
-  .describe('url (signed, works for an hour) or b64_json. Default url.')
-const model = z
-  .string()
-  .max(100)
-  .nullish()
-  .describe('An engine model; the installation default when left out.')
-const ignored = {
-  quality: z.string().nullish(),
-  style: z.string().nullish(),
-  user: z.string().nullish(),
-  background: z.string().nullish(),
-  moderation: z.string().nullish(),
-  output_compression: z.coerce.number().nullish(),
-  output_format: z.enum(['png'], { error: 'must be png: Easel makes PNG images' }).nullish(),
-}
-
-// JSON bodies are taken as typed (`n: "2"` is refused); multipart fields are text, so coerced.
-const seed = (coerce: boolean) =>
-  (coerce ? z.coerce.number() : z.number())
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .nullish()
-
-export const GenerationRequest = z.object({
-  prompt: z.string({ error: 'is required (text describing the image)' }).min(1, 'must not be empty'),
-  model,
-  n: count(false),
-  size,
-  response_format: responseFormat,
-  seed: seed(false).describe('Easel extension: repeatable results on the sketch engine.'),
-  stream: z.literal(false, { error: 'streaming is not supported' }).nullish(),
-  ...ignored,
-})
-export type GenerationRequest = z.infer<typeof GenerationRequest>
-
-const EditFields = z.object({
-  prompt: z.string({ error: 'is required (text describing the change)' }).min(1, 'must not be empty'),
-  model,
-  n: count(true),
-  size,
-  response_format: responseFormat,
-  seed: seed(true),
-  stream: z.enum(['false'], { error: 'streaming is not supported' }).nullish(),
-  ...ignored,
-})
-const VariationFields = z.object({
-  model,
-  n: count(true),
-  size,
-  response_format: responseFormat,
-  user: z.string().nullish(),
-  seed: seed(true),
-})
-
-/** For the OpenAPI document only: multipart bodies are read and checked by the handler. */
-const EditBody = EditFields.extend({
-  image: z.file().describe('The PNG to edit: square, at most the upload limit.'),
-  mask: z
-    .file()
-    .optional()
-    .describe('PNG of the same size; fully transparent pixels mark the area to change.'),
-})
-const VariationBody = VariationFields.extend({ image: z.file().describe('The PNG to vary: square.') })
-
-export const ImagesResponse = z.object({
-  created: z.number().int(),
-  data: z.array(
-    z.object({
-      url: z.string().optional(),
-      b64_json: z.string().optional(),
-      revised_prompt: z.string().optional(),
-    }),
-  ),
-  size: z.string(),
-  output_format: z.literal('png'),
-})
-export type ImagesResponse = z.infer<typeof ImagesResponse>
-
-const errorResponse = z.object({
-  error: z.object({
-    message: z.string(),
-    type: z.string(),
-    param: z.string().nullable(),
-    code: z.string().nullable(),
-  }),
-})
-const responses = { 200: ImagesResponse, '4xx': errorResponse, '5xx': errorResponse }
 
 export function registerOpenAiImages(app: App, services: Services): void {
   app.post(
@@ -129,7 +27,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
         tags: ['OpenAI-compatible'],
         summary: 'Create images from a prompt (OpenAI Images API)',
         body: GenerationRequest,
-        response: responses,
+        response: imagesResponses,
       },
     },
     async (request, reply) => {
@@ -153,7 +51,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
         summary: 'Edit an image: repaint the masked area from a prompt (multipart)',
         consumes: ['multipart/form-data'],
         body: EditBody,
-        response: responses,
+        response: imagesResponses,
       },
       validatorCompiler: passThroughValidation,
     },
@@ -184,7 +82,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
         summary: 'Make variations of an image (multipart)',
         consumes: ['multipart/form-data'],
         body: VariationBody,
-        response: responses,
+        response: imagesResponses,
       },
       validatorCompiler: passThroughValidation,
     },

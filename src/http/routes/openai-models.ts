@@ -1,7 +1,7 @@
-import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import { ModelsList } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import type { Services } from '../services.ts'
 
 /** `GET /v1/models` in OpenAI's shape: the models a request may name, one per engine model. */
 export function registerOpenAiModels(app: App, services: Services): void {
@@ -11,19 +11,7 @@ export function registerOpenAiModels(app: App, services: Services): void {
       schema: {
         tags: ['OpenAI-compatible'],
         summary: 'The image models of this installation (OpenAI list shape)',
-        response: {
-          200: z.object({
-            object: z.literal('list'),
-            data: z.array(
-              z.object({
-                id: z.string(),
-                object: z.literal('model'),
-                created: z.number().int(),
-                owned_by: z.string(),
-              }),
-            ),
-          }),
-        },
+        response: { 200: ModelsList },
       },
     },
     async (request) => {

@@ -1,12 +1,18 @@
 import { z } from 'zod'
+import type { Services } from '../../app/index.ts'
+import {
+  Credentials,
+  ErrorBody,
+  errorResponses,
+  MeBody,
+  SessionBody,
+  SetupBody,
+  SignupRequest,
+} from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth.ts'
 import { unwrapAccounts } from '../errors.ts'
-import { Email, ErrorBody, errorResponses, Password, UserBody, userBody } from '../schemas.ts'
-import type { Services } from '../services.ts'
-
-const SessionBody = z.object({ user: UserBody, csrfToken: z.string() })
-const Credentials = z.object({ email: Email, password: Password })
+import { userBody } from '../schemas.ts'
 
 /** Owner set-up, sign-up, sign-in and sign-out for the studio (cookie sessions), and `me`. */
 export function registerSessionRoutes(app: App, services: Services): void {
@@ -20,14 +26,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
         summary:
           'Whether this installation still needs its owner, how sign-up works, whether the caller is signed in, and whether the offline test checkout (no real money) is on',
         security: [],
-        response: {
-          200: z.object({
-            setUp: z.boolean(),
-            signup: z.enum(['open', 'invite', 'closed']),
-            signedIn: z.boolean(),
-            testCheckout: z.boolean(),
-          }),
-        },
+        response: { 200: SetupBody },
       },
     },
     async (request) => ({
@@ -66,7 +65,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
         summary:
           'Create an account (with an invite code where the installation requires one) and sign in; at most 5 sign-ups an hour from one address without a code (then 429 with retry-after)',
         security: [],
-        body: Credentials.extend({ inviteCode: z.string().max(200).optional() }),
+        body: SignupRequest,
         response: { 201: SessionBody, ...errorResponses },
       },
     },
@@ -116,13 +115,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Session'],
         summary: 'The signed-in user (and the CSRF token a browser session sends on writes)',
-        response: {
-          200: z.object({
-            user: UserBody,
-            csrfToken: z.string().nullable(),
-            via: z.enum(['session', 'key']),
-          }),
-        },
+        response: { 200: MeBody },
       },
     },
     async (request) => {

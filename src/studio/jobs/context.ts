@@ -39,6 +39,8 @@ export interface LocalJobs {
  */
 export interface JobContext {
   readonly kysely: Database['kysely']
+  /** The database's write layer, for the job's own writes that no ledger operation carries. */
+  readonly write: Database['write']
   readonly ledger: Ledger
   readonly clock: Clock
   readonly store: ImageStore

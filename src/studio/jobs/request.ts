@@ -1,6 +1,14 @@
 import { createHash, randomInt } from 'node:crypto'
+import {
+  type ImageSize,
+  listOr,
+  MAX_IMAGES_PER_JOB,
+  MAX_SEED,
+  OPERATIONS,
+  type Operation,
+} from '../../contracts/index.ts'
 import type { PricingCatalog, Result } from '../../credits/index.ts'
-import type { ImageEngine, ImageSize, Operation } from '../../engines/engine.ts'
+import type { ImageEngine } from '../../engines/engine.ts'
 import { checkUploadHeader, DEFAULT_MAX_UPLOAD_PIXELS, normaliseUpload } from '../../images/upload.ts'
 import type { Clock } from '../../util/clock.ts'
 import type { EngineRegistry } from '../engine-registry.ts'
@@ -25,10 +33,6 @@ export interface JobInput {
   mask?: Buffer | null
   idempotencyKey?: string
 }
-
-/** Jobs the engines may be asked for at once: OpenAI's own limit on `n`. */
-export const MAX_IMAGES_PER_JOB = 10
-const MAX_SEED = 2 ** 31 - 1
 
 /** The uploads of a job as the engines take them (square PNGs); null for a generation. */
 export interface Inputs {
@@ -69,8 +73,8 @@ export async function checkRequest(
   checks: RequestChecks,
 ): Promise<Result<CheckedRequest, StudioError>> {
   const { kind } = input
-  if (kind !== 'generate' && kind !== 'edit' && kind !== 'variation') {
-    return refuse(studioValidation('kind', 'must be generate, edit or variation'))
+  if (!OPERATIONS.includes(kind)) {
+    return refuse(studioValidation('kind', `must be ${listOr(OPERATIONS)}`))
   }
   const choice = chooseEngine(kind, input.model, checks.registry)
   if (!choice.ok) return choice

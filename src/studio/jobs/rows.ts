@@ -1,5 +1,5 @@
 import type { ImagesTable, JobsTable } from '../../db/schema.ts'
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx } from '../../db/writer/index.ts'
 import type { Operation } from '../../engines/engine.ts'
 
 export interface ImageView {

@@ -45,17 +45,20 @@ async function execute(ctx: Runs, row: JobsTable, engine: ImageEngine, inputs: I
   if (startedAt - row.created_at > ctx.engines.queueTimeoutMs) {
     return fail(ctx, row, 'QUEUE_TIMEOUT', `the job waited longer than ${row.engine}'s queue allows`)
   }
-  // Through the ledger's group commit (sharing a durable commit with other operations), and not
+  // Through the database's group commit (sharing a durable commit with other operations), and not
   // waited for before the engine starts: only settling the job needs it done.
-  const startedWrite = ctx.ledger.execute({
-    name: 'job-started',
-    locks: {},
-    run: (tx) =>
-      tx.run("update jobs set status = 'running', started_at = ? where id = ? and status = 'queued'", [
-        startedAt,
-        row.id,
-      ]),
-  })
+  const startedWrite = ctx.write(
+    {
+      name: 'job-started',
+      locks: {},
+      run: (tx) =>
+        tx.run("update jobs set status = 'running', started_at = ? where id = ? and status = 'queued'", [
+          startedAt,
+          row.id,
+        ]),
+    },
+    ctx.clock,
+  )
   row = { ...row, status: 'running', started_at: startedAt }
   ctx.events.emit(toJobView(row, [], engine.procedural))
 

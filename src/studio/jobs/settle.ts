@@ -1,5 +1,5 @@
 import type { ImagesTable, JobsTable } from '../../db/schema.ts'
-import type { SqlTx } from '../../db/sql-session.ts'
+import type { SqlTx } from '../../db/writer/index.ts'
 import type { EngineResult, ImageEngine } from '../../engines/engine.ts'
 import { pngInfo } from '../../images/png.ts'
 import { newId } from '../../util/ids.ts'
@@ -10,7 +10,7 @@ import { insertRow, type JobView, toImageView, toJobView } from './rows.ts'
 /** What settling a job touches: the ledger, the image store, the job's row and its listeners. */
 export type Settles = Pick<
   JobContext,
-  'kysely' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log'
+  'kysely' | 'write' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log'
 >
 
 /**
@@ -155,7 +155,8 @@ export async function fail(ctx: Settles, row: JobsTable, code: string, message: 
     ) {
       ctx.log?.error({ jobId: row.id, error: released.error }, 'could not release a failed job’s hold')
     }
-    await ctx.ledger.execute({ name: 'job-failed', locks: {}, run: (tx, now) => markFailed(tx, now) })
+    // No hold to release with it: the failure alone, through the database's group commit.
+    await ctx.write({ name: 'job-failed', locks: {}, run: markFailed }, ctx.clock)
   }
   const job = (await getJob(ctx, row.account_id, row.id))!
   ctx.events.emit(job)

@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
+import type { Invite } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
 import { shortDate } from '../format.ts'
-import type { Invite } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useState } from 'react'
+import type { AdminKey } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
 import { shortDate } from '../format.ts'
-import type { ApiKey } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 
 /** Every API key of the installation, whose it is, when last used; revoke any. */
 export function AdminKeys() {
-  const [keys, setKeys] = useState<(ApiKey & { userId: string })[] | null>(null)
+  const [keys, setKeys] = useState<AdminKey[] | null>(null)
   const [emails, setEmails] = useState<Map<string, string>>(new Map())
   const [problem, setProblem] = useState<string | null>(null)
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
+import type { PricingBody } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
 import { dateTime, moneyOfMinor } from '../format.ts'
-import type { PricingBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 
 const when = (v: string | number | null) =>

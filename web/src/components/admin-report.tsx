@@ -1,8 +1,8 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import type { ExactAmount, ReportBody } from '../../../src/contracts/index.ts'
 import { Fraction } from '../../../src/credits/money.ts'
 import { api, messageOf } from '../api.ts'
 import { moneyOfMinor, moneyTotal, sourceTitle, unitPrice } from '../format.ts'
-import type { ReportBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -10,12 +10,10 @@ const isoDay = (d: Date) =>
   `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
 
 /** An exact amount from its JSON form (numerator and denominator as strings). */
-const exact = (f: { numerator: string; denominator: string }) =>
-  Fraction.of(BigInt(f.numerator), BigInt(f.denominator))
+const exact = (f: ExactAmount) => Fraction.of(BigInt(f.numerator), BigInt(f.denominator))
 
 /** A sum of minor units, rounded to whole ones only here: "$13.04", "¥1,304". */
-const total = (f: { numerator: string; denominator: string }, currency: string) =>
-  moneyTotal(exact(f), currency)
+const total = (f: ExactAmount, currency: string) => moneyTotal(exact(f), currency)
 
 /** Credits granted, consumed, expired and refunded in a period, by source; revenue and breakage. */
 export function AdminReport() {

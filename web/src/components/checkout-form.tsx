@@ -1,7 +1,8 @@
 import { type FormEvent, useId, useState } from 'react'
+import type { Pack, PacksBody, PurchaseBody } from '../../../src/contracts/index.ts'
+import { CVC_MAX, MAX_PACKS_PER_PURCHASE } from '../../../src/contracts/limits.ts'
 import { ApiProblem, api, messageOf } from '../api.ts'
 import { credits, moneyOfMinor, packTotalMinor } from '../format.ts'
-import type { Pack, PurchaseBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -9,7 +10,7 @@ interface CheckoutFormProps {
   pack: Pack
   currency: string
   provider: string
-  testCards: { success: string; decline: string } | null
+  testCards: PacksBody['testCards']
   onBought(purchase: PurchaseBody): void
 }
 
@@ -120,7 +121,7 @@ export function CheckoutForm({ pack, currency, provider, testCards, onBought }: 
           label="Number of packs"
           type="number"
           min={1}
-          max={100}
+          max={MAX_PACKS_PER_PURCHASE}
           inputMode="numeric"
           value={quantity}
           onChange={(e) => setQuantity(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
@@ -158,7 +159,7 @@ export function CheckoutForm({ pack, currency, provider, testCards, onBought }: 
             autoComplete="cc-csc"
             inputMode="numeric"
             placeholder="123"
-            maxLength={4}
+            maxLength={CVC_MAX}
             value={cvc}
             onChange={(e) => setCvc(e.target.value)}
             problem={problems['card.cvc']}

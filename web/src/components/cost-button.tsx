@@ -1,5 +1,5 @@
+import type { QuoteBody } from '../../../src/contracts/index.ts'
 import { credits, minorMoney, plural } from '../format.ts'
-import type { QuoteBody } from '../types.ts'
 
 interface CostButtonProps {
   verb: string

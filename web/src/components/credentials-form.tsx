@@ -1,7 +1,7 @@
 import { type FormEvent, type ReactNode, useState } from 'react'
+import type { SessionBody } from '../../../src/contracts/index.ts'
 import { ApiProblem, messageOf } from '../api.ts'
 import { useSession } from '../session.tsx'
-import type { SessionBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 

@@ -1,21 +1,21 @@
 import { useCallback, useEffect, useId, useState } from 'react'
+import type { CreditsBody, HistoryEntry, JobBody, PurchaseBody } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
 import {
+  costMoney,
   credits as creditsText,
   dateTime,
   expirySentence,
   imagesAndFavourites,
-  isZero,
   kindTitle,
-  minorMoney,
   moneyOfMinor,
+  paidWithFreeCredits,
   perKept,
   plural,
   shortDate,
   sourceTitle,
 } from '../format.ts'
 import { useSession } from '../session.tsx'
-import type { CreditsBody, HistoryEntry, JobBody, PurchaseBody } from '../types.ts'
 import { useOperationQuotes } from '../use-operation-quotes.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
@@ -73,8 +73,23 @@ export function CreditsPage() {
       .catch(() => setPurchases(null))
   }, [refreshCredits, loadJournal, loadJobs])
 
+  // Credits owed (this month's allowance, a bonus) are spendable now and become a lot with the next
+  // image: shown with the lots, marked as such.
   const lots = credits
-    ? [...credits.lots].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity))
+    ? [
+        ...credits.lots.map((lot) => ({ ...lot, owed: false })),
+        ...credits.owed.map((o) => ({
+          id: o.reference,
+          source: o.source,
+          amount: o.amount,
+          remaining: o.amount,
+          held: 0,
+          priority: o.priority,
+          grantedAt: o.dueAt,
+          expiresAt: o.expiresAt,
+          owed: true,
+        })),
+      ].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity))
     : []
   return (
     <div className="stack-large">
@@ -120,7 +135,8 @@ export function CreditsPage() {
               <p className="lot-sentence">{expirySentence(lot)}</p>
               <p className="lot-detail">
                 {sourceTitle(lot.source)} · {lot.remaining} of {lot.amount} left
-                {lot.held > 0 ? ` · ${lot.held} held` : ''} · added {shortDate(lot.grantedAt)}
+                {lot.held > 0 ? ` · ${lot.held} held` : ''} ·{' '}
+                {lot.owed ? 'yours now, recorded with your next image' : `added ${shortDate(lot.grantedAt)}`}
               </p>
               <div className="meter" aria-hidden="true">
                 <div
@@ -179,17 +195,10 @@ export function CreditsPage() {
                     </td>
                     <td className="num">{job.creditsCharged}</td>
                     <td className="num">
-                      {!job.cost
-                        ? '—'
-                        : isZero(job.cost.priceMinor)
-                          ? 'free credits'
-                          : minorMoney(job.cost.priceMinor, job.cost.currency)}
+                      {!job.cost ? '—' : paidWithFreeCredits(job.cost) ? 'free credits' : costMoney(job.cost)}
                     </td>
                     <td className="num">
-                      {(job.cost &&
-                        !isZero(job.cost.priceMinor) &&
-                        perKept(job.cost, job.images.filter((i) => i.favourite).length)) ||
-                        '—'}
+                      {(job.cost && perKept(job.cost, job.images.filter((i) => i.favourite).length)) || '—'}
                     </td>
                   </tr>
                 ))}

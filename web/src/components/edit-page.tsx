@@ -1,4 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
+import type { ImageSize } from '../../../src/contracts/index.ts'
+import { DEFAULT_MAX_PROMPT_CHARS, imageSizeOf, sizeName } from '../../../src/contracts/limits.ts'
 import { messageOf } from '../api.ts'
 import { credits as creditsText, plural } from '../format.ts'
 import { useSession } from '../session.tsx'
@@ -23,14 +25,14 @@ export function EditPage() {
   const [painted, setPainted] = useState(false)
   const [prompt, setPrompt] = useState('')
   const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState(1024)
+  const [size, setSize] = useState<ImageSize>(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
   const { quote } = useQuote('edit', size, model)
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
-    if (source) setSize(source.size)
+    if (source) setSize(imageSizeOf(source.size) ?? 1024)
     setProblem(null)
   }, [source])
   // Painting (or clearing) the mask answers "paint the area first": the message goes.
@@ -51,7 +53,7 @@ export function EditPage() {
       const form = new FormData()
       form.set('kind', 'edit')
       form.set('prompt', prompt.trim())
-      form.set('size', `${size}x${size}`)
+      form.set('size', sizeName(size))
       if (model) form.set('model', model)
       if (source.kind === 'image') form.set('imageId', source.image.id)
       else form.set('image', source.blob, 'image.png')
@@ -100,7 +102,7 @@ export function EditPage() {
                   id={`${id}-prompt`}
                   name="prompt"
                   rows={3}
-                  maxLength={4000}
+                  maxLength={DEFAULT_MAX_PROMPT_CHARS}
                   placeholder="a red sailing boat on the water"
                   value={prompt}
                   onChange={(e) => {

@@ -1,6 +1,6 @@
 import { useState } from 'react'
+import type { ImageBody } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
-import type { ImageBody } from '../types.ts'
 
 interface FavouriteButtonProps {
   image: ImageBody

@@ -1,7 +1,8 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
+import type { AdminUser } from '../../../src/contracts/index.ts'
+import { GRANT_REASON_MAX } from '../../../src/contracts/limits.ts'
 import { api, messageOf } from '../api.ts'
 import { credits, shortDate, sourceTitle } from '../format.ts'
-import type { AdminUser } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -112,7 +113,7 @@ export function GrantForm({ users, userId, onUserId, onGranted }: GrantFormProps
         <Field
           label="Reason"
           placeholder="apology for the outage on 3 May"
-          maxLength={500}
+          maxLength={GRANT_REASON_MAX}
           value={reason}
           onChange={(e) => setReason(e.target.value)}
         />

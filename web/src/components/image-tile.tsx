@@ -1,4 +1,4 @@
-import type { ImageBody } from '../types.ts'
+import type { ImageBody } from '../../../src/contracts/index.ts'
 import { FavouriteButton } from './favourite-button.tsx'
 import { DownloadIcon, EditIcon, VaryIcon } from './icons.tsx'
 import { Link } from './link.tsx'

@@ -1,5 +1,5 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react'
-import type { ImageBody } from '../types.ts'
+import type { ImageBody } from '../../../src/contracts/index.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { FavouriteButton } from './favourite-button.tsx'
 import { Link } from './link.tsx'

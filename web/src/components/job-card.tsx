@@ -1,6 +1,6 @@
 import { useState } from 'react'
+import type { ImageBody, JobBody } from '../../../src/contracts/index.ts'
 import { credits, jobMoney, kindTitle, plural, relativeTime, sizeLabel } from '../format.ts'
-import type { ImageBody, JobBody } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { ImageTile } from './image-tile.tsx'
 import { ImageViewer } from './image-viewer.tsx'

@@ -1,14 +1,15 @@
 import { useEffect, useId } from 'react'
+import type { ImageSize, Operation } from '../../../src/contracts/index.ts'
+import { IMAGE_SIZES, imageSizeOf } from '../../../src/contracts/limits.ts'
 import { sizeLabel } from '../format.ts'
-import type { Operation } from '../types.ts'
 import { modelChoices, useEngines } from '../use-engines.ts'
 
 interface JobOptionsProps {
   operation: Operation
   model: string | null
-  size: number
+  size: ImageSize
   onModel(model: string): void
-  onSize(size: number): void
+  onSize(size: ImageSize): void
 }
 
 /** The engine (when the installation has more than one) and the image size of a job. */
@@ -17,7 +18,7 @@ export function JobOptions({ operation, model, size, onModel, onSize }: JobOptio
   const id = useId()
   const choices = engines ? modelChoices(engines, operation) : []
   const chosen = choices.find((c) => c.model === model) ?? choices[0]
-  const sizes = chosen?.engine.sizes ?? [256, 512, 1024]
+  const sizes: readonly ImageSize[] = chosen?.engine.sizes ?? IMAGE_SIZES
 
   useEffect(() => {
     if (chosen && chosen.model !== model) onModel(chosen.model)
@@ -43,7 +44,11 @@ export function JobOptions({ operation, model, size, onModel, onSize }: JobOptio
       )}
       <div className="field field-inline">
         <label htmlFor={`${id}-size`}>Size</label>
-        <select id={`${id}-size`} value={size} onChange={(e) => onSize(Number(e.target.value))}>
+        <select
+          id={`${id}-size`}
+          value={size}
+          onChange={(e) => onSize(imageSizeOf(Number(e.target.value)) ?? size)}
+        >
           {sizes.map((s) => (
             <option key={s} value={s}>
               {sizeLabel(s)}

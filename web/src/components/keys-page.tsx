@@ -1,17 +1,18 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
+import type { CreatedKeyBody, KeyBody } from '../../../src/contracts/index.ts'
+import { KEY_NAME_MAX, MAX_EXPIRY_DAYS } from '../../../src/contracts/limits.ts'
 import { api, messageOf } from '../api.ts'
 import { shortDate } from '../format.ts'
-import type { ApiKey } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
 /** API keys: create one (its secret is shown once), list them, revoke; and how to use one. */
 export function KeysPage() {
   const id = useId()
-  const [keys, setKeys] = useState<ApiKey[] | null>(null)
+  const [keys, setKeys] = useState<KeyBody[] | null>(null)
   const [name, setName] = useState('')
   const [days, setDays] = useState('')
-  const [created, setCreated] = useState<{ key: ApiKey; secret: string } | null>(null)
+  const [created, setCreated] = useState<CreatedKeyBody | null>(null)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [confirming, setConfirming] = useState<string | null>(null)
@@ -35,9 +36,9 @@ export function KeysPage() {
     setCopied(false)
     try {
       const n = days.trim() ? Number(days) : undefined
-      if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 3650)) {
+      if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_EXPIRY_DAYS)) {
         throw new Error(
-          'Expiry must be a whole number of days from 1 to 3650, or empty for a key that does not expire.',
+          `Expiry must be a whole number of days from 1 to ${MAX_EXPIRY_DAYS}, or empty for a key that does not expire.`,
         )
       }
       setCreated(await api.createKey(name.trim(), n))
@@ -51,7 +52,7 @@ export function KeysPage() {
     }
   }
 
-  const revoke = async (key: ApiKey) => {
+  const revoke = async (key: KeyBody) => {
     setProblem(null)
     try {
       await api.revokeKey(key.id)
@@ -94,7 +95,7 @@ console.log(result.data.map((image) => image.url))`
             <Field
               label="Name"
               placeholder="my script"
-              maxLength={100}
+              maxLength={KEY_NAME_MAX}
               value={name}
               onChange={(e) => setName(e.target.value)}
             />
@@ -224,7 +225,7 @@ console.log(result.data.map((image) => image.url))`
   )
 }
 
-function keyStatus(key: ApiKey): string {
+function keyStatus(key: KeyBody): string {
   if (key.revokedAt !== null) return `revoked ${shortDate(key.revokedAt)}`
   if (key.expiresAt !== null && key.expiresAt < Date.now()) return `expired ${shortDate(key.expiresAt)}`
   if (key.expiresAt !== null) return `active until ${shortDate(key.expiresAt)}`

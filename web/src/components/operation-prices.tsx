@@ -1,5 +1,5 @@
+import type { Operation, QuoteBody } from '../../../src/contracts/index.ts'
 import { offer } from '../format.ts'
-import type { Operation, QuoteBody } from '../types.ts'
 
 const NAMES: Record<Operation, string> = {
   generate: 'Create from a description',

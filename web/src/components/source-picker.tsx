@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react'
+import type { ImageBody } from '../../../src/contracts/index.ts'
 import { api } from '../api.ts'
-import type { ImageBody } from '../types.ts'
 
 interface SourcePickerProps {
   onUpload(file: File): void

@@ -1,4 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
+import type { ImageSize } from '../../../src/contracts/index.ts'
+import { DEFAULT_MAX_PROMPT_CHARS, sizeName } from '../../../src/contracts/limits.ts'
 import { ApiProblem, api, messageOf } from '../api.ts'
 import { plural } from '../format.ts'
 import { useSession } from '../session.tsx'
@@ -24,7 +26,7 @@ export function StudioPage() {
   const id = useId()
   const [prompt, setPrompt] = useState('')
   const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState(1024)
+  const [size, setSize] = useState<ImageSize>(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<{ message: string; field: string | null } | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
@@ -51,7 +53,7 @@ export function StudioPage() {
       await start({
         kind: 'generate',
         prompt: prompt.trim(),
-        size: `${size}x${size}`,
+        size: sizeName(size),
         ...(model ? { model } : {}),
       })
     } catch (error) {
@@ -78,7 +80,7 @@ export function StudioPage() {
               id={`${id}-prompt`}
               name="prompt"
               rows={3}
-              maxLength={4000}
+              maxLength={DEFAULT_MAX_PROMPT_CHARS}
               placeholder={EXAMPLES[0]}
               value={prompt}
               onChange={(e) => {

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react'
+import type { AdminUser } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
-import type { AdminUser } from '../types.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 

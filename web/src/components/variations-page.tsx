@@ -1,4 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
+import type { ImageSize } from '../../../src/contracts/index.ts'
+import { imageSizeOf, sizeName } from '../../../src/contracts/limits.ts'
 import { messageOf } from '../api.ts'
 import { offer } from '../format.ts'
 import { useSession } from '../session.tsx'
@@ -20,14 +22,14 @@ export function VariationsPage() {
   const id = useId()
   const { source, loading, problem: sourceProblem, upload, pick, clear } = useSource()
   const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState(1024)
+  const [size, setSize] = useState<ImageSize>(1024)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
   const { quote } = useQuote('variation', size, model)
   const { jobs, start, imageChanged } = useJobs()
   useEffect(() => {
-    if (source) setSize(source.size)
+    if (source) setSize(imageSizeOf(source.size) ?? 1024)
     setProblem(null)
   }, [source])
 
@@ -42,13 +44,13 @@ export function VariationsPage() {
         await start({
           kind: 'variation',
           imageId: source.image.id,
-          size: `${size}x${size}`,
+          size: sizeName(size),
           ...(model ? { model } : {}),
         })
       } else {
         const form = new FormData()
         form.set('kind', 'variation')
-        form.set('size', `${size}x${size}`)
+        form.set('size', sizeName(size))
         if (model) form.set('model', model)
         form.set('image', source.blob, 'image.png')
         await start(form)

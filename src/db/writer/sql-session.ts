@@ -1,7 +1,7 @@
 /**
- * The narrow SQL interface the credit engine's write path runs on. Statements are written once with
- * `?` placeholders and run on either backend; each backend caches prepared statements, because the
- * hot path runs the same dozen statements millions of times.
+ * The narrow SQL interface the write path runs on. Statements are written once with `?`
+ * placeholders and run on either backend; each backend caches prepared statements, because the hot
+ * path runs the same dozen statements millions of times.
  */
 export interface SqlTx {
   readonly dialect: 'sqlite' | 'postgres'
@@ -24,8 +24,20 @@ export interface SqlTx {
   lockAccounts(accountIds: readonly string[], holdIds: readonly string[]): Promise<void>
 }
 
+/**
+ * A broken invariant: the data would be wrong if the transaction went on. Group commit rolls it
+ * back and never retries it (a retry could only hide the bug); the caller gets it as it was thrown.
+ * Each domain subclasses it for its own rules (the credit engine's `LedgerInvariantError`).
+ */
+export class InvariantViolation extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvariantViolation'
+  }
+}
+
 /** A queued write changed a different number of rows than its caller said it must. */
-export class UnexpectedRowCount extends Error {
+export class UnexpectedRowCount extends InvariantViolation {
   constructor(sql: string, expected: number, actual: number) {
     super(`expected ${expected} rows changed, got ${actual}: ${sql.replace(/\s+/g, ' ').slice(0, 160)}`)
     this.name = 'UnexpectedRowCount'

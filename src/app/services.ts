@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { FastifyBaseLogger } from 'fastify'
 import { Accounts } from '../accounts/index.ts'
 import { paymentProviderFromConfig } from '../billing/providers/index.ts'
 import { Purchases } from '../billing/purchases.ts'
@@ -15,15 +14,24 @@ import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
 import type { Clock } from '../util/clock.ts'
+import type { AppLog } from './log.ts'
 
-/** Everything the HTTP layer calls, made once per process from the configuration. */
-export interface Services {
+/**
+ * What every entry point needs, the CLI's one-shot commands included: the ledger priced by the
+ * book versions in force (so an account's first activity in a period receives its allowance) and
+ * the accounts service, on one database and clock. Nothing here runs in the background.
+ */
+export interface Core {
   readonly config: Config
   readonly clock: Clock
   readonly db: Database
   readonly pricing: DatabasePricing
   readonly ledger: Ledger
   readonly accounts: Accounts
+}
+
+/** Everything the HTTP layer (and later the worker) calls, made once per process. */
+export interface Services extends Core {
   readonly purchases: Purchases
   readonly studio: Studio
   readonly registry: EngineRegistry
@@ -32,44 +40,50 @@ export interface Services {
 
 export interface ServicesOptions {
   clock: Clock
+  log: AppLog
   /** Engines to use instead of those the configuration names (tests put failing engines here). */
   engines?: ImageEngine[]
-  log?: FastifyBaseLogger
 }
 
+/** The ledger and accounts on `db`, made the one way every entry point makes them. */
+export async function createCore(config: Config, db: Database, options: { clock: Clock }): Promise<Core> {
+  const { clock } = options
+  const pricing = await DatabasePricing.load(db.kysely, clock)
+  const ledger = new Ledger(db, { clock, pricing })
+  const accounts = new Accounts(db, ledger, { clock, signup: config.server.signup })
+  return { config, clock, db, pricing, ledger, accounts }
+}
+
+/**
+ * The core plus the studio (engines, image store, content policy, runner registry), purchases and
+ * the URL signer. Builds; starts nothing: the lifecycle does (see `lifecycle.ts`).
+ */
 export async function createServices(
   config: Config,
   db: Database,
   options: ServicesOptions,
 ): Promise<Services> {
-  const { clock } = options
-  const pricing = await DatabasePricing.load(db.kysely, clock)
-  const ledger = new Ledger(db, { clock, pricing })
-  const accounts = new Accounts(db, ledger, { clock, signup: config.server.signup })
+  const { clock, log } = options
+  const core = await createCore(config, db, { clock })
   const engines = options.engines ?? enginesFromConfig(config.engines)
   const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default)
-  const studio = new Studio(db, ledger, {
+  const studio = new Studio(db, core.ledger, {
     clock,
     store: new LocalDiskImageStore(config.dataDir),
     registry,
     policy: new ContentPolicy(config.server.blocklist),
-    runners: new RunnerRegistry(db.kysely, clock),
+    runners: new RunnerRegistry(db.kysely, clock, { log }),
     engines: config.engines,
     maxPromptChars: config.server.maxPromptChars,
     maxUploadBytes: config.server.maxUploadBytes,
     maxUploadPixels: config.server.maxUploadPixels,
-    ...(options.log ? { log: options.log } : {}),
+    log,
   })
   const signer = new UrlSigner(await installationSecret(db))
   return {
-    config,
-    clock,
-    db,
-    pricing,
-    ledger,
-    accounts,
+    ...core,
     // The payment provider the configuration turns on (the offline test checkout), or none.
-    purchases: new Purchases(db, ledger, paymentProviderFromConfig(config, { clock })),
+    purchases: new Purchases(db, core.ledger, paymentProviderFromConfig(config, { clock })),
     studio,
     registry,
     signer,

@@ -1,29 +1,41 @@
+import { type Clock, systemClock } from '../../util/clock.ts'
 import {
+  InvariantViolation,
   isRetryableConflict,
   type SqlTx,
-  UnexpectedRowCount,
   type WritePool,
   type WriteSession,
-} from '../db/sql-session.ts'
-import type { Clock } from '../util/clock.ts'
-import { LedgerInvariantError } from './errors.ts'
+} from './sql-session.ts'
 
 /**
- * One unit of ledger work. `locks` names the accounts it will touch, directly or through the holds
- * it settles (a hold's account never changes); `run` does the work inside the transaction and must
- * make all of its checks before its first write, so that a refusal leaves nothing behind.
+ * One unit of write work. `locks` names the credit accounts it will touch, directly or through the
+ * holds it settles (a hold's account never changes); work that touches no account names none.
+ * `run` does the work inside the transaction and must make all of its checks before its first
+ * write, so that a refusal it returns leaves nothing behind; to refuse after writing it throws,
+ * which rolls the whole transaction back.
  */
-export interface LedgerOp<T> {
+export interface WriteOp<T> {
   readonly name: string
   readonly locks: { readonly accounts?: readonly string[]; readonly holds?: readonly string[] }
   run(tx: SqlTx, now: number): Promise<T>
 }
 
-/** Errors that mean the books would be wrong: never retried, never hidden. */
-const isBug = (error: unknown) => error instanceof LedgerInvariantError || error instanceof UnexpectedRowCount
+/** Something that runs write operations through group commit (a database handle, a committer). */
+export interface Writes {
+  /**
+   * Runs `op` in a transaction it may share with operations submitted meanwhile, and resolves once
+   * that transaction has committed. `now` is read from `clock` (default: the system's) inside the
+   * transaction, after its locks are taken.
+   */
+  write<T>(op: WriteOp<T>, clock?: Clock): Promise<T>
+}
+
+/** Errors that mean the data would be wrong: never retried, never hidden. */
+const isBug = (error: unknown) => error instanceof InvariantViolation
 
 interface Pending {
-  op: LedgerOp<unknown>
+  op: WriteOp<unknown>
+  clock: Clock
   resolve(value: unknown): void
   reject(error: unknown): void
 }
@@ -40,14 +52,17 @@ const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLI
 /**
  * Group commit: operations submitted while the database is busy committing wait and then share the
  * next transaction, so many operations cost one durable commit (one fsync) instead of one each.
- * Every operation still runs its own statements, gets its own journal rows and its own answer, and
- * nobody's promise resolves before the commit that makes its work durable has returned.
+ * Every operation still runs its own statements and gets its own answer, and nobody's promise
+ * resolves before the commit that makes its work durable has returned.
  *
  * All accounts a batch touches are locked up front in sorted order, so concurrent batches on other
  * connections or processes never deadlock. If anything in a batch throws, the batch is rolled back
  * and each of its operations is run again alone, so one bad operation cannot fail its neighbours.
+ *
+ * Each opened database has one (`Database.write`), shared by everyone who writes: on SQLite there is
+ * one writer connection, and two committers would only queue behind each other for it.
  */
-export class GroupCommitter {
+export class GroupCommitter implements Writes {
   private readonly queue: Pending[] = []
   private running = 0
   private scheduled = false
@@ -56,16 +71,15 @@ export class GroupCommitter {
 
   constructor(
     private readonly pool: WritePool,
-    private readonly clock: Clock,
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256
     this.maxRetries = options.maxRetries ?? 8
   }
 
-  execute<T>(op: LedgerOp<T>): Promise<T> {
+  write<T>(op: WriteOp<T>, clock: Clock = systemClock): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject })
+      this.queue.push({ op, clock, resolve: resolve as (v: unknown) => void, reject })
       this.schedule()
     })
   }
@@ -104,13 +118,10 @@ export class GroupCommitter {
     }
     let broken = false
     try {
-      const results = await this.transaction(
-        session,
-        batch.map((p) => p.op),
-      )
+      const results = await transaction(session, batch)
       for (const [i, p] of batch.entries()) p.resolve(results[i])
     } catch (error) {
-      broken = !(await this.tryRollback(session))
+      broken = !(await tryRollback(session))
       if (broken) {
         for (const p of batch) p.reject(error)
       } else {
@@ -118,7 +129,7 @@ export class GroupCommitter {
         // fails loudly for its own caller) no longer takes its neighbours down with it.
         for (const p of batch) {
           try {
-            p.resolve(await this.runAlone(session, p.op))
+            p.resolve(await this.runAlone(session, p))
           } catch (e) {
             p.reject(e)
           }
@@ -129,27 +140,12 @@ export class GroupCommitter {
     }
   }
 
-  private async transaction(session: WriteSession, ops: readonly LedgerOp<unknown>[]): Promise<unknown[]> {
-    await session.begin()
-    const accounts: string[] = []
-    const holds: string[] = []
-    for (const op of ops) {
-      if (op.locks.accounts) accounts.push(...op.locks.accounts)
-      if (op.locks.holds) holds.push(...op.locks.holds)
-    }
-    await session.tx.lockAccounts(accounts, holds)
-    const results: unknown[] = []
-    for (const op of ops) results.push(await op.run(session.tx, this.clock.now()))
-    await session.commit()
-    return results
-  }
-
-  private async runAlone(session: WriteSession, op: LedgerOp<unknown>): Promise<unknown> {
+  private async runAlone(session: WriteSession, pending: Pending): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.transaction(session, [op]).then((r) => r[0])
+        return await transaction(session, [pending]).then((r) => r[0])
       } catch (error) {
-        if (!(await this.tryRollback(session))) throw error
+        if (!(await tryRollback(session))) throw error
         const code = (error as { code?: string }).code ?? ''
         // A racing duplicate (the same idempotency key committed by another connection) resolves on
         // the next attempt, which finds the committed row and replays its answer.
@@ -158,13 +154,50 @@ export class GroupCommitter {
       }
     }
   }
+}
 
-  private async tryRollback(session: WriteSession): Promise<boolean> {
-    try {
-      await session.rollback()
-      return true
-    } catch {
-      return false
-    }
+async function transaction(
+  session: WriteSession,
+  batch: readonly Pick<Pending, 'op' | 'clock'>[],
+): Promise<unknown[]> {
+  await session.begin()
+  const accounts: string[] = []
+  const holds: string[] = []
+  for (const { op } of batch) {
+    if (op.locks.accounts) accounts.push(...op.locks.accounts)
+    if (op.locks.holds) holds.push(...op.locks.holds)
+  }
+  await session.tx.lockAccounts(accounts, holds)
+  const results: unknown[] = []
+  for (const { op, clock } of batch) results.push(await op.run(session.tx, clock.now()))
+  await session.commit()
+  return results
+}
+
+async function tryRollback(session: WriteSession): Promise<boolean> {
+  try {
+    await session.rollback()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs one operation in a transaction of its own on a connection of `pool`, outside group commit
+ * and without retries: for short work that must never wait behind a batch (or hold one up), such
+ * as the sign-in throttle's decisions on PostgreSQL.
+ */
+export async function writeAlone<T>(pool: WritePool, op: WriteOp<T>, clock: Clock = systemClock): Promise<T> {
+  const session = await pool.acquire()
+  let broken = false
+  try {
+    const [result] = await transaction(session, [{ op, clock }])
+    return result as T
+  } catch (error) {
+    broken = !(await tryRollback(session))
+    throw error
+  } finally {
+    session.release(broken)
   }
 }

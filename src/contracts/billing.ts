@@ -1,0 +1,74 @@
+import { z } from 'zod'
+import { Price } from './credits.ts'
+import { CVC_MAX, MAX_PACKS_PER_PURCHASE } from './limits.ts'
+
+// Packs on sale and buying them: /api/packs, /api/purchases.
+
+/**
+ * The payment providers a client may be told of. A provider added under billing/providers/ is
+ * named here too: until it is, the packs route does not compile (its answer would not fit).
+ */
+export const PAYMENT_PROVIDERS = ['test'] as const
+
+export const Pack = z.object({
+  id: z.string(),
+  credits: z.number().int(),
+  priceMinor: z.number().int(),
+  /** Major units in the currency's own digits: "15.00" USD, "1500" JPY. */
+  price: z.string(),
+  /** Major units per credit, two places past the currency's own: "0.1304" USD, "13.04" JPY. */
+  perCredit: z.string(),
+  /** How long bought credits last when the book says months; null otherwise. */
+  expiresInMonths: z.number().int().nullable(),
+  /** How long bought credits last when the book says days; null otherwise (both null: never). */
+  expiresInDays: z.number().int().nullable(),
+  /** Volume prices: from `minQuantity` packs bought at once, each costs `unitPriceMinor`. */
+  tiers: z.array(z.object({ minQuantity: z.number().int(), unitPriceMinor: z.number().int() })),
+})
+export type Pack = z.output<typeof Pack>
+
+export const PacksBody = z.object({
+  bookVersion: z.string(),
+  currency: z.string(),
+  listPricePerCredit: Price.nullable(),
+  packs: z.array(Pack),
+  /** `none`: no payment provider is configured, packs are shown but cannot be bought. */
+  provider: z.enum([...PAYMENT_PROVIDERS, 'none']),
+  testCards: z.object({ success: z.string(), decline: z.string() }).nullable(),
+})
+export type PacksBody = z.output<typeof PacksBody>
+
+export const Card = z.object({
+  number: z.string().max(30),
+  expMonth: z.number().int(),
+  expYear: z.number().int(),
+  cvc: z.string().max(CVC_MAX),
+  name: z.string().max(200).optional(),
+})
+export type Card = z.input<typeof Card>
+
+export const PurchaseRequest = z.object({
+  packId: z.string().min(1).max(100),
+  quantity: z.number().int().min(1).max(MAX_PACKS_PER_PURCHASE).default(1),
+  card: Card,
+})
+export type PurchaseRequest = z.input<typeof PurchaseRequest>
+
+export const PurchaseBody = z.object({
+  id: z.string(),
+  packId: z.string(),
+  quantity: z.number().int(),
+  credits: z.number().int(),
+  amountPaidMinor: z.number().int(),
+  currency: z.string(),
+  /** Major units in the currency's own digits: '15.00' USD, '1500' JPY, '1.500' KWD. */
+  price: z.string(),
+  lotId: z.string(),
+  grantedAt: z.number().int(),
+  expiresAt: z.number().int().nullable(),
+  remaining: z.number().int(),
+})
+export type PurchaseBody = z.output<typeof PurchaseBody>
+
+export const PurchasesBody = z.object({ purchases: z.array(PurchaseBody) })
+export type PurchasesBody = z.output<typeof PurchasesBody>

@@ -1,0 +1,18 @@
+// The API, written once: the request and response schemas of the native API (/api/*) and the
+// OpenAI-compatible one (/v1/*), and the limits they share. The routes validate and document with
+// them, the studio and the engines take their limits from them, the web app and the tests read
+// responses through their types. Pure zod and constants: this folder imports nothing of Easel's,
+// and nothing of Node's, because the browser bundles it too.
+
+export * from './accounts.ts'
+export * from './admin.ts'
+export * from './billing.ts'
+export * from './credits.ts'
+export * from './errors.ts'
+export * from './fields.ts'
+export * from './images.ts'
+export * from './jobs.ts'
+export * from './limits.ts'
+export * from './openai.ts'
+export * from './reports.ts'
+export * from './service.ts'

@@ -1,0 +1,58 @@
+// The bounds and closed sets of the API, written once: the route schemas, the studio's own checks,
+// the engines and the web app all read them from here. No zod in this file, so that the web app
+// can import a number without bundling every schema.
+
+/** What a job does. */
+export const OPERATIONS = ['generate', 'edit', 'variation'] as const
+export type Operation = (typeof OPERATIONS)[number]
+
+/** Square sizes, in pixels per side, that Easel makes. */
+export const IMAGE_SIZES = [256, 512, 1024] as const
+export type ImageSize = (typeof IMAGE_SIZES)[number]
+
+/** `px` as one of the sizes Easel makes, or null when it is not one. */
+export const imageSizeOf = (px: number): ImageSize | null => IMAGE_SIZES.find((s) => s === px) ?? null
+
+/** A size as requests name it: `256x256`. */
+export type SizeName = { [S in ImageSize]: `${S}x${S}` }[ImageSize]
+export const sizeName = (size: ImageSize): SizeName => `${size}x${size}` as SizeName
+export const SIZE_NAMES: readonly SizeName[] = IMAGE_SIZES.map(sizeName)
+
+/** Images one job may make: OpenAI's own limit on `n`. */
+export const MAX_IMAGES_PER_JOB = 10
+
+/** The largest seed: a signed 32-bit integer, which every engine that takes a seed accepts. */
+export const MAX_SEED = 2 ** 31 - 1
+
+/** A model name as a request gives it. */
+export const MODEL_NAME_MAX = 100
+
+/**
+ * The longest prompt by default. An installation may change it (EASEL_MAX_PROMPT_CHARS): the
+ * server's refusal is what binds, this is what a form offers before asking.
+ */
+export const DEFAULT_MAX_PROMPT_CHARS = 4000
+
+/** The longest email address (RFC 5321's path limit less its angle brackets). */
+export const EMAIL_MAX = 254
+
+/** The longest password, in characters (code points). */
+export const PASSWORD_MAX = 200
+
+/** The longest name of an API key. */
+export const KEY_NAME_MAX = 100
+
+/** The longest an API key, an invite or granted credits can be made to last, in days (ten years). */
+export const MAX_EXPIRY_DAYS = 3650
+
+/** The longest reason an administrator gives for a grant (kept on the record, shown to the user). */
+export const GRANT_REASON_MAX = 400
+
+/** Packs bought at once, and the longest card security code. */
+export const MAX_PACKS_PER_PURCHASE = 100
+export const CVC_MAX = 4
+
+/** "a, b or c": how a refusal lists the values it takes. */
+export function listOr(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`
+}
