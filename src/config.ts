@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { inspect } from 'node:util'
 import { z } from 'zod'
 import { DEFAULT_MAX_PROMPT_CHARS } from './contracts/limits.ts'
 import { ENGINES } from './engines/registry.ts'
@@ -61,11 +62,27 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 
+/**
+ * Outgoing mail through an SMTP server (EASEL_SMTP_URL), or null when mail is off: then every
+ * mail is written to the log instead (src/notify/log-transport.ts). When it is on, the server's
+ * `publicUrl` is set too: links in mail cannot be taken from a request's Host header.
+ *
+ * Its JSON and `util.inspect` forms show `smtpUrl` without its user and password, so a config
+ * that reaches a log line or a console never carries the credentials.
+ */
+export interface MailConfig {
+  /** `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS from the start). */
+  readonly smtpUrl: string
+  /** The From of every mail: `easel@example.com` or `Easel <easel@example.com>`. */
+  readonly from: string
+}
+
 export interface Config {
   readonly dataDir: string
   readonly database: DatabaseConfig
   readonly server: ServerConfig
   readonly engines: EnginesConfig
+  readonly mail: MailConfig | null
 }
 
 /**
@@ -146,6 +163,20 @@ const envSchema = z.object({
   EASEL_QUEUE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(200),
   EASEL_QUEUE_TIMEOUT: duration('5m'),
   EASEL_MAX_JOBS_PER_ACCOUNT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(32),
+  // The value is never repeated in a message: it holds the SMTP password.
+  EASEL_SMTP_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || isSmtpUrl(v), {
+      message:
+        'must be an smtp:// or smtps:// URL with a host, such as smtp://user:password@mail.example.com:587 (percent-encode @, : and / in the user or password)',
+    }),
+  EASEL_MAIL_FROM: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || parseMailbox(v) !== null, {
+      message: 'must be an address (easel@example.com) or a name and an address (Easel <easel@example.com>)',
+    }),
   // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
 
@@ -161,6 +192,60 @@ function duration(fallback: string) {
       }
       return ms
     })
+}
+
+function isSmtpUrl(value: string): boolean {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return false
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return false
+  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) return false
+  try {
+    // nodemailer decodes them; a malformed escape would reach the server as typed.
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch {
+    return false
+  }
+  return true
+}
+
+/** An address Easel can put in a From header: no spaces, quotes or brackets, one @, a domain. */
+const ADDRESS =
+  /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+
+/**
+ * Reads `address` or `Name <address>` (the name may be quoted). Control characters (a line break
+ * would start a new header) and brackets in the name are refused. Null when it is neither form.
+ */
+export function parseMailbox(value: string): { name: string | null; address: string } | null {
+  const text = value.trim()
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (/[\u0000-\u001f\u007f]/.test(text)) return null
+  const named = /^(.*?)\s*<([^<>]*)>$/.exec(text)
+  if (!named) return ADDRESS.test(text) ? { name: null, address: text } : null
+  let name = named[1]!.trim()
+  if (name.length >= 2 && name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).trim()
+  if (/[<>"]/.test(name) || !ADDRESS.test(named[2]!)) return null
+  return { name: name || null, address: named[2]! }
+}
+
+/** `smtp://user:password@host:587/` → `smtp://host:587`: a URL to show, without credentials. */
+export function smtpServerOf(smtpUrl: string): string {
+  const url = new URL(smtpUrl)
+  return `${url.protocol}//${url.host}`
+}
+
+/** The mail settings, whose printed forms (JSON, `util.inspect`) leave the credentials out. */
+function mailConfig(smtpUrl: string, from: string): MailConfig {
+  const mail = { smtpUrl, from }
+  const printable = () => ({ smtpUrl: smtpServerOf(smtpUrl), from })
+  Object.defineProperty(mail, 'toJSON', { value: printable, enumerable: false })
+  Object.defineProperty(mail, inspect.custom, { value: printable, enumerable: false })
+  return mail
 }
 
 const list = (v: string): string[] =>
@@ -214,6 +299,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'EASEL_TEST_CHECKOUT: the test checkout hands out credits for test card numbers and cannot be on when NODE_ENV=production',
     )
   }
+  const smtpUrl = e.EASEL_SMTP_URL || null
+  if (smtpUrl && !e.EASEL_MAIL_FROM) {
+    problems.push(
+      'EASEL_MAIL_FROM: the address mail is sent from (easel@your-domain or Easel <easel@your-domain>) is required when EASEL_SMTP_URL is set',
+    )
+  }
+  if (smtpUrl && !e.EASEL_PUBLIC_URL) {
+    problems.push(
+      'EASEL_PUBLIC_URL: the address people open Easel at is required when EASEL_SMTP_URL is set: links in mail cannot be taken from a request',
+    )
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const server: ServerConfig = {
     host: e.HOST,
@@ -239,7 +335,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueTimeoutMs: e.EASEL_QUEUE_TIMEOUT,
     maxJobsPerAccount: e.EASEL_MAX_JOBS_PER_ACCOUNT,
   }
-  return deepFreeze({ dataDir, database, server, engines })
+  const mail = smtpUrl ? mailConfig(smtpUrl, e.EASEL_MAIL_FROM!.trim()) : null
+  return deepFreeze({ dataDir, database, server, engines, mail })
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { ENGINES } from '../src/engines/registry.ts'
@@ -258,5 +259,97 @@ describe('loadConfig: hardening', () => {
     expect(d.engines.maxJobsPerAccount).toBe(4)
     expect(d.server.maxUploadPixels).toBe(1024 * 1024)
     expect(problemsOf({ EASEL_MAX_JOBS_PER_ACCOUNT: '0' }).join()).toMatch(/EASEL_MAX_JOBS_PER_ACCOUNT/)
+  })
+})
+
+describe('loadConfig: mail (EASEL_SMTP_URL, EASEL_MAIL_FROM)', () => {
+  const ON = {
+    EASEL_SMTP_URL: 'smtp://mailer:p%40ss-w0rd@mail.example.com:587',
+    EASEL_MAIL_FROM: 'Easel <easel@example.com>',
+    EASEL_PUBLIC_URL: 'https://easel.example.com',
+  }
+
+  it('is off without EASEL_SMTP_URL (mail is written to the log), even with a From', () => {
+    expect(loadConfig({}).mail).toBeNull()
+    expect(loadConfig({ EASEL_SMTP_URL: '' }).mail).toBeNull()
+    expect(loadConfig({ EASEL_MAIL_FROM: 'easel@example.com' }).mail).toBeNull()
+  })
+
+  it('reads the SMTP URL and the From address, frozen', () => {
+    const c = loadConfig(ON)
+    expect(c.mail).toEqual({ smtpUrl: ON.EASEL_SMTP_URL, from: 'Easel <easel@example.com>' })
+    expect(Object.isFrozen(c.mail)).toBe(true)
+    expect(loadConfig({ ...ON, EASEL_SMTP_URL: 'smtps://mail.example.com' }).mail?.smtpUrl).toBe(
+      'smtps://mail.example.com',
+    )
+  })
+
+  it.each([
+    'easel@example.com',
+    'Easel <easel@example.com>',
+    '"Easel Studio" <easel@example.com>',
+    '<easel@localhost>',
+    '  Easel   <easel@mail.example.co.uk>  ',
+  ])('takes EASEL_MAIL_FROM=%j', (from) => {
+    expect(loadConfig({ ...ON, EASEL_MAIL_FROM: from }).mail?.from).toBe(from.trim())
+  })
+
+  it.each([
+    'easel',
+    'Easel',
+    'Easel <not an address>',
+    'easel@',
+    '@example.com',
+    'Easel <easel@example.com',
+    'E<a>sel <easel@example.com>',
+    'easel@example.com\r\nBcc: everyone@example.com',
+    'easel@exa mple.com',
+  ])('refuses EASEL_MAIL_FROM=%j', (from) => {
+    expect(problemsOf({ ...ON, EASEL_MAIL_FROM: from })).toEqual([
+      'EASEL_MAIL_FROM: must be an address (easel@example.com) or a name and an address (Easel <easel@example.com>)',
+    ])
+  })
+
+  it.each([
+    'http://mail.example.com',
+    'mail.example.com:587',
+    'smtp://',
+    'smtp://:p%40ss-w0rd@',
+    'smtp://mail.example.com/some/path',
+    'smtp://mailer:p%zzss-w0rd@mail.example.com',
+  ])('refuses EASEL_SMTP_URL=%j, without repeating it', (url) => {
+    const problems = problemsOf({ ...ON, EASEL_SMTP_URL: url })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^EASEL_SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/)
+    expect(problems[0]).not.toContain('ss-w0rd')
+  })
+
+  it('requires EASEL_MAIL_FROM and EASEL_PUBLIC_URL with SMTP, naming both at once', () => {
+    const problems = problemsOf({ EASEL_SMTP_URL: ON.EASEL_SMTP_URL })
+    expect(problems).toHaveLength(2)
+    expect(problems[0]).toMatch(/^EASEL_MAIL_FROM: .* is required when EASEL_SMTP_URL is set/)
+    expect(problems[1]).toMatch(/^EASEL_PUBLIC_URL: .* is required when EASEL_SMTP_URL is set/)
+    expect(problemsOf({ ...ON, EASEL_MAIL_FROM: '' })).toEqual([expect.stringMatching(/^EASEL_MAIL_FROM: /)])
+    expect(problemsOf({ ...ON, EASEL_PUBLIC_URL: undefined })).toEqual([
+      expect.stringMatching(/^EASEL_PUBLIC_URL: /),
+    ])
+  })
+
+  it('never prints the SMTP credentials: its JSON and inspected forms show the server alone', () => {
+    const c = loadConfig(ON)
+    for (const printed of [
+      JSON.stringify(c),
+      JSON.stringify(c.mail),
+      inspect(c, { depth: null }),
+      `${inspect(c.mail)}`,
+    ]) {
+      expect(printed).toContain('smtp://mail.example.com:587')
+      expect(printed).not.toContain('mailer')
+      expect(printed).not.toContain('w0rd')
+    }
+    expect(JSON.parse(JSON.stringify(c)).mail).toEqual({
+      smtpUrl: 'smtp://mail.example.com:587',
+      from: 'Easel <easel@example.com>',
+    })
   })
 })

@@ -4,13 +4,21 @@ import type { Clock } from '../util/clock.ts'
 import type { ApiKeyView } from './api-keys.ts'
 import * as apiKeys from './api-keys.ts'
 import { type AccountsContext, type Answer, SIGNUP_POLICIES, type SignupPolicy } from './context.ts'
+import * as emailChange from './email-change.ts'
 import type { InviteCreated, InviteView } from './invites.ts'
 import * as invites from './invites.ts'
 import * as owner from './owner.ts'
+import * as passwordChange from './password-change.ts'
+import * as passwordReset from './password-reset.ts'
 import * as sessions from './sessions.ts'
-import { DEFAULT_SESSION_TTL_MS, type SessionIssued } from './sessions.ts'
+import {
+  DEFAULT_SESSION_TTL_MS,
+  type SessionClient,
+  type SessionIssued,
+  type SessionView,
+} from './sessions.ts'
 import * as newUsers from './sign-up.ts'
-import type { SignInPolicy, SignUpPolicy } from './throttle.ts'
+import type { PasswordResetPolicy, SignInPolicy, SignUpPolicy } from './throttle.ts'
 import { ThrottleStore } from './throttle-store.ts'
 import type { Role, User } from './users.ts'
 import * as users from './users.ts'
@@ -28,6 +36,8 @@ export interface AccountsOptions {
   signInPolicy?: SignInPolicy
   /** Self-service sign-ups allowed per client address; default 5 an hour. */
   signUpPolicy?: SignUpPolicy
+  /** Password resets allowed per client address and per email; default 10 and 3 an hour. */
+  passwordResetPolicy?: PasswordResetPolicy
 }
 
 /**
@@ -43,7 +53,9 @@ export interface AccountsOptions {
  * changed nothing.
  *
  * A facade: each job is done in its own module (`owner.ts`, `sign-up.ts`, `users.ts`,
- * `sessions.ts`, `api-keys.ts`, `invites.ts`), which takes the part of this service it uses.
+ * `sessions.ts`, `password-reset.ts`, `password-change.ts`, `email-change.ts`, `api-keys.ts`,
+ * `invites.ts`), which takes the part of this service it uses. Mails (a reset link, a
+ * confirmation, a notice) are queued in the outbox in the transaction of what caused them.
  *
  * @example
  * const accounts = new Accounts(db, ledger, { signup: 'invite' })
@@ -67,7 +79,13 @@ export class Accounts implements AccountsContext {
     this.clock = options.clock ?? ledger.clock
     this.signup = options.signup ?? 'open'
     this.sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS
-    this.throttles = new ThrottleStore(db, this.clock, options.signInPolicy, options.signUpPolicy)
+    this.throttles = new ThrottleStore(
+      db,
+      this.clock,
+      options.signInPolicy,
+      options.signUpPolicy,
+      options.passwordResetPolicy,
+    )
     if (!SIGNUP_POLICIES.includes(this.signup)) throw new Error(`unknown signup policy "${this.signup}"`)
     if (!Number.isSafeInteger(this.sessionTtlMs) || this.sessionTtlMs <= 0) {
       throw new Error(
@@ -182,13 +200,18 @@ export class Accounts implements AccountsContext {
     email: string
     password: string
     address?: string
+    /** The browser's name for itself, kept with the session for its owner's list (first 200 characters). */
+    userAgent?: string
   }): Answer<{ user: User; session: SessionIssued }> {
     return sessions.signIn(this, input)
   }
 
-  /** Opens a session for a user (sign-in does this after checking the password). */
-  createSession(userId: string): Promise<SessionIssued> {
-    return sessions.createSession(this, userId)
+  /**
+   * Opens a session for a user (sign-in does this after checking the password); `client` (the
+   * browser's user agent and address) is kept with it for the user's list of sessions.
+   */
+  createSession(userId: string, client: SessionClient = {}): Promise<SessionIssued> {
+    return sessions.createSession(this, userId, client)
   }
 
   /** The user behind a session cookie, or null when it is unknown, expired, or its user disabled. */
@@ -199,6 +222,87 @@ export class Accounts implements AccountsContext {
   /** Ends the session (nothing happens for a token that names none). */
   signOut(token: string): Promise<void> {
     return sessions.signOut(this, token)
+  }
+
+  /**
+   * The user's sessions that have not expired (the one of `currentToken` first and marked
+   * `current`, then the most recently used), each by a public id that is neither its cookie nor
+   * the cookie's hash. A session's last use is recorded to the minute.
+   */
+  listSessions(userId: string, currentToken?: string | null): Promise<SessionView[]> {
+    return sessions.listSessions(this, userId, currentToken)
+  }
+
+  /**
+   * Ends one of the user's sessions by its public id. Another user's session is NOT_FOUND, exactly
+   * like one that does not exist. Says whether it was the session of `currentToken`.
+   */
+  endSession(userId: string, sessionId: string, currentToken?: string | null): Answer<{ current: boolean }> {
+    return sessions.endSession(this, userId, sessionId, currentToken)
+  }
+
+  /** Ends every session of the user, the caller's own included; answers how many there were. */
+  signOutEverywhere(userId: string): Promise<number> {
+    return sessions.signOutEverywhere(this, userId)
+  }
+
+  // ── Password reset, password and email changes ───────────────────────────────────────────────
+
+  /**
+   * Mails a single-use link to choose a new password (`<linkBase>/reset-password?token=…`, for one
+   * hour) when the email belongs to an enabled user; an earlier link of theirs stops working. The
+   * answer is the same whether or not the email has an account, and so is the work done (see
+   * `password-reset.ts`). Limited per client `address` and per email (default 10 and 3 an hour,
+   * unknown emails counted alike): past that, THROTTLED.
+   *
+   * @example
+   * await accounts.requestPasswordReset({ email: 'ada@example.com', linkBase: 'https://easel.example' })
+   * // → { ok: true } — and, if Ada has an account, a 'password-reset' mail in the outbox
+   */
+  requestPasswordReset(input: { email: string; address?: string; linkBase: string }): Answer<void> {
+    return passwordReset.requestPasswordReset(this, input)
+  }
+
+  /**
+   * Sets a new password (checked by the rule) with a reset link's token, which then stops working;
+   * every session of the user ends. A token that is unknown, used, expired or whose user is
+   * disabled is TOKEN_INVALID, and nothing changes.
+   */
+  confirmPasswordReset(input: { token: string; password: string }): Answer<void> {
+    return passwordReset.confirmPasswordReset(this, input)
+  }
+
+  /**
+   * Changes a signed-in user's password: the current one must be given (a wrong one is VALIDATION
+   * on `currentPassword`, counted by the sign-in throttle), the new one must pass the rule. The
+   * user's other sessions end; the one of `currentToken` is kept.
+   */
+  changePassword(
+    userId: string,
+    input: { currentPassword: string; newPassword: string; currentToken?: string | null; address?: string },
+  ): Answer<{ otherSessionsEnded: number }> {
+    return passwordChange.changePassword(this, userId, input)
+  }
+
+  /**
+   * Asks to change a signed-in user's email (their password confirms it): the new address is
+   * mailed a link (`<linkBase>/confirm-email?token=…`, for a day) and the old one is told. The
+   * email changes only when the link is confirmed.
+   */
+  requestEmailChange(
+    userId: string,
+    input: { email: string; password: string; address?: string; linkBase: string },
+  ): Answer<{ pendingEmail: string }> {
+    return emailChange.requestEmailChange(this, userId, input)
+  }
+
+  /**
+   * Confirms a new email with the token mailed to it: the email changes (and counts as verified)
+   * if no other user has taken the address meanwhile (EMAIL_TAKEN otherwise); the old address is
+   * told. TOKEN_INVALID for a token that is unknown, used or expired.
+   */
+  confirmEmailChange(input: { token: string }): Answer<{ userId: string; email: string }> {
+    return emailChange.confirmEmailChange(this, input)
   }
 
   // ── API keys ─────────────────────────────────────────────────────────────────────────────────

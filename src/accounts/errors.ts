@@ -15,6 +15,11 @@ export type AccountsError =
   | { code: 'INVITE_INVALID'; message: string }
   | { code: 'ALREADY_SET_UP'; message: string }
   | { code: 'NOT_FOUND'; message: string }
+  /**
+   * A mailed link's token (password reset, email change) is unknown, used, expired, or its user
+   * disabled (which one is not said). Nothing was changed.
+   */
+  | { code: 'TOKEN_INVALID'; message: string }
   /** Too many failed sign-ins, or sign-ups from one address: try again after the wait. */
   | { code: 'THROTTLED'; message: string; retryAfterSeconds: number }
 
@@ -35,6 +40,12 @@ export const notFound = (what: string): Refusal => refuse({ code: 'NOT_FOUND', m
 /** A refusal to try again in `waitMs` (rounded up to whole seconds, at least one). */
 export const throttled = (message: string, waitMs: number): Refusal =>
   refuse({ code: 'THROTTLED', message, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) })
+
+export const tokenInvalid = (what: string): Refusal =>
+  refuse({
+    code: 'TOKEN_INVALID',
+    message: `this ${what} link is not valid: it is unknown, already used or expired; ask for a new one`,
+  })
 
 export const alreadySetUp = (): Refusal =>
   refuse({ code: 'ALREADY_SET_UP', message: 'this installation already has its owner' })

@@ -1,10 +1,10 @@
 import type { WriteOp } from '../db/writer/index.ts'
 import { clientAddressKey } from './client-address.ts'
 import type { AccountsContext, Answer } from './context.ts'
-import { type Refusal, refuse, throttled } from './errors.ts'
+import { notFound, type Refusal, refuse, throttled } from './errors.ts'
 import { DUMMY_HASH, PASSWORD_MAX, verifyPassword } from './passwords.ts'
 import { describeWait } from './throttle.ts'
-import { randomToken, sha256Hex } from './tokens.ts'
+import { digestCode, randomToken, sha256Hex } from './tokens.ts'
 import { normalizeEmail, type User, withProfile } from './users.ts'
 
 /** A new browser session: the cookie's token (shown once) and the CSRF token that goes with it. */
@@ -22,29 +22,84 @@ export const MAX_TOKEN_LENGTH = 200
 /** The session's id: the SHA-256 of its token, so the table holds no working cookie. */
 export const sessionId = (token: string): string => sha256Hex(token)
 
+/**
+ * The id a person sees in their list of sessions (`sess_` and 26 characters): derived one way from
+ * the stored id, so that a listing hands out neither the cookie nor its hash, and stable without a
+ * column of its own.
+ */
+export const publicSessionId = (id: string): string => `sess_${digestCode(`easel-session:${id}`, 26)}`
+
+/** The longest user agent kept with a session; browsers' are about 150 characters. */
+export const USER_AGENT_MAX = 200
+/** The longest client address kept (an IPv6 address with a zone is under 50). */
+const ADDRESS_MAX = 100
+/** A session's last use is written at most this often: a write per request would cost a commit each. */
+export const LAST_SEEN_RESOLUTION_MS = 60_000
+
+/** What the sign-in request said about the client, kept with the session for its owner to see. */
+export interface SessionClient {
+  userAgent?: string | null
+  address?: string | null
+}
+
+/** A session as its owner sees it in their list. */
+export interface SessionView {
+  id: string
+  createdAt: number
+  /** When it was last used (to a minute), or when it was made. */
+  lastSeenAt: number
+  expiresAt: number
+  userAgent: string | null
+  address: string | null
+  /** The session the list was asked for from. */
+  current: boolean
+}
+
+const clip = (text: string | null | undefined, max: number): string | null => {
+  if (typeof text !== 'string') return null
+  // Control characters are nobody's user agent; they would only garble the list.
+  const clean = text.replace(/\p{Cc}/gu, '').trim()
+  return clean === '' ? null : [...clean].slice(0, max).join('')
+}
+
 /** A session for `userId`, written by {@link insertSessionOp}. */
-export function newSession(now: number, ttlMs: number): { id: string; issued: SessionIssued } {
+export function newSession(
+  now: number,
+  ttlMs: number,
+  client: SessionClient = {},
+): { id: string; issued: SessionIssued; userAgent: string | null; address: string | null } {
   const token = randomToken()
-  return { id: sessionId(token), issued: { token, csrfToken: randomToken(), expiresAt: now + ttlMs } }
+  return {
+    id: sessionId(token),
+    issued: { token, csrfToken: randomToken(), expiresAt: now + ttlMs },
+    userAgent: clip(client.userAgent, USER_AGENT_MAX),
+    address: clip(client.address, ADDRESS_MAX),
+  }
 }
 
 /**
  * Writes a session, and deletes the user's sessions that have expired while at it: the table stays
  * as large as the sessions in use without a sweeper.
  */
-function insertSessionOp(
-  userId: string,
-  session: { id: string; issued: SessionIssued },
-  now: number,
-): WriteOp<void> {
+function insertSessionOp(userId: string, session: ReturnType<typeof newSession>, now: number): WriteOp<void> {
   return {
     name: 'createSession',
     locks: {},
     run: async (tx) => {
       await tx.run('delete from sessions where user_id = ? and expires_at <= ?', [userId, now])
       tx.write(
-        'insert into sessions (id, user_id, csrf_token, created_at, expires_at) values (?, ?, ?, ?, ?)',
-        [session.id, userId, session.issued.csrfToken, now, session.issued.expiresAt],
+        `insert into sessions (id, user_id, csrf_token, created_at, expires_at, user_agent, address, last_seen_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          session.id,
+          userId,
+          session.issued.csrfToken,
+          now,
+          session.issued.expiresAt,
+          session.userAgent,
+          session.address,
+          now,
+        ],
         1,
       )
     },
@@ -67,7 +122,7 @@ const invalidCredentials = (): Refusal =>
 /** Checks the password and opens a session; see `Accounts.signIn`. */
 export async function signIn(
   ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock' | 'sessionTtlMs' | 'throttles'>,
-  input: { email: string; password: string; address?: string },
+  input: { email: string; password: string; address?: string; userAgent?: string },
 ): Answer<{ user: User; session: SessionIssued }> {
   const password = input.password
   // Bounded before hashing: a megabyte "password" must not buy a megabyte of Argon2 work.
@@ -91,16 +146,17 @@ export async function signIn(
   const matches = await verifyPassword(row?.password_hash ?? DUMMY_HASH, password)
   if (!row || !matches || row.disabled_at !== null) return invalidCredentials()
   await ctx.throttles.signedIn(tried, address)
-  const session = await createSession(ctx, row.id)
+  const session = await createSession(ctx, row.id, { address: input.address, userAgent: input.userAgent })
   return { ok: true, value: { user: await withProfile(ctx, row), session } }
 }
 
 export async function createSession(
   ctx: Pick<AccountsContext, 'db' | 'clock' | 'sessionTtlMs'>,
   userId: string,
+  client: SessionClient = {},
 ): Promise<SessionIssued> {
   const now = ctx.clock.now()
-  const session = newSession(now, ctx.sessionTtlMs)
+  const session = newSession(now, ctx.sessionTtlMs, client)
   await ctx.db.write(insertSessionOp(userId, session, now), ctx.clock)
   return session.issued
 }
@@ -117,6 +173,7 @@ export async function authenticateSession(
       's.id as session_id',
       's.csrf_token',
       's.expires_at',
+      's.last_seen_at',
       'u.id',
       'u.email',
       'u.role',
@@ -126,8 +183,91 @@ export async function authenticateSession(
     ])
     .where('s.id', '=', sessionId(token))
     .executeTakeFirst()
-  if (!row || row.expires_at <= ctx.clock.now() || row.disabled_at !== null) return null
+  const now = ctx.clock.now()
+  if (!row || row.expires_at <= now || row.disabled_at !== null) return null
+  if (row.last_seen_at === null || row.last_seen_at <= now - LAST_SEEN_RESOLUTION_MS) {
+    await ctx.db.write(touchSessionOp(row.session_id, now), ctx.clock)
+  }
   return { user: await withProfile(ctx, row), sessionId: row.session_id, csrfToken: row.csrf_token }
+}
+
+/** Records a session's use, unless another request of the same minute already has. */
+function touchSessionOp(id: string, now: number): WriteOp<void> {
+  return {
+    name: 'touchSession',
+    locks: {},
+    run: async (tx) => {
+      await tx.run(
+        'update sessions set last_seen_at = ? where id = ? and (last_seen_at is null or last_seen_at < ?)',
+        [now, id, now],
+      )
+    },
+  }
+}
+
+/** The user's sessions that have not expired, most recently used first; see `Accounts.listSessions`. */
+export async function listSessions(
+  ctx: Pick<AccountsContext, 'db' | 'clock'>,
+  userId: string,
+  currentToken?: string | null,
+): Promise<SessionView[]> {
+  const current = typeof currentToken === 'string' && currentToken !== '' ? sessionId(currentToken) : null
+  const rows = await ctx.db.kysely
+    .selectFrom('sessions')
+    .select(['id', 'created_at', 'last_seen_at', 'expires_at', 'user_agent', 'address'])
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', ctx.clock.now())
+    .execute()
+  return rows
+    .map(
+      (r): SessionView => ({
+        id: publicSessionId(r.id),
+        createdAt: Number(r.created_at),
+        lastSeenAt: Number(r.last_seen_at ?? r.created_at),
+        expiresAt: Number(r.expires_at),
+        userAgent: r.user_agent,
+        address: r.address,
+        current: r.id === current,
+      }),
+    )
+    .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt - a.lastSeenAt)
+}
+
+/**
+ * Ends one of the user's sessions by its public id; another user's session is NOT_FOUND, exactly
+ * like one that does not exist. Says whether it was the session asking.
+ */
+export async function endSession(
+  ctx: Pick<AccountsContext, 'db' | 'clock'>,
+  userId: string,
+  publicId: string,
+  currentToken?: string | null,
+): Answer<{ current: boolean }> {
+  const missing = notFound(`session ${publicId}`)
+  if (typeof publicId !== 'string') return missing
+  // A user has a handful of sessions (expired ones are deleted at each sign-in): derive and compare.
+  const rows = await ctx.db.kysely.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()
+  const row = rows.find((r) => publicSessionId(r.id) === publicId)
+  if (!row) return missing
+  await ctx.db.write(deleteSessionOp(row.id), ctx.clock)
+  const current =
+    typeof currentToken === 'string' && currentToken !== '' && sessionId(currentToken) === row.id
+  return { ok: true, value: { current } }
+}
+
+/** Ends every session of the user, the caller's included; says how many there were. */
+export async function signOutEverywhere(
+  ctx: Pick<AccountsContext, 'db' | 'clock'>,
+  userId: string,
+): Promise<number> {
+  return ctx.db.write(
+    {
+      name: 'signOutEverywhere',
+      locks: {},
+      run: (tx) => tx.run('delete from sessions where user_id = ?', [userId]),
+    },
+    ctx.clock,
+  )
 }
 
 export async function signOut(ctx: Pick<AccountsContext, 'db' | 'clock'>, token: string): Promise<void> {

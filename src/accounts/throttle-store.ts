@@ -2,6 +2,8 @@ import type { Database } from '../db/open.ts'
 import { type SqlTx, type WriteOp, writeAlone } from '../db/writer/index.ts'
 import type { Clock } from '../util/clock.ts'
 import {
+  PASSWORD_RESET_POLICY,
+  type PasswordResetPolicy,
   SIGN_IN_POLICY,
   SIGN_UP_POLICY,
   type SignInPolicy,
@@ -16,17 +18,22 @@ const PRUNE_EVERY_MS = 60_000
 const PRUNE_LOCK = 'easel:accounts-throttle-prune'
 
 /**
- * The memory of the sign-in throttle and the sign-up limit (rules in `throttle.ts`), kept in the
- * database so that every Easel process sharing it applies the same counts.
+ * The memory of the sign-in throttle, the sign-up limit and the password-reset limit (rules in
+ * `throttle.ts`), kept in the database so that every Easel process sharing it applies the same
+ * counts.
  *
  * Each decision is one short transaction that serializes with the others on the same key, and
  * writes its record (the attempt counted as a failure, the sign-up counted) with the decision, so
  * twenty attempts sent at once are counted one after another and only the allowance gets through.
  * On SQLite it runs through the database's group commit, whose `begin immediate` holds the
  * database's one write lock (and a second write path in the process would block the event loop). On
- * PostgreSQL it runs in a transaction of its own under an advisory lock on its key: one lock per
- * transaction, so two decisions never wait on each other in a cycle, and a ledger batch never waits
- * on a sign-in.
+ * PostgreSQL it runs in a transaction of its own under advisory locks on its keys, taken in sorted
+ * order, so two decisions never wait on each other in a cycle, and a ledger batch never waits on a
+ * sign-in.
+ *
+ * The `sign_ups` table is the store's sliding-window counter: one row per counted event, by key. A
+ * sign-up's key is its bare client address (as it always was); the password-reset limit's keys are
+ * prefixed (`password-reset:address:…`, `password-reset:email:<sha256>`), so they never meet.
  */
 export class ThrottleStore {
   private lastPruneAt = Number.NEGATIVE_INFINITY
@@ -36,6 +43,7 @@ export class ThrottleStore {
     private readonly clock: Clock,
     readonly signIn: SignInPolicy = SIGN_IN_POLICY,
     readonly signUp: SignUpPolicy = SIGN_UP_POLICY,
+    readonly passwordReset: PasswordResetPolicy = PASSWORD_RESET_POLICY,
   ) {}
 
   /**
@@ -135,14 +143,70 @@ export class ThrottleStore {
     return wait
   }
 
-  /** Runs `work` in a transaction that holds the lock on `key`, with the time read under the lock. */
-  private decide<T>(key: string, work: (tx: SqlTx, now: number) => Promise<T>): Promise<T> {
+  /**
+   * Whether a password reset for `email` (normalized) from `address` may go ahead. When it may, both
+   * counts are taken and `work` runs in the same transaction, so the decision, the counts and what
+   * the reset writes (its token, its mail) commit together, in one commit whether or not the email
+   * has an account: the answer's timing does not depend on it. When it may not, nothing is counted
+   * or run, and the answer is the wait in milliseconds.
+   */
+  async admitPasswordReset<T>(
+    input: { email: string; address: string | null },
+    work: (tx: SqlTx, now: number) => Promise<T>,
+  ): Promise<{ wait: number; value?: undefined } | { wait: 0; value: T }> {
+    const windows = [
+      { key: `password-reset:email:${sha256Hex(input.email)}`, policy: this.passwordReset.perEmail },
+      ...(input.address === null
+        ? []
+        : [{ key: `password-reset:address:${input.address}`, policy: this.passwordReset.perAddress }]),
+    ]
+    const answer = await this.decide(
+      windows.map((w) => w.key),
+      async (tx, now): Promise<{ wait: number; value?: undefined } | { wait: 0; value: T }> => {
+        let wait = 0
+        for (const w of windows) {
+          const rows = await tx.all<{ at: number | string }>(
+            'select at from sign_ups where address = ? and at > ? order by at',
+            [w.key, now - w.policy.windowMs],
+          )
+          wait = Math.max(
+            wait,
+            signUpWaitMs(
+              rows.map((r) => count(r.at)),
+              now,
+              w.policy,
+            ),
+          )
+        }
+        if (wait > 0) return { wait }
+        for (const w of windows) {
+          await tx.run('insert into sign_ups (address, at) values (?, ?)', [w.key, now])
+        }
+        return { wait: 0, value: await work(tx, now) }
+      },
+    )
+    if (answer.wait === 0) await this.prune()
+    return answer
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the locks on `keys` (taken in sorted order), with the
+   * time read under the locks.
+   */
+  private decide<T>(
+    keys: string | readonly string[],
+    work: (tx: SqlTx, now: number) => Promise<T>,
+  ): Promise<T> {
+    const sorted = [...new Set(typeof keys === 'string' ? [keys] : keys)].sort()
     const op: WriteOp<T> = {
       name: 'throttle',
       locks: {},
       run: async (tx) => {
-        if (tx.dialect === 'postgres')
-          await tx.all('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key])
+        if (tx.dialect === 'postgres') {
+          for (const key of sorted) {
+            await tx.all('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key])
+          }
+        }
         return work(tx, this.clock.now())
       },
     }
@@ -179,7 +243,12 @@ export class ThrottleStore {
         await tx.run('delete from sign_in_addresses where signed_in_at <= ?', [
           now - this.signIn.familiarForMs,
         ])
-        await tx.run('delete from sign_ups where at <= ?', [now - this.signUp.windowMs])
+        const longest = Math.max(
+          this.signUp.windowMs,
+          this.passwordReset.perAddress.windowMs,
+          this.passwordReset.perEmail.windowMs,
+        )
+        await tx.run('delete from sign_ups where at <= ?', [now - longest])
       },
     }
     await this.write(op)

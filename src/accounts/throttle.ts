@@ -126,6 +126,21 @@ export function signUpWaitMs(
   return recent[recent.length - policy.max]! + policy.windowMs - now
 }
 
+/**
+ * How often a password reset may be asked for: per client address (someone trying many emails) and
+ * per email (someone flooding one person's inbox), each over a sliding hour. Unknown emails count
+ * exactly like known ones, so a refusal says nothing about whether the email has an account.
+ */
+export interface PasswordResetPolicy {
+  perAddress: SignUpPolicy
+  perEmail: SignUpPolicy
+}
+
+export const PASSWORD_RESET_POLICY: PasswordResetPolicy = Object.freeze({
+  perAddress: Object.freeze({ max: 10, windowMs: 3_600_000 }),
+  perEmail: Object.freeze({ max: 3, windowMs: 3_600_000 }),
+})
+
 /** A wait as people say it: "8 seconds", "1 minute", "15 minutes" (rounded up). */
 export function describeWait(ms: number): string {
   const seconds = Math.max(1, Math.ceil(ms / 1000))

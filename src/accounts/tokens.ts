@@ -35,3 +35,18 @@ export function randomCode(chars: number): string {
   for (const byte of randomBytes(chars)) out += CODE_ALPHABET[byte & 31]
   return out
 }
+
+/**
+ * `chars` characters of the same alphabet read from the SHA-256 of `text`: a short, stable,
+ * one-way name for a secret's hash (a session's public id), 5 bits per character, at most 32.
+ *
+ * @example
+ * digestCode('session:…', 26) // → '7k2m…' (26 characters, always the same for the same text)
+ */
+export function digestCode(text: string, chars: number): string {
+  if (!Number.isInteger(chars) || chars < 1 || chars > 32) throw new Error(`digestCode: ${chars} characters`)
+  const digest = createHash('sha256').update(text, 'utf8').digest()
+  let out = ''
+  for (let i = 0; i < chars; i++) out += CODE_ALPHABET[digest[i]! & 31]
+  return out
+}

@@ -4,6 +4,7 @@ export {
   GRACE_MS,
   Lifecycle,
   type LifecycleOptions,
+  MAIL_EVERY_MS,
   RECOVER_EVERY_MS,
   type StartReport,
   type Surface,

@@ -7,6 +7,8 @@ import type { Services } from './services.ts'
 export const SWEEP_EVERY_MS = 60_000
 /** How often the jobs of peers that are gone (crashed) are looked for. */
 export const RECOVER_EVERY_MS = 30_000
+/** How often the mail outbox is checked for due mail (mail queued here is sent at once: a nudge). */
+export const MAIL_EVERY_MS = 5_000
 /** How long, by default, running jobs may finish when the app stops before they are stopped. */
 export const GRACE_MS = 10_000
 
@@ -37,6 +39,8 @@ export interface LifecycleOptions {
   sweepEveryMs?: number
   /** Default {@link RECOVER_EVERY_MS}. */
   recoverEveryMs?: number
+  /** Default {@link MAIL_EVERY_MS}. */
+  mailEveryMs?: number
   /** Default {@link intervalScheduler} (timers); tests drive their own. */
   scheduler?: Scheduler
   /**
@@ -53,11 +57,14 @@ export interface LifecycleOptions {
  * `start()`: registers the process and settles the jobs that crashed processes left running
  * (releasing their holds), runs a first sweep, then every `sweepEveryMs` re-reads the price books
  * (versions another process activated) and records what time has done (overdue holds released,
- * expired credit), and every `recoverEveryMs` settles the jobs of peers that have since gone.
+ * expired credit), and every `recoverEveryMs` settles the jobs of peers that have since gone. It
+ * starts the mail sender: what is due goes out now, then every `mailEveryMs` and whenever this
+ * process queues mail (`services.mail.nudge()`).
  *
  * `stop(graceMs)`: no more periodic work; surfaces stop taking work; periodic work under way
- * finishes; running jobs get `graceMs` to finish and are then stopped (their holds released); the
- * process is marked stopped; surfaces finish; the database closes. Idempotent: every call returns
+ * finishes; running jobs and mail being sent get `graceMs` to finish and are then stopped (their
+ * holds released; the mails' leases given back, for the next process); the process is marked
+ * stopped; surfaces finish; the database closes. Idempotent: every call returns
  * the same shutdown. A lifecycle is started at most once, and never after it stopped.
  *
  * @example
@@ -72,6 +79,7 @@ export class Lifecycle {
   private readonly scheduler: Scheduler
   private readonly sweepEveryMs: number
   private readonly recoverEveryMs: number
+  private readonly mailEveryMs: number
   private readonly cancels: Array<() => void> = []
   /** Periodic work under way, which a stop waits for. */
   private readonly running = new Set<Promise<unknown>>()
@@ -80,16 +88,17 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined
 
   constructor(
-    private readonly services: Pick<Services, 'db' | 'pricing' | 'ledger' | 'studio'>,
+    private readonly services: Pick<Services, 'db' | 'pricing' | 'ledger' | 'studio' | 'mail'>,
     private readonly options: LifecycleOptions,
   ) {
     this.log = options.log
     this.scheduler = options.scheduler ?? intervalScheduler
     this.sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS
     this.recoverEveryMs = options.recoverEveryMs ?? RECOVER_EVERY_MS
-    if (!(this.sweepEveryMs > 0 && this.recoverEveryMs > 0)) {
+    this.mailEveryMs = options.mailEveryMs ?? MAIL_EVERY_MS
+    if (!(this.sweepEveryMs > 0 && this.recoverEveryMs > 0 && this.mailEveryMs > 0)) {
       throw new Error(
-        `intervals must be positive: sweep ${this.sweepEveryMs} ms, recover ${this.recoverEveryMs} ms`,
+        `intervals must be positive: sweep ${this.sweepEveryMs} ms, recover ${this.recoverEveryMs} ms, mail ${this.mailEveryMs} ms`,
       )
     }
   }
@@ -110,8 +119,26 @@ export class Lifecycle {
     if (!this.stopping) {
       this.every(this.sweepEveryMs, () => this.sweep())
       this.every(this.recoverEveryMs, () => this.recoverPeers())
+      this.startMail()
     }
     return { recovered, sweep }
+  }
+
+  /**
+   * Starts the mail sender: a first run now (mail left by a stopped process), in the background,
+   * then its ticks. They are not periodic work the stop waits for: the sender's own stop bounds
+   * a send under way by the grace period.
+   */
+  private startMail(): void {
+    const { mail } = this.services
+    if (mail.enabled) {
+      this.log.info({ server: mail.server, from: mail.from }, 'mail is on')
+    } else {
+      this.log.info({}, 'mail is off (EASEL_SMTP_URL is not set): mails are written to this log')
+    }
+    mail.start()
+    mail.nudge()
+    this.cancels.push(this.scheduler.every(this.mailEveryMs, () => mail.tick()))
   }
 
   /**
@@ -162,7 +189,7 @@ export class Lifecycle {
     try {
       await this.starting?.catch(() => {})
       await Promise.allSettled([...this.running])
-      await this.services.studio.stop(graceMs)
+      await Promise.all([this.services.studio.stop(graceMs), this.services.mail.stop(graceMs)])
     } finally {
       await closed
       await this.services.db.close()

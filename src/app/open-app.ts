@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts'
 import { openDatabase } from '../db/open.ts'
 import type { ImageEngine } from '../engines/engine.ts'
+import type { MailTransport } from '../notify/index.ts'
 import type { Clock } from '../util/clock.ts'
 import { Lifecycle, type LifecycleOptions } from './lifecycle.ts'
 import { type AppLog, defaultLog } from './log.ts'
@@ -12,6 +13,8 @@ export interface OpenAppOptions extends Omit<LifecycleOptions, 'log'> {
   log?: AppLog
   /** Engines instead of the configured ones (tests). */
   engines?: ImageEngine[]
+  /** Where mail goes instead of the configured SMTP server or log (tests). */
+  mailTransport?: MailTransport
 }
 
 export interface EaselApp {
@@ -26,10 +29,15 @@ export interface EaselApp {
  * build Easel here; the CLI's one-shot commands use `createCore` on the database they opened.
  */
 export async function openApp(config: Config, options: OpenAppOptions): Promise<EaselApp> {
-  const { clock, engines, log = defaultLog(config), ...lifecycle } = options
+  const { clock, engines, mailTransport, log = defaultLog(config), ...lifecycle } = options
   const db = await openDatabase(config.database)
   try {
-    const services = await createServices(config, db, { clock, log, ...(engines ? { engines } : {}) })
+    const services = await createServices(config, db, {
+      clock,
+      log,
+      ...(engines ? { engines } : {}),
+      ...(mailTransport ? { mailTransport } : {}),
+    })
     return { services, lifecycle: new Lifecycle(services, { ...lifecycle, log }) }
   } catch (error) {
     await db.close()

@@ -7,6 +7,7 @@ import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
 import type { Database } from '../db/open.ts'
 import type { ImageEngine } from '../engines/engine.ts'
+import { createMailer, type Mailer, type MailTransport } from '../notify/index.ts'
 import { ContentPolicy } from '../studio/content-policy.ts'
 import { EngineRegistry, enginesFromConfig } from '../studio/engine-registry.ts'
 import { LocalDiskImageStore } from '../studio/image-stores/local-disk.ts'
@@ -36,6 +37,11 @@ export interface Services extends Core {
   readonly studio: Studio
   readonly registry: EngineRegistry
   readonly signer: UrlSigner
+  /**
+   * Mail: on (SMTP) or off (written to the log), and the outbox's background sender, which the
+   * lifecycle starts and stops. After a write that queued mail (`queueMail`), call `mail.nudge()`.
+   */
+  readonly mail: Mailer
 }
 
 export interface ServicesOptions {
@@ -43,6 +49,8 @@ export interface ServicesOptions {
   log: AppLog
   /** Engines to use instead of those the configuration names (tests put failing engines here). */
   engines?: ImageEngine[]
+  /** Where mail goes instead of the configured SMTP server or log (tests). */
+  mailTransport?: MailTransport
 }
 
 /** The ledger and accounts on `db`, made the one way every entry point makes them. */
@@ -55,8 +63,8 @@ export async function createCore(config: Config, db: Database, options: { clock:
 }
 
 /**
- * The core plus the studio (engines, image store, content policy, runner registry), purchases and
- * the URL signer. Builds; starts nothing: the lifecycle does (see `lifecycle.ts`).
+ * The core plus the studio (engines, image store, content policy, runner registry), purchases, the
+ * URL signer and mail. Builds; starts nothing: the lifecycle does (see `lifecycle.ts`).
  */
 export async function createServices(
   config: Config,
@@ -87,6 +95,11 @@ export async function createServices(
     studio,
     registry,
     signer,
+    mail: createMailer(config.mail, db, {
+      clock,
+      log,
+      ...(options.mailTransport ? { transport: options.mailTransport } : {}),
+    }),
   }
 }
 

@@ -4,6 +4,7 @@
 // responses through their types. Pure zod and constants: this folder imports nothing of Easel's,
 // and nothing of Node's, because the browser bundles it too.
 
+export * from './account-security.ts'
 export * from './accounts.ts'
 export * from './admin.ts'
 export * from './billing.ts'
@@ -13,6 +14,7 @@ export * from './fields.ts'
 export * from './images.ts'
 export * from './jobs.ts'
 export * from './limits.ts'
+export * from './mail.ts'
 export * from './openai.ts'
 export * from './reports.ts'
 export * from './service.ts'

@@ -113,6 +113,8 @@ export interface UsersTable {
   account_id: string
   created_at: number
   disabled_at: number | null
+  /** When the person showed the address is theirs (a verification link, or made by the owner/CLI). */
+  email_verified_at: number | null
 }
 
 export interface SessionsTable {
@@ -122,6 +124,10 @@ export interface SessionsTable {
   csrf_token: string
   created_at: number
   expires_at: number
+  /** The browser that signed in, as it named itself, and the client address then. */
+  user_agent: string | null
+  address: string | null
+  last_seen_at: number | null
 }
 
 export interface ApiKeysTable {
@@ -234,6 +240,39 @@ export interface SignUpsTable {
   at: number
 }
 
+export interface MailOutboxTable {
+  id: string
+  /** What the mail is (`password-reset`, `verify-email`, …): for the log and the tests. */
+  kind: string
+  to_address: string
+  subject: string
+  text_body: string
+  html_body: string
+  created_at: number
+  attempts: Generated<number>
+  next_attempt_at: number
+  /** A sender's lease: until then, no other sender takes the row. */
+  locked_until: number | null
+  sent_at: number | null
+  /** Set when the mail was given up on (too many attempts, or refused for good). */
+  failed_at: number | null
+  last_error: string | null
+}
+
+export type AccountTokenPurpose = 'password-reset' | 'verify-email' | 'change-email'
+
+export interface AccountTokensTable {
+  /** SHA-256 (hex) of the token mailed. */
+  token_hash: string
+  purpose: AccountTokenPurpose
+  user_id: string
+  /** The address the token was sent to (for a change of email: the new one). */
+  email: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
 export interface SettingsTable {
   key: string
   value: string
@@ -260,6 +299,8 @@ export interface DB {
   sign_in_failures: SignInFailuresTable
   sign_in_addresses: SignInAddressesTable
   sign_ups: SignUpsTable
+  mail_outbox: MailOutboxTable
+  account_tokens: AccountTokensTable
 }
 
 export type { Generated }

@@ -22,6 +22,7 @@ import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { boundedJsonParser, findNul } from './json-body.ts'
 import { registerRateLimits } from './rate-limit.ts'
+import { registerAccountRoutes } from './routes/account.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
@@ -30,6 +31,7 @@ import { registerHealthRoutes } from './routes/health.ts'
 import { registerImageRoutes } from './routes/images.ts'
 import { registerJobRoutes } from './routes/jobs.ts'
 import { registerKeyRoutes } from './routes/keys.ts'
+import { registerMailRoutes } from './routes/mail.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
@@ -166,12 +168,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerOpenAiModels(app, services)
   registerFileRoutes(app, services)
   registerSessionRoutes(app, services)
+  registerAccountRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)
   registerImageRoutes(app, services)
   registerKeyRoutes(app, services)
   registerBillingRoutes(app, services)
   registerAdminRoutes(app, services)
+  registerMailRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app
 }
@@ -214,6 +218,9 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/signup',
   'POST /api/session',
   'DELETE /api/session',
+  'POST /api/password-reset',
+  'POST /api/password-reset/confirm',
+  'POST /api/account/email/confirm',
   'GET /api/packs',
   'GET /api/engines',
 ])

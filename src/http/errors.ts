@@ -146,6 +146,9 @@ export function fromAccountsError(error: AccountsError): ApiError {
       return new ApiError('FORBIDDEN', error.message, { reason: error.code })
     case 'NOT_FOUND':
       return new ApiError('NOT_FOUND', error.message)
+    case 'TOKEN_INVALID':
+      // A bad link is bad input: the token field, with a reason the studio can word for people.
+      return new ApiError('VALIDATION', `token: ${error.message}`, { field: 'token', reason: error.code })
     case 'THROTTLED':
       return new ApiError('RATE_LIMITED', error.message, { retryAfterSeconds: error.retryAfterSeconds })
     default:

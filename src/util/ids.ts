@@ -14,6 +14,7 @@ export type IdPrefix =
   | 'inv'
   | 'sess'
   | 'run'
+  | 'mail'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

@@ -6,6 +6,7 @@ import {
   type AppLog,
   type EaselApp,
   intervalScheduler,
+  MAIL_EVERY_MS,
   openApp,
   RECOVER_EVERY_MS,
   type Scheduler,
@@ -173,7 +174,9 @@ describe.each(BACKENDS)('app lifecycle (%s)', (backend) => {
     expect(await easel.lifecycle.start()).toBe(report)
     expect(await jobAndHold(later.jobId, later.holdId)).toMatchObject({ job: 'running', hold: 'pending' })
     // …the periodic recovery finds it, when its time comes (and a sweep's tick does not).
-    expect(scheduler.intervals()).toEqual([SWEEP_EVERY, RECOVER_EVERY_MS].sort((a, b) => a - b))
+    expect(scheduler.intervals()).toEqual(
+      [SWEEP_EVERY, RECOVER_EVERY_MS, MAIL_EVERY_MS].sort((a, b) => a - b),
+    )
     await scheduler.fire(SWEEP_EVERY)
     expect(await jobAndHold(later.jobId, later.holdId)).toMatchObject({ job: 'running' })
     await scheduler.fire(RECOVER_EVERY_MS)
@@ -259,7 +262,8 @@ describe.each(BACKENDS)('app lifecycle (%s)', (backend) => {
         .executeTakeFirstOrThrow()
     ).id
     const tasks = [...scheduler.tasks]
-    expect(tasks).toHaveLength(2)
+    // The sweep, the recovery of crashed peers, and the mail sender's tick.
+    expect(tasks).toHaveLength(3)
 
     // A sweep is under way when the stop comes: it finishes on an open database.
     const sweeping = scheduler.fire(SWEEP_EVERY)

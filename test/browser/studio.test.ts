@@ -475,7 +475,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
       expect(box.x + box.width).toBeLessThanOrEqual(composer.x + composer.width - 12)
     }
     await screenshot(page, '14-studio-phone')
-    for (const path of ['/credits', '/credits/buy', '/history', '/keys']) {
+    for (const path of ['/credits', '/credits/buy', '/history', '/keys', '/account']) {
       await page.goto(path)
       await page.locator('h1').first().waitFor()
       expect(
@@ -644,6 +644,8 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to Easel' }).waitFor()
     await page.goto('/signup')
     await page.getByRole('heading', { name: 'Create your Easel account' }).waitFor()
+    await page.goto('/forgot-password')
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor()
     await page.goto('/credits')
     await page.getByRole('heading', { name: 'Sign in to Easel' }).waitFor()
     await signIn(page, u)
@@ -678,6 +680,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
       ['/credits', 'Credits'],
       ['/credits/buy', 'Buy credits'],
       ['/keys', 'API keys'],
+      ['/account', 'Account'],
       ['/admin', 'Admin · Users'],
       ['/admin/pricing', 'Admin · Price book'],
       ['/admin/report', 'Admin · Report'],

@@ -7,6 +7,7 @@ import type { Scheduler } from '../../src/app/index.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { ImageEngine } from '../../src/engines/engine.ts'
 import { type RunningServer, startServer } from '../../src/http/server.ts'
+import type { MailTransport } from '../../src/notify/index.ts'
 import { type Clock, systemClock } from '../../src/util/clock.ts'
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.ts'
 
@@ -66,6 +67,8 @@ export async function startTestServer(
      * still recovers and sweeps once, as `easel start` does.
      */
     scheduler?: Scheduler
+    /** Where the server's mail goes instead of the log (mail off) or SMTP, e.g. a MailRecorder. */
+    mailTransport?: MailTransport
   } = {},
 ): Promise<TestServer> {
   const testDb = await createTestDatabase(backend)
@@ -75,6 +78,7 @@ export async function startTestServer(
     clock: options.clock ?? systemClock,
     ...(options.engines ? { engines: options.engines } : {}),
     scheduler: options.scheduler ?? neverScheduler,
+    ...(options.mailTransport ? { mailTransport: options.mailTransport } : {}),
   })
   const { accounts } = server.services
   return {

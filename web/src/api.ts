@@ -2,10 +2,15 @@ import type {
   AdminKeysBody,
   AdminUsersPage,
   Card,
+  ChangeEmailRequest,
+  ChangePasswordRequest,
+  ConfirmEmailRequest,
   CreatedInviteBody,
   CreatedKeyBody,
   CreateKeyRequest,
   CreditsBody,
+  EmailChangePendingBody,
+  EmailConfirmedBody,
   EnginesBody,
   GrantBody,
   GrantRequest,
@@ -22,6 +27,10 @@ import type {
   MeBody,
   Operation,
   PacksBody,
+  PasswordChangedBody,
+  PasswordResetAccepted,
+  PasswordResetConfirm,
+  PasswordResetRequest,
   PricingBody,
   PurchaseBody,
   PurchaseRequest,
@@ -30,6 +39,7 @@ import type {
   QuoteRequest,
   ReportBody,
   SessionBody,
+  SessionsBody,
   SetupBody,
   SignupRequest,
   UserBody,
@@ -57,6 +67,8 @@ export class ApiProblem extends Error {
 const FIELD_LABELS: Record<string, string> = {
   email: 'Email',
   password: 'Password',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
   inviteCode: 'Invite code',
   prompt: 'The description',
   image: 'The image',
@@ -103,6 +115,10 @@ export function readableMessage(status: number, code: string, message: string, f
       return `${sentence(message.replace(/^not enough credits:\s*/i, 'Not enough credits: '))} Buy credits to continue.`
     case 'PAYLOAD_TOO_LARGE':
       return sentence(message)
+  }
+  // A mailed link that no longer works: say what to do, not what the token field is.
+  if (field === 'token') {
+    return 'This link does not work any more: it was already used, it expired, or a newer one replaced it. Ask for a new one.'
   }
   if (field) {
     const label = FIELD_LABELS[field] ?? field.replace(/[._]/g, ' ')
@@ -234,6 +250,26 @@ export const api = {
     call<SessionBody>('POST', '/api/session', { email, password } satisfies SignupRequest),
   signOut: () => call<void>('DELETE', '/api/session'),
   me: () => call<MeBody>('GET', '/api/me'),
+
+  requestPasswordReset: (email: string) =>
+    call<PasswordResetAccepted>('POST', '/api/password-reset', { email } satisfies PasswordResetRequest),
+  confirmPasswordReset: (token: string, password: string) =>
+    call<void>('POST', '/api/password-reset/confirm', { token, password } satisfies PasswordResetConfirm),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    call<PasswordChangedBody>('POST', '/api/account/password', {
+      currentPassword,
+      newPassword,
+    } satisfies ChangePasswordRequest),
+  changeEmail: (email: string, password: string) =>
+    call<EmailChangePendingBody>('POST', '/api/account/email', {
+      email,
+      password,
+    } satisfies ChangeEmailRequest),
+  confirmEmail: (token: string) =>
+    call<EmailConfirmedBody>('POST', '/api/account/email/confirm', { token } satisfies ConfirmEmailRequest),
+  sessions: () => call<SessionsBody>('GET', '/api/account/sessions'),
+  endSession: (id: string) => call<void>('DELETE', `/api/account/sessions/${id}`),
+  signOutEverywhere: () => call<void>('POST', '/api/account/sessions/sign-out-everywhere'),
 
   credits: () => call<CreditsBody>('GET', '/api/credits'),
   history: (before?: string | null) =>

@@ -20,6 +20,8 @@ export interface Session {
   refreshCredits(): Promise<void>
   signedIn(body: SessionBody): void
   signOut(): Promise<void>
+  /** Asks the server again who is signed in (after an email change, or signing out everywhere). */
+  reload(): Promise<void>
 }
 
 const SessionContext = createContext<Session | null>(null)
@@ -55,6 +57,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           if (!(error instanceof ApiProblem && error.status === 401)) throw error
         }
       }
+      if (!user) apiSession.setCsrfToken(null)
       setBoot({ state: 'ready', setup, user })
     } catch (error) {
       setBoot({ state: 'failed', message: messageOf(error) })
@@ -113,8 +116,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           setBoot({ state: 'ready', setup: boot.setup, user: null })
         }
       },
+      reload: load,
     }
-  }, [boot, credits, refreshCredits])
+  }, [boot, credits, refreshCredits, load])
 
   if (boot.state === 'loading') {
     return (

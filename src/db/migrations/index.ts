@@ -4,6 +4,7 @@ import * as accountPlans from './2026-11-25-credit-ledger-plans.ts'
 import * as service from './2026-11-25-service.ts'
 import * as purchaseIntents from './2026-11-25-service-purchase-intents.ts'
 import * as signInThrottle from './2026-11-26-sign-in-throttle.ts'
+import * as mailAndAccountTokens from './2026-12-03-mail-and-account-tokens.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25-service': service,
   '2026-11-25-service-purchase-intents': purchaseIntents,
   '2026-11-26-sign-in-throttle': signInThrottle,
+  '2026-12-03-mail-and-account-tokens': mailAndAccountTokens,
 }

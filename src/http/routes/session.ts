@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Services } from '../../app/index.ts'
 import {
@@ -13,6 +14,15 @@ import type { App } from '../app-type.ts'
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth.ts'
 import { unwrapAccounts } from '../errors.ts'
 import { userBody } from '../schemas.ts'
+
+/**
+ * What a new session keeps about the browser that opened it, for its owner's list of sessions: its
+ * user agent (the service keeps the first 200 characters) and its address as the app reads it.
+ */
+const client = (request: FastifyRequest): { address: string; userAgent?: string } => {
+  const userAgent = request.headers['user-agent']
+  return { address: request.ip, ...(typeof userAgent === 'string' ? { userAgent } : {}) }
+}
 
 /** Owner set-up, sign-up, sign-in and sign-out for the studio (cookie sessions), and `me`. */
 export function registerSessionRoutes(app: App, services: Services): void {
@@ -51,7 +61,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
     },
     async (request, reply) => {
       const user = unwrapAccounts(await accounts.setUpOwner(request.body))
-      const session = await accounts.createSession(user.id)
+      const session = await accounts.createSession(user.id, client(request))
       setSessionCookie(request, reply, session)
       return reply.status(201).send({ user: userBody(user), csrfToken: session.csrfToken })
     },
@@ -71,7 +81,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
     },
     async (request, reply) => {
       const user = unwrapAccounts(await accounts.signUp({ ...request.body, address: request.ip }))
-      const session = await accounts.createSession(user.id)
+      const session = await accounts.createSession(user.id, client(request))
       setSessionCookie(request, reply, session)
       return reply.status(201).send({ user: userBody(user), csrfToken: session.csrfToken })
     },
@@ -90,9 +100,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const { user, session } = unwrapAccounts(
-        await accounts.signIn({ ...request.body, address: request.ip }),
-      )
+      const { user, session } = unwrapAccounts(await accounts.signIn({ ...request.body, ...client(request) }))
       setSessionCookie(request, reply, session)
       return { user: userBody(user), csrfToken: session.csrfToken }
     },

@@ -1,7 +1,24 @@
-import { ID_TAIL, inPath, NOT_IDS, pathIdRefusal, post, type Refusal, send } from './requests.ts'
+import { expect } from 'vitest'
+import { publicSessionId, sessionId } from '../../../src/accounts/sessions.ts'
+import {
+  CHANGE_EMAIL,
+  CHANGE_PASSWORD,
+  type Ctx,
+  get,
+  ID_TAIL,
+  inPath,
+  NOT_IDS,
+  pathIdRefusal,
+  post,
+  type Refusal,
+  send,
+  signIn,
+  UNKNOWN_TOKEN,
+} from './requests.ts'
 import { sweep } from './sweep.ts'
 
-// The bad-input sweep (see sweep.ts) of accounts: sign-in, sign-up, set-up and API keys.
+// The bad-input sweep (see sweep.ts) of accounts: sign-in, sign-up, set-up, API keys, and the
+// account's security (password reset, password and email changes, sessions).
 
 const SESSIONS: Refusal[] = [
   {
@@ -203,6 +220,382 @@ const KEYS: Refusal[] = [
   },
 ]
 
+let resets = 0
+
+/** A reset link mailed to the subject (asked from an address of its own: the per-address limit is not under test). */
+async function mailedResetToken(c: Ctx): Promise<string> {
+  // Through the service, not the route: the route nudges the sender, which erases a mail's body
+  // once it is out; the mail asked here stays queued (the test server's sender never ticks).
+  const asked = await c.t.server.services.accounts.requestPasswordReset({
+    email: c.me.user.email,
+    address: `198.18.${++resets >> 8}.${resets & 255}`,
+    linkBase: 'http://easel.test',
+  })
+  expect(asked.ok).toBe(true)
+  const mail = await c.t.server.services.db.kysely
+    .selectFrom('mail_outbox')
+    .select('text_body')
+    .where('to_address', '=', c.me.user.email)
+    .where('kind', '=', 'password-reset')
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow()
+  return /reset-password\?token=([A-Za-z0-9_-]+)/.exec(mail.text_body)![1]!
+}
+
+const PASSWORD_RESET: Refusal[] = [
+  {
+    name: 'POST /api/password-reset with no body fields',
+    request: post('/api/password-reset', {}, { as: 'nobody' }),
+    status: 400,
+    message: /^email: is required/,
+  },
+  {
+    name: 'POST /api/password-reset with a number as the email',
+    request: post('/api/password-reset', { email: 42 }, { as: 'nobody' }),
+    status: 400,
+    message: /^email: must be text/,
+  },
+  {
+    name: 'POST /api/password-reset with an email of 255 characters',
+    request: post('/api/password-reset', { email: `${'a'.repeat(243)}@example.test` }, { as: 'nobody' }),
+    status: 400,
+    message: /^email: must be at most 254 characters/,
+  },
+  {
+    name: 'POST /api/password-reset with an email that is not one',
+    request: post('/api/password-reset', { email: "' OR '1'='1' --" }, { as: 'nobody' }),
+    status: 400,
+    message: /^email: must be an address/,
+  },
+  {
+    name: 'POST /api/password-reset with an email with a NUL character',
+    request: post('/api/password-reset', { email: 'ada\u0000@example.test' }, { as: 'nobody' }),
+    status: 400,
+    message: /email/,
+  },
+  {
+    name: 'POST /api/password-reset with a JSON array',
+    request: post('/api/password-reset', [{ email: 'ada@example.test' }], { as: 'nobody' }),
+    status: 400,
+    message: /expected object/,
+  },
+  {
+    name: 'POST /api/password-reset form-urlencoded',
+    request: send({
+      method: 'POST',
+      url: '/api/password-reset',
+      raw: 'email=ada%40example.test',
+      type: 'application/x-www-form-urlencoded',
+      as: 'nobody',
+    }),
+    status: 415,
+    message: /content type/i,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with no body fields',
+    request: post('/api/password-reset/confirm', {}, { as: 'nobody' }),
+    status: 400,
+    message: /^token: is required/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with an empty token',
+    request: post(
+      '/api/password-reset/confirm',
+      { token: '', password: 'a brand new passphrase' },
+      { as: 'nobody' },
+    ),
+    status: 400,
+    message: /^token: is required/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with a token of 201 characters',
+    request: post(
+      '/api/password-reset/confirm',
+      { token: 't'.repeat(201), password: 'a brand new passphrase' },
+      { as: 'nobody' },
+    ),
+    status: 400,
+    message: /^token: must be at most 200 characters/,
+  },
+  ...(
+    [
+      ['an unknown token', UNKNOWN_TOKEN],
+      ['an SQL-looking token', "' OR '1'='1' --"],
+      ['a token that is the hash of nothing', 'f'.repeat(64)],
+    ] as const
+  ).map(
+    ([what, token]): Refusal => ({
+      name: `POST /api/password-reset/confirm with ${what}`,
+      request: post(
+        '/api/password-reset/confirm',
+        { token, password: 'a brand new passphrase' },
+        { as: 'nobody' },
+      ),
+      status: 400,
+      message: /^token: this password reset link is not valid: it is unknown, already used or expired/,
+      code: 'VALIDATION',
+    }),
+  ),
+  {
+    name: 'POST /api/password-reset/confirm with a token already used',
+    request: async (c) => {
+      const token = await mailedResetToken(c)
+      const used = await c.t.server.app.inject({
+        method: 'POST',
+        url: '/api/password-reset/confirm',
+        payload: { token, password: 'the first new passphrase' },
+      })
+      expect(used.statusCode, used.body).toBe(204)
+      return post(
+        '/api/password-reset/confirm',
+        { token, password: 'a brand new passphrase' },
+        { as: 'nobody' },
+      )(c)
+    },
+    status: 400,
+    message: /^token: this password reset link is not valid/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with a number as the password',
+    request: post(
+      '/api/password-reset/confirm',
+      { token: UNKNOWN_TOKEN, password: 12345678901 },
+      { as: 'nobody' },
+    ),
+    status: 400,
+    message: /^password: must be text/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with a password of 201 characters',
+    request: post(
+      '/api/password-reset/confirm',
+      { token: UNKNOWN_TOKEN, password: 'p'.repeat(201) },
+      { as: 'nobody' },
+    ),
+    status: 400,
+    message: /^password: must be at most 200 characters/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with a good token and a short password',
+    request: async (c) =>
+      post(
+        '/api/password-reset/confirm',
+        { token: await mailedResetToken(c), password: 'short' },
+        { as: 'nobody' },
+      )(c),
+    status: 400,
+    message: /^password: must be at least 10 characters/,
+  },
+  {
+    name: 'POST /api/password-reset/confirm with a good token and a common password',
+    request: async (c) =>
+      post(
+        '/api/password-reset/confirm',
+        { token: await mailedResetToken(c), password: 'Password12' },
+        { as: 'nobody' },
+      )(c),
+    status: 400,
+    message: /^password: is one of the 10,000 most common passwords/,
+  },
+]
+
+/** Each of the signed-in person's account routes, refused to an API key, to nobody, and without CSRF. */
+const ACCOUNT_WRITES = [
+  ['POST', '/api/account/password', CHANGE_PASSWORD],
+  ['POST', '/api/account/email', CHANGE_EMAIL],
+  ['POST', '/api/account/sessions/sign-out-everywhere', undefined],
+  ['DELETE', `/api/account/sessions/sess_${ID_TAIL}`, undefined],
+] as const
+
+const ACCOUNT: Refusal[] = [
+  ...[...ACCOUNT_WRITES, ['GET', '/api/account/sessions', undefined] as const].flatMap(
+    ([method, url, body]): Refusal[] => [
+      {
+        name: `${method} ${url} with an API key`,
+        request: send({ method, url, body }),
+        status: 403,
+        message: /API keys cannot change an account's password, email or sessions/,
+        code: 'FORBIDDEN',
+      },
+      {
+        name: `${method} ${url} signed out`,
+        request: send({ method, url, body, as: 'nobody' }),
+        status: 401,
+        message: /sign in first/,
+        code: 'UNAUTHENTICATED',
+      },
+    ],
+  ),
+  ...ACCOUNT_WRITES.map(
+    ([method, url, body]): Refusal => ({
+      name: `${method} ${url} with the session cookie and no x-csrf-token`,
+      request: send({ method, url, body, as: 'cookie-without-csrf' }),
+      status: 403,
+      message: /this request needs the x-csrf-token header/,
+      code: 'CSRF',
+    }),
+  ),
+  {
+    name: 'POST /api/account/password with no body fields',
+    request: post('/api/account/password', {}, { as: 'session' }),
+    status: 400,
+    message: /^currentPassword: is required/,
+  },
+  {
+    name: 'POST /api/account/password with a number as the new password',
+    request: post(
+      '/api/account/password',
+      { ...CHANGE_PASSWORD, newPassword: 12345678901 },
+      { as: 'session' },
+    ),
+    status: 400,
+    message: /^newPassword: must be text/,
+  },
+  {
+    name: 'POST /api/account/password with a new password of 201 characters',
+    request: post(
+      '/api/account/password',
+      { ...CHANGE_PASSWORD, newPassword: 'n'.repeat(201) },
+      { as: 'session' },
+    ),
+    status: 400,
+    message: /^newPassword: must be at most 200 characters/,
+  },
+  {
+    name: 'POST /api/account/password with a short new password',
+    request: post('/api/account/password', { ...CHANGE_PASSWORD, newPassword: 'short' }, { as: 'session' }),
+    status: 400,
+    message: /^newPassword: must be at least 10 characters/,
+  },
+  {
+    name: 'POST /api/account/password with a wrong current password',
+    request: post(
+      '/api/account/password',
+      { ...CHANGE_PASSWORD, currentPassword: 'not my password' },
+      { as: 'session' },
+    ),
+    status: 400,
+    message: /^currentPassword: is not your current password/,
+  },
+  {
+    name: 'POST /api/account/password with an empty current password',
+    request: post('/api/account/password', { ...CHANGE_PASSWORD, currentPassword: '' }, { as: 'session' }),
+    status: 400,
+    message: /^currentPassword: is required/,
+  },
+  {
+    name: 'POST /api/account/password form-urlencoded',
+    request: send({
+      as: 'session',
+      method: 'POST',
+      url: '/api/account/password',
+      raw: 'currentPassword=x&newPassword=y',
+      type: 'application/x-www-form-urlencoded',
+    }),
+    status: 415,
+    message: /content type/i,
+  },
+  {
+    name: 'POST /api/account/email with no body fields',
+    request: post('/api/account/email', {}, { as: 'session' }),
+    status: 400,
+    message: /^email: is required/,
+  },
+  {
+    name: 'POST /api/account/email with an email that is not one',
+    request: post('/api/account/email', { ...CHANGE_EMAIL, email: 'not-an-email' }, { as: 'session' }),
+    status: 400,
+    message: /^email: must be an address/,
+  },
+  {
+    name: 'POST /api/account/email with an email of 255 characters',
+    request: post(
+      '/api/account/email',
+      { ...CHANGE_EMAIL, email: `${'a'.repeat(243)}@example.test` },
+      { as: 'session' },
+    ),
+    status: 400,
+    message: /^email: must be at most 254 characters/,
+  },
+  {
+    name: 'POST /api/account/email with the email it already has',
+    request: async (c) =>
+      post(
+        '/api/account/email',
+        { ...CHANGE_EMAIL, email: c.me.user.email.toUpperCase() },
+        { as: 'session' },
+      )(c),
+    status: 400,
+    message: /^email: is already your email/,
+  },
+  {
+    name: 'POST /api/account/email with a wrong password',
+    request: post('/api/account/email', { ...CHANGE_EMAIL, password: 'not my password' }, { as: 'session' }),
+    status: 400,
+    message: /^password: is not your current password/,
+  },
+  {
+    name: 'POST /api/account/email with no password',
+    request: post('/api/account/email', { email: CHANGE_EMAIL.email }, { as: 'session' }),
+    status: 400,
+    message: /^password: is required/,
+  },
+  {
+    name: 'POST /api/account/email/confirm with no body fields',
+    request: post('/api/account/email/confirm', {}, { as: 'nobody' }),
+    status: 400,
+    message: /^token: is required/,
+  },
+  {
+    name: 'POST /api/account/email/confirm with a number as the token',
+    request: post('/api/account/email/confirm', { token: 42 }, { as: 'nobody' }),
+    status: 400,
+    message: /^token: must be text/,
+  },
+  {
+    name: 'POST /api/account/email/confirm with a token of 201 characters',
+    request: post('/api/account/email/confirm', { token: 't'.repeat(201) }, { as: 'nobody' }),
+    status: 400,
+    message: /^token: must be at most 200 characters/,
+  },
+  {
+    name: 'POST /api/account/email/confirm with an unknown token',
+    request: post('/api/account/email/confirm', { token: UNKNOWN_TOKEN }, { as: 'session' }),
+    status: 400,
+    message: /^token: this email confirmation link is not valid/,
+  },
+  {
+    name: 'POST /api/account/email/confirm with a password-reset token',
+    request: async (c) =>
+      post('/api/account/email/confirm', { token: await mailedResetToken(c) }, { as: 'nobody' })(c),
+    status: 400,
+    message: /^token: this email confirmation link is not valid/,
+  },
+  ...NOT_IDS.map(([what, id]) => ({
+    name: `DELETE /api/account/sessions/:id with ${what}`,
+    request: send({ as: 'session', method: 'DELETE', url: `/api/account/sessions/${inPath(id('sess'))}` }),
+    ...pathIdRefusal(what, 'sess'),
+  })),
+  {
+    name: 'DELETE /api/account/sessions/:id of no session',
+    request: send({ as: 'session', method: 'DELETE', url: `/api/account/sessions/sess_${ID_TAIL}` }),
+    status: 404,
+    message: /no session sess_/,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'DELETE /api/account/sessions/:id of another user’s session',
+    request: async (c) => {
+      const theirs = await signIn(c.t, c.f.other)
+      const id = publicSessionId(sessionId(theirs.cookie.slice('easel_session='.length)))
+      return send({ as: 'session', method: 'DELETE', url: `/api/account/sessions/${id}` })(c)
+    },
+    status: 404,
+    message: /no session sess_/,
+    code: 'NOT_FOUND',
+  },
+]
+
 sweep((s) => {
   s.accepts([
     [
@@ -211,6 +604,16 @@ sweep((s) => {
       201,
     ],
   ])
+  s.accepts([
+    [
+      'POST /api/password-reset (anyone, any address)',
+      post('/api/password-reset', { email: 'someone@example.test' }, { as: 'nobody' }),
+      202,
+    ],
+    ['GET /api/account/sessions (a session)', get('/api/account/sessions', { as: 'session' }), 200],
+  ])
   s.refuses('sign-in, sign-up and set-up', SESSIONS)
   s.refuses('API keys', KEYS)
+  s.refuses('password reset', PASSWORD_RESET)
+  s.refuses('the account’s password, email and sessions', ACCOUNT)
 })

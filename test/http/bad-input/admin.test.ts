@@ -180,6 +180,38 @@ const ADMIN: Refusal[] = [
     status: 400,
     message: /^from: /,
   },
+  {
+    name: 'GET /api/admin/mail by a user who is not an administrator',
+    request: get('/api/admin/mail'),
+    status: 403,
+    message: /only administrators/,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'GET /api/admin/mail through a browser session that is not an administrator’s',
+    request: get('/api/admin/mail', { as: 'session' }),
+    status: 403,
+    message: /only administrators/,
+  },
+  {
+    name: 'GET /api/admin/mail without credentials',
+    request: get('/api/admin/mail', { as: 'nobody' }),
+    status: 401,
+    message: /sign in first/,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'GET /api/admin/mail with a query holding a NUL',
+    request: get('/api/admin/mail?x=%00', { as: 'admin' }),
+    status: 400,
+    message: /NUL/,
+  },
+  ...(['POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({
+    name: `${method} /api/admin/mail (it is read-only)`,
+    request: send({ method, url: '/api/admin/mail', body: { enabled: true }, as: 'admin' }),
+    status: [404, 405],
+    message: /no route|not allowed|not found/i,
+  })),
 ]
 
 sweep((s) => {
@@ -196,6 +228,14 @@ sweep((s) => {
       201,
     ],
     ['GET /api/admin/report', get('/api/admin/report?from=0&to=4102444800000', { as: 'admin' }), 200],
+    ['GET /api/admin/mail', get('/api/admin/mail', { as: 'admin' }), 200],
   ])
   s.refuses('administration', ADMIN)
+  s.ignores('the mail status reads and changes nothing, whatever the query', [
+    [
+      'GET /api/admin/mail?enabled=true (as an administrator)',
+      get('/api/admin/mail?enabled=true', { as: 'admin' }),
+    ],
+    ['GET /api/admin/mail?queued=-1&failed=x', get('/api/admin/mail?queued=-1&failed=x', { as: 'admin' })],
+  ])
 })

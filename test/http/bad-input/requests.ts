@@ -132,6 +132,14 @@ export const GEN = { prompt: 'a lighthouse at dusk', n: 1, size: '256x256' }
 export const JOB = { kind: 'generate', prompt: 'a lighthouse at dusk', n: 1, size: '256x256' }
 export const CARD = { number: '4242 4242 4242 4242', expMonth: 12, expYear: 2099, cvc: '123' }
 export const PURCHASE = { packId: 'pack-115', quantity: 1, card: CARD }
+/** A change of password or email as the subject would send it (test users' password is this one). */
+export const CHANGE_PASSWORD = {
+  currentPassword: 'correct horse battery',
+  newPassword: 'a brand new passphrase',
+}
+export const CHANGE_EMAIL = { email: 'moving@example.test', password: 'correct horse battery' }
+/** A well-formed mailed-link token (43 base64url characters) that names nothing. */
+export const UNKNOWN_TOKEN = 'A'.repeat(43)
 export const ID_TAIL = '01jd3q8z6x4c9m2k7w5e0t1r8b' // well-formed, names nothing
 
 /** Strings that are not ids, whatever the route expects (raw: encode them for a path). */

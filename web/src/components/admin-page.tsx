@@ -1,6 +1,7 @@
 import { useLocation } from '../router.ts'
 import { useSession } from '../session.tsx'
 import { AdminKeys } from './admin-keys.tsx'
+import { AdminMail } from './admin-mail.tsx'
 import { AdminPricing } from './admin-pricing.tsx'
 import { AdminReport } from './admin-report.tsx'
 import { AdminUsers } from './admin-users.tsx'
@@ -47,6 +48,7 @@ export function AdminPage() {
             ))}
           </ul>
         </nav>
+        <AdminMail />
       </div>
       {tab.href === '/admin' && <AdminUsers />}
       {tab.href === '/admin/keys' && <AdminKeys />}

@@ -1,14 +1,18 @@
 import { type ReactNode, useEffect, useRef } from 'react'
 import { navigate, useLocation } from '../router.ts'
 import { useSession } from '../session.tsx'
+import { AccountPage } from './account-page.tsx'
 import { AdminPage } from './admin-page.tsx'
 import { BuyCreditsPage } from './buy-credits-page.tsx'
+import { ConfirmEmailPage } from './confirm-email-page.tsx'
 import { CreditsPage } from './credits-page.tsx'
 import { EditPage } from './edit-page.tsx'
+import { ForgotPasswordPage } from './forgot-password-page.tsx'
 import { Header } from './header.tsx'
 import { HistoryPage } from './history-page.tsx'
 import { KeysPage } from './keys-page.tsx'
 import { NotFoundPage } from './not-found-page.tsx'
+import { ResetPasswordPage } from './reset-password-page.tsx'
 import { SetupPage } from './setup-page.tsx'
 import { SignInPage } from './sign-in-page.tsx'
 import { SignUpPage } from './sign-up-page.tsx'
@@ -24,9 +28,20 @@ const TITLES: Record<string, string> = {
   '/credits': 'Credits',
   '/credits/buy': 'Buy credits',
   '/keys': 'API keys',
+  '/account': 'Account',
+  '/forgot-password': 'Forgot password',
+  '/reset-password': 'New password',
+  '/confirm-email': 'Confirm email',
   '/setup': 'Set up',
   '/signin': 'Sign in',
   '/signup': 'Sign up',
+}
+
+/** Pages a mailed link (or the sign-in page) leads to: open signed in or out. */
+const OPEN_PAGES: Record<string, () => ReactNode> = {
+  '/forgot-password': () => <ForgotPasswordPage />,
+  '/reset-password': () => <ResetPasswordPage />,
+  '/confirm-email': () => <ConfirmEmailPage />,
 }
 
 /** The studio: picks the page for the location, and moves focus to it on every navigation. */
@@ -37,6 +52,8 @@ export function App() {
   const first = useRef(true)
 
   const anonymous = !user
+  // Once there is an owner; before that, every visitor belongs on the set-up page.
+  const open = setup.setUp && Object.hasOwn(OPEN_PAGES, path)
   // Where a signed-out visitor belongs: the owner set-up first, else sign-in (or sign-up).
   const signedOutPath = !setup.setUp
     ? '/setup'
@@ -44,7 +61,7 @@ export function App() {
       ? '/signup'
       : '/signin'
   useEffect(() => {
-    if (anonymous && path !== signedOutPath) {
+    if (anonymous && !open && path !== signedOutPath) {
       const keep = signedOutPath === '/signin' && !['/', '/setup', '/signup'].includes(path)
       navigate(keep ? `/signin?next=${encodeURIComponent(path)}` : signedOutPath, { replace: true })
     }
@@ -52,7 +69,7 @@ export function App() {
       const next = new URLSearchParams(window.location.search).get('next')
       navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true })
     }
-  }, [anonymous, path, signedOutPath])
+  }, [anonymous, open, path, signedOutPath])
 
   useEffect(() => {
     const title = path.startsWith('/admin') ? 'Admin' : (TITLES[path] ?? 'Not found')
@@ -66,7 +83,8 @@ export function App() {
   }, [path])
 
   let page: ReactNode
-  if (!user) {
+  if (open) page = OPEN_PAGES[path]!()
+  else if (!user) {
     page =
       signedOutPath === '/setup' ? (
         <SetupPage />
@@ -82,6 +100,7 @@ export function App() {
   else if (path === '/credits') page = <CreditsPage />
   else if (path === '/credits/buy') page = <BuyCreditsPage />
   else if (path === '/keys') page = <KeysPage />
+  else if (path === '/account') page = <AccountPage />
   else if (path === '/admin' || path.startsWith('/admin/')) page = <AdminPage />
   else if (path === '/signin' || path === '/signup' || path === '/setup') page = null
   else page = <NotFoundPage />
@@ -93,7 +112,7 @@ export function App() {
       </a>
       {setup.testCheckout && <TestModeBanner />}
       <Header />
-      <main id="main" ref={main} className={user ? 'main' : 'main main-narrow'}>
+      <main id="main" ref={main} className={user && !open ? 'main' : 'main main-narrow'}>
         {page}
       </main>
     </>

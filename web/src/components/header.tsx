@@ -12,6 +12,7 @@ const NAV = [
   { href: '/history', label: 'History' },
   { href: '/credits', label: 'Credits' },
   { href: '/keys', label: 'API keys' },
+  { href: '/account', label: 'Account' },
 ]
 
 /** The top bar: where to go, the balance (always in view), and signing out. */

@@ -16,12 +16,17 @@ export function SignInPage() {
         newPassword={false}
         submit={(email, password) => api.signIn(email, password)}
         footer={
-          setup.signup !== 'closed' && (
+          <>
             <p className="muted">
-              New here? <Link href="/signup">Create an account</Link>
-              {setup.signup === 'invite' ? ' with your invite code' : ''}.
+              <Link href="/forgot-password">Forgot password?</Link>
             </p>
-          )
+            {setup.signup !== 'closed' && (
+              <p className="muted">
+                New here? <Link href="/signup">Create an account</Link>
+                {setup.signup === 'invite' ? ' with your invite code' : ''}.
+              </p>
+            )}
+          </>
         }
       />
     </section>

@@ -1,0 +1,32 @@
+import { useId, useState } from 'react'
+import { useSession } from '../session.tsx'
+import { ChangeEmailForm } from './change-email-form.tsx'
+import { ChangePasswordForm } from './change-password-form.tsx'
+import { SessionsList } from './sessions-list.tsx'
+
+/** The account's security: password, email, and where it is signed in. */
+export function AccountPage() {
+  const id = useId()
+  const { user } = useSession()
+  // A password change signs other sessions out: the list is read again.
+  const [version, setVersion] = useState(0)
+  if (!user) return null
+  return (
+    <div className="stack-large">
+      <section aria-labelledby={`${id}-title`}>
+        <h1 id={`${id}-title`} tabIndex={-1}>
+          Account
+        </h1>
+        <p className="lead">
+          Signed in as <strong>{user.email}</strong>. Change your password or email, and see where your
+          account is signed in.
+        </p>
+        <div className="grid-2">
+          <ChangePasswordForm onChanged={() => setVersion((v) => v + 1)} />
+          <ChangeEmailForm current={user.email} />
+        </div>
+      </section>
+      <SessionsList version={version} />
+    </div>
+  )
+}
