@@ -1,7 +1,16 @@
-import { sql } from 'kysely'
 import type { Database } from '../db/open.ts'
 import type { Clock } from '../util/clock.ts'
-import { afterFailure, DEFAULT_RETRY, type RetryPolicy } from './retry-policy.ts'
+import {
+  type ClaimedRow,
+  claimDue,
+  giveBack,
+  giveBackInterrupted,
+  MAX_ERROR_CHARS,
+  markFailed,
+  markSent,
+  readCounts,
+} from './outbox-rows.ts'
+import { DEFAULT_RETRY, type RetryPolicy } from './retry-policy.ts'
 import { type MailLog, MailSendError, type MailTransport, type OutboxMail } from './transport.ts'
 
 /** How long a sender holds a mail it took; another process takes it only after this. */
@@ -38,21 +47,6 @@ export interface OutboxRun {
 type Outcome = Exclude<keyof OutboxRun, 'claimed'>
 
 const emptyRun = (): OutboxRun => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0 })
-
-interface ClaimedRow {
-  id: string
-  kind: string
-  to_address: string
-  subject: string
-  text_body: string
-  html_body: string
-  attempts: number
-  /** This sender's lease: the fencing token its later writes are conditional on. */
-  locked_until: number
-}
-
-/** A stored error stays readable in the admin page and small in the row. */
-const MAX_ERROR_CHARS = 500
 
 /**
  * The background sender of the mail outbox (`mail_outbox`, filled by `queueMail` in the transaction
@@ -188,15 +182,8 @@ export class MailOutbox {
   }
 
   /** Mail waiting to be sent (now or later) and mail given up on. */
-  async counts(): Promise<{ queued: number; failed: number }> {
-    const row = await this.db.kysely
-      .selectFrom('mail_outbox')
-      .select([
-        sql<Sum>`sum(case when sent_at is null and failed_at is null then 1 else 0 end)`.as('queued'),
-        sql<Sum>`sum(case when failed_at is not null then 1 else 0 end)`.as('failed'),
-      ])
-      .executeTakeFirst()
-    return { queued: count(row?.queued), failed: count(row?.failed) }
+  counts(): Promise<{ queued: number; failed: number }> {
+    return readCounts(this.db.kysely)
   }
 
   private enqueue(onBegin?: () => void): Promise<OutboxRun> {
@@ -241,31 +228,7 @@ export class MailOutbox {
   }
 
   private claim(): Promise<ClaimedRow[]> {
-    return this.db.write(
-      {
-        name: 'mail-claim',
-        locks: {},
-        run: async (tx, now) => {
-          // The outer conditions repeat the inner ones: on PostgreSQL a row another sender leased
-          // after this statement's snapshot is re-checked against them, and skipped.
-          const rows = await tx.all<ClaimedRow>(
-            `update mail_outbox set locked_until = ?
-             where id in (
-               select id from mail_outbox
-               where sent_at is null and failed_at is null and next_attempt_at <= ?
-                 and (locked_until is null or locked_until <= ?)
-               order by next_attempt_at, id
-               limit ?${tx.dialect === 'postgres' ? ' for update skip locked' : ''}
-             )
-             and sent_at is null and failed_at is null and (locked_until is null or locked_until <= ?)
-             returning id, kind, to_address, subject, text_body, html_body, attempts, locked_until`,
-            [now + this.leaseMs, now, now, this.batchSize, now],
-          )
-          return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        },
-      },
-      this.clock,
-    )
+    return this.db.write(claimDue(this.leaseMs, this.batchSize), this.clock)
   }
 
   private async deliver(row: ClaimedRow): Promise<Outcome> {
@@ -303,20 +266,7 @@ export class MailOutbox {
     }
     try {
       // Not fenced by the lease: the mail was delivered, whoever holds the row now.
-      await this.db.write(
-        {
-          name: 'mail-sent',
-          locks: {},
-          run: (tx, now) =>
-            tx.run(
-              // The bodies go once the mail is out (or given up on, below): a reset or verification
-              // link in them works until its token expires, and the outbox is not an archive.
-              "update mail_outbox set sent_at = ?, locked_until = null, text_body = '', html_body = '' where id = ? and sent_at is null",
-              [now, row.id],
-            ),
-        },
-        this.clock,
-      )
+      await this.db.write(markSent(row), this.clock)
     } catch (error) {
       this.log.error(
         { mailId: row.id, kind: row.kind, err: error },
@@ -336,25 +286,7 @@ export class MailOutbox {
     const lastError = reason.message.slice(0, MAX_ERROR_CHARS)
     try {
       const { next, changed } = await this.db.write(
-        {
-          name: 'mail-failed',
-          locks: {},
-          run: async (tx, now) => {
-            const next = afterFailure(attempts, reason.permanent, now, this.retry)
-            const changed = next.retry
-              ? await tx.run(
-                  `update mail_outbox set attempts = ?, last_error = ?, next_attempt_at = ?, locked_until = null
-                   where id = ? and locked_until = ? and sent_at is null`,
-                  [attempts, lastError, next.at, row.id, row.locked_until],
-                )
-              : await tx.run(
-                  `update mail_outbox set attempts = ?, last_error = ?, failed_at = ?, locked_until = null,
-                   text_body = '', html_body = '' where id = ? and locked_until = ? and sent_at is null`,
-                  [attempts, lastError, now, row.id, row.locked_until],
-                )
-            return { next, changed }
-          },
-        },
+        markFailed(row, { attempts, lastError, permanent: reason.permanent, retry: this.retry }),
         this.clock,
       )
       const about = { mailId: row.id, kind: row.kind, attempts, error: lastError }
@@ -389,22 +321,7 @@ export class MailOutbox {
   /** Aborted at shutdown: not the mail's fault, so no attempt is counted and the lease is given back. */
   private async interrupted(row: ClaimedRow): Promise<Outcome> {
     try {
-      await this.db.write(
-        {
-          name: 'mail-interrupted',
-          locks: {},
-          run: (tx) =>
-            tx.run(
-              'update mail_outbox set locked_until = null, last_error = ? where id = ? and locked_until = ? and sent_at is null',
-              [
-                'interrupted: Easel stopped while sending this mail (it may have arrived); it will be sent again',
-                row.id,
-                row.locked_until,
-              ],
-            ),
-        },
-        this.clock,
-      )
+      await this.db.write(giveBackInterrupted(row), this.clock)
     } catch (error) {
       this.log.warn(
         { mailId: row.id, err: error },
@@ -417,21 +334,7 @@ export class MailOutbox {
   /** Gives back mails taken but not started (the sender is stopping). */
   private async release(rows: readonly ClaimedRow[]): Promise<void> {
     try {
-      await this.db.write(
-        {
-          name: 'mail-release',
-          locks: {},
-          run: async (tx) => {
-            for (const row of rows) {
-              await tx.run('update mail_outbox set locked_until = null where id = ? and locked_until = ?', [
-                row.id,
-                row.locked_until,
-              ])
-            }
-          },
-        },
-        this.clock,
-      )
+      await this.db.write(giveBack(rows), this.clock)
     } catch (error) {
       this.log.warn(
         { mails: rows.length, err: error },
@@ -439,14 +342,4 @@ export class MailOutbox {
       )
     }
   }
-}
-
-/** A SQL sum: a number (PostgreSQL's bigint is parsed to one), or null over no rows. */
-type Sum = number | string | null
-
-/** A SQL sum as a count, checked. */
-function count(value: Sum | undefined): number {
-  const n = Number(value ?? 0)
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a count: ${value}`)
-  return n
 }
