@@ -81,3 +81,46 @@ export function emailChangedMail(input: { to: string; newEmail: string }): Outgo
     footer: 'If this was not you, ask your administrator for help at once.',
   })
 }
+
+/** The studio's page that takes an email-verification token. */
+export const VERIFY_EMAIL_PATH = '/verify-email'
+/** The studio's page that asks for a password-reset link. */
+export const FORGOT_PASSWORD_PATH = '/forgot-password'
+
+/** The link verifying a new account's address, to that address. */
+export function verifyEmailMail(input: { to: string; linkBase: string; token: string }): OutgoingMail {
+  return composeMail({
+    kind: 'verify-email',
+    to: input.to,
+    subject: 'Verify your email for Easel',
+    paragraphs: [
+      `Welcome to Easel! Someone, we hope you, created an account with ${input.to}.`,
+      'Verify that this address is yours with the link below (it works once, for 24 hours). Your free credits arrive as soon as it is verified.',
+    ],
+    action: {
+      label: 'Verify my email',
+      url: withToken(input.linkBase, VERIFY_EMAIL_PATH, input.token),
+    },
+    footer:
+      'If you did not sign up for Easel, ignore this mail: the account stays unverified and gets no free credits.',
+  })
+}
+
+/**
+ * To an address that already has an account, when someone signs up with it: the same answer was
+ * given as for a new address, so this mail is where its owner learns what happened. It carries no
+ * token: resetting the password goes through the usual request.
+ */
+export function signUpAttemptMail(input: { to: string; linkBase: string }): OutgoingMail {
+  return composeMail({
+    kind: 'sign-up-attempt',
+    to: input.to,
+    subject: 'Someone tried to sign up to Easel with your address',
+    paragraphs: [
+      `Someone, perhaps you, tried to create an Easel account with ${input.to}. This address already has an account, so nothing was created and nothing changed.`,
+      'If it was you, sign in with the password you chose before. Forgotten it? Ask for a link to choose a new one:',
+    ],
+    action: { label: 'Reset my password', url: publicLink(input.linkBase, FORGOT_PASSWORD_PATH) },
+    footer: 'If it was not you, you can ignore this mail: your account is safe.',
+  })
+}

@@ -3,16 +3,20 @@ import type { AccountTokenPurpose, DB } from '../db/schema.ts'
 import type { SqlTx } from '../db/writer/index.ts'
 import { randomToken, sha256Hex } from './tokens.ts'
 
-// Single-use tokens mailed to a person (a password reset, a change of email): the mail carries the
-// token, the `account_tokens` table its SHA-256 only, so a read of the table hands out no working
-// link. A token is looked up by its hash (an index lookup: no comparison whose time depends on
-// where a guess differs), and is usable while it is unused, unexpired and its user enabled.
+// Single-use tokens mailed to a person (a password reset, a change of email, the verification of a
+// new account's email): the mail carries the token, the `account_tokens` table its SHA-256 only, so
+// a read of the table hands out no working link. A token is looked up by its hash (an index
+// lookup: no comparison whose time depends on where a guess differs), and is usable while it is
+// unused, unexpired and its user enabled.
 
 /** How long a password-reset link works. */
 export const PASSWORD_RESET_TTL_MS = 3_600_000
 
 /** How long the link confirming a new email works: a day, since mail to a new address can be slow. */
 export const EMAIL_CHANGE_TTL_MS = 86_400_000
+
+/** How long the link verifying a new account's email works: a day, like a change of email's. */
+export const VERIFY_EMAIL_TTL_MS = 86_400_000
 
 /** 32 random bytes as base64url: 43 characters of [A-Za-z0-9_-]. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/

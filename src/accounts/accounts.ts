@@ -17,11 +17,13 @@ import {
   type SessionIssued,
   type SessionView,
 } from './sessions.ts'
+import type { SignUpByMailInput } from './sign-up.ts'
 import * as newUsers from './sign-up.ts'
 import type { PasswordResetPolicy, SignInPolicy, SignUpPolicy } from './throttle.ts'
 import { ThrottleStore } from './throttle-store.ts'
 import type { Role, User } from './users.ts'
 import * as users from './users.ts'
+import * as verification from './verify-email.ts'
 
 export { SIGNUP_POLICIES, type SignupPolicy } from './context.ts'
 
@@ -38,6 +40,8 @@ export interface AccountsOptions {
   signUpPolicy?: SignUpPolicy
   /** Password resets allowed per client address and per email; default 10 and 3 an hour. */
   passwordResetPolicy?: PasswordResetPolicy
+  /** Verification links a signed-in person may have sent again; default 3 an hour. */
+  verificationResendPolicy?: SignUpPolicy
 }
 
 /**
@@ -52,10 +56,13 @@ export interface AccountsOptions {
  * returned once, when it is made. Expected refusals are values (`{ ok: false, error }`) that
  * changed nothing.
  *
- * A facade: each job is done in its own module (`owner.ts`, `sign-up.ts`, `users.ts`,
- * `sessions.ts`, `password-reset.ts`, `password-change.ts`, `email-change.ts`, `api-keys.ts`,
- * `invites.ts`), which takes the part of this service it uses. Mails (a reset link, a
- * confirmation, a notice) are queued in the outbox in the transaction of what caused them.
+ * A facade: each job is done in its own module (`owner.ts`, `sign-up.ts`, `verify-email.ts`,
+ * `users.ts`, `sessions.ts`, `password-reset.ts`, `password-change.ts`, `email-change.ts`,
+ * `api-keys.ts`, `invites.ts`), which takes the part of this service it uses. Mails (a reset link,
+ * a confirmation, a notice) are queued in the outbox in the transaction of what caused them.
+ *
+ * With mail on, a sign-up's free credits are held until its email is verified (`verify-email.ts`);
+ * everyone else (owner, CLI, administrators' users, sign-up without mail) is verified from the start.
  *
  * @example
  * const accounts = new Accounts(db, ledger, { signup: 'invite' })
@@ -85,6 +92,7 @@ export class Accounts implements AccountsContext {
       options.signInPolicy,
       options.signUpPolicy,
       options.passwordResetPolicy,
+      options.verificationResendPolicy,
     )
     if (!SIGNUP_POLICIES.includes(this.signup)) throw new Error(`unknown signup policy "${this.signup}"`)
     if (!Number.isSafeInteger(this.sessionTtlMs) || this.sessionTtlMs <= 0) {
@@ -138,9 +146,10 @@ export class Accounts implements AccountsContext {
   }
 
   /**
-   * Self-service sign-up under the installation's policy: `closed` refuses, `invite` needs a valid
-   * code, `open` takes a code if one is given. A code's cohort (e.g. `beta`) is joined by the new
-   * user. The invite use and the user are written in one transaction: a refused sign-up takes no
+   * Self-service sign-up under the installation's policy, mail off (the user counts as verified,
+   * their free credits owed at once): `closed` refuses, `invite` needs a valid code, `open` takes a
+   * code if one is given. A code's cohort (e.g. `beta`) is joined by the new user, unless the price
+   * book in force has closed it (`joinUntil`); so are the book's sign-up cohorts that are open. The invite use and the user are written in one transaction: a refused sign-up takes no
    * use, and a code with N uses admits exactly N users however many try at once.
    *
    * From a client `address` (the HTTP route gives it), sign-ups without an invite code are limited
@@ -151,6 +160,30 @@ export class Accounts implements AccountsContext {
    */
   signUp(input: { email: string; password: string; inviteCode?: string; address?: string }): Answer<User> {
     return newUsers.signUp(this, input)
+  }
+
+  /**
+   * Self-service sign-up with mail on: {@link signUp}'s policy and limits, but the same answer (`ok`)
+   * and the same work whether or not the address has an account (see `sign-up.ts`). A new address
+   * gets an unverified user, free credits held, and a link `<linkBase>/verify-email?token=…` (once,
+   * 24 hours); one with an account is told someone tried. At most 3 such mails an hour per address.
+   */
+  signUpByMail(input: SignUpByMailInput): Answer<void> {
+    return newUsers.signUpByMail(this, input)
+  }
+
+  /**
+   * Verifies an email with a verification link's token (then used up): the user counts as verified
+   * and their free credits are owed from now, in one transaction. TOKEN_INVALID (changing nothing)
+   * for a token unknown, used, expired, for an address the user no longer has, or a disabled user.
+   */
+  verifyEmail(input: { token: string }): Answer<{ userId: string; email: string }> {
+    return verification.verifyEmail(this, input)
+  }
+
+  /** A new verification link (older ones stop working); ALREADY_VERIFIED, or THROTTLED past 3 an hour. */
+  resendVerification(userId: string, input: { linkBase: string }): Answer<{ email: string }> {
+    return verification.resendVerification(this, userId, input)
   }
 
   getUser(userId: string): Promise<User | null> {
@@ -171,14 +204,15 @@ export class Accounts implements AccountsContext {
   }
 
   /**
-   * Changes a user's role, plan, cohorts (the whole new set) or disabled state, in one transaction.
+   * Changes a user's role, plan, cohorts (the whole new set) or disabled state, or marks their
+   * email verified (`emailVerified: true`, which releases held free credits), in one transaction.
    * Disabling signs the user out everywhere; their API keys stop working until they are enabled.
    * A cohort joined here brings its bonus on the account's next activity; a new plan's allowance
    * starts with the next period.
    */
   updateUser(
     userId: string,
-    patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean },
+    patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean; emailVerified?: boolean },
   ): Answer<User> {
     return users.updateUser(this, userId, patch)
   }

@@ -216,6 +216,7 @@ export async function authenticateApiKey(
       'u.account_id',
       'u.created_at',
       'u.disabled_at',
+      'u.email_verified_at',
     ])
     .where('k.secret_hash', '=', sha256Hex(secret))
     .executeTakeFirst()

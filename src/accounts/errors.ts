@@ -16,10 +16,12 @@ export type AccountsError =
   | { code: 'ALREADY_SET_UP'; message: string }
   | { code: 'NOT_FOUND'; message: string }
   /**
-   * A mailed link's token (password reset, email change) is unknown, used, expired, or its user
+   * A mailed link's token (password reset, email change, email verification) is unknown, used, expired, or its user
    * disabled (which one is not said). Nothing was changed.
    */
   | { code: 'TOKEN_INVALID'; message: string }
+  /** A verification link asked for by someone whose email is verified already. */
+  | { code: 'ALREADY_VERIFIED'; message: string }
   /** Too many failed sign-ins, or sign-ups from one address: try again after the wait. */
   | { code: 'THROTTLED'; message: string; retryAfterSeconds: number }
 

@@ -1,6 +1,6 @@
 // The accounts service's public surface: users, passwords, sessions, API keys, invites, the owner.
 
-export { EMAIL_CHANGE_TTL_MS, PASSWORD_RESET_TTL_MS } from './account-tokens.ts'
+export { EMAIL_CHANGE_TTL_MS, PASSWORD_RESET_TTL_MS, VERIFY_EMAIL_TTL_MS } from './account-tokens.ts'
 export { Accounts, type AccountsOptions, SIGNUP_POLICIES, type SignupPolicy } from './accounts.ts'
 export { API_KEY_PREFIX, type ApiKeyView } from './api-keys.ts'
 export type { AccountsError, AccountsErrorCode } from './errors.ts'

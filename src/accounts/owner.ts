@@ -49,9 +49,10 @@ export async function ensureOwner(ctx: Owns, input: { email: string; password: s
   const promoteExisting = async (): Promise<Result<User, AccountsError> | null> => {
     const existing = await findUserByEmail(ctx, email.value)
     if (!existing) return null
-    return existing.role === 'admin'
+    // The operator named this address: it is the owner's, verified like the set-up's.
+    return existing.role === 'admin' && existing.emailVerified
       ? { ok: true, value: existing }
-      : updateUser(ctx, existing.id, { role: 'admin' })
+      : updateUser(ctx, existing.id, { role: 'admin', emailVerified: true })
   }
   const found = await promoteExisting()
   if (found) return found

@@ -17,6 +17,7 @@ import { checkPassword, hashPassword } from './passwords.ts'
 import { describeWait } from './throttle.ts'
 import { sha256Hex } from './tokens.ts'
 import { normalizeEmail } from './users.ts'
+import { provingAddress } from './verify-email.ts'
 
 /**
  * Asks for a password reset; see `Accounts.requestPasswordReset`.
@@ -67,42 +68,45 @@ export async function requestPasswordReset(
 /**
  * Sets a new password with a reset token; see `Accounts.confirmPasswordReset`. The token is
  * checked first (a bad link is refused before any Argon2 work), then the password rule, then one
- * transaction claims the token (exactly one of two uses at once succeeds), sets the password, ends
+ * transaction claims the token (exactly one of two uses at once succeeds), sets the password, marks
+ * the email verified (the link reached it) and releases the account's held free credits, ends
  * every session of the user, deletes their other reset tokens and forgets the email's failed
  * sign-ins (they were guesses at a password that no longer exists: someone locked out by an attack
  * can sign in at once with the new one).
  */
 export async function confirmPasswordReset(
-  ctx: Pick<AccountsContext, 'db' | 'clock'>,
+  ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock'>,
   input: { token: unknown; password: unknown },
 ): Answer<void> {
   const refused = tokenInvalid('password reset')
   if (!looksLikeToken(input.token)) return refused
   const token = input.token
-  if (!(await findUsableToken(ctx.db.kysely, token, 'password-reset', ctx.clock.now()))) return refused
+  const found = await findUsableToken(ctx.db.kysely, token, 'password-reset', ctx.clock.now())
+  if (!found) return refused
   const bad = await checkPassword(input.password)
   if (bad) return bad
   const passwordHash = await hashPassword(input.password as string)
-  return ctx.db.write(
-    {
-      name: 'confirmPasswordReset',
-      locks: {},
-      run: async (tx, now) => {
-        const owner = await claimToken(tx, token, 'password-reset', now)
-        if (!owner) return refused
-        tx.write(
-          'update users set password_hash = ?, email_verified_at = coalesce(email_verified_at, ?) where id = ?',
-          [passwordHash, now, owner.userId],
-          1,
-        )
-        await tx.run('delete from sessions where user_id = ?', [owner.userId])
-        await deleteOtherTokens(tx, owner.userId, sha256Hex(token))
-        await tx.run('delete from sign_in_failures where email_hash = ?', [sha256Hex(owner.email)])
-        return { ok: true, value: undefined }
-      },
-    },
-    ctx.clock,
-  )
+  const user = await ctx.db.kysely
+    .selectFrom('users')
+    .select('account_id')
+    .where('id', '=', found.userId)
+    .executeTakeFirst()
+  if (!user) return refused
+  // The link reached the address: that verifies it, and releases the account's free credits if
+  // they were waiting for it (in the same transaction).
+  return provingAddress(ctx, user.account_id, async (tx, now) => {
+    const owner = await claimToken(tx, token, 'password-reset', now)
+    if (!owner || owner.userId !== found.userId) return refused
+    tx.write(
+      'update users set password_hash = ?, email_verified_at = coalesce(email_verified_at, ?) where id = ?',
+      [passwordHash, now, owner.userId],
+      1,
+    )
+    await tx.run('delete from sessions where user_id = ?', [owner.userId])
+    await deleteOtherTokens(tx, owner.userId, sha256Hex(token))
+    await tx.run('delete from sign_in_failures where email_hash = ?', [sha256Hex(owner.email)])
+    return { ok: true, value: undefined }
+  })
 }
 
 /** The user's reset tokens but the one just used (kept, marked used, as the record of the reset). */

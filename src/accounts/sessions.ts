@@ -139,7 +139,16 @@ export async function signIn(
   const row = email.ok
     ? await ctx.db.kysely
         .selectFrom('users')
-        .select(['id', 'email', 'role', 'account_id', 'created_at', 'disabled_at', 'password_hash'])
+        .select([
+          'id',
+          'email',
+          'role',
+          'account_id',
+          'created_at',
+          'disabled_at',
+          'email_verified_at',
+          'password_hash',
+        ])
         .where('email', '=', email.value)
         .executeTakeFirst()
     : undefined
@@ -180,6 +189,7 @@ export async function authenticateSession(
       'u.account_id',
       'u.created_at',
       'u.disabled_at',
+      'u.email_verified_at',
     ])
     .where('s.id', '=', sessionId(token))
     .executeTakeFirst()

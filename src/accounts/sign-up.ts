@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely'
-import type { AccountCreated } from '../credits/index.ts'
+import { type AccountCreated, signupCohorts as bookSignupCohorts, cohortOpenAt } from '../credits/index.ts'
 import type { DB } from '../db/schema.ts'
 import type { SqlTx } from '../db/writer/index.ts'
+import { queueMail } from '../notify/mail.ts'
 import { newId } from '../util/ids.ts'
+import { signUpAttemptMail, verifyEmailMail } from './account-mails.ts'
+import { insertToken, newMailedToken, VERIFY_EMAIL_TTL_MS } from './account-tokens.ts'
 import { checkProfile } from './checks.ts'
 import { clientAddressKey } from './client-address.ts'
 import type { AccountsContext, Answer } from './context.ts'
@@ -19,6 +22,7 @@ import {
 import { readUsableInvite, redeemInvite } from './invites.ts'
 import { checkPassword, hashPassword } from './passwords.ts'
 import { describeWait } from './throttle.ts'
+import { admitSignUpMail } from './throttle-store.ts'
 import { isRole, normalizeEmail, OWNER_SETTING, type Role, toUser, type User } from './users.ts'
 
 export interface NewUser {
@@ -33,6 +37,13 @@ export interface NewUser {
   inviteCode?: string
   /** Only as the installation's first owner: refused (ALREADY_SET_UP) once it has one. */
   claimOwner?: boolean
+  /**
+   * Sign-up with mail on: the user is created unverified, their account holding its free grants,
+   * and a verification link (built on `linkBase`) is mailed in the same transaction. Without it the
+   * user counts as verified from now (the owner's set-up, an administrator, the CLI, sign-up
+   * without mail).
+   */
+  verifyByMail?: { linkBase: string }
 }
 
 const inviteInvalid = (): Refusal =>
@@ -59,11 +70,90 @@ export async function createUser(
   })
 }
 
-/** Self-service sign-up under the installation's policy; see `Accounts.signUp`. */
+/** Self-service sign-up under the installation's policy, mail off; see `Accounts.signUp`. */
 export async function signUp(
   ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock' | 'signup' | 'throttles'>,
   input: { email: string; password: string; inviteCode?: string; address?: string },
 ): Answer<User> {
+  const checked = await checkSignUp(ctx, input)
+  if (!checked.ok) return checked
+  const { email, code } = checked.value
+  return createUserWith(ctx, {
+    email,
+    password: input.password,
+    role: 'user',
+    cohorts: signupCohorts(ctx),
+    ...(code === undefined ? {} : { inviteCode: code }),
+  })
+}
+
+export interface SignUpByMailInput {
+  email: string
+  password: string
+  inviteCode?: string
+  address?: string
+  /** Where the verification link points (EASEL_PUBLIC_URL, never a request's Host header). */
+  linkBase: string
+}
+
+/**
+ * Self-service sign-up with mail on; see `Accounts.signUpByMail`. The answer is the same whether or
+ * not the address has an account, and so is the work, but for a few queued inserts:
+ *
+ * - the policy, the invite code's shape, the email, the password rule, the per-address limit
+ *   (which counts the attempt);
+ * - the Argon2 hash of the password (for an existing address too: it is what costs), then the
+ *   invite before the email is looked up (a code that does not work is refused whatever the email;
+ *   one that works is used only by a new account), then the read of the email;
+ * - one transaction with one commit: for a new address the user (unverified), its credit account
+ *   (free grants held), the invite use, the verification token and its mail; for an address with
+ *   an account, the "someone tried to sign up with your address" mail (none for a disabled user).
+ *   Both read the email's user and count a sign-up mail to the address (at most 3 an hour are
+ *   sent: past that, the same answer, no mail). `sign-up-verification.test.ts` compares the SQL.
+ */
+export async function signUpByMail(
+  ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock' | 'signup' | 'throttles'>,
+  input: SignUpByMailInput,
+): Answer<void> {
+  const checked = await checkSignUp(ctx, input)
+  if (!checked.ok) return checked
+  const { email, code } = checked.value
+  const created = await createUserWith(ctx, {
+    email,
+    password: input.password,
+    role: 'user',
+    cohorts: signupCohorts(ctx),
+    ...(code === undefined ? {} : { inviteCode: code }),
+    verifyByMail: { linkBase: input.linkBase },
+  })
+  if (created.ok) return { ok: true, value: undefined }
+  if (created.error.code !== 'EMAIL_TAKEN') return created
+  await ctx.db.write(
+    {
+      name: 'signUpTaken',
+      locks: {},
+      run: async (tx, now) => {
+        const user = await selectUserByEmail(tx, email)
+        const mayMail = await admitSignUpMail(tx, email, now)
+        // A disabled user is told nothing (as a password reset tells them nothing).
+        if (!user || user.disabled_at !== null || !mayMail) return
+        queueMail(tx, signUpAttemptMail({ to: email, linkBase: input.linkBase }), now)
+      },
+    },
+    ctx.clock,
+  )
+  return { ok: true, value: undefined }
+}
+
+/**
+ * What every self-service sign-up checks before it looks the email up: the policy, the invite
+ * code's shape, the email, the password rule, then (without a code, from an address) the
+ * per-address limit, which counts the attempt.
+ */
+async function checkSignUp(
+  ctx: Pick<AccountsContext, 'signup' | 'throttles'>,
+  input: { email: string; password: string; inviteCode?: string; address?: string },
+): Answer<{ email: string; code: string | undefined }> {
   if (ctx.signup === 'closed') {
     return refuse({
       code: 'SIGNUP_CLOSED',
@@ -88,26 +178,25 @@ export async function signUp(
       )
     }
   }
-  return createUserWith(ctx, {
-    email: email.value,
-    password: input.password,
-    role: 'user',
-    cohorts: signupCohorts(ctx),
-    ...(code === undefined ? {} : { inviteCode: code }),
-  })
+  return { ok: true, value: { email: email.value, code } }
 }
 
 /**
  * The cohorts the price book in force has people join when they sign up themselves (`beta` in
- * labs-2022: early accounts get its one-time bonus). Users an administrator makes get the cohorts
- * the administrator gives.
+ * labs-2022: early accounts get its one-time bonus), unless the book closed them (`joinUntil`).
+ * Users an administrator makes get the cohorts the administrator gives.
  */
 export function signupCohorts(ctx: Pick<AccountsContext, 'ledger' | 'clock'>): string[] {
-  const book = ctx.ledger.pricing?.bookAt(ctx.clock.now())
-  if (!book) return []
-  return Object.entries(book.cohorts)
-    .filter(([, cohort]) => cohort.joinOnSignup)
-    .map(([name]) => name)
+  const now = ctx.clock.now()
+  const book = ctx.ledger.pricing?.bookAt(now)
+  return book ? bookSignupCohorts(book, now) : []
+}
+
+/** Whether a sign-up now joins an invite's cohort: not once the book in force has closed it. */
+function inviteCohortOpen(ctx: Pick<AccountsContext, 'ledger' | 'clock'>, cohort: string): boolean {
+  const now = ctx.clock.now()
+  const book = ctx.ledger.pricing?.bookAt(now)
+  return book === undefined || cohortOpenAt(book, cohort, now)
 }
 
 /**
@@ -125,7 +214,7 @@ export async function createUserWith(
   ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock'>,
   input: { email: string; password: string; role: Role; plan?: string; cohorts: readonly string[] } & Pick<
     NewUser,
-    'inviteCode' | 'claimOwner'
+    'inviteCode' | 'claimOwner' | 'verifyByMail'
   >,
 ): Answer<User> {
   // Hashing takes tens of milliseconds of a worker thread: done before the transaction, not in it.
@@ -136,14 +225,35 @@ export async function createUserWith(
   const early = await refusedBeforehand(ctx.db.kysely, user)
   if (!early.ok) return early
   const cohorts = new Set(user.cohorts)
-  if (early.value.inviteCohort !== null) cohorts.add(early.value.inviteCohort)
+  const inviteCohort = early.value.inviteCohort
+  if (inviteCohort !== null && inviteCohortOpen(ctx, inviteCohort)) cohorts.add(inviteCohort)
+  // Made before the transaction, so that a rerun by group commit mails the token it stores.
+  const token = user.verifyByMail ? newMailedToken() : null
   let created: User | undefined
   return refusalOnRollback(async () => {
     const account = await ctx.ledger.createAccount(
-      { reference: user.id, ...(user.plan === undefined ? {} : { plan: user.plan }), cohorts: [...cohorts] },
       {
-        alsoWrite: async (tx, acct) => {
-          created = await insertUser(tx, user, acct, early.value.inviteCohort)
+        reference: user.id,
+        ...(user.plan === undefined ? {} : { plan: user.plan }),
+        cohorts: [...cohorts],
+        ...(user.verifyByMail ? { holdFreeGrants: true } : {}),
+      },
+      {
+        alsoWrite: async (tx, acct, at) => {
+          created = await insertUser(tx, user, acct, inviteCohort)
+          if (!user.verifyByMail || !token) return
+          if (!(await admitSignUpMail(tx, user.email, at))) return
+          insertToken(
+            tx,
+            { hash: token.hash, purpose: 'verify-email', userId: user.id, email: user.email },
+            at,
+            VERIFY_EMAIL_TTL_MS,
+          )
+          queueMail(
+            tx,
+            verifyEmailMail({ to: user.email, linkBase: user.verifyByMail.linkBase, token: token.token }),
+            at,
+          )
         },
       },
     )
@@ -153,7 +263,11 @@ export async function createUserWith(
   })
 }
 
-/** The refusals a read can see before any transaction; the invite's cohort when there is one. */
+/**
+ * The refusals a read can see before any transaction; the invite's cohort when there is one. The
+ * invite is judged before the email, so that a sign-up with an unusable code is refused alike
+ * whether or not the email has an account.
+ */
 async function refusedBeforehand(db: Kysely<DB>, input: NewUser): Answer<{ inviteCohort: string | null }> {
   if (input.claimOwner) {
     const admin = await db
@@ -164,15 +278,34 @@ async function refusedBeforehand(db: Kysely<DB>, input: NewUser): Answer<{ invit
       .executeTakeFirst()
     if (admin) return alreadySetUp()
   }
+  let inviteCohort: string | null = null
+  if (input.inviteCode !== undefined) {
+    const invite = await readUsableInvite(db, input.inviteCode, input.createdAt)
+    if (!invite) return inviteInvalid()
+    inviteCohort = invite.cohort
+  }
   const taken = await db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst()
   if (taken) return emailTaken()
-  if (input.inviteCode === undefined) return { ok: true, value: { inviteCohort: null } }
-  const invite = await readUsableInvite(db, input.inviteCode, input.createdAt)
-  return invite ? { ok: true, value: { inviteCohort: invite.cohort } } : inviteInvalid()
+  return { ok: true, value: { inviteCohort } }
 }
 
 async function exists(tx: SqlTx, sql: string, params: readonly unknown[]): Promise<boolean> {
   return (await tx.all(sql, params)).length > 0
+}
+
+/**
+ * The user with this (normalized) email, read in a write transaction: the one statement both kinds
+ * of sign-up with mail run to look the email up (see {@link signUpByMail}).
+ */
+async function selectUserByEmail(
+  tx: SqlTx,
+  email: string,
+): Promise<{ id: string; disabled_at: unknown } | undefined> {
+  const [row] = await tx.all<{ id: string; disabled_at: unknown }>(
+    'select id, disabled_at from users where email = ?',
+    [email],
+  )
+  return row
 }
 
 /**
@@ -192,8 +325,7 @@ export async function insertUser(
   if (input.claimOwner && (await exists(tx, "select id from users where role = 'admin' limit 1", []))) {
     throw new RolledBack(alreadySetUp())
   }
-  if (await exists(tx, 'select id from users where email = ?', [input.email]))
-    throw new RolledBack(emailTaken())
+  if (await selectUserByEmail(tx, input.email)) throw new RolledBack(emailTaken())
   if (input.claimOwner) {
     // The unique key is the arbiter between concurrent set-ups, on every backend.
     const claimed = await tx.run(
@@ -208,10 +340,12 @@ export async function insertUser(
     // Looked up by the same unique hash before the transaction, and an invite's cohort never changes.
     if (invite.cohort !== inviteCohort) throw new Error(`invite ${invite.id} changed its cohort`)
   }
+  const verifiedAt = input.verifyByMail ? null : input.createdAt
   const inserted = await tx.run(
-    `insert into users (id, email, password_hash, role, account_id, created_at) values (?, ?, ?, ?, ?, ?)
+    `insert into users (id, email, password_hash, role, account_id, created_at, email_verified_at)
+     values (?, ?, ?, ?, ?, ?, ?)
      on conflict (email) do nothing`,
-    [input.id, input.email, input.passwordHash, input.role, account.accountId, input.createdAt],
+    [input.id, input.email, input.passwordHash, input.role, account.accountId, input.createdAt, verifiedAt],
   )
   if (inserted === 0) throw new RolledBack(emailTaken())
   return toUser(
@@ -222,7 +356,13 @@ export async function insertUser(
       account_id: account.accountId,
       created_at: input.createdAt,
       disabled_at: null,
+      email_verified_at: verifiedAt,
     },
-    { accountId: account.accountId, plan: account.plan, cohorts: account.cohorts },
+    {
+      accountId: account.accountId,
+      plan: account.plan,
+      cohorts: account.cohorts,
+      freeGrantsHeld: account.freeGrantsHeld,
+    },
   )
 }

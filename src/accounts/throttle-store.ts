@@ -5,11 +5,13 @@ import {
   PASSWORD_RESET_POLICY,
   type PasswordResetPolicy,
   SIGN_IN_POLICY,
+  SIGN_UP_MAIL_POLICY,
   SIGN_UP_POLICY,
   type SignInPolicy,
   type SignUpPolicy,
   signInWaitMs,
   signUpWaitMs,
+  VERIFICATION_RESEND_POLICY,
 } from './throttle.ts'
 import { sha256Hex } from './tokens.ts'
 
@@ -32,8 +34,9 @@ const PRUNE_LOCK = 'easel:accounts-throttle-prune'
  * sign-in.
  *
  * The `sign_ups` table is the store's sliding-window counter: one row per counted event, by key. A
- * sign-up's key is its bare client address (as it always was); the password-reset limit's keys are
- * prefixed (`password-reset:address:…`, `password-reset:email:<sha256>`), so they never meet.
+ * sign-up's key is its bare client address (as it always was); the other limits' keys are prefixed
+ * (`password-reset:address:…`, `password-reset:email:<sha256>`, `sign-up-mail:<sha256>`,
+ * `verify-email:user:…`), so they never meet.
  */
 export class ThrottleStore {
   private lastPruneAt = Number.NEGATIVE_INFINITY
@@ -44,6 +47,7 @@ export class ThrottleStore {
     readonly signIn: SignInPolicy = SIGN_IN_POLICY,
     readonly signUp: SignUpPolicy = SIGN_UP_POLICY,
     readonly passwordReset: PasswordResetPolicy = PASSWORD_RESET_POLICY,
+    readonly verificationResend: SignUpPolicy = VERIFICATION_RESEND_POLICY,
   ) {}
 
   /**
@@ -153,31 +157,39 @@ export class ThrottleStore {
   async admitPasswordReset<T>(
     input: { email: string; address: string | null },
     work: (tx: SqlTx, now: number) => Promise<T>,
-  ): Promise<{ wait: number; value?: undefined } | { wait: 0; value: T }> {
-    const windows = [
-      { key: `password-reset:email:${sha256Hex(input.email)}`, policy: this.passwordReset.perEmail },
-      ...(input.address === null
-        ? []
-        : [{ key: `password-reset:address:${input.address}`, policy: this.passwordReset.perAddress }]),
-    ]
+  ): Promise<Admitted<T>> {
+    return this.admitWindows(
+      [
+        { key: `password-reset:email:${sha256Hex(input.email)}`, policy: this.passwordReset.perEmail },
+        ...(input.address === null
+          ? []
+          : [{ key: `password-reset:address:${input.address}`, policy: this.passwordReset.perAddress }]),
+      ],
+      work,
+    )
+  }
+
+  /**
+   * Whether the user may have their verification link sent again now; when they may, it is counted
+   * and `work` (the new token and its mail) runs in the same transaction, as for a password reset.
+   */
+  admitVerificationResend<T>(
+    userId: string,
+    work: (tx: SqlTx, now: number) => Promise<T>,
+  ): Promise<Admitted<T>> {
+    return this.admitWindows([{ key: `verify-email:user:${userId}`, policy: this.verificationResend }], work)
+  }
+
+  /** Counts one event in each window and runs `work`, in one transaction; or the longest wait. */
+  private async admitWindows<T>(
+    windows: ReadonlyArray<{ key: string; policy: SignUpPolicy }>,
+    work: (tx: SqlTx, now: number) => Promise<T>,
+  ): Promise<Admitted<T>> {
     const answer = await this.decide(
       windows.map((w) => w.key),
-      async (tx, now): Promise<{ wait: number; value?: undefined } | { wait: 0; value: T }> => {
+      async (tx, now): Promise<Admitted<T>> => {
         let wait = 0
-        for (const w of windows) {
-          const rows = await tx.all<{ at: number | string }>(
-            'select at from sign_ups where address = ? and at > ? order by at',
-            [w.key, now - w.policy.windowMs],
-          )
-          wait = Math.max(
-            wait,
-            signUpWaitMs(
-              rows.map((r) => count(r.at)),
-              now,
-              w.policy,
-            ),
-          )
-        }
+        for (const w of windows) wait = Math.max(wait, await windowWait(tx, w.key, w.policy, now))
         if (wait > 0) return { wait }
         for (const w of windows) {
           await tx.run('insert into sign_ups (address, at) values (?, ?)', [w.key, now])
@@ -247,12 +259,45 @@ export class ThrottleStore {
           this.signUp.windowMs,
           this.passwordReset.perAddress.windowMs,
           this.passwordReset.perEmail.windowMs,
+          this.verificationResend.windowMs,
+          SIGN_UP_MAIL_POLICY.windowMs,
         )
         await tx.run('delete from sign_ups where at <= ?', [now - longest])
       },
     }
     await this.write(op)
   }
+}
+
+/** A decision that let the work run (`wait` 0, with its value), or the wait in milliseconds. */
+export type Admitted<T> = { wait: number; value?: undefined } | { wait: 0; value: T }
+
+/** How long the next event of `key` must wait under `policy`, from the events still in its window. */
+async function windowWait(tx: SqlTx, key: string, policy: SignUpPolicy, now: number): Promise<number> {
+  const rows = await tx.all<{ at: number | string }>(
+    'select at from sign_ups where address = ? and at > ? order by at',
+    [key, now - policy.windowMs],
+  )
+  return signUpWaitMs(
+    rows.map((r) => count(r.at)),
+    now,
+    policy,
+  )
+}
+
+/**
+ * Counts a sign-up mail to `email` (normalized) inside the caller's transaction (the sign-up's own,
+ * whichever it is) and says whether it may be sent: false once the address has had
+ * {@link SIGN_UP_MAIL_POLICY}'s mails in the window. Counted whether or not it may, and for known
+ * and unknown addresses alike, so both kinds of sign-up run the same statements. Not serialized
+ * like the store's own decisions: two sign-ups for one address at the same instant may both send,
+ * which bounds a flood just as well.
+ */
+export async function admitSignUpMail(tx: SqlTx, email: string, now: number): Promise<boolean> {
+  const key = `sign-up-mail:${sha256Hex(email)}`
+  const wait = await windowWait(tx, key, SIGN_UP_MAIL_POLICY, now)
+  await tx.run('insert into sign_ups (address, at) values (?, ?)', [key, now])
+  return wait === 0
 }
 
 /** An aggregate as a number: `count` and `sum` may come back as text from some drivers. */

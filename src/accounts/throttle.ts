@@ -141,6 +141,17 @@ export const PASSWORD_RESET_POLICY: PasswordResetPolicy = Object.freeze({
   perEmail: Object.freeze({ max: 3, windowMs: 3_600_000 }),
 })
 
+/**
+ * How many sign-up mails (a verification link, or "someone tried to sign up with your address")
+ * one address receives in a sliding hour. Past it, a sign-up is answered as always but mails
+ * nothing: sign-up cannot be used to flood someone's inbox, and the answer still does not say
+ * whether the address has an account.
+ */
+export const SIGN_UP_MAIL_POLICY: SignUpPolicy = Object.freeze({ max: 3, windowMs: 3_600_000 })
+
+/** How often a signed-in person may have their verification link sent again: 3 an hour. */
+export const VERIFICATION_RESEND_POLICY: SignUpPolicy = Object.freeze({ max: 3, windowMs: 3_600_000 })
+
 /** A wait as people say it: "8 seconds", "1 minute", "15 minutes" (rounded up). */
 export function describeWait(ms: number): string {
   const seconds = Math.max(1, Math.ceil(ms / 1000))

@@ -19,6 +19,12 @@ export interface User {
   accountId: string
   createdAt: number
   disabled: boolean
+  /**
+   * Whether they have shown the email is theirs (a verification link, a reset link, a confirmed
+   * change of email), or were made by the owner's set-up, an administrator, the CLI, or a sign-up
+   * without mail. Until then their account's free credits are held.
+   */
+  emailVerified: boolean
   plan: string
   cohorts: string[]
 }
@@ -47,7 +53,15 @@ export function normalizeEmail(raw: unknown): Result<string, AccountsError> {
 export const isRole = (v: unknown): v is Role => v === 'user' || v === 'admin'
 
 /** The `users` columns a {@link User} is made from (never the password hash). */
-export const USER_COLUMNS = ['id', 'email', 'role', 'account_id', 'created_at', 'disabled_at'] as const
+export const USER_COLUMNS = [
+  'id',
+  'email',
+  'role',
+  'account_id',
+  'created_at',
+  'disabled_at',
+  'email_verified_at',
+] as const
 
 export interface UserRow {
   id: string
@@ -56,6 +70,7 @@ export interface UserRow {
   account_id: string
   created_at: number
   disabled_at: number | null
+  email_verified_at: number | null
 }
 
 export function toUser(row: UserRow, profile: AccountProfile | undefined): User {
@@ -68,6 +83,7 @@ export function toUser(row: UserRow, profile: AccountProfile | undefined): User 
     accountId: row.account_id,
     createdAt: row.created_at,
     disabled: row.disabled_at !== null,
+    emailVerified: row.email_verified_at !== null,
     plan: profile.plan,
     cohorts: [...profile.cohorts].sort(),
   }
@@ -128,24 +144,30 @@ export interface UserPatch {
   plan?: string
   cohorts?: readonly string[]
   disabled?: boolean
+  /** `true`: the administrator vouches for the address (releasing held free credits). */
+  emailVerified?: true
 }
 
 /**
- * Applies a checked patch to a user and their credit account in one transaction: the plan and
- * cohorts through the ledger (they live on its account), the user's own columns composed into the
- * same transaction; without a plan or cohorts, through the database's group commit alone.
+ * Applies a checked patch to a user and their credit account in one transaction: the plan, cohorts
+ * and the release of held free credits (when the email is marked verified) through the ledger (they
+ * live on its account), the user's own columns composed into the same transaction; without any of
+ * those, through the database's group commit alone.
  */
 export async function updateUser(
   ctx: Reads & Pick<AccountsContext, 'clock'>,
   userId: string,
-  patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean },
+  patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean; emailVerified?: boolean },
 ): Answer<User> {
   const refused =
     (patch.role === undefined || isRole(patch.role) ? null : invalid('role', 'must be user or admin')) ??
     checkProfile({ plan: patch.plan, cohorts: patch.cohorts }) ??
     (patch.disabled === undefined || typeof patch.disabled === 'boolean'
       ? null
-      : invalid('disabled', 'must be true or false'))
+      : invalid('disabled', 'must be true or false')) ??
+    (patch.emailVerified === undefined || patch.emailVerified === true
+      ? null
+      : invalid('emailVerified', 'can only be set to true (a verified email stays verified)'))
   if (refused) return refused
   const row =
     typeof userId === 'string'
@@ -157,12 +179,17 @@ export async function updateUser(
     ...(patch.plan === undefined ? {} : { plan: patch.plan }),
     ...(patch.cohorts === undefined ? {} : { cohorts: patch.cohorts }),
     ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+    ...(patch.emailVerified === true ? { emailVerified: true as const } : {}),
   }
-  if (clean.plan !== undefined || clean.cohorts !== undefined) {
+  if (clean.plan !== undefined || clean.cohorts !== undefined || clean.emailVerified) {
     const { plan, cohorts } = clean
     const done = await ctx.ledger.setAccountProfile(
       row.account_id,
-      { ...(plan === undefined ? {} : { plan }), ...(cohorts === undefined ? {} : { cohorts }) },
+      {
+        ...(plan === undefined ? {} : { plan }),
+        ...(cohorts === undefined ? {} : { cohorts }),
+        ...(clean.emailVerified ? { releaseFreeGrants: true } : {}),
+      },
       { alsoWrite: (tx, _profile, now) => writeUserPatch(tx, row.id, clean, now) },
     )
     // The account was read with the user, and accounts are never deleted.
@@ -183,6 +210,13 @@ export async function updateUser(
  */
 async function writeUserPatch(tx: SqlTx, userId: string, patch: UserPatch, now: number): Promise<void> {
   if (patch.role !== undefined) tx.write('update users set role = ? where id = ?', [patch.role, userId], 1)
+  if (patch.emailVerified) {
+    tx.write(
+      'update users set email_verified_at = coalesce(email_verified_at, ?) where id = ?',
+      [now, userId],
+      1,
+    )
+  }
   if (patch.disabled === true) {
     tx.write('update users set disabled_at = coalesce(disabled_at, ?) where id = ?', [now, userId], 1)
     await tx.run('delete from sessions where user_id = ?', [userId])

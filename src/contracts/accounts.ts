@@ -35,6 +35,11 @@ export const UserBody = z.object({
   plan: z.string(),
   cohorts: z.array(z.string()),
   disabled: z.boolean(),
+  /**
+   * Whether the email is shown to be theirs. With mail on, a person who signs up is unverified
+   * until they open the link mailed to them, and their free credits wait until then.
+   */
+  emailVerified: z.boolean(),
   createdAt: z.number().int(),
 })
 export type UserBody = z.output<typeof UserBody>
@@ -58,6 +63,11 @@ export const SetupBody = z.object({
   signedIn: z.boolean(),
   /** The offline test checkout is on: no real money changes hands. */
   testCheckout: z.boolean(),
+  /**
+   * Mail is on, so sign-up verifies the address: it is answered 202 ("check your email") instead of
+   * signing in, and free credits come once the link mailed is opened.
+   */
+  emailVerification: z.boolean(),
 })
 export type SetupBody = z.output<typeof SetupBody>
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { KeyBody, ROLES, UserBody } from './accounts.ts'
+import { KeyBody, ROLES, SIGNUP_POLICIES, UserBody } from './accounts.ts'
 import { idOf } from './fields.ts'
 import { GRANT_REASON_MAX, MAX_EXPIRY_DAYS } from './limits.ts'
 
@@ -27,6 +27,8 @@ export const UserChange = z.object({
   plan: PlanName.optional(),
   cohorts: z.array(PlanName).max(20).optional(),
   disabled: z.boolean().optional(),
+  /** `true` marks the email verified (an administrator vouches for it): held free credits are released. */
+  emailVerified: z.literal(true, { error: 'can only be true (a verified email stays verified)' }).optional(),
 })
 export type UserChange = z.input<typeof UserChange>
 
@@ -87,3 +89,51 @@ export type AdminKey = z.output<typeof AdminKey>
 
 export const AdminKeysBody = z.object({ keys: z.array(AdminKey) })
 export type AdminKeysBody = z.output<typeof AdminKeysBody>
+
+/** A cohort of the price book in force, as sign-up sees it. */
+export const SignUpCohort = z.object({
+  cohort: z.string(),
+  bonusCredits: z.number().int(),
+  /** People signing up join it (while it is open). */
+  joinOnSignup: z.boolean(),
+  /** From when sign-ups no longer join it, or null for no end. */
+  joinUntil: z.number().int().nullable(),
+  /** Whether sign-ups join it now. */
+  open: z.boolean(),
+})
+export type SignUpCohort = z.output<typeof SignUpCohort>
+
+/** /api/admin/sign-up: how sign-up works here, and whether free credits wait for a verified email. */
+export const AdminSignUpBody = z.object({
+  signup: z.enum(SIGNUP_POLICIES),
+  /** Mail is on, so people who sign up verify their email before they get free credits. */
+  emailVerification: z.boolean(),
+  /**
+   * Whether free credits are protected from mass sign-ups: they wait for a verified email (mail on),
+   * or nobody can sign up. False with mail off and sign-up open or by invite.
+   */
+  freeCreditsProtected: z.boolean(),
+  /** Why not, and what to do about it, when they are not protected. */
+  reason: z.string().nullable(),
+  /** The cohorts of the price book in force. */
+  cohorts: z.array(SignUpCohort),
+})
+export type AdminSignUpBody = z.output<typeof AdminSignUpBody>
+
+/** `/api/admin/cohorts/:cohort/close` */
+export const CohortParam = z.object({ cohort: PlanName })
+
+/** A cohort closed to sign-ups by a new price book version in force from now. */
+export const CohortClosedBody = z.object({
+  cohort: z.string(),
+  /** The new version (a copy of the book in force, with `joinUntil` on the cohort). */
+  version: z.string(),
+  effectiveFrom: z.number().int(),
+  joinUntil: z.number().int(),
+  /**
+   * Versions activated for a later date that leave the cohort open: when one takes effect, sign-ups
+   * join it again (close it again then, or activate them anew without it).
+   */
+  reopenedBy: z.array(z.object({ version: z.string(), effectiveFrom: z.number().int() })),
+})
+export type CohortClosedBody = z.output<typeof CohortClosedBody>

@@ -110,23 +110,51 @@ export function withOwed(balance: Balance, owed: readonly OwedLot[]): Balance {
   return { ...balance, available: balance.available + added, owed: live }
 }
 
+/** An account as what it is owed depends on it: its allowance inputs, and from when it is owed them. */
+export interface OwingAccount extends AllowanceAccount {
+  /**
+   * From when the book's free grants are owed (its creation, for most accounts; the moment they
+   * were released, for one created holding them); null while they are held.
+   */
+  freeGrantsFrom: number | null
+}
+
 /**
- * What `book` owes the account by `at` and has not been granted: the grants of
- * {@link allowanceGrants} whose keys are not among `granted` (the keys already taken). Pure.
+ * Whether the account is owed the book's free grants at `at`: not before it exists, not while they
+ * are held, not before they were released. Pure.
  *
  * @example
- * owedLots({ id: 'acct_1', createdAt: T0, plan: 'free', cohorts: [] }, LABS_2022, T0 + DAY, new Set())
+ * freeGrantsOwed({ createdAt: T0, freeGrantsFrom: null }, T0 + DAY)      // → false (held)
+ * freeGrantsOwed({ createdAt: T0, freeGrantsFrom: T0 + HOUR }, T0 + DAY) // → true
+ */
+export function freeGrantsOwed(
+  account: Pick<OwingAccount, 'createdAt' | 'freeGrantsFrom'>,
+  at: number,
+): boolean {
+  return at >= account.createdAt && account.freeGrantsFrom !== null && at >= account.freeGrantsFrom
+}
+
+/**
+ * What `book` owes the account by `at` and has not been granted: the grants of
+ * {@link allowanceGrants} whose keys are not among `granted` (the keys already taken); nothing
+ * while its free grants are held (see {@link freeGrantsOwed}). Pure.
+ *
+ * @example
+ * owedLots({ id: 'acct_1', createdAt: T0, plan: 'free', cohorts: [], freeGrantsFrom: T0 }, LABS_2022, T0 + DAY, new Set())
  * // → [{ source: 'monthly', amount: 15, priority: 10, dueAt: T0, expiresAt: <period end>, reference: 'period:…' }]
+ * owedLots({ …, freeGrantsFrom: null }, LABS_2022, T0 + DAY, new Set()) // → [] (held)
  */
 export function owedLots(
-  account: AllowanceAccount,
+  account: OwingAccount,
   book: PriceBook,
   at: number,
   granted: ReadonlySet<string>,
 ): OwedLot[] {
-  // Nothing is owed before the account exists (a balance may be asked of any moment).
-  if (at < account.createdAt) return []
-  const periodStart = periodAt(account.createdAt, at).start
+  // Nothing is owed before the account exists (a balance may be asked of any moment), nor while
+  // its free grants are held.
+  if (!freeGrantsOwed(account, at)) return []
+  // Released in the middle of a period: this period's allowance falls due then, not at its start.
+  const periodStart = Math.max(periodAt(account.createdAt, at).start, account.freeGrantsFrom ?? 0)
   return allowanceGrants(account, book, at)
     .filter((g) => !granted.has(g.key))
     .map((g) => ({

@@ -1,5 +1,6 @@
 // The credit engine's public surface: usable as a library on its own (no HTTP, no images).
 
+export { checkAccountProfile } from './account-requests.ts'
 export { type AllowanceGrant, allowanceGrants } from './allowances.ts'
 export type { Balance, BalanceLot, OwedLot } from './balance.ts'
 export { projectBalance } from './balance.ts'
@@ -18,7 +19,12 @@ export {
   type Price,
   parseMoney,
 } from './money.ts'
-export type { AccountCreated, AccountProfile, CreateAccountInput } from './ops/account.ts'
+export type {
+  AccountCreated,
+  AccountProfile,
+  CreateAccountInput,
+  ProfileChangeInput,
+} from './ops/account.ts'
 export { type PricingCatalog, staticPricing } from './ops/allowances.ts'
 export type { GrantReceipt } from './ops/grant.ts'
 export type { HoldReceipt, PricedBy } from './ops/hold.ts'
@@ -28,7 +34,9 @@ export { purchaseReference } from './ops/purchase.ts'
 export type { CaptureReceipt, RefundReceipt, ReleaseReceipt } from './ops/settle.ts'
 export { addMonthsClamped, type Period, periodAt, periodStart } from './periods.ts'
 export type { PriceBook, PriceBookInput } from './pricing/book.ts'
-export { cohortBonus } from './pricing/book.ts'
+export { cohortBonus, cohortOpenAt, signupCohorts } from './pricing/book.ts'
+export type { ActivateRefusal, BookVersion, CohortClosed } from './pricing/catalog.ts'
+export { type CloseCohortRefusal, closeCohort, closedVersion } from './pricing/close-cohort.ts'
 export { LABS_2022 } from './pricing/labs-2022.ts'
 export { type PackPrice, packPrice, perImageKept, type Quote, quote } from './pricing/quote.ts'
 export { type BookProblem, parseBook, validateBook } from './pricing/validate.ts'
@@ -44,7 +52,6 @@ export {
 } from './reports.ts'
 export {
   type ChargeRequest,
-  checkAccountProfile,
   DEFAULT_HOLD_TTL_MS,
   type GrantRequest,
   type HoldRequest,

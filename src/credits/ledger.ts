@@ -1,15 +1,17 @@
 import type { Database } from '../db/open.ts'
 import { type GroupCommitOptions, GroupCommitter, type WriteOp, type Writes } from '../db/writer/index.ts'
 import { type Clock, systemClock } from '../util/clock.ts'
-import type { Balance } from './balance.ts'
+import { parseCreateAccount, parseProfileChange } from './account-requests.ts'
 import { ok, type Result, validation } from './errors.ts'
 import { grantInput } from './grant-terms.ts'
+import { LedgerReads } from './ledger-reads.ts'
 import {
   type AccountCreated,
   type AccountProfile,
   accountNotFound,
   type CreateAccountInput,
   createAccountOp,
+  type ProfileChangeInput,
   setAccountProfileOp,
 } from './ops/account.ts'
 import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
@@ -33,41 +35,21 @@ import {
   releaseOp,
 } from './ops/settle.ts'
 import type { SweepCounts } from './ops/sweep.ts'
-import { type Quote, quote as quoteWithBook } from './pricing/quote.ts'
+import { accountExists, readPurchaseAccount } from './queries.ts'
 import {
-  accountExists,
-  type HistoryPage,
-  readBalances,
-  readHistory,
-  readProfiles,
-  readPurchaseAccount,
-} from './queries.ts'
-import { type ChargeReport, type LedgerReportWithPrices, readCharges, readReport } from './reports.ts'
-import {
-  type ChargeRequest,
   type GrantRequest,
   type HoldRequest,
   parseAccountId,
-  parseBalance,
-  parseBalances,
   parseCapture,
-  parseChargeReport,
-  parseChargeReports,
-  parseCreateAccount,
   parseGrant,
-  parseHistory,
   parseHold,
-  parseProfileChange,
   parsePurchase,
-  parseQuote,
   parseRefund,
   parseRefundPurchase,
   parseRelease,
-  parseReport,
 } from './requests.ts'
 import { type SameTransaction, withWrites } from './same-transaction.ts'
 import { sweepDue } from './sweep-due.ts'
-import { type VerifyReport, verifyLedger } from './verify.ts'
 
 // What tests and older callers import from here; the door for everyone else is `index.ts`.
 export { DEFAULT_HOLD_TTL_MS, type GrantRequest, type HoldRequest, MAX_HOLD_TTL_MS } from './requests.ts'
@@ -96,9 +78,10 @@ export interface LedgerOptions {
  * change nothing. A write of the caller's own joins a ledger write's transaction only through
  * {@link SameTransaction}.
  *
- * A facade: each request is parsed once in `requests.ts`, written by the operations of `ops/`
- * (private to the credit engine) through the database's group commit, and read in
- * `queries.ts`/`reports.ts`. Reads never write and never wait for group commit.
+ * A facade: each request is parsed once in `requests.ts` (`account-requests.ts` for accounts),
+ * written by the operations of `ops/` (private to the credit engine) through the database's group
+ * commit; its reads (balances, history, quotes, reports, verify) are {@link LedgerReads}'s, which
+ * never write and never wait for group commit.
  *
  * @example
  * const ledger = new Ledger(db)
@@ -107,17 +90,11 @@ export interface LedgerOptions {
  * const hold = await ledger.hold({ accountId: acct.accountId, amount: 1, reference: 'job_…' })
  * if (hold.ok) await ledger.capture({ holdId: hold.value.holdId })
  */
-export class Ledger {
-  readonly clock: Clock
-  readonly pricing: PricingCatalog | undefined
+export class Ledger extends LedgerReads {
   private readonly writes: Writes
 
-  constructor(
-    readonly db: Database,
-    options: LedgerOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
-    this.pricing = options.pricing
+  constructor(db: Database, options: LedgerOptions = {}) {
+    super(db, options.clock ?? systemClock, options.pricing)
     this.writes = options.groupCommit ? new GroupCommitter(db.writePool, options.groupCommit) : db
   }
 
@@ -127,7 +104,13 @@ export class Ledger {
 
   /**
    * Opens a credit account (plan `free` and no cohorts unless given); `alsoWrite` adds the caller's
-   * rows in its transaction (accounts/ writes the account's user so).
+   * rows in its transaction (accounts/ writes the account's user so). With `holdFreeGrants`, the
+   * book's free grants are held until {@link releaseFreeGrants}: the account is owed no allowance
+   * and no cohort bonus meanwhile, while grants and purchases work as for any account.
+   *
+   * @example
+   * await ledger.createAccount({ cohorts: ['beta'], holdFreeGrants: true })
+   * // → { ok: true, value: { accountId: 'acct_…', freeGrantsHeld: true, … } }; its balance owes nothing yet
    */
   async createAccount(
     input: CreateAccountInput = {},
@@ -169,14 +152,15 @@ export class Ledger {
 
   /**
    * Changes the plan, the cohorts or both in one transaction (as `setAccountPlan` and
-   * `setAccountCohorts` do), with a write of the caller's own if given.
+   * `setAccountCohorts` do), and releases held free grants with `releaseFreeGrants: true` (as
+   * {@link releaseFreeGrants} does), with a write of the caller's own if given.
    *
    * @example
    * await ledger.setAccountProfile('acct_…', { plan: 'pro', cohorts: ['beta'] })
    */
   async setAccountProfile(
     accountId: string,
-    change: { plan?: string; cohorts?: readonly string[] },
+    change: ProfileChangeInput,
     options: SameTransaction<AccountProfile> = {},
   ): Promise<Result<AccountProfile>> {
     const parsed = parseProfileChange(accountId, change)
@@ -190,9 +174,23 @@ export class Ledger {
     )
   }
 
-  /** The plan and cohorts (sorted) of each of these accounts that exists, by id, in one query. */
-  accountProfiles(accountIds: readonly string[]): Promise<Map<string, AccountProfile>> {
-    return readProfiles(this.db.kysely, accountIds)
+  /**
+   * Releases the free grants an account was created holding (`holdFreeGrants`): from now on its
+   * balance counts this period's allowance and its cohorts' bonuses as owed, and its next spend
+   * grants them, as for any account; the period stays the one anchored on its creation. Releasing
+   * an account that holds nothing changes nothing (the answer says `freeGrantsHeld: false` either
+   * way). `alsoWrite` commits the caller's cause in the same transaction (accounts/ marks the email
+   * verified and uses up the verification link so).
+   *
+   * @example
+   * await ledger.releaseFreeGrants('acct_…')
+   * // → { ok: true, value: { accountId: 'acct_…', freeGrantsHeld: false, … } }; balance: 15 (+50 beta) owed
+   */
+  async releaseFreeGrants(
+    accountId: string,
+    options: SameTransaction<AccountProfile> = {},
+  ): Promise<Result<AccountProfile>> {
+    return this.setAccountProfile(accountId, { releaseFreeGrants: true }, options)
   }
 
   async grant(req: GrantRequest): Promise<Result<GrantReceipt>> {
@@ -253,54 +251,6 @@ export class Ledger {
   }
 
   /**
-   * What an account holds at `at` (default now): available, held, and each lot in burn order. With
-   * a price book, what the book owes by `at` and has not granted yet (this period's allowance
-   * before the account's first spend, or a later period's on a look ahead) is listed under `owed`
-   * and counted in `available`: a hold can spend it. A pure read: it writes nothing, and on SQLite
-   * it reads a snapshot on a read connection, never waiting for group commit.
-   *
-   * @example
-   * await ledger.balance('acct_…')                  // → { available: 15, lots: [], owed: [{ source: 'monthly', amount: 15, … }] }
-   * await ledger.balance('acct_…', { at: nextMonth }) // → next period's allowance owed
-   */
-  async balance(accountId: string, options: { at?: number } = {}): Promise<Result<Balance>> {
-    const parsed = parseBalance(accountId, options)
-    if (!parsed.ok) return parsed
-    const at = parsed.value.at ?? this.clock.now()
-    const balances = await readBalances(this.db.kysely, [accountId], at, this.pricing?.bookAt(at))
-    const balance = balances.get(accountId)
-    return balance ? ok(balance) : accountNotFound(accountId)
-  }
-
-  /**
-   * The balances now of up to 500 accounts, by id (those that do not exist are absent), as
-   * {@link balance} gives them, from one snapshot in a few set-based queries: an administrator's
-   * page of users costs five reads, not one balance per user.
-   *
-   * @example
-   * const page = await ledger.balances(['acct_a', 'acct_b'])
-   * if (page.ok) page.value.get('acct_a')?.available // → 15
-   */
-  async balances(accountIds: readonly string[]): Promise<Result<Map<string, Balance>>> {
-    const parsed = parseBalances(accountIds)
-    if (!parsed.ok) return parsed
-    const now = this.clock.now()
-    return ok(await readBalances(this.db.kysely, parsed.value, now, this.pricing?.bookAt(now)))
-  }
-
-  /** The account's journal, newest first; pass `nextCursor` back as `before` for the next page. */
-  async history(
-    accountId: string,
-    options: { limit?: number; before?: string } = {},
-  ): Promise<Result<HistoryPage>> {
-    const parsed = parseHistory(accountId, options)
-    if (!parsed.ok) return parsed
-    const { limit, before } = parsed.value
-    if (!(await accountExists(this.db.kysely, accountId))) return accountNotFound(accountId)
-    return ok(await readHistory(this.db.kysely, accountId, { limit, ...(before ? { before } : {}) }))
-  }
-
-  /**
    * Grants what the price book owes the account by now (this period's allowance, cohort bonuses)
    * and has not been granted yet; returns the new grants. Needs the `pricing` option. Balances count
    * these already and a hold grants them; this writes them without a spend (`easel allowances`).
@@ -311,33 +261,6 @@ export class Ledger {
     if (!this.pricing) return validation('pricing', 'this ledger has no price book to grant allowances from')
     if (!(await accountExists(this.db.kysely, accountId))) return accountNotFound(accountId)
     return ok(await this.write(ensureAllowancesOp(accountId, this.pricing)))
-  }
-
-  /**
-   * What an operation costs under the book in force at `at` (default now): credits, images, the
-   * book version and rule (pass them to `hold` as `pricedBy`), and list prices in money. With an
-   * account, it also says what the account has available now (what is owed included, as in
-   * {@link balance}) and whether that pays for it. A pure read.
-   */
-  async quote(req: {
-    operation: string
-    parameters?: Readonly<Record<string, unknown>>
-    accountId?: string
-    at?: number
-  }): Promise<Result<Quote & { available?: number; affordable?: boolean }>> {
-    const parsed = parseQuote(req)
-    if (!parsed.ok) return parsed
-    if (!this.pricing) return validation('pricing', 'this ledger has no price book to quote from')
-    const { operation, parameters, accountId, at } = parsed.value
-    const priced = quoteWithBook(this.pricing.bookAt(at ?? this.clock.now()), operation, parameters)
-    if (!priced.ok || accountId === undefined) return priced
-    const balance = await this.balance(accountId)
-    if (!balance.ok) return balance
-    return ok({
-      ...priced.value,
-      available: balance.value.available,
-      affordable: balance.value.available >= priced.value.credits,
-    })
   }
 
   /**
@@ -366,63 +289,5 @@ export class Ledger {
     const accountId = await readPurchaseAccount(this.db.kysely, purchaseReference(providerReference))
     if (accountId === null) return purchaseNotFound(providerReference)
     return this.write(refundPurchaseOp(providerReference, accountId, reason))
-  }
-
-  /**
-   * Credits granted, consumed, expired and refunded by source over [from, to), for one account or
-   * the whole installation, with revenue recognised, breakage, the list and effective price per
-   * credit (the list price from the book in force at `to`), and the cash received per currency
-   * (purchases, net of refunds: packs sold are cash before they are revenue). One snapshot.
-   */
-  async report(req: {
-    from: number
-    to: number
-    accountId?: string
-  }): Promise<Result<LedgerReportWithPrices>> {
-    const parsed = parseReport(req)
-    if (!parsed.ok) return parsed
-    const range = parsed.value
-    if (range.accountId !== undefined && !(await accountExists(this.db.kysely, range.accountId))) {
-      return accountNotFound(range.accountId)
-    }
-    return ok(await readReport(this.db.kysely, range, this.pricing?.bookAt(range.to - 1)))
-  }
-
-  /**
-   * What one job cost: credits charged, and the cost basis behind them per currency, per image
-   * returned and kept.
-   *
-   * @example
-   * await ledger.chargeReport('hold_…', { returned: 4, kept: 1 })
-   * // → { credits: 1, byCurrency: [{ currency: 'USD', cost: 13.043…, perImageKept: 13.04…, … }], … }
-   */
-  async chargeReport(
-    holdId: string,
-    images: { returned: number; kept: number },
-  ): Promise<Result<ChargeReport>> {
-    const parsed = parseChargeReport(holdId, images)
-    if (!parsed.ok) return parsed
-    const charge = (await readCharges(this.db.kysely, [parsed.value])).get(holdId)
-    return charge
-      ? ok(charge)
-      : { ok: false, error: { code: 'HOLD_NOT_FOUND', holdId, message: `no hold ${holdId}` } }
-  }
-
-  /**
-   * The charge reports of up to 500 jobs at once, by hold id (unknown holds are absent), in two
-   * queries: a page of jobs with their cost, without a read per job.
-   *
-   * @example
-   * await ledger.chargeReports([{ holdId: 'hold_a', images: { returned: 4, kept: 4 } }, …])
-   * // → { ok: true, value: Map { 'hold_a' → { credits: 1, byCurrency: [...] }, … } }
-   */
-  async chargeReports(charges: readonly ChargeRequest[]): Promise<Result<Map<string, ChargeReport>>> {
-    const parsed = parseChargeReports(charges)
-    return parsed.ok ? ok(await readCharges(this.db.kysely, parsed.value)) : parsed
-  }
-
-  /** Checks every invariant over the whole database; see {@link verifyLedger}. */
-  verify(): Promise<VerifyReport> {
-    return verifyLedger(this.db.kysely, this.clock.now())
   }
 }

@@ -1,7 +1,15 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
-import { type AllowanceAccount, allowanceGrants } from './allowances.ts'
-import { type Balance, type OwedLot, owedLots, projectBalance, withOwed } from './balance.ts'
+import { allowanceGrants } from './allowances.ts'
+import {
+  type Balance,
+  freeGrantsOwed,
+  type OwedLot,
+  type OwingAccount,
+  owedLots,
+  projectBalance,
+  withOwed,
+} from './balance.ts'
 import { invariant } from './errors.ts'
 import type { AccountProfile } from './ops/account.ts'
 import { holdAllocations, toLotView } from './ops/sweep.ts'
@@ -42,7 +50,7 @@ export async function readBalances(
   return inSnapshot(db, async (trx) => {
     const accounts = await trx
       .selectFrom('accounts')
-      .select(['id', 'created_at', 'plan'])
+      .select(['id', 'created_at', 'plan', 'free_grants_from'])
       .where('id', 'in', ids)
       .execute()
     if (accounts.length === 0) return balances
@@ -87,10 +95,13 @@ export async function readBalances(
   })
 }
 
-/** What `book` owes each of these accounts by `at` and has not granted: two queries for all of them. */
+/**
+ * What `book` owes each of these accounts by `at` and has not granted: two queries for all of them
+ * (none for accounts whose free grants are held or released after `at`: they are owed nothing).
+ */
 async function readOwed(
   trx: Kysely<DB>,
-  accounts: ReadonlyArray<{ id: string; created_at: number; plan: string }>,
+  accounts: ReadonlyArray<{ id: string; created_at: number; plan: string; free_grants_from: number | null }>,
   at: number,
   book: PriceBook,
 ): Promise<Map<string, OwedLot[]>> {
@@ -105,14 +116,15 @@ async function readOwed(
     .orderBy('cohort')
     .execute()
   const cohortsOf = groupBy(cohorts, (c) => c.account_id)
-  const profiles: AllowanceAccount[] = accounts.map((a) => ({
+  const profiles: OwingAccount[] = accounts.map((a) => ({
     id: a.id,
     createdAt: a.created_at,
     plan: a.plan,
     cohorts: (cohortsOf.get(a.id) ?? []).map((c) => c.cohort),
+    freeGrantsFrom: a.free_grants_from,
   }))
   const keys = profiles.flatMap((p) =>
-    at < p.createdAt ? [] : allowanceGrants(p, book, at).map((g) => g.key),
+    freeGrantsOwed(p, at) ? allowanceGrants(p, book, at).map((g) => g.key) : [],
   )
   const granted = new Set(
     keys.length === 0
@@ -217,7 +229,10 @@ export async function readAccountCreatedAt(db: Kysely<DB>, accountId: string): P
   return row?.created_at ?? null
 }
 
-/** The plan and cohorts (sorted) of each of these accounts that exists, by id, in one query. */
+/**
+ * The plan, cohorts (sorted) and held free grants of each of these accounts that exists, by id, in
+ * one query.
+ */
 export async function readProfiles(
   db: Kysely<DB>,
   accountIds: readonly string[],
@@ -228,14 +243,19 @@ export async function readProfiles(
   const rows = await db
     .selectFrom('accounts as a')
     .leftJoin('account_cohorts as c', 'c.account_id', 'a.id')
-    .select(['a.id', 'a.plan', 'c.cohort'])
+    .select(['a.id', 'a.plan', 'a.free_grants_from', 'c.cohort'])
     .where('a.id', 'in', ids)
     .orderBy('c.cohort')
     .execute()
   for (const row of rows) {
     let profile = profiles.get(row.id)
     if (!profile) {
-      profile = { accountId: row.id, plan: row.plan, cohorts: [] }
+      profile = {
+        accountId: row.id,
+        plan: row.plan,
+        cohorts: [],
+        freeGrantsHeld: row.free_grants_from === null,
+      }
       profiles.set(row.id, profile)
     }
     if (row.cohort !== null) profile.cohorts.push(row.cohort)

@@ -1,6 +1,5 @@
 import { checkCredits, checkId, checkMinorUnits, checkOptionalText } from './amounts.ts'
 import { type CreditError, ok, validation } from './errors.ts'
-import type { CreateAccountInput } from './ops/account.ts'
 import type { HoldInput, PricedBy } from './ops/hold.ts'
 import type { PurchaseInput } from './ops/purchase.ts'
 import type { CaptureInput, RefundInput, ReleaseInput } from './ops/settle.ts'
@@ -65,9 +64,6 @@ export function checkKey(key: unknown): Refusal | null {
   return null
 }
 
-const NAME_RULE = 'must be 1 to 40 lower-case letters, digits, - or _, starting with a letter'
-const isName = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9_-]{0,39}$/.test(v)
-
 function isPricedBy(p: unknown): p is PricedBy {
   if (typeof p !== 'object' || p === null) return false
   const { bookVersion, ruleId, operation, parameters } = p as Record<string, unknown>
@@ -83,66 +79,6 @@ function isPricedBy(p: unknown): p is PricedBy {
 }
 
 const isCurrency = (c: unknown) => typeof c === 'string' && /^[A-Z]{3}$/.test(c)
-
-/**
- * Refuses a plan or cohort names that are not short lower-case names (`pro`, `beta`, `early-2026`);
- * the rule every ledger method that takes them applies, exported for callers that check first.
- *
- * @example
- * checkAccountProfile({ plan: 'pro', cohorts: ['beta'] }) // → null
- * checkAccountProfile({ cohorts: ['Beta'] })              // → { ok: false, error: { code: 'VALIDATION', field: 'cohorts', … } }
- */
-export function checkAccountProfile(input: { plan?: unknown; cohorts?: unknown }): Refusal | null {
-  return firstRefusal(
-    input.plan === undefined || isName(input.plan) ? null : validation('plan', NAME_RULE),
-    input.cohorts === undefined || (Array.isArray(input.cohorts) && input.cohorts.every(isName))
-      ? null
-      : validation('cohorts', `must be a list of names: ${NAME_RULE}`),
-  )
-}
-
-export function parseCreateAccount(input: CreateAccountInput): Parsed<CreateAccountInput> {
-  const refused = firstRefusal(
-    input.id === undefined ? null : checkId('id', input.id, 'acct'),
-    checkOptionalText('reference', input.reference),
-    checkAccountProfile(input),
-    checkKey(input.idempotencyKey),
-  )
-  return (
-    refused ??
-    ok({
-      id: input.id,
-      reference: input.reference,
-      plan: input.plan,
-      cohorts: input.cohorts === undefined ? undefined : [...input.cohorts],
-      idempotencyKey: input.idempotencyKey,
-    })
-  )
-}
-
-/** A change of an account's plan, cohorts or both. */
-export interface ProfileChange {
-  accountId: string
-  change: { plan?: string; cohorts?: readonly string[] }
-}
-
-/** A change of plan, cohorts or both, each by the name rule; `required` are refused when absent. */
-export function parseProfileChange(
-  accountId: string,
-  change: { plan?: string; cohorts?: readonly string[] },
-  required: readonly ('plan' | 'cohorts')[] = [],
-): Parsed<ProfileChange> {
-  const missing = required.find((field) => change[field] === undefined)
-  const refused = firstRefusal(
-    checkId('accountId', accountId, 'acct'),
-    missing === undefined ? checkAccountProfile(change) : validation(missing, 'is required'),
-  )
-  if (refused) return refused
-  const parsed: ProfileChange['change'] = {}
-  if (change.plan !== undefined) parsed.plan = change.plan
-  if (change.cohorts !== undefined) parsed.cohorts = [...change.cohorts]
-  return ok({ accountId, change: parsed })
-}
 
 export function parseGrant(req: GrantRequest): Parsed<GrantRequest> {
   const refused = firstRefusal(

@@ -17,6 +17,11 @@ export interface AccountsTable {
   plan: Generated<string>
   /** The allowance keys last found granted, joined; see `ops/allowances.ts`. */
   allowances_checked: string | null
+  /**
+   * From when the book's free grants (monthly allowance, cohort bonuses) are owed to the account;
+   * null while they are held (see `credits/ops/account.ts`; migration 2026-12-03-verified-sign-up).
+   */
+  free_grants_from: number | null
 }
 
 export interface AccountCohortsTable {

@@ -35,6 +35,7 @@ import { registerMailRoutes } from './routes/mail.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
+import { registerVerifyRoutes } from './routes/verify.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
 
 export type { App } from './app-type.ts'
@@ -168,6 +169,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerOpenAiModels(app, services)
   registerFileRoutes(app, services)
   registerSessionRoutes(app, services)
+  registerVerifyRoutes(app, services)
   registerAccountRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)
@@ -221,6 +223,7 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/password-reset',
   'POST /api/password-reset/confirm',
   'POST /api/account/email/confirm',
+  'POST /api/verify-email',
   'GET /api/packs',
   'GET /api/engines',
 ])

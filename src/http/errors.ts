@@ -3,7 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import type { AccountsError } from '../accounts/index.ts'
 import type { PurchaseError } from '../billing/purchases.ts'
 import type { ApiErrorCode } from '../contracts/index.ts'
-import type { CreditError } from '../credits/index.ts'
+import type { ActivateRefusal, CloseCohortRefusal, CreditError } from '../credits/index.ts'
 import type { StudioError } from '../studio/errors.ts'
 
 // The closed set of error codes the HTTP surfaces answer with is part of the API's contract.
@@ -139,6 +139,7 @@ export function fromAccountsError(error: AccountsError): ApiError {
       return new ApiError('UNAUTHENTICATED', error.message)
     case 'EMAIL_TAKEN':
     case 'ALREADY_SET_UP':
+    case 'ALREADY_VERIFIED':
       return new ApiError('CONFLICT', error.message, { reason: error.code })
     case 'SIGNUP_CLOSED':
     case 'INVITE_REQUIRED':
@@ -160,6 +161,21 @@ export function fromAccountsError(error: AccountsError): ApiError {
 export function unwrapAccounts<T>(result: { ok: true; value: T } | { ok: false; error: AccountsError }): T {
   if (!result.ok) throw fromAccountsError(result.error)
   return result.value
+}
+
+/** A refusal to close a cohort (or to activate the book that closes it) as the API error it is. */
+export function fromCloseCohortRefusal(error: CloseCohortRefusal | ActivateRefusal): ApiError {
+  switch (error.code) {
+    case 'NOT_FOUND':
+      return new ApiError('NOT_FOUND', error.message)
+    case 'ALREADY_CLOSED':
+    case 'VERSION_EXISTS':
+      return new ApiError('CONFLICT', error.message, { reason: error.code })
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    default:
+      return unhandled(error)
+  }
 }
 
 /** A purchase refusal as the API error it is. */

@@ -17,6 +17,7 @@ export function userBody(u: User): UserBody {
     plan: u.plan,
     cohorts: u.cohorts,
     disabled: u.disabled,
+    emailVerified: u.emailVerified,
     createdAt: u.createdAt,
   }
 }

@@ -95,10 +95,11 @@ async function whileUncommitted<T>(
       reference: user.id,
       plan: 'free',
       cohorts: [],
+      freeGrantsHeld: false,
     }
     await session.tx.run(
-      'insert into accounts (id, created_at, reference, available, held, plan) values (?, ?, ?, 0, 0, ?)',
-      [account.accountId, account.createdAt, account.reference, account.plan],
+      'insert into accounts (id, created_at, reference, available, held, plan, free_grants_from) values (?, ?, ?, 0, 0, ?, ?)',
+      [account.accountId, account.createdAt, account.reference, account.plan, account.createdAt],
     )
     await insertUser(session.tx, { ...user, passwordHash: DUMMY_HASH }, account, null)
     const pending = fn()
@@ -674,16 +675,19 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
         accountId,
         plan: 'pro',
         cohorts: ['early'],
+        freeGrantsHeld: false,
       })
       expect(unwrapCredit(await ledger.setAccountCohorts(accountId, ['beta', 'beta', 'alpha']))).toEqual({
         accountId,
         plan: 'pro',
         cohorts: ['alpha', 'beta'],
+        freeGrantsHeld: false,
       })
       expect((await ledger.accountProfiles([accountId, 'acct_missing'])).get(accountId)).toEqual({
         accountId,
         plan: 'pro',
         cohorts: ['alpha', 'beta'],
+        freeGrantsHeld: false,
       })
       expect(await ledger.setAccountPlan(accountId, 'Pro')).toMatchObject({
         ok: false,

@@ -359,6 +359,9 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const { page } = await signedIn({ role: 'admin' })
     await page.getByRole('link', { name: 'Admin', exact: true }).click()
     await page.getByRole('heading', { name: 'Admin · Users' }).waitFor()
+    // Mail is off here: the admin is told that sign-ups get free credits without any check.
+    await page.getByTestId('free-credits-unprotected').waitFor()
+    await page.getByTestId('cohort').filter({ hasText: 'beta' }).first().waitFor()
     const users = page.getByTestId('admin-users')
     await users.getByRole('cell', { name: target.email, exact: true }).waitFor()
     await users.getByRole('button', { name: `Grant credits to ${target.email}` }).click()

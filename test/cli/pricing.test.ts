@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatTime } from '../../src/cli/format.ts'
 import { run } from '../../src/cli/main.ts'
-import { Ledger } from '../../src/credits/index.ts'
+import { closedVersion, Ledger } from '../../src/credits/index.ts'
 import { DatabasePricing } from '../../src/credits/pricing/catalog.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
@@ -311,12 +311,44 @@ describe.each(BACKENDS)('activating price books from now on %s', (backend) => {
     expect(r.out).toContain('Monthly allowances (default plan free):')
     expect(r.out).toContain('  pro: 200 credits, 20.00 USD a period')
     expect(r.out).toMatch(
-      /Cohorts:\n\s+COHORT\s+BONUS\s+BONUS EXPIRES\s+JOIN ON SIGN-UP\n\s+beta\s+50\s+after 1 month\s+yes/,
+      /Cohorts:\n\s+COHORT\s+BONUS\s+BONUS EXPIRES\s+JOIN ON SIGN-UP\s+JOIN UNTIL\n\s+beta\s+50\s+after 1 month\s+yes\s+no end/,
     )
     expect(r.out).toMatch(/monthly\s+at the end of its period\s+10/)
     expect(r.out).toMatch(/bonus\s+after 1 month\s+20/)
     expect(r.out).toMatch(/promotional\s+never\s+30/)
     expect(r.out).toMatch(/purchase\s+after 12 months\s+50/)
     expect(r.out).toMatch(/adjustment\s+never\s+60/)
+  })
+
+  it('close-cohort closes the beta from now in a new version; members keep it; refusals say why', async () => {
+    clock.advance(60_000)
+    const closedAt = clock.now()
+    const closed = await easel('pricing', 'close-cohort', 'beta')
+    expect(closed.err).toBe('')
+    expect(closed.code).toBe(0)
+    expect(closed.out).toBe(
+      [
+        `Cohort beta is closed to sign-ups from ${formatTime(closedAt)}: price book ${closedVersion('round-trip', 'beta', closedAt)} is in force from now.`,
+        'Its members keep the cohort and its bonus; an administrator can still place users in it.',
+      ].join('\n'),
+    )
+    const shown = await easel('pricing', 'show')
+    expect(shown.out).toMatch(
+      /beta\s+50\s+after 1 month\s+yes\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(closed\)/,
+    )
+    const book = JSON.parse((await easel('pricing', 'show', '--json')).out)
+    expect(book.cohorts.beta).toMatchObject({ bonusCredits: 50, joinUntil: new Date(closedAt).toISOString() })
+
+    clock.advance(60_000)
+    expect(await easel('pricing', 'close-cohort', 'beta')).toMatchObject({
+      code: 1,
+      err: `easel: cohort beta is closed to sign-ups already, since ${new Date(closedAt).toISOString()}`,
+    })
+    const unknown = await easel('pricing', 'close-cohort', 'gamma', '--json')
+    expect(unknown.code).toBe(1)
+    expect(JSON.parse(unknown.out).error).toMatchObject({ code: 'NOT_FOUND' })
+    expect((await easel('pricing', 'close-cohort')).code).toBe(2)
+    expect((await easel('pricing', 'close-cohort', 'beta', 'gamma')).code).toBe(2)
+    expect((await easel('ledger', 'verify')).code).toBe(0)
   })
 })

@@ -181,6 +181,35 @@ describe.each(BACKENDS)('easel users, keys and invites on %s', (backend) => {
     })
   })
 
+  it('users made here are verified; users set --verified vouches for someone who signed up with mail, releasing their free credits', async () => {
+    const made = await newUser()
+    expect(made).toMatchObject({ emailVerified: true })
+    const ledger = new Ledger(db, { clock, pricing: staticPricing(LABS_2022) })
+    const to = email('signed-up')
+    const signedUp = await accounts.signUpByMail({
+      email: to,
+      password: PASSWORD,
+      linkBase: 'https://easel.example',
+    })
+    expect(signedUp.ok).toBe(true)
+    const user = (await accounts.findUserByEmail(to))!
+    expect(user.emailVerified).toBe(false)
+    const table = await easel(env, clock, 'users', 'list')
+    expect(table.lines.find((l) => l.includes(to))).toMatch(/\sunverified$/)
+    expect((await ledger.balance(user.accountId)).ok && (await ledger.balance(user.accountId))).toMatchObject(
+      {
+        value: { available: 0 },
+      },
+    )
+    const set = await easel(env, clock, 'users', 'set', '--email', to, '--verified')
+    expect(set.code, set.err).toBe(0)
+    expect(set.out).toMatch(
+      /^Updated user user_\S+ signed-up-\S+ \(user\): account acct_\S+, plan free, cohorts beta$/,
+    )
+    expect(await ledger.balance(user.accountId)).toMatchObject({ ok: true, value: { available: 65 } })
+    expect((await easel(env, clock, 'ledger', 'verify')).code).toBe(0)
+  })
+
   it('keys create prints the key alone on the last line; it authenticates, lists by prefix and revokes', async () => {
     const user = await newUser()
     const created = await easel(

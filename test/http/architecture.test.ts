@@ -144,3 +144,26 @@ describe('architecture: who may import whom', () => {
     expect(deep.filter((e) => !notYet.includes(e.to))).toEqual([])
   })
 })
+
+/** Every .ts/.tsx file of the server and the studio, from the repository root. */
+function codeFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`
+    if (entry.isDirectory()) return codeFiles(path)
+    return /\.tsx?$/.test(entry.name) ? [path] : []
+  })
+}
+
+/** Data, not logic: tables that read best whole. */
+const DATA_TABLES = new Set(['src/engines/sketch/prompt-words.ts'])
+const MAX_LINES = 400
+
+describe('architecture: small modules', () => {
+  it(`no source file of src/ or web/src/ is over ${MAX_LINES} lines, data tables aside`, () => {
+    const long = [...codeFiles('src'), ...codeFiles('web/src')]
+      .filter((file) => !DATA_TABLES.has(file))
+      .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length - 1 }))
+      .filter(({ lines }) => lines > MAX_LINES)
+    expect(long).toEqual([])
+  })
+})

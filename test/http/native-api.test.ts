@@ -46,6 +46,7 @@ describe.each(BACKENDS)('the native API (%s)', (backend) => {
       signup: 'invite',
       signedIn: false,
       testCheckout: false,
+      emailVerification: false,
     })
     const setup = await visitor.call('POST', '/api/setup', {
       email: 'Owner@Example.test',

@@ -1,9 +1,11 @@
 import type {
   AdminKeysBody,
+  AdminSignUpBody,
   AdminUsersPage,
   Card,
   ChangeEmailRequest,
   ChangePasswordRequest,
+  CohortClosedBody,
   ConfirmEmailRequest,
   CreatedInviteBody,
   CreatedKeyBody,
@@ -11,6 +13,7 @@ import type {
   CreditsBody,
   EmailChangePendingBody,
   EmailConfirmedBody,
+  EmailVerifiedBody,
   EnginesBody,
   GrantBody,
   GrantRequest,
@@ -41,9 +44,12 @@ import type {
   SessionBody,
   SessionsBody,
   SetupBody,
+  SignupAccepted,
   SignupRequest,
   UserBody,
   UserChange,
+  VerificationSentBody,
+  VerifyEmailRequest,
 } from '../../src/contracts/index.ts'
 
 /**
@@ -240,12 +246,25 @@ export const api = {
   setup: () => call<SetupBody>('GET', '/api/setup'),
   createOwner: (email: string, password: string) =>
     call<SessionBody>('POST', '/api/setup', { email, password } satisfies SignupRequest),
-  signUp: (email: string, password: string, inviteCode?: string) =>
-    call<SessionBody>('POST', '/api/signup', {
+  /**
+   * Signed in at once (201, mail off), or asked to check the mail (202, mail on: the same answer
+   * whether or not the address has an account).
+   */
+  signUp: async (
+    email: string,
+    password: string,
+    inviteCode?: string,
+  ): Promise<{ signedIn: SessionBody } | { checkEmail: SignupAccepted }> => {
+    const body = await call<SessionBody | SignupAccepted>('POST', '/api/signup', {
       email,
       password,
       ...(inviteCode ? { inviteCode } : {}),
-    } satisfies SignupRequest),
+    } satisfies SignupRequest)
+    return 'user' in body ? { signedIn: body } : { checkEmail: body }
+  },
+  verifyEmail: (token: string) =>
+    call<EmailVerifiedBody>('POST', '/api/verify-email', { token } satisfies VerifyEmailRequest),
+  resendVerification: () => call<VerificationSentBody>('POST', '/api/verify-email/resend'),
   signIn: (email: string, password: string) =>
     call<SessionBody>('POST', '/api/session', { email, password } satisfies SignupRequest),
   signOut: () => call<void>('DELETE', '/api/session'),
@@ -319,6 +338,9 @@ export const api = {
     revokeKey: (id: string) => call<KeyBody>('DELETE', `/api/admin/keys/${id}`),
     pricing: () => call<PricingBody>('GET', '/api/admin/pricing'),
     report: (from: number, to: number) => call<ReportBody>('GET', `/api/admin/report${qs({ from, to })}`),
+    signUp: () => call<AdminSignUpBody>('GET', '/api/admin/sign-up'),
+    closeCohort: (cohort: string) =>
+      call<CohortClosedBody>('POST', `/api/admin/cohorts/${encodeURIComponent(cohort)}/close`),
   },
 }
 

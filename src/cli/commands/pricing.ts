@@ -21,11 +21,18 @@ Commands:
   show [--json]                        the book in force now; --json prints it as a book file
                                        that "activate" takes back (give it a new version)
   versions [--json]                    every version with the date it takes effect
+  close-cohort COHORT [--json]         close a cohort (the beta) to sign-ups from now: a copy of
+                                       the book in force with joinUntil now on the cohort becomes
+                                       a new version; members keep the cohort and its bonus
   simulate --book FILE --from DATE --to DATE [--json]
                                        re-price the charges of a period under another book`
 
-/** Options and the one FILE argument of `validate` and `activate`. */
-function withFile<T extends ParseArgsConfig['options']>(argv: string[], options: T) {
+/** Options and the one argument (`what`) of `validate`, `activate` and `close-cohort`. */
+function withFile<T extends ParseArgsConfig['options']>(
+  argv: string[],
+  options: T,
+  what = 'price book FILE',
+) {
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
   >
@@ -34,7 +41,7 @@ function withFile<T extends ParseArgsConfig['options']>(argv: string[], options:
   } catch (error) {
     throw new UsageError((error as Error).message, PRICING_USAGE)
   }
-  if (parsed.positionals.length > 1) throw new UsageError('give one price book FILE', PRICING_USAGE)
+  if (parsed.positionals.length > 1) throw new UsageError(`give one ${what}`, PRICING_USAGE)
   return parsed
 }
 
@@ -122,14 +129,18 @@ function describeBook(book: PriceBook, versions: readonly BookVersion[], now: nu
       ? ['  none']
       : indent(
           table(
-            ['COHORT', 'BONUS', 'BONUS EXPIRES', 'JOIN ON SIGN-UP'],
+            ['COHORT', 'BONUS', 'BONUS EXPIRES', 'JOIN ON SIGN-UP', 'JOIN UNTIL'],
             cohorts.map(([name]) => {
               const bonus = cohortBonus(book, name)!
+              const until = book.cohorts[name]!.joinUntil
               return [
                 name,
                 bonus.credits,
                 bonus.expiresIn === null ? 'never' : `after ${describeDuration(bonus.expiresIn)}`,
                 book.cohorts[name]!.joinOnSignup ? 'yes' : 'no',
+                until === undefined
+                  ? 'no end'
+                  : `${formatTime(Date.parse(until))}${Date.parse(until) <= now ? ' (closed)' : ''}`,
               ]
             }),
           ),
@@ -295,6 +306,38 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
         )
         ctx.out(`Accounts that would have run out of credits earlier: ${sim.accountsRunOutEarlier}`)
         if (sim.unpriceable > 0) ctx.out(`Charges ${sim.book} cannot price: ${sim.unpriceable}`)
+        return EXIT.ok
+      } finally {
+        await db.close()
+      }
+    }
+    case 'close-cohort': {
+      const { values: o, positionals } = withFile(rest, { json: { type: 'boolean' } }, 'COHORT')
+      const cohort = positionals[0]
+      if (!cohort) throw new UsageError('a COHORT to close is required (e.g. beta)', PRICING_USAGE)
+      const db = await openExistingDatabase(ctx)
+      try {
+        const catalog = await DatabasePricing.load(db.kysely, ctx.clock)
+        const closed = await catalog.closeCohort(cohort)
+        if (!closed.ok) {
+          if (o.json) ctx.out(JSON.stringify({ error: closed.error }, null, 2))
+          else ctx.err(`easel: ${closed.error.message}`)
+          return EXIT.refused
+        }
+        const c = closed.value
+        if (o.json) {
+          ctx.out(JSON.stringify(c, null, 2))
+          return EXIT.ok
+        }
+        ctx.out(
+          `Cohort ${c.cohort} is closed to sign-ups from ${formatTime(c.joinUntil)}: price book ${c.version} is in force from now.`,
+        )
+        ctx.out('Its members keep the cohort and its bonus; an administrator can still place users in it.')
+        for (const v of c.reopenedBy) {
+          ctx.err(
+            `easel: warning: version ${v.version}, in force from ${formatTime(v.effectiveFrom)}, leaves ${c.cohort} open: close it again once it takes effect`,
+          )
+        }
         return EXIT.ok
       } finally {
         await db.close()

@@ -9,12 +9,17 @@ export const USERS_USAGE = `Usage: easel users <command> [options]
 Commands:
   create  --email E --password P [--admin] [--cohort beta,…] [--plan PLAN] [--json]
   list    [--json]
-  set     --email E [--role admin|user] [--plan PLAN] [--cohorts a,b] [--disable | --enable] [--json]
+  set     --email E [--role admin|user] [--plan PLAN] [--cohorts a,b] [--disable | --enable]
+          [--verified] [--json]
 
 Each user has a personal credit account: its plan (default free) sets the monthly allowance, and each
 cohort may carry a one-time bonus (labs-2022: beta, 50). "set --cohorts" gives the whole new set
 ("" for none); a cohort joined later brings its bonus with the account's next activity. Disabling a
-user signs them out everywhere and stops their API keys until they are enabled again.`
+user signs them out everywhere and stops their API keys until they are enabled again.
+
+Users made here count as verified. With mail on, people who sign up verify their email from a link
+before their free credits come; "set --verified" vouches for an address instead (the free credits
+are owed from then).`
 
 /** `a, b` → ['a', 'b']; '' → []. */
 export const nameList = (text: string): string[] =>
@@ -25,7 +30,8 @@ export const nameList = (text: string): string[] =>
 
 export function describeUser(u: User): string {
   const cohorts = u.cohorts.length > 0 ? `, cohorts ${u.cohorts.join(', ')}` : ''
-  return `${u.id} ${u.email} (${u.role}${u.disabled ? ', disabled' : ''}): account ${u.accountId}, plan ${u.plan}${cohorts}`
+  const state = `${u.disabled ? ', disabled' : ''}${u.emailVerified ? '' : ', email not verified'}`
+  return `${u.id} ${u.email} (${u.role}${state}): account ${u.accountId}, plan ${u.plan}${cohorts}`
 }
 
 export async function usersCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -87,7 +93,7 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
               x.plan,
               x.cohorts.join(','),
               formatTime(x.createdAt),
-              x.disabled ? 'disabled' : 'active',
+              x.disabled ? 'disabled' : x.emailVerified ? 'active' : 'unverified',
             ]),
           )) {
             ctx.out(line)
@@ -107,6 +113,7 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
           cohorts: { type: 'string' },
           disable: { type: 'boolean' },
           enable: { type: 'boolean' },
+          verified: { type: 'boolean' },
         },
         u,
       )
@@ -121,9 +128,13 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
         ...(o.plan === undefined ? {} : { plan: o.plan }),
         ...(o.cohorts === undefined ? {} : { cohorts: nameList(o.cohorts) }),
         ...(o.disable ? { disabled: true } : o.enable ? { disabled: false } : {}),
+        ...(o.verified ? { emailVerified: true } : {}),
       }
       if (Object.keys(patch).length === 0) {
-        throw new UsageError('nothing to change: give --role, --plan, --cohorts, --disable or --enable', u)
+        throw new UsageError(
+          'nothing to change: give --role, --plan, --cohorts, --disable, --enable or --verified',
+          u,
+        )
       }
       const json = o.json ?? false
       return withAccounts(ctx, async (accounts) => {

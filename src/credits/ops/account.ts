@@ -12,6 +12,12 @@ export interface CreateAccountInput {
   plan?: string
   /** Cohorts the account belongs to (e.g. `beta`), each of which may carry a one-time bonus. */
   cohorts?: readonly string[]
+  /**
+   * Hold the book's free grants (the monthly allowance, cohort bonuses) until released: neither
+   * owed nor granted before `releaseFreeGrants`. For a caller that gives free credits only once
+   * something is proven (accounts/ holds them until the owner's email is verified).
+   */
+  holdFreeGrants?: boolean
   idempotencyKey?: string
 }
 
@@ -21,6 +27,8 @@ export interface AccountCreated {
   reference: string | null
   plan: string
   cohorts: string[]
+  /** Whether its free grants are held (see {@link CreateAccountInput.holdFreeGrants}). */
+  freeGrantsHeld: boolean
 }
 
 export function createAccountOp(input: CreateAccountInput): WriteOp<Result<AccountCreated>> {
@@ -32,7 +40,14 @@ export function createAccountOp(input: CreateAccountInput): WriteOp<Result<Accou
         tx,
         input.idempotencyKey,
         'createAccount',
-        { id: input.id, reference: input.reference, plan: input.plan, cohorts: input.cohorts },
+        {
+          id: input.id,
+          reference: input.reference,
+          plan: input.plan,
+          cohorts: input.cohorts,
+          // Part of the request only when asked for, so that keys stored before it still match.
+          ...(input.holdFreeGrants ? { holdFreeGrants: true } : {}),
+        },
         now,
         async () => {
           const id = input.id ?? newId('acct', now)
@@ -41,9 +56,11 @@ export function createAccountOp(input: CreateAccountInput): WriteOp<Result<Accou
           }
           const plan = input.plan ?? 'free'
           const cohorts = [...new Set(input.cohorts ?? [])]
+          const held = input.holdFreeGrants === true
           tx.write(
-            'insert into accounts (id, created_at, reference, available, held, plan) values (?, ?, ?, 0, 0, ?)',
-            [id, now, input.reference ?? null, plan],
+            `insert into accounts (id, created_at, reference, available, held, plan, free_grants_from)
+             values (?, ?, ?, 0, 0, ?, ?)`,
+            [id, now, input.reference ?? null, plan, held ? null : now],
             1,
           )
           if (cohorts.length > 0) {
@@ -53,7 +70,14 @@ export function createAccountOp(input: CreateAccountInput): WriteOp<Result<Accou
               cohorts.length,
             )
           }
-          return ok({ accountId: id, createdAt: now, reference: input.reference ?? null, plan, cohorts })
+          return ok({
+            accountId: id,
+            createdAt: now,
+            reference: input.reference ?? null,
+            plan,
+            cohorts,
+            freeGrantsHeld: held,
+          })
         },
       ),
   }
@@ -68,22 +92,33 @@ export function accountNotFound(accountId: string) {
   return fail({ code: 'ACCOUNT_NOT_FOUND' as const, accountId, message: `no account ${accountId}` })
 }
 
-/** What an account is on: its plan and cohorts (sorted), the inputs of its allowances. */
+/**
+ * What an account is on: its plan and cohorts (sorted), the inputs of its allowances, and whether
+ * its free grants are held.
+ */
 export interface AccountProfile {
   accountId: string
   plan: string
   cohorts: string[]
+  /** Its free grants (allowance, bonuses) are held: neither owed nor granted until released. */
+  freeGrantsHeld: boolean
 }
 
 async function readProfile(tx: SqlTx, accountId: string): Promise<AccountProfile | null> {
-  const rows = await tx.all<{ plan: string; cohort: string | null }>(
-    `select a.plan, c.cohort from accounts a left join account_cohorts c on c.account_id = a.id
+  const rows = await tx.all<{ plan: string; free_grants_from: unknown; cohort: string | null }>(
+    `select a.plan, a.free_grants_from, c.cohort from accounts a
+     left join account_cohorts c on c.account_id = a.id
      where a.id = ? order by c.cohort`,
     [accountId],
   )
   const first = rows[0]
   if (!first) return null
-  return { accountId, plan: first.plan, cohorts: rows.flatMap((r) => (r.cohort === null ? [] : [r.cohort])) }
+  return {
+    accountId,
+    plan: first.plan,
+    cohorts: rows.flatMap((r) => (r.cohort === null ? [] : [r.cohort])),
+    freeGrantsHeld: first.free_grants_from === null,
+  }
 }
 
 /**
@@ -141,16 +176,50 @@ export function setAccountCohortsOp(
 }
 
 /**
- * A plan and cohorts change in one operation, for callers that change both at once (an
- * administrator editing a user): the plan first, then the cohorts, each by its own rule above.
+ * Releases an account's held free grants: from now on the book owes it this period's allowance and
+ * its cohorts' bonuses, as any account (the period stays the one anchored on its creation, so the
+ * allowance owed now is the whole of this period's, expiring at its end). Releasing an account
+ * whose grants are not held changes nothing: the moment they were first owed stays.
+ */
+export function releaseFreeGrantsOp(accountId: string): WriteOp<Result<AccountProfile>> {
+  return {
+    name: 'releaseFreeGrants',
+    locks: { accounts: [accountId] },
+    run: async (tx, now) => {
+      const profile = await readProfile(tx, accountId)
+      if (!profile) return accountNotFound(accountId)
+      if (!profile.freeGrantsHeld) return ok(profile)
+      tx.write(
+        'update accounts set free_grants_from = ? where id = ? and free_grants_from is null',
+        [now, accountId],
+        1,
+      )
+      return ok({ ...profile, freeGrantsHeld: false })
+    },
+  }
+}
+
+/** A change of plan, cohorts, held free grants, or several at once. */
+export interface ProfileChangeInput {
+  plan?: string
+  cohorts?: readonly string[]
+  /** `true` releases the account's held free grants (see {@link releaseFreeGrantsOp}). */
+  releaseFreeGrants?: boolean
+}
+
+/**
+ * A plan, cohorts and free-grant release in one operation, for callers that change several at once
+ * (an administrator editing a user): the plan first, then the cohorts, then the release, each by
+ * its own rule above.
  */
 export function setAccountProfileOp(
   accountId: string,
-  change: { plan?: string; cohorts?: readonly string[] },
+  change: ProfileChangeInput,
 ): WriteOp<Result<AccountProfile>> {
   const steps = [
     change.plan === undefined ? null : setAccountPlanOp(accountId, change.plan),
     change.cohorts === undefined ? null : setAccountCohortsOp(accountId, change.cohorts),
+    change.releaseFreeGrants === true ? releaseFreeGrantsOp(accountId) : null,
   ].filter((op) => op !== null)
   return {
     name: 'setAccountProfile',

@@ -1,5 +1,6 @@
 import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { allowanceGrants } from '../allowances.ts'
+import { freeGrantsOwed } from '../balance.ts'
 import type { PriceBook } from '../pricing/book.ts'
 import { type GrantReceipt, writeGrant } from './grant.ts'
 
@@ -13,9 +14,10 @@ export const staticPricing = (book: PriceBook): PricingCatalog => ({ bookAt: () 
 
 /**
  * Grants what the book says the account is owed by now and has not had yet: this period's monthly
- * allowance and its cohorts' one-time bonuses. Each grant's idempotency key is written in the same
- * transaction, under the account's lock, so concurrent first spends grant exactly once. Called by a
- * hold (the first spend of a period) and by `Ledger.ensureAllowances`; reads never call it.
+ * allowance and its cohorts' one-time bonuses; nothing while its free grants are held. Each grant's
+ * idempotency key is written in the same transaction, under the account's lock, so concurrent first
+ * spends grant exactly once. Called by a hold (the first spend of a period) and by
+ * `Ledger.ensureAllowances`; reads never call it.
  */
 export async function ensureAllowances(
   tx: SqlTx,
@@ -27,14 +29,16 @@ export async function ensureAllowances(
     created_at: number
     plan: string
     allowances_checked: string | null
+    free_grants_from: number | null
     cohort: string | null
   }>(
-    `select a.created_at, a.plan, a.allowances_checked, c.cohort from accounts a
+    `select a.created_at, a.plan, a.allowances_checked, a.free_grants_from, c.cohort from accounts a
      left join account_cohorts c on c.account_id = a.id where a.id = ?`,
     [accountId],
   )
   const first = rows[0]
   if (!first) return []
+  if (!freeGrantsOwed({ createdAt: first.created_at, freeGrantsFrom: first.free_grants_from }, now)) return []
   const due = allowanceGrants(
     {
       id: accountId,

@@ -125,6 +125,17 @@ export const cohortSchema = z.strictObject({
   bonusExpiresIn: durationSchema.nullable().optional(),
   /** Whether a new account joins this cohort when it signs up (`beta` in labs-2022). */
   joinOnSignup: z.boolean().default(false),
+  /**
+   * Until when people signing up themselves (with or without an invite) join the cohort: from this
+   * moment on they do not, so they get no bonus. Those who joined before keep their membership and
+   * bonus; an administrator can still place anyone in it. Left out: no end.
+   */
+  joinUntil: z.iso
+    .datetime({
+      offset: true,
+      error: ownMessage('must be an ISO 8601 date-time with a zone, e.g. 2026-12-31T00:00:00Z'),
+    })
+    .optional(),
 })
 export type Cohort = z.output<typeof cohortSchema>
 
@@ -221,4 +232,31 @@ export function cohortBonus(book: PriceBook, cohort: string): CohortBonus | null
     expiresIn: c.bonusExpiresIn === undefined ? book.expiry.bonus : c.bonusExpiresIn,
     priority: book.priorities.bonus,
   }
+}
+
+/**
+ * Whether someone signing up at `at` joins `cohort` under `book`: yes unless the book closes the
+ * cohort (`joinUntil`) by then. A cohort the book does not know has no end (and no bonus).
+ *
+ * @example
+ * cohortOpenAt({ ...LABS_2022, cohorts: { beta: { …, joinUntil: '2027-01-01T00:00:00Z' } } }, 'beta', Date.UTC(2026, 11, 3)) // → true
+ * cohortOpenAt(sameBook, 'beta', Date.UTC(2027, 0, 1)) // → false
+ */
+export function cohortOpenAt(book: PriceBook, cohort: string, at: number): boolean {
+  const c = Object.hasOwn(book.cohorts, cohort) ? book.cohorts[cohort] : undefined
+  return c?.joinUntil === undefined || at < Date.parse(c.joinUntil)
+}
+
+/**
+ * The cohorts a self-service sign-up at `at` joins under `book`: those marked `joinOnSignup` that
+ * are still open (see {@link cohortOpenAt}), sorted.
+ *
+ * @example
+ * signupCohorts(LABS_2022, Date.UTC(2026, 11, 3)) // → ['beta']
+ */
+export function signupCohorts(book: PriceBook, at: number): string[] {
+  return Object.entries(book.cohorts)
+    .filter(([name, cohort]) => cohort.joinOnSignup && cohortOpenAt(book, name, at))
+    .map(([name]) => name)
+    .sort()
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { Clock } from '../../util/clock.ts'
 import type { PricingCatalog } from '../ops/allowances.ts'
-import type { PriceBook } from './book.ts'
+import { cohortOpenAt, type PriceBook } from './book.ts'
+import { type CloseCohortRefusal, closeCohort } from './close-cohort.ts'
 import { LABS_2022 } from './labs-2022.ts'
 import { validateBook } from './validate.ts'
 
@@ -15,6 +16,18 @@ export interface BookVersion {
 export type ActivateRefusal =
   | { code: 'VALIDATION'; field: string; message: string }
   | { code: 'VERSION_EXISTS'; message: string; version: string }
+
+/** A cohort closed to sign-ups by a new book version (see {@link DatabasePricing.closeCohort}). */
+export interface CohortClosed extends BookVersion {
+  cohort: string
+  /** From when sign-ups no longer join it (the new version's `joinUntil`). */
+  joinUntil: number
+  /**
+   * Versions already activated for a later date that leave the cohort open: when one takes effect,
+   * sign-ups join the cohort again unless it is closed there too (close it again then).
+   */
+  reopenedBy: BookVersion[]
+}
 
 /**
  * The price books in force over time: `labs-2022` from the beginning, then each version an
@@ -79,6 +92,44 @@ export class DatabasePricing implements PricingCatalog {
    * await catalog.activate(book, 'now')                 // → { ok: true, value: { effectiveFrom: now, … } }
    * await catalog.activate(book, Date.UTC(2020, 0, 1))  // → { ok: false, error: { code: 'VALIDATION', field: 'effectiveFrom', … } }
    */
+  /**
+   * Closes `cohort` to sign-ups from now: activates, from now, a copy of the book in force whose
+   * cohort has `joinUntil` now (see `closeCohort`). Members keep the cohort and its bonus. Refused
+   * when the book in force has no such cohort, or closes it already.
+   *
+   * @example
+   * await catalog.closeCohort('beta')
+   * // → { ok: true, value: { cohort: 'beta', version: 'labs-2022.beta-closed-…', joinUntil: now, … } }
+   */
+  async closeCohort(
+    cohort: string,
+  ): Promise<{ ok: true; value: CohortClosed } | { ok: false; error: CloseCohortRefusal | ActivateRefusal }> {
+    await this.refresh()
+    const now = this.clock.now()
+    const closed = closeCohort(this.bookAt(now), cohort, now)
+    if (!closed.ok) return closed
+    const activated = await this.activate(closed.value, 'now')
+    if (!activated.ok) return activated
+    const later = this.books.filter((b) => b.effectiveFrom > activated.value.effectiveFrom)
+    return {
+      ok: true,
+      value: {
+        ...activated.value,
+        cohort,
+        joinUntil: now,
+        reopenedBy: later
+          .filter(
+            (b) => Object.hasOwn(b.book.cohorts, cohort) && cohortOpenAt(b.book, cohort, b.effectiveFrom),
+          )
+          .map((b) => ({
+            version: b.book.version,
+            effectiveFrom: b.effectiveFrom,
+            activatedAt: b.activatedAt,
+          })),
+      },
+    }
+  }
+
   async activate(
     book: PriceBook,
     from?: number | 'now',

@@ -1,8 +1,11 @@
 import type { Services } from '../../app/index.ts'
 import {
   AdminKeysBody,
+  AdminSignUpBody,
   AdminUsersPage,
   AdminUsersQuery,
+  CohortClosedBody,
+  CohortParam,
   CreatedInviteBody,
   errorResponses,
   GrantBody,
@@ -18,12 +21,26 @@ import {
   UserBody,
   UserChange,
 } from '../../contracts/index.ts'
+import { cohortBonus, cohortOpenAt } from '../../credits/index.ts'
 import type { App } from '../app-type.ts'
 import { requireAdmin } from '../auth.ts'
-import { ApiError, fromCreditError, unwrapAccounts } from '../errors.ts'
+import { ApiError, fromCloseCohortRefusal, fromCreditError, unwrapAccounts } from '../errors.ts'
 import { keyBody, userBody } from '../schemas.ts'
 
-/** Administration: users (role, plan, cohorts), grants, invites, every API key, reports. Admins only. */
+/** Why free credits are not protected from mass sign-ups, when they are not. */
+function unprotectedReason(signup: 'open' | 'invite' | 'closed', mailOn: boolean): string | null {
+  if (mailOn || signup === 'closed') return null
+  return (
+    'Mail is off (EASEL_SMTP_URL is not set), so sign-up cannot verify email addresses: every account ' +
+    `made by ${signup === 'invite' ? 'an invite' : 'signing up'} gets its free credits at once, whatever address it gives. ` +
+    'Set EASEL_SMTP_URL, EASEL_MAIL_FROM and EASEL_PUBLIC_URL to give them only once the email is verified.'
+  )
+}
+
+/**
+ * Administration: users (role, plan, cohorts, verified email), grants, invites, every API key, the
+ * price book and its cohorts (closing one to sign-ups), how sign-up works, reports. Admins only.
+ */
 export function registerAdminRoutes(app: App, services: Services): void {
   const { accounts, ledger } = services
   const admin = (request: Parameters<typeof requireAdmin>[0]) => requireAdmin(request)
@@ -60,7 +77,8 @@ export function registerAdminRoutes(app: App, services: Services): void {
     {
       schema: {
         tags: ['Admin'],
-        summary: 'Change a user’s role, plan or cohorts, or disable them',
+        summary:
+          'Change a user’s role, plan or cohorts, disable them, or mark their email verified (which releases free credits that were waiting for it)',
         params: IdParam('user'),
         body: UserChange,
         response: { 200: UserBody, ...errorResponses },
@@ -220,6 +238,72 @@ export function registerAdminRoutes(app: App, services: Services): void {
           book: PriceBookView.parse(JSON.parse(JSON.stringify(book))),
         },
         versions,
+      }
+    },
+  )
+
+  app.get(
+    '/api/admin/sign-up',
+    {
+      schema: {
+        tags: ['Admin'],
+        summary:
+          'How sign-up works: the policy, whether free credits wait for a verified email (mail on) or are not protected (mail off), and the cohorts of the price book in force with their bonus and whether sign-ups still join them',
+        response: { 200: AdminSignUpBody },
+      },
+    },
+    async (request) => {
+      admin(request)
+      await services.pricing.refresh()
+      const now = services.clock.now()
+      const book = services.pricing.bookAt(now)
+      const signup = services.config.server.signup
+      const mailOn = services.config.mail !== null
+      const reason = unprotectedReason(signup, mailOn)
+      return {
+        signup,
+        emailVerification: mailOn,
+        freeCreditsProtected: reason === null,
+        reason,
+        cohorts: Object.entries(book.cohorts)
+          .map(([cohort, c]) => ({
+            cohort,
+            bonusCredits: cohortBonus(book, cohort)?.credits ?? 0,
+            joinOnSignup: c.joinOnSignup,
+            joinUntil: c.joinUntil === undefined ? null : Date.parse(c.joinUntil),
+            open: cohortOpenAt(book, cohort, now),
+          }))
+          .sort((a, b) => a.cohort.localeCompare(b.cohort)),
+      }
+    },
+  )
+
+  app.post(
+    '/api/admin/cohorts/:cohort/close',
+    {
+      schema: {
+        tags: ['Admin'],
+        summary:
+          'Close a cohort (the beta) to sign-ups from now: a copy of the price book in force, with joinUntil now on the cohort, becomes a new version in force from now. Members keep the cohort and its bonus',
+        params: CohortParam,
+        response: { 200: CohortClosedBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = admin(request)
+      const closed = await services.pricing.closeCohort(request.params.cohort)
+      if (!closed.ok) throw fromCloseCohortRefusal(closed.error)
+      const c = closed.value
+      request.log.info(
+        { adminId: p.user.id, cohort: c.cohort, version: c.version },
+        'cohort closed to sign-ups by an administrator',
+      )
+      return {
+        cohort: c.cohort,
+        version: c.version,
+        effectiveFrom: c.effectiveFrom,
+        joinUntil: c.joinUntil,
+        reopenedBy: c.reopenedBy.map((v) => ({ version: v.version, effectiveFrom: v.effectiveFrom })),
       }
     },
   )

@@ -8,12 +8,15 @@ import {
   MeBody,
   SessionBody,
   SetupBody,
+  SIGNUP_ACCEPTED_MESSAGE,
+  SignupAccepted,
   SignupRequest,
 } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth.ts'
 import { unwrapAccounts } from '../errors.ts'
 import { userBody } from '../schemas.ts'
+import { baseUrl } from '../shared.ts'
 
 /**
  * What a new session keeps about the browser that opened it, for its owner's list of sessions: its
@@ -24,7 +27,11 @@ const client = (request: FastifyRequest): { address: string; userAgent?: string 
   return { address: request.ip, ...(typeof userAgent === 'string' ? { userAgent } : {}) }
 }
 
-/** Owner set-up, sign-up, sign-in and sign-out for the studio (cookie sessions), and `me`. */
+/**
+ * Owner set-up, sign-up, sign-in and sign-out for the studio (cookie sessions), and `me`. Sign-up
+ * with mail on signs nobody in: the person verifies the address from the link mailed, then signs
+ * in (signing in before that works too; free credits wait for the verification).
+ */
 export function registerSessionRoutes(app: App, services: Services): void {
   const { accounts } = services
 
@@ -34,7 +41,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Session'],
         summary:
-          'Whether this installation still needs its owner, how sign-up works, whether the caller is signed in, and whether the offline test checkout (no real money) is on',
+          'Whether this installation still needs its owner, how sign-up works (and whether it verifies the email by mail), whether the caller is signed in, and whether the offline test checkout (no real money) is on',
         security: [],
         response: { 200: SetupBody },
       },
@@ -45,6 +52,7 @@ export function registerSessionRoutes(app: App, services: Services): void {
       // Lets a page skip /api/me when signed out, instead of logging a 401 in the console.
       signedIn: request.principal !== null,
       testCheckout: services.config.server.testCheckout,
+      emailVerification: services.config.mail !== null,
     }),
   )
 
@@ -73,13 +81,25 @@ export function registerSessionRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Session'],
         summary:
-          'Create an account (with an invite code where the installation requires one) and sign in; at most 5 sign-ups an hour from one address without a code (then 429 with retry-after)',
+          'Create an account (with an invite code where the installation requires one). Mail off: 201, signed in. Mail on: 202 with the same body whether or not the address has an account, no session; a new address is mailed a link to verify it (free credits come once it is opened), one with an account is told someone tried. At most 5 sign-ups an hour from one address without a code (then 429 with retry-after)',
         security: [],
         body: SignupRequest,
-        response: { 201: SessionBody, ...errorResponses },
+        response: { 201: SessionBody, 202: SignupAccepted, ...errorResponses },
       },
     },
     async (request, reply) => {
+      if (services.config.mail !== null) {
+        unwrapAccounts(
+          await accounts.signUpByMail({
+            ...request.body,
+            address: request.ip,
+            linkBase: baseUrl(services, request),
+          }),
+        )
+        // New address or not (a mail was queued either way, unless the address had its fill).
+        services.mail.nudge()
+        return reply.status(202).send({ message: SIGNUP_ACCEPTED_MESSAGE })
+      }
       const user = unwrapAccounts(await accounts.signUp({ ...request.body, address: request.ip }))
       const session = await accounts.createSession(user.id, client(request))
       setSessionCookie(request, reply, session)

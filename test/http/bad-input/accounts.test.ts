@@ -1,5 +1,6 @@
 import { expect } from 'vitest'
 import { publicSessionId, sessionId } from '../../../src/accounts/sessions.ts'
+import { randomToken, sha256Hex } from '../../../src/accounts/tokens.ts'
 import {
   CHANGE_EMAIL,
   CHANGE_PASSWORD,
@@ -17,8 +18,9 @@ import {
 } from './requests.ts'
 import { sweep } from './sweep.ts'
 
-// The bad-input sweep (see sweep.ts) of accounts: sign-in, sign-up, set-up, API keys, and the
-// account's security (password reset, password and email changes, sessions).
+// The bad-input sweep (see sweep.ts) of accounts: sign-in, sign-up, set-up, API keys, the
+// account's security (password reset, password and email changes, sessions), email verification,
+// and the administrators' sign-up routes (how sign-up works, closing a cohort).
 
 const SESSIONS: Refusal[] = [
   {
@@ -224,14 +226,13 @@ let resets = 0
 
 /** A reset link mailed to the subject (asked from an address of its own: the per-address limit is not under test). */
 async function mailedResetToken(c: Ctx): Promise<string> {
-  // Through the service, not the route: the route nudges the sender, which erases a mail's body
-  // once it is out; the mail asked here stays queued (the test server's sender never ticks).
-  const asked = await c.t.server.services.accounts.requestPasswordReset({
-    email: c.me.user.email,
-    address: `198.18.${++resets >> 8}.${resets & 255}`,
-    linkBase: 'http://easel.test',
+  const asked = await c.t.server.app.inject({
+    method: 'POST',
+    url: '/api/password-reset',
+    remoteAddress: `198.18.${++resets >> 8}.${resets & 255}`,
+    payload: { email: c.me.user.email },
   })
-  expect(asked.ok).toBe(true)
+  expect(asked.statusCode, asked.body).toBe(202)
   const mail = await c.t.server.services.db.kysely
     .selectFrom('mail_outbox')
     .select('text_body')
@@ -596,6 +597,202 @@ const ACCOUNT: Refusal[] = [
   },
 ]
 
+/**
+ * A verification token of the subject's, written as sign-up would store it (the sweep's server has
+ * mail off, so no sign-up mails one): used or expired, as asked.
+ */
+async function storedVerificationToken(c: Ctx, state: 'used' | 'expired'): Promise<string> {
+  const token = randomToken(32)
+  const now = c.t.server.services.clock.now()
+  await c.t.server.services.db.kysely
+    .insertInto('account_tokens')
+    .values({
+      token_hash: sha256Hex(token),
+      purpose: 'verify-email',
+      user_id: c.me.user.user.id,
+      email: c.me.user.email,
+      created_at: now - 2 * 86_400_000,
+      expires_at: state === 'expired' ? now - 86_400_000 : now + 86_400_000,
+      used_at: state === 'used' ? now - 3_600_000 : null,
+    })
+    .execute()
+  return token
+}
+
+const VERIFICATION: Refusal[] = [
+  {
+    name: 'POST /api/verify-email with no body fields',
+    request: post('/api/verify-email', {}, { as: 'nobody' }),
+    status: 400,
+    message: /^token: is required/,
+  },
+  {
+    name: 'POST /api/verify-email with a number as the token',
+    request: post('/api/verify-email', { token: 42 }, { as: 'nobody' }),
+    status: 400,
+    message: /^token: must be text/,
+  },
+  {
+    name: 'POST /api/verify-email with a token of 201 characters',
+    request: post('/api/verify-email', { token: 't'.repeat(201) }, { as: 'nobody' }),
+    status: 400,
+    message: /^token: must be at most 200 characters/,
+  },
+  {
+    name: 'POST /api/verify-email with a token with a NUL character',
+    request: post(
+      '/api/verify-email',
+      { token: `${'A'.repeat(20)}\u0000${'A'.repeat(22)}` },
+      { as: 'nobody' },
+    ),
+    status: 400,
+    message: /token/,
+  },
+  {
+    name: 'POST /api/verify-email with a JSON array',
+    request: post('/api/verify-email', [{ token: UNKNOWN_TOKEN }], { as: 'nobody' }),
+    status: 400,
+    message: /expected object/,
+  },
+  {
+    name: 'POST /api/verify-email form-urlencoded',
+    request: send({
+      method: 'POST',
+      url: '/api/verify-email',
+      raw: `token=${UNKNOWN_TOKEN}`,
+      type: 'application/x-www-form-urlencoded',
+      as: 'nobody',
+    }),
+    status: 415,
+    message: /content type/i,
+  },
+  ...(
+    [
+      ['an unknown token', UNKNOWN_TOKEN],
+      ['an SQL-looking token', "' OR '1'='1' --"],
+      ['a token that is the hash of nothing', 'f'.repeat(64)],
+    ] as const
+  ).map(
+    ([what, token]): Refusal => ({
+      name: `POST /api/verify-email with ${what}`,
+      request: post('/api/verify-email', { token }, { as: 'nobody' }),
+      status: 400,
+      message: /^token: this email verification link is not valid: it is unknown, already used or expired/,
+      code: 'VALIDATION',
+    }),
+  ),
+  ...(['used', 'expired'] as const).map(
+    (state): Refusal => ({
+      name: `POST /api/verify-email with a token ${state === 'used' ? 'already used' : 'that expired'}`,
+      request: async (c) =>
+        post('/api/verify-email', { token: await storedVerificationToken(c, state) }, { as: 'session' })(c),
+      status: 400,
+      message: /^token: this email verification link is not valid/,
+      code: 'VALIDATION',
+    }),
+  ),
+  {
+    name: 'POST /api/verify-email with a password-reset token',
+    request: async (c) =>
+      post('/api/verify-email', { token: await mailedResetToken(c) }, { as: 'nobody' })(c),
+    status: 400,
+    message: /^token: this email verification link is not valid/,
+  },
+  {
+    name: 'POST /api/verify-email/resend signed out',
+    request: send({ method: 'POST', url: '/api/verify-email/resend', as: 'nobody' }),
+    status: 401,
+    message: /sign in first/,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'POST /api/verify-email/resend with the session cookie and no x-csrf-token',
+    request: send({ method: 'POST', url: '/api/verify-email/resend', as: 'cookie-without-csrf' }),
+    status: 403,
+    message: /this request needs the x-csrf-token header/,
+    code: 'CSRF',
+  },
+  {
+    name: 'POST /api/verify-email/resend for an email verified already',
+    request: send({ method: 'POST', url: '/api/verify-email/resend', as: 'session' }),
+    status: 409,
+    message: /your email is verified already/,
+    code: 'CONFLICT',
+  },
+]
+
+/** The administrators' sign-up routes (the rest of administration is swept in admin.test.ts). */
+const SIGN_UP_ADMIN: Refusal[] = [
+  {
+    name: 'GET /api/admin/sign-up as a user who is not an administrator',
+    request: get('/api/admin/sign-up'),
+    status: 403,
+    message: /administrator/i,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'POST /api/admin/cohorts/:cohort/close as a user who is not an administrator',
+    request: send({ method: 'POST', url: '/api/admin/cohorts/beta/close' }),
+    status: 403,
+    message: /administrator/i,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'POST /api/admin/cohorts/:cohort/close with the session cookie and no x-csrf-token',
+    request: send({ method: 'POST', url: '/api/admin/cohorts/beta/close', as: 'cookie-without-csrf' }),
+    status: 403,
+    message: /this request needs the x-csrf-token header/,
+    code: 'CSRF',
+  },
+  ...(
+    [
+      ['a capital letter', 'Beta'],
+      ['an SQL-looking name', "beta'; drop table price_books; --"],
+      ['a path traversal', '../../etc/passwd'],
+      ['unicode', 'bêta✓'],
+      ['41 characters', `b${'e'.repeat(40)}`],
+    ] as const
+  ).map(
+    ([what, cohort]): Refusal => ({
+      name: `POST /api/admin/cohorts/:cohort/close with ${what}`,
+      request: send({ method: 'POST', url: `/api/admin/cohorts/${inPath(cohort)}/close`, as: 'admin' }),
+      status: [400, 404],
+      message: /cohort: must be 1 to 40 lower-case letters|no route/,
+    }),
+  ),
+  {
+    name: 'POST /api/admin/cohorts/:cohort/close of a cohort the book does not have',
+    request: send({ method: 'POST', url: '/api/admin/cohorts/gamma/close', as: 'admin' }),
+    status: 404,
+    message: /has no cohort "gamma"/,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'PATCH /api/admin/users/:id with emailVerified false',
+    request: async (c) =>
+      send({
+        method: 'PATCH',
+        url: `/api/admin/users/${c.me.user.user.id}`,
+        body: { emailVerified: false },
+        as: 'admin',
+      })(c),
+    status: 400,
+    message: /^emailVerified: /,
+  },
+  {
+    name: 'PATCH /api/admin/users/:id with emailVerified "yes"',
+    request: async (c) =>
+      send({
+        method: 'PATCH',
+        url: `/api/admin/users/${c.me.user.user.id}`,
+        body: { emailVerified: 'yes' },
+        as: 'admin',
+      })(c),
+    status: 400,
+    message: /^emailVerified: /,
+  },
+]
+
 sweep((s) => {
   s.accepts([
     [
@@ -611,9 +808,15 @@ sweep((s) => {
       202,
     ],
     ['GET /api/account/sessions (a session)', get('/api/account/sessions', { as: 'session' }), 200],
+    ['GET /api/admin/sign-up (an administrator)', get('/api/admin/sign-up', { as: 'admin' }), 200],
   ])
   s.refuses('sign-in, sign-up and set-up', SESSIONS)
   s.refuses('API keys', KEYS)
   s.refuses('password reset', PASSWORD_RESET)
   s.refuses('the account’s password, email and sessions', ACCOUNT)
+  s.refuses('email verification', VERIFICATION)
+  s.refuses('the administrators’ sign-up routes', SIGN_UP_ADMIN)
+  s.ignores('how sign-up works reads and changes nothing, whatever the query', [
+    ['GET /api/admin/sign-up?signup=closed', get('/api/admin/sign-up?signup=closed', { as: 'admin' })],
+  ])
 })

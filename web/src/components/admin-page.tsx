@@ -4,6 +4,7 @@ import { AdminKeys } from './admin-keys.tsx'
 import { AdminMail } from './admin-mail.tsx'
 import { AdminPricing } from './admin-pricing.tsx'
 import { AdminReport } from './admin-report.tsx'
+import { AdminSignUp } from './admin-sign-up.tsx'
 import { AdminUsers } from './admin-users.tsx'
 import { Link } from './link.tsx'
 
@@ -50,6 +51,7 @@ export function AdminPage() {
         </nav>
         <AdminMail />
       </div>
+      {tab.href === '/admin' && <AdminSignUp />}
       {tab.href === '/admin' && <AdminUsers />}
       {tab.href === '/admin/keys' && <AdminKeys />}
       {tab.href === '/admin/pricing' && <AdminPricing />}

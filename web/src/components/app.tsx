@@ -19,6 +19,8 @@ import { SignUpPage } from './sign-up-page.tsx'
 import { StudioPage } from './studio-page.tsx'
 import { TestModeBanner } from './test-mode-banner.tsx'
 import { VariationsPage } from './variations-page.tsx'
+import { VerifyEmailBanner } from './verify-email-banner.tsx'
+import { VerifyEmailPage } from './verify-email-page.tsx'
 
 const TITLES: Record<string, string> = {
   '/': 'Create',
@@ -32,6 +34,7 @@ const TITLES: Record<string, string> = {
   '/forgot-password': 'Forgot password',
   '/reset-password': 'New password',
   '/confirm-email': 'Confirm email',
+  '/verify-email': 'Verify email',
   '/setup': 'Set up',
   '/signin': 'Sign in',
   '/signup': 'Sign up',
@@ -42,6 +45,7 @@ const OPEN_PAGES: Record<string, () => ReactNode> = {
   '/forgot-password': () => <ForgotPasswordPage />,
   '/reset-password': () => <ResetPasswordPage />,
   '/confirm-email': () => <ConfirmEmailPage />,
+  '/verify-email': () => <VerifyEmailPage />,
 }
 
 /** The studio: picks the page for the location, and moves focus to it on every navigation. */
@@ -112,6 +116,7 @@ export function App() {
       </a>
       {setup.testCheckout && <TestModeBanner />}
       <Header />
+      {!open && <VerifyEmailBanner />}
       <main id="main" ref={main} className={user && !open ? 'main' : 'main main-narrow'}>
         {page}
       </main>

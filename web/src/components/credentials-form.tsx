@@ -11,7 +11,8 @@ interface CredentialsFormProps {
   newPassword: boolean
   /** An invite code field: required, optional, or none. */
   invite?: 'required' | 'optional' | null
-  submit(email: string, password: string, inviteCode: string): Promise<SessionBody>
+  /** The session to sign in with, or null when the page shows what comes next itself (check your email). */
+  submit(email: string, password: string, inviteCode: string): Promise<SessionBody | null>
   footer?: ReactNode
 }
 
@@ -25,7 +26,8 @@ export function CredentialsForm({
   footer,
 }: CredentialsFormProps) {
   const { signedIn } = useSession()
-  const [email, setEmail] = useState('')
+  // A page may pass the address on (`/signin?email=…` after verifying it).
+  const [email, setEmail] = useState(() => new URLSearchParams(window.location.search).get('email') ?? '')
   const [password, setPassword] = useState('')
   const [inviteCode, setInviteCode] = useState(
     () => new URLSearchParams(window.location.search).get('invite') ?? '',
@@ -38,7 +40,9 @@ export function CredentialsForm({
     setBusy(true)
     setProblem(null)
     try {
-      signedIn(await submit(email.trim(), password, inviteCode.trim()))
+      const session = await submit(email.trim(), password, inviteCode.trim())
+      if (session) signedIn(session)
+      else setBusy(false)
     } catch (error) {
       const field = error instanceof ApiProblem ? error.field : null
       setProblem({ field, message: messageOf(error) })

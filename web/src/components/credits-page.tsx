@@ -304,8 +304,27 @@ const come = (n: number) => (n === 1 ? 'comes' : 'come')
  * the next 15 come on 3 Jan", why a bonus is there, and, at 0, when more free credits come.
  */
 function FreeCredits({ credits }: { credits: CreditsBody }) {
+  const { user } = useSession()
   const { allowance, bonuses = [] } = credits
   if (!allowance && bonuses.length === 0) return null
+  if (user && !user.emailVerified) {
+    // Held until the address is verified (the banner above offers the link again).
+    const what = [
+      ...(allowance && allowance.monthlyCredits > 0
+        ? [`${plural(allowance.monthlyCredits, 'free credit')} a month`]
+        : []),
+      ...bonuses.map((b) => `a ${b.credits}-credit bonus`),
+    ]
+    return (
+      <div className="notice notice-info free-credits" data-testid="free-credits">
+        <p>
+          <strong>Your free credits are waiting for your email.</strong>{' '}
+          {what.length > 0 ? `${sentenceList(what)} come` : 'They come'} as soon as you open the link we sent
+          to {user.email}. Credits you buy can be used at once.
+        </p>
+      </div>
+    )
+  }
   const next = allowance && shortDate(allowance.nextGrantAt)
   return (
     <div className="notice notice-info free-credits" data-testid="free-credits">
@@ -330,6 +349,12 @@ function FreeCredits({ credits }: { credits: CreditsBody }) {
       ))}
     </div>
   )
+}
+
+/** "a", "a and b", "a, b and c". */
+function sentenceList(items: readonly string[]): string {
+  const text = items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 /** The ledger's references in words: "period:2026-11-25" → "Free credits for the month from 25 Nov". */

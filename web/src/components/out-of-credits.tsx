@@ -4,9 +4,13 @@ import { Link } from './link.tsx'
 
 /** Shown instead of a failed attempt when the balance does not cover an operation. */
 export function OutOfCredits({ needed, available }: { needed: number; available: number }) {
-  const allowance = useSession().credits?.allowance
-  const next =
-    allowance && allowance.nextGrantCredits > 0
+  const { credits: balance, user } = useSession()
+  const allowance = balance?.allowance
+  // Someone who has not verified their email gets their free credits when they do, not on a date.
+  const unverified = user !== null && !user.emailVerified
+  const next = unverified
+    ? ` Your free credits come as soon as you open the link we sent to ${user.email}.`
+    : allowance && allowance.nextGrantCredits > 0
       ? ` Your next ${plural(allowance.nextGrantCredits, 'free credit')} ${allowance.nextGrantCredits === 1 ? 'comes' : 'come'} on ${shortDate(allowance.nextGrantAt)}.`
       : ''
   return (
@@ -16,7 +20,7 @@ export function OutOfCredits({ needed, available }: { needed: number; available:
       </strong>
       <p>
         This needs {credits(needed)} and you have {credits(available)}. Buy a pack of credits to keep creating
-        {next ? ', or wait for your free credits.' : '.'}
+        {next ? (unverified ? ', or verify your email.' : ', or wait for your free credits.') : '.'}
         {next}
       </p>
       <Link href="/credits/buy" className="button button-accent">
