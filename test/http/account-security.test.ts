@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { InjectOptions } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { sessionId } from '../../src/accounts/sessions.ts'
 import {
@@ -9,12 +8,12 @@ import {
   PASSWORD_RESET_ACCEPTED_MESSAGE,
   PasswordChangedBody,
   PasswordResetAccepted,
-  SessionBody,
   SessionsBody,
 } from '../../src/contracts/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { Reply } from '../support/api-client.ts'
+import type { Reply } from '../support/api-client.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { InjectedBrowser } from '../support/injected-browser.ts'
 import { MailRecorder } from '../support/mail-recorder.ts'
 import { type TestServer, type TestUser, useTestServer } from '../support/server.ts'
 
@@ -33,50 +32,10 @@ const email = (name = 'user') => `${name}-${randomBytes(5).toString('hex')}@exam
 /** An address of its own per request: the per-address reset limit is tested at the service. */
 const someAddress = () => `192.0.2.${1 + (randomBytes(1)[0]! % 250)}`
 
-/** A browser as the server sees it: a cookie jar of one session cookie, its CSRF token, an address. */
-class Client {
-  cookie = ''
-  csrf = ''
-  constructor(
-    private readonly t: { readonly current: TestServer },
-    readonly address = '127.0.0.1',
-    readonly userAgent = CHROME,
-  ) {}
-
-  async call(
-    method: InjectOptions['method'],
-    url: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const res = await this.t.current.server.app.inject({
-      method,
-      url,
-      remoteAddress: this.address,
-      headers: {
-        'user-agent': this.userAgent,
-        ...(this.cookie ? { cookie: this.cookie } : {}),
-        ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
-    })
-    const set = res.cookies.find((c) => c.name === 'easel_session')
-    if (set) this.cookie = set.value ? `easel_session=${set.value}` : ''
-    const reply = Reply.injected(res)
-    const session = SessionBody.safeParse(reply.body)
-    if (session.success) this.csrf = session.data.csrfToken
-    return reply
-  }
-
-  async signIn(user: { email: string; password: string }) {
-    const res = await this.call('POST', '/api/session', { email: user.email, password: user.password })
-    expect(res.status, res.text).toBe(200)
-    return this
-  }
-
-  get token(): string {
-    return this.cookie.slice('easel_session='.length)
+/** A browser as the server sees it, a Chrome on a desktop unless told otherwise. */
+class Client extends InjectedBrowser {
+  constructor(t: { readonly current: TestServer }, address = '127.0.0.1', userAgent = CHROME) {
+    super(t, address, userAgent)
   }
 }
 

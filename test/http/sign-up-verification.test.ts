@@ -17,6 +17,7 @@ import {
 } from '../../src/contracts/index.ts'
 import { Reply } from '../support/api-client.ts'
 import { BACKENDS } from '../support/backends.ts'
+import { InjectedBrowser } from '../support/injected-browser.ts'
 import { type TestServer, useTestServer } from '../support/server.ts'
 import { type ReceivedMail, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts'
 
@@ -35,44 +36,10 @@ const email = (name = 'user') => `${name}-${randomBytes(5).toString('hex')}@exam
 /** An address of its own per client: the per-address sign-up limit is tested in signup-limit. */
 const someAddress = () => `192.0.2.${1 + (randomBytes(1)[0]! % 250)}`
 
-/** A browser as the server sees it: one session cookie, its CSRF token, an address. */
-class Client {
-  cookie = ''
-  csrf = ''
-  constructor(
-    private readonly t: { readonly current: TestServer },
-    readonly address = someAddress(),
-  ) {}
-
-  async call(
-    method: InjectOptions['method'],
-    url: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const res = await this.t.current.server.app.inject({
-      method,
-      url,
-      remoteAddress: this.address,
-      headers: {
-        ...(this.cookie ? { cookie: this.cookie } : {}),
-        ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
-    })
-    const set = res.cookies.find((c) => c.name === 'easel_session')
-    if (set) this.cookie = set.value ? `easel_session=${set.value}` : ''
-    const reply = Reply.injected(res)
-    const session = SessionBody.safeParse(reply.body)
-    if (session.success) this.csrf = session.data.csrfToken
-    return reply
-  }
-
-  async signIn(who: { email: string; password: string }) {
-    const res = await this.call('POST', '/api/session', { email: who.email, password: who.password })
-    expect(res.status, res.text).toBe(200)
-    return this
+/** A browser as the server sees it, from an address of its own. */
+class Client extends InjectedBrowser {
+  constructor(t: { readonly current: TestServer }, address = someAddress()) {
+    super(t, address)
   }
 }
 
