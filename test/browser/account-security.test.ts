@@ -1,17 +1,7 @@
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { TestUser } from '../support/server.ts'
-import { type ReceivedMail, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts'
-import {
-  chromiumAvailable,
-  consoleProblems,
-  ensureSetUp,
-  newPage,
-  type Studio,
-  screenshot,
-  signIn,
-  startStudio,
-} from './support.ts'
+import { useMailStudio } from './mail-studio.ts'
+import { chromiumAvailable, consoleProblems, ensureSetUp, screenshot, signIn } from './support.ts'
 
 // Issue 11 as a person meets it, in Debian's Chromium: a forgotten password reset from the link in
 // the mail (received by a real SMTP server the studio sends to), the account page's password, email
@@ -19,62 +9,14 @@ import {
 
 const enabled = chromiumAvailable()
 const NEW_PASSWORD = 'a brand new passphrase'
-/**
- * Mail needs the address people open Easel at; the test server's port is only known once it
- * listens, so links are made on this one and opened on the server's own (same path and token).
- */
-const PUBLIC_URL = 'http://easel.example.test'
 
 describe.skipIf(!enabled)('password reset and account security in Chromium', () => {
-  let studio: Studio
-  let smtp: TestSmtpServer
-  let contexts: BrowserContext[] = []
-  let pageErrors: string[] = []
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer()
-    studio = await startStudio({
-      env: {
-        EASEL_SMTP_URL: smtp.url,
-        EASEL_MAIL_FROM: 'Easel <easel@example.test>',
-        EASEL_PUBLIC_URL: PUBLIC_URL,
-      },
-    })
-  }, 120_000)
-  afterAll(async () => {
-    await studio?.close()
-    await smtp?.close()
-  })
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()))
-    contexts = []
-    const errors = pageErrors
-    pageErrors = []
-    expect(errors).toEqual([])
-  })
-
-  async function open(viewport?: { width: number; height: number }): Promise<Page> {
-    const { context, page } = await newPage(studio, viewport)
-    contexts.push(context)
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    return page
-  }
+  const studioWithMail = useMailStudio()
+  const { open, mailTo, linkIn } = studioWithMail
 
   async function user(): Promise<TestUser> {
-    await ensureSetUp(studio)
-    return studio.server.user()
-  }
-
-  /** The next mail of `kind` (its subject says it) to `to`, as the SMTP server received it. */
-  const mailTo = (to: string, subject: RegExp): Promise<ReceivedMail> =>
-    smtp.waitFor((m) => m.envelope.to.includes(to) && subject.test(m.subject), 15_000)
-
-  /** The link to `path` in a mail (on the public URL), as this test server's address. */
-  function linkIn(mail: ReceivedMail, path: string): string {
-    const m = new RegExp(`(https?://\\S+)(${path}\\?token=[A-Za-z0-9_-]+)`).exec(mail.text)
-    if (!m) throw new Error(`no ${path} link in: ${mail.text}`)
-    expect(m[1]).toBe(PUBLIC_URL)
-    return `${studio.server.url}${m[2]}`
+    await ensureSetUp(studioWithMail.studio)
+    return studioWithMail.studio.server.user()
   }
 
   it('resets a forgotten password from the link in the mail, then signs in with the new one', async () => {
@@ -96,7 +38,7 @@ describe.skipIf(!enabled)('password reset and account security in Chromium', () 
     const mail = await mailTo(u.email, /reset/i)
     expect(mail.from).toContain('easel@example.test')
     const link = linkIn(mail, '/reset-password')
-    expect(link.startsWith(`${studio.server.url}/reset-password?token=`)).toBe(true)
+    expect(link.startsWith(`${studioWithMail.studio.server.url}/reset-password?token=`)).toBe(true)
 
     await page.goto(link)
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor()
@@ -133,7 +75,7 @@ describe.skipIf(!enabled)('password reset and account security in Chromium', () 
   })
 
   it('answers an unknown address exactly as a known one, and mails nobody', async () => {
-    await ensureSetUp(studio)
+    await ensureSetUp(studioWithMail.studio)
     const page = await open()
     await page.goto('/forgot-password')
     const nobody = `nobody-${Date.now()}@example.test`
@@ -142,8 +84,8 @@ describe.skipIf(!enabled)('password reset and account security in Chromium', () 
     const sent = page.getByTestId('reset-sent')
     await sent.waitFor()
     expect(await sent.innerText()).toContain('If an account exists for that address, we sent it a link')
-    await studio.server.server.services.mail.drain()
-    expect(smtp.messages.filter((m) => m.envelope.to.includes(nobody))).toEqual([])
+    await studioWithMail.studio.server.server.services.mail.drain()
+    expect(studioWithMail.smtp.messages.filter((m) => m.envelope.to.includes(nobody))).toEqual([])
   })
 
   it('on the account page: changes the password, changes the email through its link, lists and ends sessions', async () => {

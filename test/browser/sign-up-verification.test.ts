@@ -1,17 +1,8 @@
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type ReceivedMail, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts'
-import {
-  balance,
-  chromiumAvailable,
-  consoleProblems,
-  ensureSetUp,
-  newPage,
-  type Studio,
-  screenshot,
-  signIn,
-  startStudio,
-} from './support.ts'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import type { ReceivedMail } from '../support/smtp.ts'
+import { PUBLIC_URL, useMailStudio } from './mail-studio.ts'
+import { balance, chromiumAvailable, consoleProblems, screenshot, signIn } from './support.ts'
 
 // Issue 11 as a person meets it, in Debian's Chromium, with mail on (a real SMTP server the studio
 // sends to): sign up, "check your email", sign in before verifying (free credits wait, a banner
@@ -20,63 +11,15 @@ import {
 
 const enabled = chromiumAvailable()
 const PASSWORD = 'correct horse battery'
-/** Links are made on this address; they are opened on the server's own (same path and token). */
-const PUBLIC_URL = 'http://easel.example.test'
 
 let serial = 0
 const email = (name: string) => `${name}-${++serial}-${Date.now()}@example.test`
 
 describe.skipIf(!enabled)('sign-up with email verification in Chromium', () => {
-  let studio: Studio
-  let smtp: TestSmtpServer
-  let contexts: BrowserContext[] = []
-  let pageErrors: string[] = []
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer()
-    studio = await startStudio({
-      env: {
-        EASEL_SMTP_URL: smtp.url,
-        EASEL_MAIL_FROM: 'Easel <easel@example.test>',
-        EASEL_PUBLIC_URL: PUBLIC_URL,
-      },
-    })
-    await ensureSetUp(studio)
-  }, 120_000)
-  afterAll(async () => {
-    await studio?.close()
-    await smtp?.close()
-  })
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()))
-    contexts = []
-    const errors = pageErrors
-    pageErrors = []
-    expect(errors).toEqual([])
-  })
-
-  async function open(): Promise<Page> {
-    const { context, page } = await newPage(studio)
-    contexts.push(context)
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    return page
-  }
-
-  /** The `nth` (from 1) mail to `to` whose subject matches, in the order they were queued. */
-  async function mailTo(to: string, subject: RegExp, nth = 1): Promise<ReceivedMail> {
-    const matches = (m: ReceivedMail) => m.envelope.to.includes(to) && subject.test(m.subject)
-    await smtp.waitFor((m) => matches(m) && smtp.messages.filter(matches).length >= nth, 15_000)
-    // The Message-ID is made from the outbox id, which sorts by time.
-    return smtp.messages.filter(matches).sort((a, b) => a.messageId.localeCompare(b.messageId))[nth - 1]!
-  }
-
-  /** The verification link in a mail (on the public URL), as this test server's address. */
-  function linkIn(mail: ReceivedMail): string {
-    const m = /(https?:\/\/\S+)(\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(mail.text)
-    if (!m) throw new Error(`no verification link in: ${mail.text}`)
-    expect(m[1]).toBe(PUBLIC_URL)
-    return `${studio.server.url}${m[2]}`
-  }
+  const studioWithMail = useMailStudio({ setUp: true })
+  const { open, mailTo } = studioWithMail
+  /** The verification link in a mail, as this test server's address. */
+  const linkIn = (received: ReceivedMail) => studioWithMail.linkIn(received, '/verify-email')
 
   async function signUpThroughTheForm(page: Page, address: string): Promise<void> {
     await page.goto('/signup')
@@ -183,7 +126,7 @@ describe.skipIf(!enabled)('sign-up with email verification in Chromium', () => {
   })
 
   it('answers an address that has an account exactly as a new one; its owner is mailed that someone tried', async () => {
-    const existing = await studio.server.user()
+    const existing = await studioWithMail.studio.server.user()
     const page = await open()
     await signUpThroughTheForm(page, existing.email)
     expect(await page.getByTestId('signup-sent').innerText()).toContain(`Sent to ${existing.email}`)
