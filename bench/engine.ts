@@ -43,7 +43,7 @@ export async function benchEngine(o: EngineBenchOptions, print: (line: string) =
     const start = performance.now()
     let images = 0
     while (performance.now() < until || images < PROMPTS.length) {
-      images += (await engine.run(next(), signal)).images.length
+      images += (await engine.run(next(), { signal })).images.length
     }
     return images / ((performance.now() - start) / 1000)
   }
@@ -65,7 +65,7 @@ export async function benchEngine(o: EngineBenchOptions, print: (line: string) =
   }
 
   // Edit and variation start from a picture: one of the engine's own, with a hole for the edit.
-  const input = (await engine.run(generate(512), signal)).images[0]!.png
+  const input = (await engine.run(generate(512), { signal })).images[0]!.png
   const mask = decodePng(input)
   for (let y = 128; y < 320; y++) for (let x = 160; x < 400; x++) mask.data[(y * 512 + x) * 4 + 3] = 0
   const maskPng = encodePng(mask)

@@ -29,7 +29,7 @@ export async function benchGateway(
   for (let i = 0; i < 5; i++) {
     await engine.run(
       { operation: 'generate', prompt: 'warm up', n: 4, size: o.size, seed: i, model: 'sketch' },
-      signal,
+      { signal },
     )
   }
   /** One generation by the engine itself, timed. */
@@ -44,7 +44,7 @@ export async function benchGateway(
         seed: seed++,
         model: 'sketch',
       },
-      signal,
+      { signal },
     )
     return performance.now() - t0
   }

@@ -56,16 +56,6 @@ export interface RunOptions {
   readonly onProgress?: (progress: EngineProgress) => void
 }
 
-/**
- * What `run` takes: the options, or (until the studio's runner and the test engines pass options)
- * a bare signal. Engines read it through {@link runOptions}.
- */
-export type RunArgument = RunOptions | AbortSignal
-
-export function runOptions(argument: RunArgument): RunOptions {
-  return argument instanceof AbortSignal ? { signal: argument } : argument
-}
-
 export interface ImageEngine {
   /** The engine's name in configuration (`sketch`, `openai`, `sdwebui`). */
   readonly name: string
@@ -79,7 +69,7 @@ export interface ImageEngine {
    * Makes the images. Must stop promptly (rejecting with `EngineError` code `TIMEOUT` or
    * `CANCELLED`) once the signal aborts. Never resolves with zero images: that is `NO_IMAGES`.
    */
-  run(request: EngineRequest, options: RunArgument): Promise<EngineResult>
+  run(request: EngineRequest, options: RunOptions): Promise<EngineResult>
   /** Frees what the engine holds (threads, connections); called once when Easel stops. */
   close?(): Promise<void>
 }

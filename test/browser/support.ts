@@ -4,7 +4,7 @@ import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { JobBody, type JobRequest } from '../../src/contracts/index.ts'
-import type { EngineRequest, EngineResult } from '../../src/engines/engine.ts'
+import type { EngineRequest, EngineResult, RunOptions } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
 import type { Clock } from '../../src/util/clock.ts'
 import { parseAs, readJson } from '../support/contracts.ts'
@@ -68,9 +68,9 @@ export function ensureStudioBuilt(): void {
 export class RecordingSketchEngine extends SketchEngine {
   readonly requests: EngineRequest[] = []
 
-  override run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
+  override run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
     this.requests.push(request)
-    return super.run(request, signal)
+    return super.run(request, options)
   }
 }
 

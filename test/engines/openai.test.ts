@@ -56,7 +56,10 @@ const never = () => new AbortController().signal
 
 describe('OpenAiEngine requests', () => {
   it('generates with the model, prompt, n and a size the GPT image models offer, and scales to the square asked for', async () => {
-    const result = await engine().run({ ...base, operation: 'generate', prompt: 'a red fox', n: 2 }, never())
+    const result = await engine().run(
+      { ...base, operation: 'generate', prompt: 'a red fox', n: 2 },
+      { signal: never() },
+    )
 
     expect(upstream.requests).toHaveLength(1)
     const [request] = upstream.requests
@@ -76,7 +79,7 @@ describe('OpenAiEngine requests', () => {
   it('passes an image of the size asked for through untouched', async () => {
     const result = await engine().run(
       { ...base, operation: 'generate', prompt: 'a fox', size: 1024 },
-      never(),
+      { signal: never() },
     )
     const sent = upstream.requests[0]!.json!
     expect(sent.size).toBe('1024x1024')
@@ -87,7 +90,7 @@ describe('OpenAiEngine requests', () => {
   it('asks dall-e-2 for the square itself, in base64', async () => {
     const result = await engine({ models: ['dall-e-2'] }).run(
       { ...base, model: 'dall-e-2', operation: 'generate', prompt: 'a fox', size: 512 },
-      never(),
+      { signal: never() },
     )
     expect(upstream.requests[0]!.json).toMatchObject({
       model: 'dall-e-2',
@@ -102,7 +105,7 @@ describe('OpenAiEngine requests', () => {
     const mask = square(256, (x) => (x < 128 ? 0 : 255))
     const result = await engine().run(
       { ...base, operation: 'edit', prompt: 'add a hat', image, mask, n: 3, size: 512 },
-      never(),
+      { signal: never() },
     )
 
     const [request] = upstream.requests
@@ -118,15 +121,18 @@ describe('OpenAiEngine requests', () => {
   it('edits without a mask when the request has none', async () => {
     await engine().run(
       { ...base, operation: 'edit', prompt: 'brighter', image: square(256), mask: null },
-      never(),
+      { signal: never() },
     )
     expect(Object.keys(upstream.requests[0]!.files)).toEqual(['image'])
   })
 
   it('makes a variation as an unmasked edit, with a neutral prompt when the request has none', async () => {
     const image = square(256)
-    await engine().run({ ...base, operation: 'variation', image, prompt: null }, never())
-    await engine().run({ ...base, operation: 'variation', image, prompt: 'in watercolour' }, never())
+    await engine().run({ ...base, operation: 'variation', image, prompt: null }, { signal: never() })
+    await engine().run(
+      { ...base, operation: 'variation', image, prompt: 'in watercolour' },
+      { signal: never() },
+    )
 
     expect(upstream.requests.map((r) => r.path)).toEqual(['/v1/images/edits', '/v1/images/edits'])
     expect(upstream.requests[0]!.fields.prompt).toBe(VARIATION_PROMPT)
@@ -141,7 +147,7 @@ describe('OpenAiEngine requests', () => {
     upstream.answerWithUrls = true
     const result = await engine({ models: ['dall-e-2'] }).run(
       { ...base, model: 'dall-e-2', operation: 'generate', prompt: 'a fox', n: 2 },
-      never(),
+      { signal: never() },
     )
     expect(result.images).toHaveLength(2)
     expect(result.images.map((i) => pngInfo(i.png)?.width)).toEqual([256, 256])
@@ -161,14 +167,14 @@ describe('OpenAiEngine failures', () => {
 
   it('maps moderation_blocked (GPT image models) to CONTENT_POLICY with the upstream message', async () => {
     upstream.behaviour = 'content_policy'
-    const error = await failure(engine().run(generate, never()), 'CONTENT_POLICY')
+    const error = await failure(engine().run(generate, { signal: never() }), 'CONTENT_POLICY')
     expect(error.message).toMatch(/^Your request was rejected by the safety system/)
   })
 
   it('maps content_policy_violation (dall-e) to CONTENT_POLICY', async () => {
     upstream.behaviour = 'content_policy'
     const error = await failure(
-      engine({ models: ['dall-e-2'] }).run({ ...generate, model: 'dall-e-2' }, never()),
+      engine({ models: ['dall-e-2'] }).run({ ...generate, model: 'dall-e-2' }, { signal: never() }),
       'CONTENT_POLICY',
     )
     expect(error.message).toContain('safety system')
@@ -176,20 +182,20 @@ describe('OpenAiEngine failures', () => {
 
   it('maps any other 400 to UPSTREAM_REJECTED', async () => {
     upstream.behaviour = 'bad_request'
-    const error = await failure(engine().run(generate, never()), 'UPSTREAM_REJECTED')
+    const error = await failure(engine().run(generate, { signal: never() }), 'UPSTREAM_REJECTED')
     expect(error.message).toContain("Invalid value for 'prompt'")
   })
 
   it('retries a 500 once, then fails with UPSTREAM_ERROR', async () => {
     upstream.behaviour = 'server_error'
-    const error = await failure(engine().run(generate, never()), 'UPSTREAM_ERROR')
+    const error = await failure(engine().run(generate, { signal: never() }), 'UPSTREAM_ERROR')
     expect(upstream.requests).toHaveLength(2)
     expect(error.message).toContain('HTTP 500')
   })
 
   it('fails with UPSTREAM_ERROR when the upstream cannot be reached', async () => {
     const error = await failure(
-      engine({ baseURL: `${await closedPortUrl()}/v1` }).run(generate, never()),
+      engine({ baseURL: `${await closedPortUrl()}/v1` }).run(generate, { signal: never() }),
       'UPSTREAM_ERROR',
     )
     expect(error.message).toMatch(/could not reach OpenAI at http:\/\/127\.0\.0\.1:\d+\/v1/)
@@ -198,7 +204,7 @@ describe('OpenAiEngine failures', () => {
   it('says a refused key is wrong without quoting any of it', async () => {
     const wrongKey = 'sk-wrong-key-0000000000WXYZ'
     const error = await failure(
-      engine({ apiKey: wrongKey }).run(generate, never()),
+      engine({ apiKey: wrongKey }).run(generate, { signal: never() }),
       'UPSTREAM_ERROR',
       wrongKey,
     )
@@ -208,7 +214,7 @@ describe('OpenAiEngine failures', () => {
 
   it('fails with NO_IMAGES when the upstream answers with none', async () => {
     upstream.behaviour = 'empty'
-    await failure(engine().run(generate, never()), 'NO_IMAGES')
+    await failure(engine().run(generate, { signal: never() }), 'NO_IMAGES')
   })
 
   it("stops with TIMEOUT when the runner's deadline aborts the signal, without a retry", async () => {
@@ -231,7 +237,7 @@ describe('OpenAiEngine failures', () => {
   it('stops with the CANCELLED error the signal was aborted with', async () => {
     upstream.behaviour = 'hang'
     const controller = new AbortController()
-    const run = engine().run(generate, controller.signal)
+    const run = engine().run(generate, { signal: controller.signal })
     await upstream.received(1)
     const cancelled = new EngineError('CANCELLED', 'the job was cancelled')
     controller.abort(cancelled)
@@ -241,7 +247,7 @@ describe('OpenAiEngine failures', () => {
   it('stops with TIMEOUT when the signal aborts for another reason', async () => {
     upstream.behaviour = 'hang'
     const controller = new AbortController()
-    const run = engine().run(generate, controller.signal)
+    const run = engine().run(generate, { signal: controller.signal })
     await upstream.received(1)
     controller.abort()
     await failure(run, 'TIMEOUT')

@@ -76,7 +76,7 @@ describe('openAiMaskToWebUi', () => {
 
 describe('SdWebUiEngine requests', () => {
   it('generates with txt2img: prompt, batch of n, the square, steps and seed', async () => {
-    const result = await engine().run({ ...generate, n: 3, size: 512 }, never())
+    const result = await engine().run({ ...generate, n: 3, size: 512 }, { signal: never() })
 
     expect(upstream.requests).toHaveLength(1)
     const request = upstream.requests[0]!
@@ -101,14 +101,14 @@ describe('SdWebUiEngine requests', () => {
 
   it('takes only the n images asked for when extensions append their own', async () => {
     upstream.extraImages = 2
-    const result = await engine().run({ ...generate, n: 2 }, never())
+    const result = await engine().run({ ...generate, n: 2 }, { signal: never() })
     expect(result.images).toHaveLength(2)
     expect(result.images.every((i) => pngInfo(i.png)?.width === 256)).toBe(true)
   })
 
   it('scales an image of another size to the square asked for', async () => {
     upstream.answerSize = 512
-    const result = await engine().run(generate, never())
+    const result = await engine().run(generate, { signal: never() })
     expect(pngInfo(result.images[0]!.png)).toMatchObject({ width: 256, height: 256 })
     expect(decodePng(result.images[0]!.png).width).toBe(256)
   })
@@ -117,7 +117,7 @@ describe('SdWebUiEngine requests', () => {
     const image = encodePng(rgba(256, (x, y) => [x, y, 77, 255]))
     await engine().run(
       { ...base, operation: 'edit', prompt: 'a boat', image, mask: leftHalfMask(256) },
-      never(),
+      { signal: never() },
     )
 
     const request = upstream.requests[0]!
@@ -144,7 +144,7 @@ describe('SdWebUiEngine requests', () => {
   it('edits the whole image with img2img when there is no mask', async () => {
     await engine().run(
       { ...base, operation: 'edit', prompt: 'at night', image: leftHalfMask(256), mask: null },
-      never(),
+      { signal: never() },
     )
     const sent = upstream.requests[0]!.json!
     expect(upstream.requests[0]!.path).toBe('/sdapi/v1/img2img')
@@ -154,8 +154,8 @@ describe('SdWebUiEngine requests', () => {
 
   it('makes a variation with unmasked img2img at a lower denoising strength', async () => {
     const image = encodePng(rgba(256, () => [10, 20, 30, 255]))
-    await engine().run({ ...base, operation: 'variation', image, prompt: null }, never())
-    await engine().run({ ...base, operation: 'variation', image, prompt: 'in autumn' }, never())
+    await engine().run({ ...base, operation: 'variation', image, prompt: null }, { signal: never() })
+    await engine().run({ ...base, operation: 'variation', image, prompt: 'in autumn' }, { signal: never() })
 
     const [first, second] = upstream.requests.map((r) => r.json!)
     expect(upstream.requests.map((r) => r.path)).toEqual(['/sdapi/v1/img2img', '/sdapi/v1/img2img'])
@@ -167,7 +167,7 @@ describe('SdWebUiEngine requests', () => {
   it('asks for a named checkpoint through override_settings', async () => {
     await engine({ models: ['stable-diffusion', 'sd_xl_base_1.0'] }).run(
       { ...generate, model: 'sd_xl_base_1.0' },
-      never(),
+      { signal: never() },
     )
     expect(upstream.requests[0]!.json!.override_settings).toEqual({ sd_model_checkpoint: 'sd_xl_base_1.0' })
   })
@@ -180,11 +180,11 @@ describe('SdWebUiEngine requests', () => {
   it('sends HTTP basic credentials, also when they are written into the URL', async () => {
     await upstream.close()
     upstream = await startFakeSdWebUi({ auth: { username: 'easel', password: 'p@ss:word' } })
-    await engine({ auth: { username: 'easel', password: 'p@ss:word' } }).run(generate, never())
+    await engine({ auth: { username: 'easel', password: 'p@ss:word' } }).run(generate, { signal: never() })
     const withUrl = new URL(upstream.url)
     withUrl.username = 'easel'
     withUrl.password = encodeURIComponent('p@ss:word')
-    await engine({ baseURL: withUrl.href }).run(generate, never())
+    await engine({ baseURL: withUrl.href }).run(generate, { signal: never() })
 
     const expected = `Basic ${Buffer.from('easel:p@ss:word').toString('base64')}`
     expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([expected, expected])
@@ -202,13 +202,13 @@ describe('SdWebUiEngine requests', () => {
 describe('SdWebUiEngine failures', () => {
   it('maps a 422 validation error to UPSTREAM_REJECTED with its detail', async () => {
     upstream.behaviour = 'bad_request'
-    const error = await failure(engine().run(generate, never()), 'UPSTREAM_REJECTED')
+    const error = await failure(engine().run(generate, { signal: never() }), 'UPSTREAM_REJECTED')
     expect(error.message).toContain('steps: ensure this value is less than or equal to 150')
   })
 
   it('maps a 500 to UPSTREAM_ERROR naming the WebUI and what went wrong', async () => {
     upstream.behaviour = 'server_error'
-    const error = await failure(engine().run(generate, never()), 'UPSTREAM_ERROR')
+    const error = await failure(engine().run(generate, { signal: never() }), 'UPSTREAM_ERROR')
     expect(error.message).toContain(`the Stable Diffusion WebUI at ${upstream.url}`)
     expect(error.message).toContain('OutOfMemoryError: CUDA out of memory')
   })
@@ -217,7 +217,10 @@ describe('SdWebUiEngine failures', () => {
     const url = new URL(await closedPortUrl())
     url.username = 'easel'
     url.password = 'hunter2'
-    const error = await failure(engine({ baseURL: url.href }).run(generate, never()), 'UPSTREAM_ERROR')
+    const error = await failure(
+      engine({ baseURL: url.href }).run(generate, { signal: never() }),
+      'UPSTREAM_ERROR',
+    )
     expect(error.message).toMatch(
       /^the Stable Diffusion WebUI at http:\/\/127\.0\.0\.1:\d+ could not be reached/,
     )
@@ -230,7 +233,7 @@ describe('SdWebUiEngine failures', () => {
     await upstream.close()
     upstream = await startFakeSdWebUi({ auth: { username: 'easel', password: 'right' } })
     const error = await failure(
-      engine({ auth: { username: 'easel', password: 'wrong-secret' } }).run(generate, never()),
+      engine({ auth: { username: 'easel', password: 'wrong-secret' } }).run(generate, { signal: never() }),
       'UPSTREAM_ERROR',
     )
     expect(error.message).toContain('HTTP 401')
@@ -239,13 +242,13 @@ describe('SdWebUiEngine failures', () => {
 
   it('never reports CONTENT_POLICY: a filtered (black) image is still an image', async () => {
     upstream.behaviour = 'content_policy'
-    const result = await engine().run(generate, never())
+    const result = await engine().run(generate, { signal: never() })
     expect(result.images).toHaveLength(1)
   })
 
   it('fails with NO_IMAGES when the WebUI answers with none', async () => {
     upstream.behaviour = 'empty'
-    await failure(engine().run(generate, never()), 'NO_IMAGES')
+    await failure(engine().run(generate, { signal: never() }), 'NO_IMAGES')
   })
 
   it("stops with TIMEOUT when the runner's deadline aborts the signal", async () => {
@@ -256,7 +259,7 @@ describe('SdWebUiEngine failures', () => {
   it('stops with the CANCELLED error the signal was aborted with', async () => {
     upstream.behaviour = 'hang'
     const controller = new AbortController()
-    const run = engine().run(generate, controller.signal)
+    const run = engine().run(generate, { signal: controller.signal })
     await upstream.received(1)
     const cancelled = new EngineError('CANCELLED', 'the job was cancelled')
     controller.abort(cancelled)

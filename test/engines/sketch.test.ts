@@ -36,8 +36,8 @@ describe('the sketch engine in worker threads', () => {
       { operation: 'variation', image: input, prompt: null, seed: 5, size: 256, n: 1, model: 'sketch' },
     ]
     const [inline, threaded] = await Promise.all([
-      Promise.all(requests.map((r) => engine.run(r, open()))),
-      Promise.all(requests.map((r) => pooled.run(r, open()))),
+      Promise.all(requests.map((r) => engine.run(r, { signal: open() }))),
+      Promise.all(requests.map((r) => pooled.run(r, { signal: open() }))),
     ])
     for (const [i, r] of inline.entries()) {
       expect(
@@ -72,14 +72,17 @@ describe('the sketch engine in worker threads', () => {
     const controller = new AbortController()
     const running = pooled.run(
       { operation: 'generate', prompt: 'x', seed: 1, size: 1024, n: 4, model: 'sketch' },
-      controller.signal,
+      { signal: controller.signal },
     )
     controller.abort(new EngineError('CANCELLED', 'stopped by the test'))
     await expect(running).rejects.toMatchObject({ code: 'CANCELLED' })
     const closing = new SketchEngine({ threads: 1 })
     await closing.close()
     await expect(
-      closing.run({ operation: 'generate', prompt: 'x', seed: 1, size: 256, n: 1, model: 'sketch' }, open()),
+      closing.run(
+        { operation: 'generate', prompt: 'x', seed: 1, size: 256, n: 1, model: 'sketch' },
+        { signal: open() },
+      ),
     ).rejects.toMatchObject({
       code: 'CANCELLED',
     })
@@ -87,14 +90,17 @@ describe('the sketch engine in worker threads', () => {
 })
 
 async function generate(prompt: string, seed: number, size: ImageSize = 256, n = 1): Promise<RgbaImage[]> {
-  const result = await engine.run({ operation: 'generate', prompt, seed, size, n, model: 'sketch' }, open())
+  const result = await engine.run(
+    { operation: 'generate', prompt, seed, size, n, model: 'sketch' },
+    { signal: open() },
+  )
   return result.images.map((image) => decodePng(image.png))
 }
 
 async function pngOf(prompt: string, seed: number, size: ImageSize = 256): Promise<Buffer> {
   const result = await engine.run(
     { operation: 'generate', prompt, seed, size, n: 1, model: 'sketch' },
-    open(),
+    { signal: open() },
   )
   return result.images[0]!.png
 }
@@ -188,7 +194,7 @@ describe('SketchEngine', () => {
   it.each<ImageSize>([256, 512, 1024])('returns %ipx square PNGs that decode to that size', async (size) => {
     const result = await engine.run(
       { operation: 'generate', prompt: 'neon city skyline', seed: 1, size, n: 1, model: 'sketch' },
-      open(),
+      { signal: open() },
     )
     const image = result.images[0]!
     expect([image.width, image.height]).toEqual([size, size])
@@ -252,7 +258,7 @@ describe('SketchEngine', () => {
         n: 1,
         model: 'sketch',
       }
-      return decodePng((await engine.run(request, open())).images[0]!.png)
+      return decodePng((await engine.run(request, { signal: open() })).images[0]!.png)
     }
 
     it('keeps the input where the mask is opaque and repaints where it is transparent', async () => {
@@ -321,7 +327,7 @@ describe('SketchEngine', () => {
         n,
         model: 'sketch',
       }
-      return (await engine.run(request, open())).images.map((image) => decodePng(image.png))
+      return (await engine.run(request, { signal: open() })).images.map((image) => decodePng(image.png))
     }
 
     it('is recognisably the input: it correlates with it far more than with another picture', async () => {
@@ -354,12 +360,14 @@ describe('SketchEngine', () => {
     it('rejects with TIMEOUT when the signal has already aborted', async () => {
       const controller = new AbortController()
       controller.abort()
-      await expect(engine.run(request, controller.signal)).rejects.toMatchObject({ code: 'TIMEOUT' })
+      await expect(engine.run(request, { signal: controller.signal })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      })
     })
 
     it("stops between images when aborted mid-request, with the abort's own EngineError", async () => {
       const controller = new AbortController()
-      const running = engine.run(request, controller.signal)
+      const running = engine.run(request, { signal: controller.signal })
       controller.abort(new EngineError('CANCELLED', 'the user cancelled'))
       const error = await running.catch((e: unknown) => e)
       expect(error).toBeInstanceOf(EngineError)
@@ -367,9 +375,9 @@ describe('SketchEngine', () => {
     })
 
     it('refuses sizes it does not draw and inputs that are not PNGs', async () => {
-      await expect(engine.run({ ...request, size: 300 as ImageSize }, open())).rejects.toBeInstanceOf(
-        EngineError,
-      )
+      await expect(
+        engine.run({ ...request, size: 300 as ImageSize }, { signal: open() }),
+      ).rejects.toBeInstanceOf(EngineError)
       const broken: EngineRequest = {
         operation: 'variation',
         image: Buffer.from('not a png at all, not even close to one'),
@@ -379,7 +387,9 @@ describe('SketchEngine', () => {
         n: 1,
         model: 'sketch',
       }
-      await expect(engine.run(broken, open())).rejects.toMatchObject({ code: 'UPSTREAM_REJECTED' })
+      await expect(engine.run(broken, { signal: open() })).rejects.toMatchObject({
+        code: 'UPSTREAM_REJECTED',
+      })
     })
   })
 })

@@ -4,7 +4,7 @@ import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ErrorBody, OpenAiErrorBody } from '../../src/contracts/index.ts'
-import type { EngineRequest, EngineResult } from '../../src/engines/engine.ts'
+import type { EngineRequest, EngineResult, RunOptions } from '../../src/engines/engine.ts'
 import { uploadDecodeGate } from '../../src/images/decode-gate.ts'
 import { decodePng } from '../../src/images/png.ts'
 import { BACKENDS } from '../support/backends.ts'
@@ -16,9 +16,9 @@ import { type TestUser, useTestServer } from '../support/server.ts'
 /** Records what each run was given: the bytes that reached the engine. */
 class RecordingEngine extends ScriptedEngine {
   readonly requests: EngineRequest[] = []
-  override run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
+  override run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
     this.requests.push(request)
-    return super.run(request, signal)
+    return super.run(request, options)
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type EngineResult,
   type ImageEngine,
   type ImageSize,
+  type RunOptions,
 } from '../../src/engines/engine.ts'
 import { encodePng } from '../../src/images/png.ts'
 
@@ -36,7 +37,7 @@ export class ScriptedEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, signal: AbortSignal): Promise<EngineResult> {
+  async run(request: EngineRequest, { signal }: RunOptions): Promise<EngineResult> {
     this.started++
     if (this.gate) await this.gate
     switch (this.behaviour) {

@@ -10,8 +10,7 @@ import {
   type ImageEngine,
   type ImageSize,
   type Operation,
-  type RunArgument,
-  runOptions,
+  type RunOptions,
 } from '../engine.ts'
 import { upstreamImage } from '../upstream-image.ts'
 
@@ -66,8 +65,8 @@ export class OpenAiEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
-    const { signal } = runOptions(options)
+  async run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
+    const { signal } = options
     try {
       const response = await untilAborted(this.#call(request, signal), signal)
       return await this.#images(response, request, signal)

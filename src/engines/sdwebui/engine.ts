@@ -8,8 +8,7 @@ import {
   type ImageEngine,
   type ImageSize,
   type Operation,
-  type RunArgument,
-  runOptions,
+  type RunOptions,
 } from '../engine.ts'
 import { upstreamImage } from '../upstream-image.ts'
 import { LOADED_CHECKPOINT, type PayloadSettings, webUiCall } from './payload.ts'
@@ -80,8 +79,8 @@ export class SdWebUiEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
-    const { signal } = runOptions(options)
+  async run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
+    const { signal } = options
     const { path, body } = webUiCall(request, this.#settings)
     const answer = await this.#send('POST', path, body, signal)
     const encoded = (answer as { images?: unknown } | null)?.images

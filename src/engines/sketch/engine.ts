@@ -10,8 +10,7 @@ import {
   type ImageEngine,
   type ImageSize,
   type Operation,
-  type RunArgument,
-  runOptions,
+  type RunOptions,
   throwIfAborted,
 } from '../engine.ts'
 import { renderEdit } from './edit.ts'
@@ -46,8 +45,8 @@ export class SketchEngine implements ImageEngine {
     return true
   }
 
-  async run(request: EngineRequest, options: RunArgument): Promise<EngineResult> {
-    const { signal, onProgress } = runOptions(options)
+  async run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
+    const { signal, onProgress } = options
     throwIfAborted(signal)
     const { size } = request
     if (!this.sizes.includes(size)) {

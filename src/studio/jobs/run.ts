@@ -74,7 +74,7 @@ async function execute(ctx: Runs, row: JobsTable, engine: ImageEngine, inputs: I
 async function callEngine(ctx: Runs, engine: ImageEngine, request: EngineRequest): Promise<Outcome> {
   const signal = AbortSignal.any([AbortSignal.timeout(ctx.engines.timeoutMs), ctx.local.shutdown])
   try {
-    const result = await engine.run(request, signal)
+    const result = await engine.run(request, { signal })
     if (signal.aborted) {
       throw signal.reason instanceof EngineError ? signal.reason : timeoutError(ctx.engines.timeoutMs)
     }
