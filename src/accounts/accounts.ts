@@ -3,6 +3,7 @@ import type { Database } from '../db/open.ts'
 import type { Clock } from '../util/clock.ts'
 import type { ApiKeyView } from './api-keys.ts'
 import * as apiKeys from './api-keys.ts'
+import type { AuditStamp } from './audit.ts'
 import { type AccountsContext, type Answer, SIGNUP_POLICIES, type SignupPolicy } from './context.ts'
 import * as emailChange from './email-change.ts'
 import type { InviteCreated, InviteView } from './invites.ts'
@@ -213,8 +214,9 @@ export class Accounts implements AccountsContext {
   updateUser(
     userId: string,
     patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean; emailVerified?: boolean },
+    audit?: AuditStamp,
   ): Answer<User> {
-    return users.updateUser(this, userId, patch)
+    return users.updateUser(this, userId, patch, audit)
   }
 
   // ── Passwords and sessions ───────────────────────────────────────────────────────────────────
@@ -361,8 +363,8 @@ export class Accounts implements AccountsContext {
    * Revokes a key of `userId` (any key for `null`, the admin path). Another user's key is
    * NOT_FOUND, exactly like a key that does not exist. Revoking twice keeps the first time.
    */
-  revokeApiKey(userId: string | null, keyId: string): Answer<ApiKeyView> {
-    return apiKeys.revokeApiKey(this, userId, keyId)
+  revokeApiKey(userId: string | null, keyId: string, audit?: AuditStamp): Answer<ApiKeyView> {
+    return apiKeys.revokeApiKey(this, userId, keyId, audit)
   }
 
   /**
@@ -386,8 +388,9 @@ export class Accounts implements AccountsContext {
       expiresAt?: number | null
       createdBy?: string | null
     } = {},
+    audit?: AuditStamp,
   ): Answer<InviteCreated> {
-    return invites.createInvite(this, input)
+    return invites.createInvite(this, input, audit)
   }
 
   /** Every invite, oldest first, with how many of its uses are taken (never its code). */

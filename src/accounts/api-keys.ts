@@ -1,5 +1,6 @@
 import type { WriteOp } from '../db/writer/index.ts'
 import { newId } from '../util/ids.ts'
+import { type AuditStamp, recordAudit } from './audit.ts'
 import { checkExpiry } from './checks.ts'
 import type { AccountsContext, Answer } from './context.ts'
 import { invalid, notFound } from './errors.ts'
@@ -115,12 +116,20 @@ function insertApiKeyOp(key: ApiKeyView & { secretHash: string }): WriteOp<ApiKe
 }
 
 /** Revokes a key (once: a second revocation keeps the first time). Returns when it was revoked. */
-function revokeApiKeyOp(keyId: string, now: number): WriteOp<number | null> {
+function revokeApiKeyOp(key: ApiKeyView, now: number, audit?: AuditStamp): WriteOp<number | null> {
+  const keyId = key.id
   return {
     name: 'revokeApiKey',
     locks: {},
     run: async (tx) => {
-      await tx.run('update api_keys set revoked_at = ? where id = ? and revoked_at is null', [now, keyId])
+      const revoked = await tx.run('update api_keys set revoked_at = ? where id = ? and revoked_at is null', [
+        now,
+        keyId,
+      ])
+      if (audit && revoked > 0) {
+        const details = { userId: key.userId, name: key.name, prefix: key.prefix }
+        recordAudit(tx, { ...audit, action: 'apikey.revoke', subject: keyId, details }, now)
+      }
       const [row] = await tx.all<{ revoked_at: number | null }>(
         'select revoked_at from api_keys where id = ?',
         [keyId],
@@ -177,7 +186,12 @@ export async function listApiKeys(
 }
 
 /** Revokes a key of `userId` (any key for `null`); see `Accounts.revokeApiKey`. */
-export async function revokeApiKey(ctx: Writes, userId: string | null, keyId: string): Answer<ApiKeyView> {
+export async function revokeApiKey(
+  ctx: Writes,
+  userId: string | null,
+  keyId: string,
+  audit?: AuditStamp,
+): Answer<ApiKeyView> {
   const missing = notFound(`API key ${keyId}`)
   if (typeof keyId !== 'string') return missing
   let query = ctx.db.kysely
@@ -189,7 +203,7 @@ export async function revokeApiKey(ctx: Writes, userId: string | null, keyId: st
   if (!row) return missing
   const key = toApiKeyView(row)
   if (key.revokedAt !== null) return { ok: true, value: key }
-  const revokedAt = await ctx.db.write(revokeApiKeyOp(key.id, ctx.clock.now()), ctx.clock)
+  const revokedAt = await ctx.db.write(revokeApiKeyOp(key, ctx.clock.now(), audit), ctx.clock)
   return { ok: true, value: { ...key, revokedAt } }
 }
 

@@ -3,6 +3,17 @@
 export { EMAIL_CHANGE_TTL_MS, PASSWORD_RESET_TTL_MS, VERIFY_EMAIL_TTL_MS } from './account-tokens.ts'
 export { Accounts, type AccountsOptions, SIGNUP_POLICIES, type SignupPolicy } from './accounts.ts'
 export { API_KEY_PREFIX, type ApiKeyView } from './api-keys.ts'
+export {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditActor,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditStamp,
+  CLI_ACTOR,
+  listAudit,
+  writeAudit,
+} from './audit.ts'
 export type { AccountsError, AccountsErrorCode } from './errors.ts'
 export type { InviteCreated, InviteView } from './invites.ts'
 export { checkPassword, PASSWORD_MAX, PASSWORD_MIN } from './passwords.ts'

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import type { SqlTx, WriteOp } from '../db/writer/index.ts'
 import { newId } from '../util/ids.ts'
+import { type AuditStamp, recordAudit } from './audit.ts'
 import { checkExpiry, checkName } from './checks.ts'
 import type { AccountsContext, Answer } from './context.ts'
 import { invalid } from './errors.ts'
@@ -95,11 +96,15 @@ export async function redeemInvite(
   return row ?? null
 }
 
-function insertInviteOp(invite: InviteRow & { code_hash: string }): WriteOp<void> {
+function insertInviteOp(invite: InviteRow & { code_hash: string }, audit?: AuditStamp): WriteOp<void> {
   return {
     name: 'createInvite',
     locks: {},
-    run: async (tx) => {
+    run: async (tx, now) => {
+      if (audit) {
+        const details = { cohort: invite.cohort, maxUses: invite.max_uses, expiresAt: invite.expires_at }
+        recordAudit(tx, { ...audit, action: 'invite.create', subject: invite.id, details }, now)
+      }
       tx.write(
         `insert into invites (id, code_hash, cohort, max_uses, uses, created_by, created_at, expires_at)
          values (?, ?, ?, ?, 0, ?, ?, ?)`,
@@ -124,6 +129,7 @@ const MAX_CREATED_BY_LENGTH = 100
 export async function createInvite(
   ctx: Pick<AccountsContext, 'db' | 'clock'>,
   input: { cohort?: string | null; maxUses?: number; expiresAt?: number | null; createdBy?: string | null },
+  audit?: AuditStamp,
 ): Answer<InviteCreated> {
   const now = ctx.clock.now()
   const cohort = input.cohort ?? null
@@ -144,16 +150,19 @@ export async function createInvite(
   const id = newId('inv', now)
   const expiresAt = input.expiresAt ?? null
   await ctx.db.write(
-    insertInviteOp({
-      id,
-      code_hash: inviteCodeHash(code),
-      cohort,
-      max_uses: maxUses,
-      uses: 0,
-      expires_at: expiresAt,
-      created_at: now,
-      created_by: input.createdBy ?? null,
-    }),
+    insertInviteOp(
+      {
+        id,
+        code_hash: inviteCodeHash(code),
+        cohort,
+        max_uses: maxUses,
+        uses: 0,
+        expires_at: expiresAt,
+        created_at: now,
+        created_by: input.createdBy ?? null,
+      },
+      audit,
+    ),
     ctx.clock,
   )
   return { ok: true, value: { id, code, cohort, maxUses, expiresAt } }

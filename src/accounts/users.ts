@@ -3,6 +3,7 @@ import { EMAIL_MAX } from '../contracts/limits.ts'
 import type { AccountProfile, Result } from '../credits/index.ts'
 import type { DB } from '../db/schema.ts'
 import type { SqlTx } from '../db/writer/index.ts'
+import { type AuditStamp, recordAudit } from './audit.ts'
 import { checkProfile } from './checks.ts'
 import type { AccountsContext, Answer } from './context.ts'
 import { type AccountsError, invalid, notFound } from './errors.ts'
@@ -158,6 +159,7 @@ export async function updateUser(
   ctx: Reads & Pick<AccountsContext, 'clock'>,
   userId: string,
   patch: { role?: Role; plan?: string; cohorts?: string[]; disabled?: boolean; emailVerified?: boolean },
+  audit?: AuditStamp,
 ): Answer<User> {
   const refused =
     (patch.role === undefined || isRole(patch.role) ? null : invalid('role', 'must be user or admin')) ??
@@ -181,6 +183,15 @@ export async function updateUser(
     ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
     ...(patch.emailVerified === true ? { emailVerified: true as const } : {}),
   }
+  const before = await withProfile(ctx, row)
+  // The patch and its audit row (who, before and after, why) commit together.
+  const write = async (tx: SqlTx, now: number) => {
+    await writeUserPatch(tx, row.id, clean, now)
+    if (audit) {
+      const details = changes(before, clean)
+      recordAudit(tx, { ...audit, action: 'user.update', subject: row.id, details }, now)
+    }
+  }
   if (clean.plan !== undefined || clean.cohorts !== undefined || clean.emailVerified) {
     const { plan, cohorts } = clean
     const done = await ctx.ledger.setAccountProfile(
@@ -190,18 +201,29 @@ export async function updateUser(
         ...(cohorts === undefined ? {} : { cohorts }),
         ...(clean.emailVerified ? { releaseFreeGrants: true } : {}),
       },
-      { alsoWrite: (tx, _profile, now) => writeUserPatch(tx, row.id, clean, now) },
+      { alsoWrite: (tx, _profile, now) => write(tx, now) },
     )
     // The account was read with the user, and accounts are never deleted.
     if (!done.ok) throw new Error(`changing the account of user ${row.id} failed: ${done.error.message}`)
   } else if (clean.role !== undefined || clean.disabled !== undefined) {
-    await ctx.db.write(
-      { name: 'updateUser', locks: {}, run: (tx, now) => writeUserPatch(tx, row.id, clean, now) },
-      ctx.clock,
-    )
+    await ctx.db.write({ name: 'updateUser', locks: {}, run: (tx, now) => write(tx, now) }, ctx.clock)
   }
   const user = await getUser(ctx, row.id)
   return user ? { ok: true, value: user } : notFound(`user ${userId}`)
+}
+
+/** Each field of the patch, as it was and as asked (`{ plan: { before: 'free', after: 'pro' } }`). */
+function changes(before: User, patch: UserPatch): Record<string, { before: unknown; after: unknown }> {
+  const out: Record<string, { before: unknown; after: unknown }> = {}
+  for (const field of ['role', 'plan', 'cohorts', 'disabled', 'emailVerified'] as const) {
+    const after = patch[field]
+    if (after === undefined) continue
+    out[field] = {
+      before: before[field],
+      after: field === 'cohorts' ? [...(after as string[])].sort() : after,
+    }
+  }
+  return out
 }
 
 /**

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { type Clock, systemClock } from '../util/clock.ts'
 import { accountsCommand } from './commands/accounts.ts'
 import { allowancesCommand } from './commands/allowances.ts'
+import { auditCommand } from './commands/audit.ts'
 import { creditsCommand } from './commands/credits.ts'
 import { invitesCommand } from './commands/invites.ts'
 import { keysCommand } from './commands/keys.ts'
@@ -29,6 +30,7 @@ Commands:
   ledger verify         check every invariant of the ledger
   pricing <command>     validate, activate and show price books
   report <command>      ledger (credits, revenue, breakage over a period), charge (one job's cost)
+  audit                 the audit log of administrative actions, newest first (--action, --subject)
 
 Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
@@ -104,6 +106,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await pricingCommand(ctx, rest)
       case 'report':
         return await reportCommand(ctx, rest)
+      case 'audit':
+        return await auditCommand(ctx, rest)
       default:
         throw new UsageError(`unknown command "${command}"`, USAGE)
     }

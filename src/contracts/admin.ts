@@ -29,6 +29,8 @@ export const UserChange = z.object({
   disabled: z.boolean().optional(),
   /** `true` marks the email verified (an administrator vouches for it): held free credits are released. */
   emailVerified: z.literal(true, { error: 'can only be true (a verified email stays verified)' }).optional(),
+  /** Why, for the audit log. */
+  reason: z.string().trim().min(1).max(400).optional(),
 })
 export type UserChange = z.input<typeof UserChange>
 

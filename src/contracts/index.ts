@@ -7,6 +7,7 @@
 export * from './account-security.ts'
 export * from './accounts.ts'
 export * from './admin.ts'
+export * from './audit.ts'
 export * from './billing.ts'
 export * from './credits.ts'
 export * from './errors.ts'

@@ -56,3 +56,15 @@ export const CVC_MAX = 4
 export function listOr(values: readonly string[]): string {
   return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`
 }
+
+/** Every action the admin audit log records (a closed set, so it can be filtered by). */
+export const AUDIT_ACTIONS = [
+  'credits.grant',
+  'credits.refund',
+  'user.update',
+  'pricebook.activate',
+  'cohort.close',
+  'apikey.revoke',
+  'purchase.refund',
+  'invite.create',
+] as const

@@ -283,6 +283,19 @@ export interface SettingsTable {
   value: string
 }
 
+/** One administrative action: who (a user, or null for the CLI), when, what, on what, and why. */
+export interface AuditLogTable {
+  id: string
+  at: number
+  actor_user_id: string | null
+  actor_label: string
+  action: string
+  subject: string
+  /** JSON: what changed (before/after, amounts). */
+  details: string
+  reason: string | null
+}
+
 export interface DB {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
@@ -306,6 +319,7 @@ export interface DB {
   sign_ups: SignUpsTable
   mail_outbox: MailOutboxTable
   account_tokens: AccountTokensTable
+  audit_log: AuditLogTable
 }
 
 export type { Generated }

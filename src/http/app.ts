@@ -24,6 +24,7 @@ import { boundedJsonParser, findNul } from './json-body.ts'
 import { registerRateLimits } from './rate-limit.ts'
 import { registerAccountRoutes } from './routes/account.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
+import { registerAuditRoutes } from './routes/audit.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
 import { registerFileRoutes } from './routes/files.ts'
@@ -177,6 +178,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerKeyRoutes(app, services)
   registerBillingRoutes(app, services)
   registerAdminRoutes(app, services)
+  registerAuditRoutes(app, services)
   registerMailRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app

@@ -15,6 +15,7 @@ export type IdPrefix =
   | 'sess'
   | 'run'
   | 'mail'
+  | 'aud'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

@@ -345,7 +345,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
     const nav = page.getByRole('navigation', { name: 'Studio' })
     await nav.getByRole('link', { name: 'History' }).waitFor()
     expect(await nav.getByRole('link', { name: 'Admin' }).count()).toBe(0)
-    for (const path of ['/admin', '/admin/pricing', '/admin/report', '/admin/keys']) {
+    for (const path of ['/admin', '/admin/pricing', '/admin/report', '/admin/keys', '/admin/audit']) {
       await page.goto(path)
       await page.getByRole('heading', { name: 'Administrators only' }).waitFor()
       expect(await page.getByTestId('admin-users').count()).toBe(0)
@@ -390,6 +390,19 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
 
     await page.getByRole('link', { name: 'API keys' }).nth(1).click()
     await page.getByRole('heading', { name: 'Admin · API keys' }).waitFor()
+
+    // The grant above is in the audit log, newest first, with who, what and why.
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByRole('heading', { name: 'Admin · Audit log' }).waitFor()
+    const log = page.getByTestId('audit-log')
+    const grant = log.getByRole('row').filter({ hasText: 'sorry for the outage' })
+    await grant.waitFor()
+    expect(await grant.innerText()).toMatch(/credits\.grant[\s\S]*amount: 20/)
+    await page.getByLabel('Action').selectOption('apikey.revoke')
+    await page.getByText('Nothing recorded for apikey.revoke yet.').waitFor()
+    await page.getByLabel('Action').selectOption('credits.grant')
+    await grant.waitFor()
+    await screenshot(page, '11b-admin-audit')
   })
 
   it('lists every job in History, newest first, a page at a time, and filters to favourites', async () => {

@@ -2,6 +2,7 @@ import type {
   AdminKeysBody,
   AdminSignUpBody,
   AdminUsersPage,
+  AuditPage,
   Card,
   ChangeEmailRequest,
   ChangePasswordRequest,
@@ -339,6 +340,8 @@ export const api = {
     pricing: () => call<PricingBody>('GET', '/api/admin/pricing'),
     report: (from: number, to: number) => call<ReportBody>('GET', `/api/admin/report${qs({ from, to })}`),
     signUp: () => call<AdminSignUpBody>('GET', '/api/admin/sign-up'),
+    audit: (q: { action?: string | undefined; before?: string | undefined } = {}) =>
+      call<AuditPage>('GET', `/api/admin/audit${qs({ limit: 50, ...q })}`),
     closeCohort: (cohort: string) =>
       call<CohortClosedBody>('POST', `/api/admin/cohorts/${encodeURIComponent(cohort)}/close`),
   },

@@ -1,4 +1,5 @@
-import { type Ledger, LOT_SOURCES, type LotSource } from '../../credits/index.ts'
+import { type Accounts, type AuditEntry, CLI_ACTOR, writeAudit } from '../../accounts/index.ts'
+import { type Ledger, LOT_SOURCES, type LotSource, type Result } from '../../credits/index.ts'
 import {
   parseDate,
   parseDurationFlag,
@@ -51,15 +52,30 @@ function onAccount(
   ctx: CliContext,
   t: Target,
   json: boolean,
-  fn: (ledger: Ledger, accountId: string) => Promise<number>,
+  fn: (ledger: Ledger, accountId: string, accounts: Accounts) => Promise<number>,
 ): Promise<number> {
-  if ('accountId' in t) return withLedger(ctx, (ledger) => fn(ledger, t.accountId))
   return withAccounts(ctx, async (accounts, ledger) => {
+    if ('accountId' in t) return fn(ledger, t.accountId, accounts)
     const user = await accounts.findUserByEmail(t.email)
     if (!user)
       return reportRefusal(ctx, { code: 'NOT_FOUND', message: `no user with email ${t.email}` }, json)
-    return fn(ledger, user.accountId)
+    return fn(ledger, user.accountId, accounts)
   })
+}
+
+/**
+ * The ledger's result, recorded in the audit log (actor `cli`) when it succeeded: grants and refunds
+ * take no write of the caller's, so the record is a write of its own right after.
+ */
+async function audited<T, E>(
+  accounts: Accounts,
+  ctx: CliContext,
+  result: Promise<Result<T, E>>,
+  entry: (value: T) => Omit<AuditEntry, 'actor'>,
+): Promise<Result<T, E>> {
+  const done = await result
+  if (done.ok) await writeAudit(accounts.db, ctx.clock, { actor: CLI_ACTOR, ...entry(done.value) })
+  return done
 }
 
 export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -100,23 +116,41 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
       ]
       if (o.currency && !o.cost) throw new UsageError('--currency goes with --cost', u)
       const currency = (o.currency ?? 'USD').toUpperCase()
-      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId) =>
+      return onAccount(ctx, t, o.json ?? false, async (ledger, accountId, accounts) =>
         report(
           ctx,
-          await ledger.grant({
-            accountId,
-            amount,
-            source: source as LotSource,
-            ...(o.priority ? { priority: parseInteger(o.priority, 'priority', u) } : {}),
-            ...(o['expires-in'] ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) } : {}),
-            ...(o['expires-at'] ? { expiresAt: parseDate(o['expires-at'], 'expires-at', u) } : {}),
-            ...(o['never-expires'] ? { expiresAt: null } : {}),
-            ...(o.cost
-              ? { costBasis: { amountMinor: parseMoneyFlag(o.cost, currency, 'cost', u), currency } }
-              : {}),
-            reference: o.reference ?? null,
-            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
-          }),
+          await audited(
+            accounts,
+            ctx,
+            ledger.grant({
+              accountId,
+              amount,
+              source: source as LotSource,
+              ...(o.priority ? { priority: parseInteger(o.priority, 'priority', u) } : {}),
+              ...(o['expires-in']
+                ? { expiresInMs: parseDurationFlag(o['expires-in'], 'expires-in', u) }
+                : {}),
+              ...(o['expires-at'] ? { expiresAt: parseDate(o['expires-at'], 'expires-at', u) } : {}),
+              ...(o['never-expires'] ? { expiresAt: null } : {}),
+              ...(o.cost
+                ? { costBasis: { amountMinor: parseMoneyFlag(o.cost, currency, 'cost', u), currency } }
+                : {}),
+              reference: o.reference ?? null,
+              ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+            }),
+            (g) => ({
+              action: 'credits.grant',
+              subject: accountId,
+              details: {
+                accountId,
+                lotId: g.lotId,
+                amount: g.amount,
+                source: g.source,
+                expiresAt: g.expiresAt,
+              },
+              reason: o.reference ?? null,
+            }),
+          ),
           o.json ?? false,
           (g) => {
             const book = ledger.pricing?.bookAt(g.grantedAt)
@@ -304,15 +338,25 @@ export async function creditsCommand(ctx: CliContext, argv: string[]): Promise<n
         u,
       )
       const holdId = required(o.hold, 'hold', u)
-      return withLedger(ctx, async (ledger) =>
+      return withAccounts(ctx, async (accounts, ledger) =>
         report(
           ctx,
-          await ledger.refund({
-            holdId,
-            ...(o.amount ? { amount: parseInteger(o.amount, 'amount', u) } : {}),
-            reason: o.reason ?? null,
-            ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
-          }),
+          await audited(
+            accounts,
+            ctx,
+            ledger.refund({
+              holdId,
+              ...(o.amount ? { amount: parseInteger(o.amount, 'amount', u) } : {}),
+              reason: o.reason ?? null,
+              ...(o['idempotency-key'] ? { idempotencyKey: o['idempotency-key'] } : {}),
+            }),
+            (r) => ({
+              action: 'credits.refund',
+              subject: holdId,
+              details: { refunded: r.refunded, expired: r.expired },
+              reason: o.reason ?? null,
+            }),
+          ),
           o.json ?? false,
           (r) => [
             `Refunded ${r.refunded} credits of ${r.holdId}` +

@@ -1,3 +1,4 @@
+import { CLI_ACTOR } from '../../accounts/index.ts'
 import { parseDurationFlag, parseInteger, parseOptions } from '../args.ts'
 import { formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
@@ -33,11 +34,14 @@ export async function invitesCommand(ctx: CliContext, argv: string[]): Promise<n
       return withAccounts(ctx, async (accounts) =>
         report(
           ctx,
-          await accounts.createInvite({
-            cohort: o.cohort ?? null,
-            maxUses,
-            expiresAt: lifetime === null ? null : ctx.clock.now() + lifetime,
-          }),
+          await accounts.createInvite(
+            {
+              cohort: o.cohort ?? null,
+              maxUses,
+              expiresAt: lifetime === null ? null : ctx.clock.now() + lifetime,
+            },
+            { actor: CLI_ACTOR },
+          ),
           o.json ?? false,
           (inv) => [
             `Invite ${inv.id}: ${inv.maxUses} ${inv.maxUses === 1 ? 'use' : 'uses'}` +

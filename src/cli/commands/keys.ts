@@ -1,4 +1,5 @@
 import type { Accounts, ApiKeyView } from '../../accounts/index.ts'
+import { CLI_ACTOR } from '../../accounts/index.ts'
 import { parseDurationFlag, parseOptions, required } from '../args.ts'
 import { formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
@@ -9,7 +10,7 @@ export const KEYS_USAGE = `Usage: easel keys <command> [options]
 Commands:
   create  --email E [--name NAME] [--expires 30d] [--json]
   list    [--email E] [--json]
-  revoke  --id key_… | --prefix easel_sk_… [--json]
+  revoke  --id key_… | --prefix easel_sk_… [--reason TEXT] [--json]
 
 An API key acts for its user and spends from their credit account. "create" prints the key alone
 on its last line, this once: only its hash is stored. Durations: 30d, 12h, 15m, 90s.`
@@ -104,7 +105,12 @@ export async function keysCommand(ctx: CliContext, argv: string[]): Promise<numb
     case 'revoke': {
       const o = parseOptions(
         rest,
-        { json: { type: 'boolean' }, id: { type: 'string' }, prefix: { type: 'string' } },
+        {
+          json: { type: 'boolean' },
+          id: { type: 'string' },
+          prefix: { type: 'string' },
+          reason: { type: 'string' },
+        },
         u,
       )
       if (o.id !== undefined && o.prefix !== undefined)
@@ -125,9 +131,12 @@ export async function keysCommand(ctx: CliContext, argv: string[]): Promise<numb
           }
           keyId = matches[0]!.id
         }
-        return report(ctx, await accounts.revokeApiKey(null, keyId), json, (k) => [
-          `Revoked API key ${k.id} (${k.prefix}…) at ${formatTime(k.revokedAt)}`,
-        ])
+        return report(
+          ctx,
+          await accounts.revokeApiKey(null, keyId, { actor: CLI_ACTOR, reason: o.reason ?? null }),
+          json,
+          (k) => [`Revoked API key ${k.id} (${k.prefix}…) at ${formatTime(k.revokedAt)}`],
+        )
       })
     }
     case undefined:

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { CLI_ACTOR, writeAudit } from '../../accounts/index.ts'
 import { LOT_SOURCES, minorUnitName, quote } from '../../credits/index.ts'
 import { type BookDuration, cohortBonus, type PriceBook } from '../../credits/pricing/book.ts'
 import { type BookVersion, DatabasePricing } from '../../credits/pricing/catalog.ts'
@@ -14,7 +15,7 @@ export const PRICING_USAGE = `Usage: easel pricing <command>
 
 Commands:
   validate FILE [--json]               check a price book (JSON or YAML); every problem with its path
-  activate FILE [--from now|DATE] [--json]
+  activate FILE [--from now|DATE] [--reason TEXT] [--json]
                                        make it the book in force from now (the default when the
                                        file has no effectiveFrom) or from a later DATE; a date
                                        that has passed is refused
@@ -195,6 +196,7 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
       const { values: o, positionals } = withFile(rest, {
         json: { type: 'boolean' },
         from: { type: 'string' },
+        reason: { type: 'string' },
       })
       const file = positionals[0]
       const result = readBook(file)
@@ -219,6 +221,14 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
           return activated.error.code === 'VALIDATION' ? EXIT.usage : EXIT.refused
         }
         const v = activated.value
+        // pricing/ takes no write of ours: the record is a write of its own, right after.
+        await writeAudit(db, ctx.clock, {
+          actor: CLI_ACTOR,
+          action: 'pricebook.activate',
+          subject: v.version,
+          details: { version: v.version, effectiveFrom: v.effectiveFrom },
+          reason: o.reason ?? null,
+        })
         if (o.json) ctx.out(JSON.stringify(v, null, 2))
         else if (v.effectiveFrom === v.activatedAt)
           ctx.out(`Price book ${v.version} is in force from now (${formatTime(v.effectiveFrom)}).`)
@@ -325,6 +335,13 @@ export async function pricingCommand(ctx: CliContext, argv: string[]): Promise<n
           return EXIT.refused
         }
         const c = closed.value
+        const details = { version: c.version, effectiveFrom: c.effectiveFrom, joinUntil: c.joinUntil }
+        await writeAudit(db, ctx.clock, {
+          actor: CLI_ACTOR,
+          action: 'cohort.close',
+          subject: c.cohort,
+          details,
+        })
         if (o.json) {
           ctx.out(JSON.stringify(c, null, 2))
           return EXIT.ok

@@ -1,4 +1,5 @@
 import type { User } from '../../accounts/index.ts'
+import { CLI_ACTOR } from '../../accounts/index.ts'
 import { parseOptions, required } from '../args.ts'
 import { formatTime, table } from '../format.ts'
 import { type CliContext, EXIT, UsageError } from '../io.ts'
@@ -10,7 +11,7 @@ Commands:
   create  --email E --password P [--admin] [--cohort beta,…] [--plan PLAN] [--json]
   list    [--json]
   set     --email E [--role admin|user] [--plan PLAN] [--cohorts a,b] [--disable | --enable]
-          [--verified] [--json]
+          [--verified] [--reason TEXT] [--json]
 
 Each user has a personal credit account: its plan (default free) sets the monthly allowance, and each
 cohort may carry a one-time bonus (labs-2022: beta, 50). "set --cohorts" gives the whole new set
@@ -114,6 +115,7 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
           disable: { type: 'boolean' },
           enable: { type: 'boolean' },
           verified: { type: 'boolean' },
+          reason: { type: 'string' },
         },
         u,
       )
@@ -141,9 +143,12 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
         const user = await accounts.findUserByEmail(email)
         if (!user)
           return reportRefusal(ctx, { code: 'NOT_FOUND', message: `no user with email ${email}` }, json)
-        return report(ctx, await accounts.updateUser(user.id, patch), json, (x) => [
-          `Updated user ${describeUser(x)}`,
-        ])
+        return report(
+          ctx,
+          await accounts.updateUser(user.id, patch, { actor: CLI_ACTOR, reason: o.reason ?? null }),
+          json,
+          (x) => [`Updated user ${describeUser(x)}`],
+        )
       })
     }
     case undefined:

@@ -1,3 +1,4 @@
+import { type AuditActor, writeAudit } from '../../accounts/index.ts'
 import type { Services } from '../../app/index.ts'
 import {
   AdminKeysBody,
@@ -44,6 +45,8 @@ function unprotectedReason(signup: 'open' | 'invite' | 'closed', mailOn: boolean
 export function registerAdminRoutes(app: App, services: Services): void {
   const { accounts, ledger } = services
   const admin = (request: Parameters<typeof requireAdmin>[0]) => requireAdmin(request)
+  // Who the audit log records for an action: the signed-in admin, by id and email at the time.
+  const actorOf = (p: ReturnType<typeof admin>): AuditActor => ({ userId: p.user.id, label: p.user.email })
 
   app.get(
     '/api/admin/users',
@@ -92,7 +95,9 @@ export function registerAdminRoutes(app: App, services: Services): void {
       ) {
         throw new ApiError('VALIDATION', 'you cannot demote or disable yourself', { field: 'role' })
       }
-      return userBody(unwrapAccounts(await accounts.updateUser(request.params.id, request.body)))
+      const { reason, ...change } = request.body
+      const audit = { actor: actorOf(p), reason: reason ?? null }
+      return userBody(unwrapAccounts(await accounts.updateUser(request.params.id, change, audit)))
     },
   )
 
@@ -124,6 +129,20 @@ export function registerAdminRoutes(app: App, services: Services): void {
       })
       if (!granted.ok) throw fromCreditError(granted.error)
       const g = granted.value
+      // The ledger's grant takes no write of ours: the record follows in a write of its own.
+      await writeAudit(services.db, services.clock, {
+        actor: actorOf(p),
+        action: 'credits.grant',
+        subject: userId,
+        details: {
+          accountId: user.accountId,
+          lotId: g.lotId,
+          amount: g.amount,
+          source: g.source,
+          expiresAt: g.expiresAt,
+        },
+        reason,
+      })
       request.log.info(
         { adminId: p.user.id, userId, lotId: g.lotId, amount, source },
         'credits granted by an administrator',
@@ -173,12 +192,15 @@ export function registerAdminRoutes(app: App, services: Services): void {
       const p = admin(request)
       const { cohort, maxUses, expiresInDays } = request.body
       const invite = unwrapAccounts(
-        await accounts.createInvite({
-          cohort: cohort ?? null,
-          maxUses,
-          expiresAt: expiresInDays ? services.clock.now() + expiresInDays * 86_400_000 : null,
-          createdBy: p.user.id,
-        }),
+        await accounts.createInvite(
+          {
+            cohort: cohort ?? null,
+            maxUses,
+            expiresAt: expiresInDays ? services.clock.now() + expiresInDays * 86_400_000 : null,
+            createdBy: p.user.id,
+          },
+          { actor: actorOf(p) },
+        ),
       )
       return reply.status(201).send(invite)
     },
@@ -210,8 +232,9 @@ export function registerAdminRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      admin(request)
-      return keyBody(unwrapAccounts(await accounts.revokeApiKey(null, request.params.id)))
+      const p = admin(request)
+      const revoked = await accounts.revokeApiKey(null, request.params.id, { actor: actorOf(p) })
+      return keyBody(unwrapAccounts(revoked))
     },
   )
 
@@ -294,6 +317,13 @@ export function registerAdminRoutes(app: App, services: Services): void {
       const closed = await services.pricing.closeCohort(request.params.cohort)
       if (!closed.ok) throw fromCloseCohortRefusal(closed.error)
       const c = closed.value
+      // Closing writes a price-book version through pricing/, which takes no write of ours.
+      await writeAudit(services.db, services.clock, {
+        actor: actorOf(p),
+        action: 'cohort.close',
+        subject: c.cohort,
+        details: { version: c.version, effectiveFrom: c.effectiveFrom, joinUntil: c.joinUntil },
+      })
       request.log.info(
         { adminId: p.user.id, cohort: c.cohort, version: c.version },
         'cohort closed to sign-ups by an administrator',

@@ -206,6 +206,63 @@ const ADMIN: Refusal[] = [
     status: 400,
     message: /NUL/,
   },
+  ...pagination('/api/admin/audit', 200, 'before'),
+  {
+    name: 'GET /api/admin/audit with an action that is not one',
+    request: get('/api/admin/audit?action=credits.steal', { as: 'admin' }),
+    status: 400,
+    message: /^action: must be one of credits\.grant/,
+  },
+  {
+    name: 'GET /api/admin/audit with a subject of 101 characters',
+    request: get(`/api/admin/audit?subject=${'s'.repeat(101)}`, { as: 'admin' }),
+    status: 400,
+    message: /^subject: /,
+  },
+  {
+    name: 'GET /api/admin/audit with a query holding a NUL',
+    request: get('/api/admin/audit?actor=cli%00', { as: 'admin' }),
+    status: 400,
+    message: /NUL/,
+  },
+  {
+    name: 'GET /api/admin/audit by a user who is not an administrator',
+    request: get('/api/admin/audit'),
+    status: 403,
+    message: /only administrators/,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'GET /api/admin/audit through a browser session that is not an administrator’s',
+    request: get('/api/admin/audit', { as: 'session' }),
+    status: 403,
+    message: /only administrators/,
+  },
+  {
+    name: 'GET /api/admin/audit without credentials',
+    request: get('/api/admin/audit', { as: 'nobody' }),
+    status: 401,
+    message: /sign in first/,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'PATCH /api/admin/users/:id with a reason of 401 characters',
+    request: async (c) =>
+      send({
+        method: 'PATCH',
+        url: `/api/admin/users/${c.me.user.user.id}`,
+        body: { plan: 'free', reason: 'r'.repeat(401) },
+        as: 'admin',
+      })(c),
+    status: 400,
+    message: /^reason: /,
+  },
+  ...(['POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({
+    name: `${method} /api/admin/audit (it is read-only)`,
+    request: send({ method, url: '/api/admin/audit', body: { action: 'credits.grant' }, as: 'admin' }),
+    status: [404, 405],
+    message: /no route|not allowed|not found/i,
+  })),
   ...(['POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({
     name: `${method} /api/admin/mail (it is read-only)`,
     request: send({ method, url: '/api/admin/mail', body: { enabled: true }, as: 'admin' }),
@@ -229,6 +286,11 @@ sweep((s) => {
     ],
     ['GET /api/admin/report', get('/api/admin/report?from=0&to=4102444800000', { as: 'admin' }), 200],
     ['GET /api/admin/mail', get('/api/admin/mail', { as: 'admin' }), 200],
+    [
+      'GET /api/admin/audit?action=credits.grant&limit=5',
+      get('/api/admin/audit?action=credits.grant&limit=5', { as: 'admin' }),
+      200,
+    ],
   ])
   s.refuses('administration', ADMIN)
   s.ignores('the mail status reads and changes nothing, whatever the query', [

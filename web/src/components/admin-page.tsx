@@ -1,5 +1,6 @@
 import { useLocation } from '../router.ts'
 import { useSession } from '../session.tsx'
+import { AdminAudit } from './admin-audit.tsx'
 import { AdminKeys } from './admin-keys.tsx'
 import { AdminMail } from './admin-mail.tsx'
 import { AdminPricing } from './admin-pricing.tsx'
@@ -13,6 +14,7 @@ const TABS = [
   { href: '/admin/keys', label: 'API keys' },
   { href: '/admin/pricing', label: 'Price book' },
   { href: '/admin/report', label: 'Report' },
+  { href: '/admin/audit', label: 'Audit log' },
 ]
 
 /** Administration of the installation; administrators only (the API refuses everyone else too). */
@@ -56,6 +58,7 @@ export function AdminPage() {
       {tab.href === '/admin/keys' && <AdminKeys />}
       {tab.href === '/admin/pricing' && <AdminPricing />}
       {tab.href === '/admin/report' && <AdminReport />}
+      {tab.href === '/admin/audit' && <AdminAudit />}
     </div>
   )
 }
