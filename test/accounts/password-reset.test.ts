@@ -7,6 +7,7 @@ import { LABS_2022, Ledger, staticPricing } from '../../src/credits/index.ts'
 import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
+import { recordingSql } from '../support/recording-sql.ts'
 
 // Password reset by mail (issue 11), through the accounts service on every backend: the answer and
 // the work do not depend on whether the email has an account; the link is single-use, hashed at
@@ -120,56 +121,16 @@ describe.each(BACKENDS)('password reset (%s)', (backend) => {
     // The first request of a process also prunes old counts: out of the way first.
     ok(await accounts.requestPasswordReset({ email: email('warm-up'), linkBase: BASE }))
 
-    const pool = suite.db.writePool
-    const acquire = pool.acquire
-    const restore: Array<() => void> = []
-    let seen: string[] = []
-    const patched = new WeakSet<object>()
-    pool.acquire = async function (this: typeof pool) {
-      const session = await acquire.call(this)
-      // A pool hands the same session out again: record through it once.
-      if (patched.has(session)) return session
-      patched.add(session)
-      const tx = session.tx as unknown as Record<
-        'all' | 'run' | 'write',
-        (sql: string, ...rest: unknown[]) => unknown
-      >
-      for (const name of ['all', 'run', 'write'] as const) {
-        const original = tx[name]!
-        tx[name] = function (this: unknown, sql: string, ...rest: unknown[]) {
-          seen.push(sql.replace(/\s+/g, ' ').trim())
-          return original.call(this, sql, ...rest)
-        }
-        restore.push(() => {
-          tx[name] = original
-        })
-      }
-      const begin = session.begin
-      session.begin = function (this: typeof session) {
-        seen.push('begin')
-        return begin.call(this)
-      }
-      restore.push(() => {
-        session.begin = begin
-      })
-      return session
-    }
-    const run = async (target: string) => {
-      seen = []
-      ok(await accounts.requestPasswordReset({ email: target, address: address(), linkBase: BASE }))
-      return seen
-    }
-    try {
-      const forKnown = await run(known)
-      const forUnknown = await run(email('nobody'))
-      expect(forKnown.filter((s) => s === 'begin')).toHaveLength(1)
-      const inserts = forKnown.filter((s) => /^insert into (account_tokens|mail_outbox)/.test(s))
-      expect(inserts).toHaveLength(2)
-      expect(forUnknown).toEqual(forKnown.filter((s) => !inserts.includes(s)))
-    } finally {
-      pool.acquire = acquire
-      for (const r of restore) r()
-    }
+    const run = (target: string) =>
+      recordingSql(suite.db, async () =>
+        ok(await accounts.requestPasswordReset({ email: target, address: address(), linkBase: BASE })),
+      )
+    const forKnown = await run(known)
+    const forUnknown = await run(email('nobody'))
+    expect(forKnown.filter((s) => s === 'begin')).toHaveLength(1)
+    const inserts = forKnown.filter((s) => /^insert into (account_tokens|mail_outbox)/.test(s))
+    expect(inserts).toHaveLength(2)
+    expect(forUnknown).toEqual(forKnown.filter((s) => !inserts.includes(s)))
   })
 
   it('a malformed email is refused as such, known or not, and nothing is written', async () => {

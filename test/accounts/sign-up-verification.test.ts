@@ -7,6 +7,7 @@ import { LABS_2022, Ledger, staticPricing, validateBook } from '../../src/credit
 import type { Database } from '../../src/db/open.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
+import { recordingSql } from '../support/recording-sql.ts'
 
 // Sign-up with mail on and email verification (issue 11), through the accounts service on every
 // backend: the same answer and the same work for a new and a known address; free credits held until
@@ -72,50 +73,6 @@ const userRow = (db: Database, address: string) =>
     .select(['id', 'account_id', 'email_verified_at'])
     .where('email', '=', address)
     .executeTakeFirst()
-
-/** Records the SQL every write transaction runs while `fn` runs (as the password-reset test does). */
-async function recordingSql(db: Database, fn: () => Promise<unknown>): Promise<string[]> {
-  const pool = db.writePool
-  const acquire = pool.acquire
-  const restore: Array<() => void> = []
-  const seen: string[] = []
-  const patched = new WeakSet<object>()
-  pool.acquire = async function (this: typeof pool) {
-    const session = await acquire.call(this)
-    if (patched.has(session)) return session
-    patched.add(session)
-    const tx = session.tx as unknown as Record<
-      'all' | 'run' | 'write',
-      (sql: string, ...rest: unknown[]) => unknown
-    >
-    for (const name of ['all', 'run', 'write'] as const) {
-      const original = tx[name]!
-      tx[name] = function (this: unknown, sql: string, ...rest: unknown[]) {
-        seen.push(sql.replace(/\s+/g, ' ').trim())
-        return original.call(this, sql, ...rest)
-      }
-      restore.push(() => {
-        tx[name] = original
-      })
-    }
-    const begin = session.begin
-    session.begin = function (this: typeof session) {
-      seen.push('begin')
-      return begin.call(this)
-    }
-    restore.push(() => {
-      session.begin = begin
-    })
-    return session
-  }
-  try {
-    await fn()
-    return seen
-  } finally {
-    pool.acquire = acquire
-    for (const r of restore) r()
-  }
-}
 
 function bookClosingBeta(at: number): PriceBook {
   const r = validateBook({

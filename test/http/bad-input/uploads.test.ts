@@ -78,8 +78,12 @@ function multipartRefusals(route: MultipartRoute): Refusal[] {
       param: 'image',
     },
     bad('a GIF instead of a PNG', IMAGES.gif, /image must be a PNG image/),
-    // JPEG is taken (as gpt-image takes it); this one is only a stub with no image data.
-    bad('a JPEG stub with no image data', IMAGES.jpeg, /image is a damaged or incomplete JPEG/),
+    // JPEG is taken (as gpt-image takes it); this one is cut off after its header: no image data.
+    bad(
+      'a JPEG cut off after its header (no image data)',
+      IMAGES.jpeg,
+      /image is a damaged or incomplete JPEG/,
+    ),
     bad('a PNG whose IDAT is corrupted', IMAGES.corruptIdat, /image is a damaged or incomplete PNG/),
     bad('a 1x1 PNG', IMAGES.onePixel, /image must be at least 16 pixels wide and high \(it is 1x1\)/),
     bad(
