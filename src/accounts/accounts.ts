@@ -22,6 +22,7 @@ import type { SignUpByMailInput } from './sign-up.ts'
 import * as newUsers from './sign-up.ts'
 import type { PasswordResetPolicy, SignInPolicy, SignUpPolicy } from './throttle.ts'
 import { ThrottleStore } from './throttle-store.ts'
+import { TwoFactor } from './two-factor.ts'
 import type { Role, User } from './users.ts'
 import * as users from './users.ts'
 import * as verification from './verify-email.ts'
@@ -59,7 +60,7 @@ export interface AccountsOptions {
  *
  * A facade: each job is done in its own module (`owner.ts`, `sign-up.ts`, `verify-email.ts`,
  * `users.ts`, `sessions.ts`, `password-reset.ts`, `password-change.ts`, `email-change.ts`,
- * `api-keys.ts`, `invites.ts`), which takes the part of this service it uses. Mails (a reset link,
+ * `api-keys.ts`, `invites.ts`, `two-factor.ts`), which takes the part of this service it uses. Mails (a reset link,
  * a confirmation, a notice) are queued in the outbox in the transaction of what caused them.
  *
  * With mail on, a sign-up's free credits are held until its email is verified (`verify-email.ts`);
@@ -78,6 +79,8 @@ export class Accounts implements AccountsContext {
   readonly sessionTtlMs: number
   /** Failed sign-ins and sign-ups, counted in the database (shared by every process). */
   readonly throttles: ThrottleStore
+  /** Two-factor sign-in of a signed-in person's own account, and the operator's reset (`two-factor.ts`). */
+  readonly twoFactor: TwoFactor = new TwoFactor(this)
 
   constructor(
     readonly db: Database,
@@ -224,7 +227,9 @@ export class Accounts implements AccountsContext {
   /**
    * Checks the password and opens a session. Unknown email, wrong password and disabled user are
    * the same INVALID_CREDENTIALS, after the same Argon2 work (an unknown email is checked against a
-   * dummy hash), so neither the answer nor its timing says whether the email has an account.
+   * dummy hash), so neither the answer nor its timing says whether the email has an account. With
+   * two-factor sign-in on, the right password also needs `code` (from the app, or a recovery code):
+   * without it TWO_FACTOR_REQUIRED, wrong or reused INVALID_CODE (counted like a wrong password).
    *
    * Failed attempts are throttled per email, for known and unknown emails alike (rules in
    * `throttle.ts`): past the allowance, THROTTLED with the wait, before any password is checked.
@@ -235,6 +240,7 @@ export class Accounts implements AccountsContext {
   signIn(input: {
     email: string
     password: string
+    code?: string
     address?: string
     /** The browser's name for itself, kept with the session for its owner's list (first 200 characters). */
     userAgent?: string
@@ -242,10 +248,7 @@ export class Accounts implements AccountsContext {
     return sessions.signIn(this, input)
   }
 
-  /**
-   * Opens a session for a user (sign-in does this after checking the password); `client` (the
-   * browser's user agent and address) is kept with it for the user's list of sessions.
-   */
+  /** Opens a session for a user; `client` (user agent, address) is kept for the user's list of sessions. */
   createSession(userId: string, client: SessionClient = {}): Promise<SessionIssued> {
     return sessions.createSession(this, userId, client)
   }
@@ -377,10 +380,7 @@ export class Accounts implements AccountsContext {
 
   // ── Invites ──────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Makes an invite code for `maxUses` sign-ups (default 1) until `expiresAt` (default never),
-   * optionally placing its users in a cohort. The code is in the answer only.
-   */
+  /** An invite code for `maxUses` sign-ups (default 1) until `expiresAt` (default never), maybe into a cohort; shown once. */
   createInvite(
     input: {
       cohort?: string | null

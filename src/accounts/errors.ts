@@ -24,6 +24,18 @@ export type AccountsError =
   | { code: 'ALREADY_VERIFIED'; message: string }
   /** Too many failed sign-ins, or sign-ups from one address: try again after the wait. */
   | { code: 'THROTTLED'; message: string; retryAfterSeconds: number }
+  /** The password was right and the account has two-factor sign-in: send it again with a code. */
+  | { code: 'TWO_FACTOR_REQUIRED'; message: string }
+  /** The password was right, the code was not (or was used already). */
+  | { code: 'INVALID_CODE'; message: string }
+  /** Two-factor sign-in is on already (set-up refused); turn it off first. */
+  | { code: 'TWO_FACTOR_ENABLED'; message: string }
+  /** Two-factor sign-in is off, so there is nothing to turn off or renew. */
+  | { code: 'TWO_FACTOR_NOT_ENABLED'; message: string }
+  /** No set-up in progress (never started, replaced, or expired) to enable with a code. */
+  | { code: 'TWO_FACTOR_NO_SETUP'; message: string }
+  /** Administrators may not turn two-factor sign-in off once it is on. */
+  | { code: 'TWO_FACTOR_MANDATORY'; message: string }
 
 export type AccountsErrorCode = AccountsError['code']
 

@@ -1,4 +1,5 @@
-// The accounts service's public surface: users, passwords, sessions, API keys, invites, the owner.
+// The accounts service's public surface: users, passwords, sessions, two-factor sign-in, API keys,
+// invites, the owner.
 
 export { EMAIL_CHANGE_TTL_MS, PASSWORD_RESET_TTL_MS, VERIFY_EMAIL_TTL_MS } from './account-tokens.ts'
 export { Accounts, type AccountsOptions, SIGNUP_POLICIES, type SignupPolicy } from './accounts.ts'
@@ -24,4 +25,10 @@ export {
   type SessionView,
 } from './sessions.ts'
 export { safeEqual } from './tokens.ts'
+export {
+  TWO_FACTOR_SETUP_TTL_MS,
+  type TwoFactor,
+  type TwoFactorSetup,
+  type TwoFactorStatus,
+} from './two-factor.ts'
 export { EMAIL_MAX, normalizeEmail, ROLES, type Role, type User } from './users.ts'

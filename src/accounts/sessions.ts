@@ -1,10 +1,11 @@
-import type { WriteOp } from '../db/writer/index.ts'
+import type { SqlTx, WriteOp } from '../db/writer/index.ts'
 import { clientAddressKey } from './client-address.ts'
 import type { AccountsContext, Answer } from './context.ts'
 import { notFound, type Refusal, refuse, throttled } from './errors.ts'
 import { DUMMY_HASH, PASSWORD_MAX, verifyPassword } from './passwords.ts'
 import { describeWait } from './throttle.ts'
 import { digestCode, randomToken, sha256Hex } from './tokens.ts'
+import { enabledFactor, proofOf, readTwoFactor, spendProof } from './two-factor-check.ts'
 import { normalizeEmail, type User, withProfile } from './users.ts'
 
 /** A new browser session: the cookie's token (shown once) and the CSRF token that goes with it. */
@@ -82,28 +83,32 @@ export function newSession(
  * as large as the sessions in use without a sweeper.
  */
 function insertSessionOp(userId: string, session: ReturnType<typeof newSession>, now: number): WriteOp<void> {
-  return {
-    name: 'createSession',
-    locks: {},
-    run: async (tx) => {
-      await tx.run('delete from sessions where user_id = ? and expires_at <= ?', [userId, now])
-      tx.write(
-        `insert into sessions (id, user_id, csrf_token, created_at, expires_at, user_agent, address, last_seen_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          session.id,
-          userId,
-          session.issued.csrfToken,
-          now,
-          session.issued.expiresAt,
-          session.userAgent,
-          session.address,
-          now,
-        ],
-        1,
-      )
-    },
-  }
+  return { name: 'createSession', locks: {}, run: (tx) => writeSession(tx, userId, session, now) }
+}
+
+/** {@link insertSessionOp}'s work, inside a transaction of the caller's. */
+async function writeSession(
+  tx: SqlTx,
+  userId: string,
+  session: ReturnType<typeof newSession>,
+  now: number,
+): Promise<void> {
+  await tx.run('delete from sessions where user_id = ? and expires_at <= ?', [userId, now])
+  tx.write(
+    `insert into sessions (id, user_id, csrf_token, created_at, expires_at, user_agent, address, last_seen_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      session.id,
+      userId,
+      session.issued.csrfToken,
+      now,
+      session.issued.expiresAt,
+      session.userAgent,
+      session.address,
+      now,
+    ],
+    1,
+  )
 }
 
 function deleteSessionOp(id: string): WriteOp<void> {
@@ -119,10 +124,10 @@ function deleteSessionOp(id: string): WriteOp<void> {
 const invalidCredentials = (): Refusal =>
   refuse({ code: 'INVALID_CREDENTIALS', message: 'wrong email or password' })
 
-/** Checks the password and opens a session; see `Accounts.signIn`. */
+/** Checks the password (and, with two-factor sign-in on, the code) and opens a session; see `Accounts.signIn`. */
 export async function signIn(
   ctx: Pick<AccountsContext, 'db' | 'ledger' | 'clock' | 'sessionTtlMs' | 'throttles'>,
-  input: { email: string; password: string; address?: string; userAgent?: string },
+  input: { email: string; password: string; code?: unknown; address?: string; userAgent?: string },
 ): Answer<{ user: User; session: SessionIssued }> {
   const password = input.password
   // Bounded before hashing: a megabyte "password" must not buy a megabyte of Argon2 work.
@@ -153,11 +158,53 @@ export async function signIn(
         .executeTakeFirst()
     : undefined
   const matches = await verifyPassword(row?.password_hash ?? DUMMY_HASH, password)
+  // A wrong password is this answer whether or not a code came with it: the code is not looked at.
   if (!row || !matches || row.disabled_at !== null) return invalidCredentials()
+  const client = { address: input.address, userAgent: input.userAgent }
+  const factor = enabledFactor(await readTwoFactor(ctx.db, row.id))
+  if (factor === null) {
+    await ctx.throttles.signedIn(tried, address)
+    const session = await createSession(ctx, row.id, client)
+    return { ok: true, value: { user: await withProfile(ctx, row), session } }
+  }
+  // The right password without a code stays counted as a failed attempt, like a wrong code: the
+  // code's answer is what ends the sign-in, and it takes the address's failures back (a real user
+  // sends the code from the same place). Forgetting them here instead would let someone who knows
+  // only the password make their address familiar, and guess codes there under the lenient limit.
+  if (input.code === undefined || input.code === null || input.code === '') {
+    return refuse({
+      code: 'TWO_FACTOR_REQUIRED',
+      message: 'enter the code from your authenticator app (or one of your recovery codes) to sign in',
+    })
+  }
+  const now = ctx.clock.now()
+  const proof = proofOf(factor, input.code, now)
+  if (proof === null) return invalidCode()
+  const session = newSession(now, ctx.sessionTtlMs, client)
+  // The code is used up (its step recorded, or the recovery code marked) in the session's transaction.
+  const spent = await ctx.db.write(
+    {
+      name: 'signInWithCode',
+      locks: {},
+      run: async (tx, at) => {
+        if (!(await spendProof(tx, row.id, proof, at))) return false
+        await writeSession(tx, row.id, session, at)
+        return true
+      },
+    },
+    ctx.clock,
+  )
+  if (!spent) return invalidCode()
   await ctx.throttles.signedIn(tried, address)
-  const session = await createSession(ctx, row.id, { address: input.address, userAgent: input.userAgent })
-  return { ok: true, value: { user: await withProfile(ctx, row), session } }
+  return { ok: true, value: { user: await withProfile(ctx, row), session: session.issued } }
 }
+
+const invalidCode = (): Refusal =>
+  refuse({
+    code: 'INVALID_CODE',
+    message:
+      'that code is not right: enter the current code from your authenticator app, or an unused recovery code',
+  })
 
 export async function createSession(
   ctx: Pick<AccountsContext, 'db' | 'clock' | 'sessionTtlMs'>,

@@ -20,7 +20,7 @@ export const USAGE = `Usage: easel <command> [options]
 Commands:
   start                 serve the studio and the APIs on HOST:PORT (default 127.0.0.1:8080)
   migrate               bring the database schema up to date
-  users <command>       create, list, set (role, plan, cohorts, disable): people who sign in
+  users <command>       create, list, set, reset-two-factor: people who sign in
   keys <command>        create, list, revoke API keys
   invites <command>     create, list sign-up invite codes
   accounts create       create a credit account

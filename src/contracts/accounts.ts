@@ -22,6 +22,23 @@ export const Password = requiredText()
 export const Credentials = z.object({ email: Email, password: Password })
 export type Credentials = z.input<typeof Credentials>
 
+/** The longest code looked at: a recovery code typed with spaces is 14 characters, an app's code 7. */
+export const TWO_FACTOR_CODE_MAX = 40
+
+/** A code as typed: six digits from the authenticator app, or a recovery code (`k3m9-x2qa-7hd4`). */
+export const OneTimeCode = requiredText().max(
+  TWO_FACTOR_CODE_MAX,
+  `must be at most ${TWO_FACTOR_CODE_MAX} characters`,
+)
+
+/**
+ * Sign-in: the credentials, and the code of an account with two-factor sign-in on (six digits from
+ * the authenticator app, or a recovery code). Without it such an account is answered 401 with
+ * `reason: TWO_FACTOR_REQUIRED`; a wrong one is 401 `INVALID_CODE`. At most 40 characters.
+ */
+export const SignInRequest = Credentials.extend({ code: OneTimeCode.optional() })
+export type SignInRequest = z.input<typeof SignInRequest>
+
 export const SignupRequest = Credentials.extend({ inviteCode: z.string().max(200).optional() })
 export type SignupRequest = z.input<typeof SignupRequest>
 

@@ -67,4 +67,5 @@ export const AUDIT_ACTIONS = [
   'apikey.revoke',
   'purchase.refund',
   'invite.create',
+  'user.two-factor-reset',
 ] as const

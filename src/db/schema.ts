@@ -296,6 +296,26 @@ export interface AuditLogTable {
   reason: string | null
 }
 
+/** A user's second factor (TOTP): the secret in use, a set-up in progress, the last step accepted. */
+export interface TwoFactorTable {
+  user_id: string
+  /** Base32, stored as it is: checking a code needs it. */
+  secret: string | null
+  enabled_at: number | null
+  pending_secret: string | null
+  pending_at: number | null
+  /** The 30-second step of the last code accepted: only later ones are. */
+  last_step: number | null
+}
+
+/** One-time recovery codes, as salted SHA-256 hashes; used up by `used_at`. */
+export interface TwoFactorRecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  used_at: number | null
+  created_at: number
+}
+
 export interface DB {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
@@ -320,6 +340,8 @@ export interface DB {
   mail_outbox: MailOutboxTable
   account_tokens: AccountTokensTable
   audit_log: AuditLogTable
+  two_factor: TwoFactorTable
+  two_factor_recovery_codes: TwoFactorRecoveryCodesTable
 }
 
 export type { Generated }

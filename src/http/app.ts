@@ -36,6 +36,7 @@ import { registerMailRoutes } from './routes/mail.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
+import { registerTwoFactorRoutes } from './routes/two-factor.ts'
 import { registerVerifyRoutes } from './routes/verify.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
 
@@ -172,6 +173,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerSessionRoutes(app, services)
   registerVerifyRoutes(app, services)
   registerAccountRoutes(app, services)
+  registerTwoFactorRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)
   registerImageRoutes(app, services)

@@ -152,6 +152,16 @@ export function fromAccountsError(error: AccountsError): ApiError {
       return new ApiError('VALIDATION', `token: ${error.message}`, { field: 'token', reason: error.code })
     case 'THROTTLED':
       return new ApiError('RATE_LIMITED', error.message, { retryAfterSeconds: error.retryAfterSeconds })
+    // Sign-in's second step: still not signed in (401); `reason` tells the studio to ask for the code.
+    case 'TWO_FACTOR_REQUIRED':
+    case 'INVALID_CODE':
+      return new ApiError('UNAUTHENTICATED', error.message, { reason: error.code })
+    case 'TWO_FACTOR_ENABLED':
+    case 'TWO_FACTOR_NOT_ENABLED':
+    case 'TWO_FACTOR_NO_SETUP':
+      return new ApiError('CONFLICT', error.message, { reason: error.code })
+    case 'TWO_FACTOR_MANDATORY':
+      return new ApiError('FORBIDDEN', error.message, { reason: error.code })
     default:
       return unhandled(error)
   }

@@ -228,7 +228,8 @@ async function problemOf(response: Response, path: string): Promise<ApiProblem> 
   )
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** One API call: the parsed JSON answer (undefined for 204), or an {@link ApiProblem}. For feature modules beside this one. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await send(method, path, body)
   if (!response.ok) throw await problemOf(response, path)
   if (response.status === 204) return undefined as T

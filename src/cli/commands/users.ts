@@ -12,11 +12,16 @@ Commands:
   list    [--json]
   set     --email E [--role admin|user] [--plan PLAN] [--cohorts a,b] [--disable | --enable]
           [--verified] [--reason TEXT] [--json]
+  reset-two-factor <email> --reason TEXT [--json]
 
 Each user has a personal credit account: its plan (default free) sets the monthly allowance, and each
 cohort may carry a one-time bonus (labs-2022: beta, 50). "set --cohorts" gives the whole new set
 ("" for none); a cohort joined later brings its bonus with the account's next activity. Disabling a
 user signs them out everywhere and stops their API keys until they are enabled again.
+
+"reset-two-factor" is the way back in for someone who lost the phone with their authenticator app
+and their recovery codes: it turns their two-factor sign-in off, deletes their recovery codes, signs
+them out everywhere and mails them a notice; the audit log records it with the reason.
 
 Users made here count as verified. With mail on, people who sign up verify their email from a link
 before their free credits come; "set --verified" vouches for an address instead (the free credits
@@ -148,6 +153,30 @@ export async function usersCommand(ctx: CliContext, argv: string[]): Promise<num
           await accounts.updateUser(user.id, patch, { actor: CLI_ACTOR, reason: o.reason ?? null }),
           json,
           (x) => [`Updated user ${describeUser(x)}`],
+        )
+      })
+    }
+    case 'reset-two-factor': {
+      // The email is the one positional argument (the shared parser takes flags only).
+      const [email, ...flags] = rest
+      if (email === undefined || email.startsWith('-')) {
+        throw new UsageError('give the email of the user: users reset-two-factor <email> --reason TEXT', u)
+      }
+      const o = parseOptions(flags, { json: { type: 'boolean' }, reason: { type: 'string' } }, u)
+      // Turning off someone's second factor is the kind of act that must say why.
+      const reason = required(o.reason?.trim(), 'reason', u)
+      const json = o.json ?? false
+      return withAccounts(ctx, async (accounts) => {
+        const user = await accounts.findUserByEmail(email)
+        if (!user)
+          return reportRefusal(ctx, { code: 'NOT_FOUND', message: `no user with email ${email}` }, json)
+        return report(
+          ctx,
+          await accounts.twoFactor.reset(user.id, { actor: CLI_ACTOR, reason }),
+          json,
+          (x) => [
+            `Turned off two-factor sign-in for ${user.email} and deleted their recovery codes; signed out ${x.sessionsEnded} session${x.sessionsEnded === 1 ? '' : 's'}.`,
+          ],
         )
       })
     }

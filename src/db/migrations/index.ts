@@ -7,6 +7,7 @@ import * as signInThrottle from './2026-11-26-sign-in-throttle.ts'
 import * as mailAndAccountTokens from './2026-12-03-mail-and-account-tokens.ts'
 import * as verifiedSignUp from './2026-12-03-verified-sign-up.ts'
 import * as auditLog from './2026-12-03-x-audit-log.ts'
+import * as twoFactor from './2026-12-03-y-two-factor.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-mail-and-account-tokens': mailAndAccountTokens,
   '2026-12-03-verified-sign-up': verifiedSignUp,
   '2026-12-03-x-audit-log': auditLog,
+  '2026-12-03-y-two-factor': twoFactor,
 }

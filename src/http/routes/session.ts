@@ -9,6 +9,7 @@ import {
   SessionBody,
   SetupBody,
   SIGNUP_ACCEPTED_MESSAGE,
+  SignInRequest,
   SignupAccepted,
   SignupRequest,
 } from '../../contracts/index.ts'
@@ -113,9 +114,9 @@ export function registerSessionRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Session'],
         summary:
-          'Sign in; after repeated failures for an email, attempts must wait (429 with retry-after, growing to at most 15 minutes)',
+          'Sign in; after repeated failures for an email, attempts must wait (429 with retry-after, growing to at most 15 minutes). An account with two-factor sign-in also needs `code`: without it the right password is answered 401 with reason TWO_FACTOR_REQUIRED and no session; a wrong code is 401 with reason INVALID_CODE, counted like a wrong password',
         security: [],
-        body: Credentials,
+        body: SignInRequest,
         response: { 200: SessionBody, 401: ErrorBody, 429: ErrorBody, ...errorResponses },
       },
     },

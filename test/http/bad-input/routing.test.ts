@@ -15,6 +15,22 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
   { route: 'POST /api/setup', url: () => '/api/setup', as: 'nobody' },
   { route: 'POST /api/signup', url: () => '/api/signup', as: 'nobody' },
   { route: 'POST /api/session', url: () => '/api/session', as: 'nobody' },
+  { route: 'POST /api/account/two-factor/setup', url: () => '/api/account/two-factor/setup', as: 'session' },
+  {
+    route: 'POST /api/account/two-factor/enable',
+    url: () => '/api/account/two-factor/enable',
+    as: 'session',
+  },
+  {
+    route: 'POST /api/account/two-factor/disable',
+    url: () => '/api/account/two-factor/disable',
+    as: 'session',
+  },
+  {
+    route: 'POST /api/account/two-factor/recovery-codes',
+    url: () => '/api/account/two-factor/recovery-codes',
+    as: 'session',
+  },
   { route: 'POST /api/password-reset', url: () => '/api/password-reset', as: 'nobody' },
   { route: 'POST /api/password-reset/confirm', url: () => '/api/password-reset/confirm', as: 'nobody' },
   { route: 'POST /api/account/password', url: () => '/api/account/password', as: 'session' },

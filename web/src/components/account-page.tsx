@@ -3,6 +3,7 @@ import { useSession } from '../session.tsx'
 import { ChangeEmailForm } from './change-email-form.tsx'
 import { ChangePasswordForm } from './change-password-form.tsx'
 import { SessionsList } from './sessions-list.tsx'
+import { TwoFactorSection } from './two-factor-section.tsx'
 
 /** The account's security: password, email, and where it is signed in. */
 export function AccountPage() {
@@ -26,6 +27,7 @@ export function AccountPage() {
           <ChangeEmailForm current={user.email} />
         </div>
       </section>
+      <TwoFactorSection />
       <SessionsList version={version} />
     </div>
   )
