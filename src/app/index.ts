@@ -5,6 +5,7 @@ export {
   Lifecycle,
   type LifecycleOptions,
   MAIL_EVERY_MS,
+  NOTICES_EVERY_MS,
   RECOVER_EVERY_MS,
   type StartReport,
   type Surface,

@@ -1,4 +1,6 @@
+import type { Config } from '../config.ts'
 import type { Ledger } from '../credits/index.ts'
+import { Notices, type NoticesRun } from '../notify/notices.ts'
 import type { AppLog } from './log.ts'
 import { intervalScheduler, type Scheduler } from './scheduler.ts'
 import type { Services } from './services.ts'
@@ -9,6 +11,8 @@ export const SWEEP_EVERY_MS = 60_000
 export const RECOVER_EVERY_MS = 30_000
 /** How often the mail outbox is checked for due mail (mail queued here is sent at once: a nudge). */
 export const MAIL_EVERY_MS = 5_000
+/** How often, by default, due notices (credits about to expire, free credits arrived) are mailed. */
+export const NOTICES_EVERY_MS = 3_600_000
 /** How long, by default, running jobs may finish when the app stops before they are stopped. */
 export const GRACE_MS = 10_000
 
@@ -41,6 +45,8 @@ export interface LifecycleOptions {
   recoverEveryMs?: number
   /** Default {@link MAIL_EVERY_MS}. */
   mailEveryMs?: number
+  /** Default {@link NOTICES_EVERY_MS}. */
+  noticesEveryMs?: number
   /** Default {@link intervalScheduler} (timers); tests drive their own. */
   scheduler?: Scheduler
   /**
@@ -59,7 +65,9 @@ export interface LifecycleOptions {
  * (versions another process activated) and records what time has done (overdue holds released,
  * expired credit), and every `recoverEveryMs` settles the jobs of peers that have since gone. It
  * starts the mail sender: what is due goes out now, then every `mailEveryMs` and whenever this
- * process queues mail (`services.mail.nudge()`).
+ * process queues mail (`services.mail.nudge()`). It runs the notices (`notify/notices.ts`: the
+ * warning before bought credits expire, "your free credits are here") at start and every
+ * `noticesEveryMs`, nudging the sender after a run that queued mail.
  *
  * `stop(graceMs)`: no more periodic work; surfaces stop taking work; periodic work under way
  * finishes; running jobs and mail being sent get `graceMs` to finish and are then stopped (their
@@ -80,6 +88,9 @@ export class Lifecycle {
   private readonly sweepEveryMs: number
   private readonly recoverEveryMs: number
   private readonly mailEveryMs: number
+  private readonly noticesEveryMs: number
+  /** The notices people expect (see `notify/notices.ts`), found and queued every `noticesEveryMs`. */
+  readonly notices: Notices
   private readonly cancels: Array<() => void> = []
   /** Periodic work under way, which a stop waits for. */
   private readonly running = new Set<Promise<unknown>>()
@@ -88,7 +99,10 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined
 
   constructor(
-    private readonly services: Pick<Services, 'db' | 'pricing' | 'ledger' | 'studio' | 'mail'>,
+    private readonly services: Pick<
+      Services,
+      'db' | 'pricing' | 'ledger' | 'studio' | 'mail' | 'clock' | 'config'
+    >,
     private readonly options: LifecycleOptions,
   ) {
     this.log = options.log
@@ -96,11 +110,18 @@ export class Lifecycle {
     this.sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS
     this.recoverEveryMs = options.recoverEveryMs ?? RECOVER_EVERY_MS
     this.mailEveryMs = options.mailEveryMs ?? MAIL_EVERY_MS
-    if (!(this.sweepEveryMs > 0 && this.recoverEveryMs > 0 && this.mailEveryMs > 0)) {
+    this.noticesEveryMs = options.noticesEveryMs ?? NOTICES_EVERY_MS
+    const intervals = [this.sweepEveryMs, this.recoverEveryMs, this.mailEveryMs, this.noticesEveryMs]
+    if (!intervals.every((ms) => ms > 0)) {
       throw new Error(
-        `intervals must be positive: sweep ${this.sweepEveryMs} ms, recover ${this.recoverEveryMs} ms, mail ${this.mailEveryMs} ms`,
+        `intervals must be positive: sweep ${this.sweepEveryMs} ms, recover ${this.recoverEveryMs} ms, mail ${this.mailEveryMs} ms, notices ${this.noticesEveryMs} ms`,
       )
     }
+    this.notices = new Notices(services.db, {
+      clock: services.clock,
+      pricing: services.pricing,
+      linkBase: linkBaseOf(services.config),
+    })
   }
 
   /** Starts the process's background work (see the class); a second call returns the first's report. */
@@ -120,6 +141,9 @@ export class Lifecycle {
       this.every(this.sweepEveryMs, () => this.sweep())
       this.every(this.recoverEveryMs, () => this.recoverPeers())
       this.startMail()
+      // A first run now: a process restarted more often than hourly still sends what is due.
+      await this.sendNotices()
+      this.every(this.noticesEveryMs, () => this.sendNotices())
     }
     return { recovered, sweep }
   }
@@ -161,6 +185,27 @@ export class Lifecycle {
       this.log.info({ ...outcome.value }, 'released overdue holds and recorded expired credit')
     }
     return outcome
+  }
+
+  /**
+   * One run of the notices now (see `notify/notices.ts`), then a nudge to the mail sender when it
+   * queued mail. Never throws: a failure is logged (null) and the next run tries again.
+   */
+  async sendNotices(): Promise<NoticesRun | null> {
+    try {
+      const run = await this.notices.run()
+      if (run.expiryWarnings + run.freeCredits > 0) {
+        this.services.mail.nudge()
+        this.log.info({ ...run }, 'queued notices: credits about to expire, free credits arrived')
+      }
+      return run
+    } catch (error) {
+      this.log.error(
+        { err: error },
+        'notices: finding or queueing due notices failed; the next run tries again',
+      )
+      return null
+    }
   }
 
   /** Adds a surface that `stop()` closes first and waits for; one added after a stop is closed now. */
@@ -226,4 +271,15 @@ export class Lifecycle {
       this.log.error({ err: error }, 'recovering jobs failed')
     }
   }
+}
+
+/**
+ * Where links in background mail point: EASEL_PUBLIC_URL (always set when mail is on), else the
+ * address the server listens on (mail is then written to the log, read by the operator).
+ */
+function linkBaseOf(config: Pick<Config, 'server'>): string {
+  const { publicUrl, host, port } = config.server
+  if (publicUrl) return publicUrl
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
 }

@@ -316,6 +316,26 @@ export interface TwoFactorRecoveryCodesTable {
   created_at: number
 }
 
+/** Which notices a person wants; no row means the defaults (expiry warnings on, free credits off). */
+export interface NoticePreferencesTable {
+  user_id: string
+  /** 1: warn a week before paid credits expire; 0: do not. */
+  expiry_warnings: number
+  /** 1: mail "your free credits are here" at the start of each period; 0: do not. */
+  free_credits: number
+  /** The start of the period whose free-credits mail is due next; null while that mail is off. */
+  free_credits_due_at: number | null
+  updated_at: number
+}
+
+/** A notice mailed, once, by the key of what it was about (`expiry:<lot id>`, `free:<user>:<period>`). */
+export interface NoticesSentTable {
+  key: string
+  user_id: string
+  kind: 'credits-expiring' | 'free-credits'
+  at: number
+}
+
 export interface DB {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
@@ -342,6 +362,8 @@ export interface DB {
   audit_log: AuditLogTable
   two_factor: TwoFactorTable
   two_factor_recovery_codes: TwoFactorRecoveryCodesTable
+  notice_preferences: NoticePreferencesTable
+  notices_sent: NoticesSentTable
 }
 
 export type { Generated }

@@ -33,6 +33,7 @@ import { registerImageRoutes } from './routes/images.ts'
 import { registerJobRoutes } from './routes/jobs.ts'
 import { registerKeyRoutes } from './routes/keys.ts'
 import { registerMailRoutes } from './routes/mail.ts'
+import { registerNoticeRoutes } from './routes/notices.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
@@ -174,6 +175,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerVerifyRoutes(app, services)
   registerAccountRoutes(app, services)
   registerTwoFactorRoutes(app, services)
+  registerNoticeRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)
   registerImageRoutes(app, services)

@@ -7,6 +7,7 @@ import {
   type EaselApp,
   intervalScheduler,
   MAIL_EVERY_MS,
+  NOTICES_EVERY_MS,
   openApp,
   RECOVER_EVERY_MS,
   type Scheduler,
@@ -175,7 +176,7 @@ describe.each(BACKENDS)('app lifecycle (%s)', (backend) => {
     expect(await jobAndHold(later.jobId, later.holdId)).toMatchObject({ job: 'running', hold: 'pending' })
     // …the periodic recovery finds it, when its time comes (and a sweep's tick does not).
     expect(scheduler.intervals()).toEqual(
-      [SWEEP_EVERY, RECOVER_EVERY_MS, MAIL_EVERY_MS].sort((a, b) => a - b),
+      [SWEEP_EVERY, RECOVER_EVERY_MS, MAIL_EVERY_MS, NOTICES_EVERY_MS].sort((a, b) => a - b),
     )
     await scheduler.fire(SWEEP_EVERY)
     expect(await jobAndHold(later.jobId, later.holdId)).toMatchObject({ job: 'running' })
@@ -236,6 +237,54 @@ describe.each(BACKENDS)('app lifecycle (%s)', (backend) => {
     expect(swept[2]).toEqual({ ok: true, value: expect.objectContaining(nothing) })
   })
 
+  it('runs the notices at start and then hourly, and nudges the mail sender after a run that queued mail', async () => {
+    expect(NOTICES_EVERY_MS).toBe(HOUR)
+    const { accountId, userId } = await newAccount()
+    const expiresAt = clock.now() + 7 * 24 * HOUR + 30 * 60_000
+    const granted = await easel.services.ledger.grant({ accountId, amount: 9, source: 'purchase', expiresAt })
+    expect(granted.ok).toBe(true)
+    const warnings = () =>
+      peer.kysely
+        .selectFrom('mail_outbox')
+        .select(['subject', 'sent_at'])
+        .where('kind', '=', 'credits-expiring')
+        .execute()
+
+    // At start the grant is 7 days and 30 minutes from expiring: nothing due.
+    await easel.lifecycle.start()
+    expect(await warnings()).toEqual([])
+
+    // An hour later the notices' turn comes: the warning is queued, and the nudged sender sends it
+    // (mail off: into the log) without waiting for its own tick.
+    clock.advance(HOUR)
+    await scheduler.fire(SWEEP_EVERY)
+    expect(await warnings()).toEqual([])
+    await scheduler.fire(NOTICES_EVERY_MS)
+    expect((await warnings()).map((w) => w.subject)).toEqual([
+      '9 of your Easel credits expire on 8 January 2026',
+    ])
+    await easel.services.mail.outbox.runOnce()
+    expect((await warnings())[0]!.sent_at).not.toBeNull()
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'info', obj: { expiryWarnings: 1, freeCredits: 0, more: false } }),
+    )
+    const sentTo = await peer.kysely
+      .selectFrom('users')
+      .select('email')
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow()
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        obj: expect.objectContaining({ kind: 'credits-expiring', to: sentTo.email }),
+      }),
+    )
+
+    // The next hour finds nothing more to send.
+    clock.advance(HOUR)
+    await scheduler.fire(NOTICES_EVERY_MS)
+    expect(await warnings()).toHaveLength(1)
+  })
+
   it('the sweep re-reads the price books: a version another process activated is in force after it', async () => {
     await easel.lifecycle.start()
     const other = await DatabasePricing.load(peer.kysely, clock)
@@ -262,8 +311,8 @@ describe.each(BACKENDS)('app lifecycle (%s)', (backend) => {
         .executeTakeFirstOrThrow()
     ).id
     const tasks = [...scheduler.tasks]
-    // The sweep, the recovery of crashed peers, and the mail sender's tick.
-    expect(tasks).toHaveLength(3)
+    // The sweep, the recovery of crashed peers, the mail sender's tick and the notices.
+    expect(tasks).toHaveLength(4)
 
     // A sweep is under way when the stop comes: it finishes on an open database.
     const sweeping = scheduler.fire(SWEEP_EVERY)

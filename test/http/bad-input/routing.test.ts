@@ -37,6 +37,7 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
   { route: 'POST /api/account/email', url: () => '/api/account/email', as: 'session' },
   { route: 'POST /api/account/email/confirm', url: () => '/api/account/email/confirm', as: 'nobody' },
   { route: 'POST /api/verify-email', url: () => '/api/verify-email', as: 'nobody' },
+  { route: 'PUT /api/account/notices', url: () => '/api/account/notices', as: 'session' },
   { route: 'POST /api/quotes', url: () => '/api/quotes', as: 'me' },
   { route: 'POST /api/jobs', url: () => '/api/jobs', as: 'me' },
   { route: 'POST /api/keys', url: () => '/api/keys', as: 'session' },

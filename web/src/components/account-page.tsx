@@ -2,6 +2,7 @@ import { useId, useState } from 'react'
 import { useSession } from '../session.tsx'
 import { ChangeEmailForm } from './change-email-form.tsx'
 import { ChangePasswordForm } from './change-password-form.tsx'
+import { NoticesSection } from './notices-section.tsx'
 import { SessionsList } from './sessions-list.tsx'
 import { TwoFactorSection } from './two-factor-section.tsx'
 
@@ -29,6 +30,7 @@ export function AccountPage() {
       </section>
       <TwoFactorSection />
       <SessionsList version={version} />
+      <NoticesSection />
     </div>
   )
 }
