@@ -173,7 +173,11 @@ export async function updateUser(
   if (refused) return refused
   const row =
     typeof userId === 'string'
-      ? await selectUsers(ctx.db.kysely).where('id', '=', userId).executeTakeFirst()
+      ? // A deleted account (src/privacy/) is kept only for the journal's sake: nobody changes it.
+        await selectUsers(ctx.db.kysely)
+          .where('id', '=', userId)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst()
       : undefined
   if (!row) return notFound(`user ${userId}`)
   const clean: UserPatch = {

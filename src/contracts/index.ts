@@ -4,6 +4,7 @@
 // responses through their types. Pure zod and constants: this folder imports nothing of Easel's,
 // and nothing of Node's, because the browser bundles it too.
 
+export * from './account-data.ts'
 export * from './account-security.ts'
 export * from './accounts.ts'
 export * from './admin.ts'

@@ -68,4 +68,5 @@ export const AUDIT_ACTIONS = [
   'purchase.refund',
   'invite.create',
   'user.two-factor-reset',
+  'account.deleted',
 ] as const

@@ -120,6 +120,8 @@ export interface UsersTable {
   disabled_at: number | null
   /** When the person showed the address is theirs (a verification link, or made by the owner/CLI). */
   email_verified_at: number | null
+  /** When the person deleted their account: the row stays, anonymised (src/privacy/). */
+  deleted_at: number | null
 }
 
 export interface SessionsTable {

@@ -23,6 +23,7 @@ import { ApiError, renderError } from './errors.ts'
 import { boundedJsonParser, findNul } from './json-body.ts'
 import { registerRateLimits } from './rate-limit.ts'
 import { registerAccountRoutes } from './routes/account.ts'
+import { registerAccountDataRoutes } from './routes/account-data.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
@@ -175,6 +176,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerVerifyRoutes(app, services)
   registerAccountRoutes(app, services)
   registerTwoFactorRoutes(app, services)
+  registerAccountDataRoutes(app, services)
   registerNoticeRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)

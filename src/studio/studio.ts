@@ -176,6 +176,11 @@ export class Studio {
     return this.options.store.read(accountId, imageId)
   }
 
+  /** Where the images are kept: an account's export reads them, its deletion removes them. */
+  get imageStore(): ImageStore {
+    return this.options.store
+  }
+
   /** What a succeeded job cost in credits and money (null before it succeeded). */
   jobCost(job: JobView): Promise<JobCost | null> {
     return jobCost(this.ledger, this.ledger.pricing, job)

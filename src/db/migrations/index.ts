@@ -8,6 +8,7 @@ import * as mailAndAccountTokens from './2026-12-03-mail-and-account-tokens.ts'
 import * as verifiedSignUp from './2026-12-03-verified-sign-up.ts'
 import * as auditLog from './2026-12-03-x-audit-log.ts'
 import * as twoFactor from './2026-12-03-y-two-factor.ts'
+import * as accountDeletion from './2026-12-03-z-account-deletion.ts'
 import * as notices from './2026-12-03-z-notices.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-verified-sign-up': verifiedSignUp,
   '2026-12-03-x-audit-log': auditLog,
   '2026-12-03-y-two-factor': twoFactor,
+  '2026-12-03-z-account-deletion': accountDeletion,
   '2026-12-03-z-notices': notices,
 }

@@ -36,6 +36,7 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
   { route: 'POST /api/account/password', url: () => '/api/account/password', as: 'session' },
   { route: 'POST /api/account/email', url: () => '/api/account/email', as: 'session' },
   { route: 'POST /api/account/email/confirm', url: () => '/api/account/email/confirm', as: 'nobody' },
+  { route: 'POST /api/account/delete', url: () => '/api/account/delete', as: 'session' },
   { route: 'POST /api/verify-email', url: () => '/api/verify-email', as: 'nobody' },
   { route: 'PUT /api/account/notices', url: () => '/api/account/notices', as: 'session' },
   { route: 'POST /api/quotes', url: () => '/api/quotes', as: 'me' },

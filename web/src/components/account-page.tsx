@@ -1,5 +1,6 @@
 import { useId, useState } from 'react'
 import { useSession } from '../session.tsx'
+import { AccountDataSection } from './account-data-section.tsx'
 import { ChangeEmailForm } from './change-email-form.tsx'
 import { ChangePasswordForm } from './change-password-form.tsx'
 import { NoticesSection } from './notices-section.tsx'
@@ -31,6 +32,7 @@ export function AccountPage() {
       <TwoFactorSection />
       <SessionsList version={version} />
       <NoticesSection />
+      <AccountDataSection />
     </div>
   )
 }

@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useRef } from 'react'
 import { navigate, useLocation } from '../router.ts'
 import { useSession } from '../session.tsx'
+import { AccountDeletedPage } from './account-deleted-page.tsx'
 import { AccountPage } from './account-page.tsx'
 import { AdminPage } from './admin-page.tsx'
 import { BuyCreditsPage } from './buy-credits-page.tsx'
@@ -31,6 +32,7 @@ const TITLES: Record<string, string> = {
   '/credits/buy': 'Buy credits',
   '/keys': 'API keys',
   '/account': 'Account',
+  '/account-deleted': 'Account deleted',
   '/forgot-password': 'Forgot password',
   '/reset-password': 'New password',
   '/confirm-email': 'Confirm email',
@@ -40,8 +42,9 @@ const TITLES: Record<string, string> = {
   '/signup': 'Sign up',
 }
 
-/** Pages a mailed link (or the sign-in page) leads to: open signed in or out. */
+/** Pages a mailed link (or the sign-in page, or deleting the account) leads to: open signed in or out. */
 const OPEN_PAGES: Record<string, () => ReactNode> = {
+  '/account-deleted': () => <AccountDeletedPage />,
   '/forgot-password': () => <ForgotPasswordPage />,
   '/reset-password': () => <ResetPasswordPage />,
   '/confirm-email': () => <ConfirmEmailPage />,
