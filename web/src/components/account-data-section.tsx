@@ -5,6 +5,7 @@ import { ApiProblem, messageOf } from '../api.ts'
 import { credits, moneyOfMinor, plural, shortDate } from '../format.ts'
 import { navigate } from '../router.ts'
 import { useSession } from '../session.tsx'
+import { CurrentPasswordField } from './current-password-field.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -151,14 +152,9 @@ function DeleteAccountCard() {
                 onChange={(e) => setConfirm(e.target.value)}
                 problem={fieldProblem('confirm')}
               />
-              <Field
-                label="Password"
-                type="password"
-                name="password"
-                autoComplete="current-password"
-                required
+              <CurrentPasswordField
                 value={password}
-                onChange={(e) => setPassword(e.target.value)}
+                onChange={setPassword}
                 problem={fieldProblem('password')}
               />
               <ErrorMessage>{otherProblem}</ErrorMessage>

@@ -1,5 +1,6 @@
 import { type FormEvent, useId, useState } from 'react'
 import { ApiProblem, api, messageOf } from '../api.ts'
+import { CurrentPasswordField } from './current-password-field.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -50,16 +51,7 @@ export function ChangeEmailForm({ current }: { current: string }) {
         onChange={(e) => setEmail(e.target.value)}
         problem={fieldProblem('email')}
       />
-      <Field
-        label="Password"
-        type="password"
-        name="password"
-        autoComplete="current-password"
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-        problem={fieldProblem('password')}
-      />
+      <CurrentPasswordField value={password} onChange={setPassword} problem={fieldProblem('password')} />
       {problem && !['email', 'password'].includes(problem.field ?? '') && (
         <ErrorMessage>{problem.message}</ErrorMessage>
       )}

@@ -1,8 +1,8 @@
 import { type FormEvent, useId, useState } from 'react'
 import { ApiProblem, api, messageOf } from '../api.ts'
 import { plural } from '../format.ts'
+import { CurrentPasswordField } from './current-password-field.tsx'
 import { ErrorMessage } from './error-message.tsx'
-import { Field } from './field.tsx'
 import { NewPasswordFields } from './new-password-fields.tsx'
 
 /** Change the password: the current one, then the new one twice. Other sessions are signed out. */
@@ -50,14 +50,11 @@ export function ChangePasswordForm({ onChanged }: { onChanged(): void }) {
     <form className="card stack account-card" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Change password</h2>
       <p className="muted">Your other sessions are signed out; this one stays signed in.</p>
-      <Field
+      <CurrentPasswordField
         label="Current password"
-        type="password"
         name="currentPassword"
-        autoComplete="current-password"
-        required
         value={current}
-        onChange={(e) => setCurrent(e.target.value)}
+        onChange={setCurrent}
         problem={fieldProblem('currentPassword')}
       />
       <NewPasswordFields

@@ -4,6 +4,7 @@ import { messageOf } from '../api.ts'
 import { dateTime, plural } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { twoFactorApi } from '../two-factor-api.ts'
+import { CurrentPasswordField } from './current-password-field.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 import { ConfirmStep, Form, type Problem, problemOf, RecoveryCodes } from './two-factor-steps.tsx'
@@ -196,14 +197,9 @@ function PasswordStep({ onCancel, onReady }: { onCancel(): void; onReady(setup: 
   return (
     <Form onSubmit={submit} problem={problem} fields={['password']}>
       <p className="muted">Confirm it is you with your password; then you will scan a code with your app.</p>
-      <Field
-        label="Password"
-        type="password"
-        name="password"
-        autoComplete="current-password"
-        required
+      <CurrentPasswordField
         value={password}
-        onChange={(e) => setPassword(e.target.value)}
+        onChange={setPassword}
         problem={problem?.field === 'password' ? problem.message : null}
       />
       <div className="button-row">

@@ -2,6 +2,7 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react'
 import { ApiProblem, messageOf } from '../api.ts'
 import { useSession } from '../session.tsx'
 import { twoFactorApi } from '../two-factor-api.ts'
+import { CurrentPasswordField } from './current-password-field.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
 
@@ -127,16 +128,7 @@ function ConfirmStep({
           : 'A new set of ten recovery codes replaces your current ones, which stop working.'}
       </p>
       <div className="grid-2">
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          problem={fieldProblem('password')}
-        />
+        <CurrentPasswordField value={password} onChange={setPassword} problem={fieldProblem('password')} />
         <Field
           label="Code from your app, or a recovery code"
           name="code"
