@@ -65,6 +65,17 @@ export function requireUser(request: FastifyRequest): Principal {
 }
 
 /**
+ * {@link requireUser}, for what only a signed-in person in a browser may do (an account's password,
+ * email, sessions, keys, two-factor sign-in, notices, its data): an API key is refused with
+ * `refusal`, a 403 saying what keys cannot do, so that a leaked key cannot take the account over.
+ */
+export function requireSession(request: FastifyRequest, refusal: string): Principal {
+  const p = requireUser(request)
+  if (p.via === 'key') throw new ApiError('FORBIDDEN', refusal)
+  return p
+}
+
+/**
  * A cookie-authenticated write must echo the session's CSRF token (a key-authenticated one cannot
  * be forged by a page). Checked as soon as the caller is known, before any body is read.
  */

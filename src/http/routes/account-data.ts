@@ -1,23 +1,16 @@
-import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Services } from '../../app/index.ts'
 import { DeleteAccountRequest, DeletionPreviewBody, errorResponses } from '../../contracts/index.ts'
 import { AccountData, type DeletionError } from '../../privacy/index.ts'
 import type { App } from '../app-type.ts'
-import { clearSessionCookie, requireUser, SESSION_COOKIE } from '../auth.ts'
+import { clearSessionCookie, requireSession, SESSION_COOKIE } from '../auth.ts'
 import { ApiError, fromAccountsError } from '../errors.ts'
 
 /**
  * A person's data is theirs to take or erase in a browser, signed in: an API key may neither
  * download it all nor delete the account (a leaked key must not be able to do either).
  */
-function requireSession(request: FastifyRequest) {
-  const p = requireUser(request)
-  if (p.via === 'key') {
-    throw new ApiError('FORBIDDEN', 'API keys cannot export or delete an account: sign in to the studio')
-  }
-  return p
-}
+const API_KEY_REFUSAL = 'API keys cannot export or delete an account: sign in to the studio'
 
 function fromDeletionError(error: DeletionError): ApiError {
   switch (error.code) {
@@ -53,7 +46,7 @@ export function registerAccountDataRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const zip = data.exportZip(p.user, { currentToken: request.cookies[SESSION_COOKIE] ?? null })
       zip.on('error', (error: unknown) => request.log.error({ err: error }, 'the account export failed'))
       return reply
@@ -74,7 +67,7 @@ export function registerAccountDataRoutes(app: App, services: Services): void {
         response: { 200: DeletionPreviewBody, ...errorResponses },
       },
     },
-    async (request) => data.deletionPreview(requireSession(request).user),
+    async (request) => data.deletionPreview(requireSession(request, API_KEY_REFUSAL).user),
   )
 
   app.post(
@@ -89,7 +82,7 @@ export function registerAccountDataRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const done = await data.deleteAccount(p.user, { ...request.body, address: request.ip })
       if (!done.ok) throw fromDeletionError(done.error)
       if (done.value.filesLeft > 0) {

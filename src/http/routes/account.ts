@@ -17,8 +17,8 @@ import {
   SessionsBody,
 } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
-import { clearSessionCookie, requireUser, SESSION_COOKIE } from '../auth.ts'
-import { ApiError, unwrapAccounts } from '../errors.ts'
+import { clearSessionCookie, requireSession, SESSION_COOKIE } from '../auth.ts'
+import { unwrapAccounts } from '../errors.ts'
 import { baseUrl } from '../shared.ts'
 
 /**
@@ -26,16 +26,8 @@ import { baseUrl } from '../shared.ts'
  * change the password or email, or end sessions (a leaked key must not be able to lock its owner
  * out).
  */
-function requireSession(request: FastifyRequest) {
-  const p = requireUser(request)
-  if (p.via === 'key') {
-    throw new ApiError(
-      'FORBIDDEN',
-      "API keys cannot change an account's password, email or sessions: sign in to the studio",
-    )
-  }
-  return p
-}
+const API_KEY_REFUSAL =
+  "API keys cannot change an account's password, email or sessions: sign in to the studio"
 
 /** The caller's session cookie (to keep or mark their own session), if any. */
 const currentToken = (request: FastifyRequest): string | null => request.cookies[SESSION_COOKIE] ?? null
@@ -111,7 +103,7 @@ export function registerAccountRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       return unwrapAccounts(
         await accounts.changePassword(p.user.id, {
           ...request.body,
@@ -134,7 +126,7 @@ export function registerAccountRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const pending = unwrapAccounts(
         await accounts.requestEmailChange(p.user.id, {
           ...request.body,
@@ -176,7 +168,7 @@ export function registerAccountRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       return { sessions: await accounts.listSessions(p.user.id, currentToken(request)) }
     },
   )
@@ -192,7 +184,7 @@ export function registerAccountRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const ended = unwrapAccounts(
         await accounts.endSession(p.user.id, request.params.id, currentToken(request)),
       )
@@ -211,7 +203,7 @@ export function registerAccountRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       await accounts.signOutEverywhere(p.user.id)
       clearSessionCookie(reply)
       return reply.status(204).send(null)

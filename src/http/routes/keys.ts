@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify'
 import type { Services } from '../../app/index.ts'
 import {
   CreatedKeyBody,
@@ -9,24 +8,15 @@ import {
   KeysBody,
 } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
-import { requireUser } from '../auth.ts'
-import { ApiError, unwrapAccounts } from '../errors.ts'
+import { requireSession, requireUser } from '../auth.ts'
+import { unwrapAccounts } from '../errors.ts'
 import { keyBody } from '../schemas.ts'
 
 /**
  * A key may list keys but not make or revoke them: a leaked key must not be able to mint its own
  * replacement. Keys are managed from a signed-in browser session or with `easel keys`.
  */
-function requireSession(request: FastifyRequest) {
-  const p = requireUser(request)
-  if (p.via === 'key') {
-    throw new ApiError(
-      'FORBIDDEN',
-      'API keys cannot create or revoke API keys: sign in to the studio, or use easel keys',
-    )
-  }
-  return p
-}
+const API_KEY_REFUSAL = 'API keys cannot create or revoke API keys: sign in to the studio, or use easel keys'
 
 /** Your API keys: create (the secret is shown once), list by prefix, revoke. */
 export function registerKeyRoutes(app: App, services: Services): void {
@@ -58,7 +48,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const { name, expiresInDays } = request.body
       const created = unwrapAccounts(
         await accounts.createApiKey(p.user.id, {
@@ -81,7 +71,7 @@ export function registerKeyRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       return keyBody(unwrapAccounts(await accounts.revokeApiKey(p.user.id, request.params.id)))
     },
   )

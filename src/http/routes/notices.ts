@@ -1,22 +1,13 @@
-import type { FastifyRequest } from 'fastify'
 import type { Services } from '../../app/index.ts'
 import { errorResponses, NoticePreferencesBody } from '../../contracts/index.ts'
 import { NoticePreferenceStore } from '../../notify/notices-preferences.ts'
 import type { App } from '../app-type.ts'
-import { requireUser } from '../auth.ts'
+import { requireSession } from '../auth.ts'
 import { ApiError } from '../errors.ts'
 
 /** A person's mail is theirs to choose, in the studio: an API key may neither read nor change it. */
-function requireSession(request: FastifyRequest) {
-  const p = requireUser(request)
-  if (p.via === 'key') {
-    throw new ApiError(
-      'FORBIDDEN',
-      'API keys cannot read or change which notices an account is mailed: sign in to the studio',
-    )
-  }
-  return p
-}
+const API_KEY_REFUSAL =
+  'API keys cannot read or change which notices an account is mailed: sign in to the studio'
 
 /**
  * The notices a signed-in person is mailed (see `notify/notices.ts`):
@@ -37,7 +28,7 @@ export function registerNoticeRoutes(app: App, services: Services): void {
         response: { 200: NoticePreferencesBody, ...errorResponses },
       },
     },
-    async (request) => preferences.get(requireSession(request).user.id),
+    async (request) => preferences.get(requireSession(request, API_KEY_REFUSAL).user.id),
   )
 
   app.put(
@@ -52,7 +43,7 @@ export function registerNoticeRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const saved = await preferences.set(p.user.id, request.body)
       // The session's user exists; a user gone between the two is another request's doing.
       if (!saved) throw new ApiError('NOT_FOUND', 'no such user')

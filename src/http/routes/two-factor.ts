@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Services } from '../../app/index.ts'
 import {
@@ -12,20 +11,14 @@ import {
   TwoFactorStatusBody,
 } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
-import { requireUser } from '../auth.ts'
-import { ApiError, unwrapAccounts } from '../errors.ts'
+import { requireSession } from '../auth.ts'
+import { unwrapAccounts } from '../errors.ts'
 
 /**
  * Two-factor sign-in is a signed-in person's, in a browser: an API key may not see or change it (a
  * leaked key must not be able to turn it off, or read a new secret).
  */
-function requireSession(request: FastifyRequest) {
-  const p = requireUser(request)
-  if (p.via === 'key') {
-    throw new ApiError('FORBIDDEN', 'API keys cannot manage two-factor sign-in: sign in to the studio')
-  }
-  return p
-}
+const API_KEY_REFUSAL = 'API keys cannot manage two-factor sign-in: sign in to the studio'
 
 /**
  * The signed-in person's two-factor sign-in (TOTP, an authenticator app):
@@ -54,7 +47,8 @@ export function registerTwoFactorRoutes(app: App, services: Services): void {
         response: { 200: TwoFactorStatusBody, ...errorResponses },
       },
     },
-    async (request) => unwrapAccounts(await accounts.twoFactor.status(requireSession(request).user.id)),
+    async (request) =>
+      unwrapAccounts(await accounts.twoFactor.status(requireSession(request, API_KEY_REFUSAL).user.id)),
   )
 
   app.post(
@@ -69,7 +63,7 @@ export function registerTwoFactorRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       return unwrapAccounts(
         await accounts.twoFactor.setUp(p.user.id, { password: request.body.password, address: request.ip }),
       )
@@ -88,7 +82,7 @@ export function registerTwoFactorRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const done = unwrapAccounts(
         await accounts.twoFactor.enable(p.user.id, { code: request.body.code, address: request.ip }),
       )
@@ -109,7 +103,7 @@ export function registerTwoFactorRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       unwrapAccounts(await accounts.twoFactor.disable(p.user.id, { ...request.body, address: request.ip }))
       services.mail.nudge()
       return reply.status(204).send(null)
@@ -128,7 +122,7 @@ export function registerTwoFactorRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const p = requireSession(request)
+      const p = requireSession(request, API_KEY_REFUSAL)
       const done = unwrapAccounts(
         await accounts.twoFactor.renewRecoveryCodes(p.user.id, { ...request.body, address: request.ip }),
       )
