@@ -266,12 +266,18 @@ export class Ledger extends LedgerReads {
   /**
    * Grants a bought pack once per provider reference (the one path every payment provider calls).
    * The lot's cost basis is what was paid; its expiry and priority come from the price book.
+   * `alsoWrite` records what caused it (a payment event, by its id) in the same transaction; it
+   * runs on a repeat of a reference too (answered with the first grant), so it must be idempotent.
    */
-  async completePurchase(req: PurchaseInput): Promise<Result<PurchaseReceipt>> {
+  async completePurchase(
+    req: PurchaseInput,
+    options: SameTransaction<PurchaseReceipt> = {},
+  ): Promise<Result<PurchaseReceipt>> {
     const parsed = parsePurchase(req)
     if (!parsed.ok) return parsed
     if (!this.pricing) return validation('pricing', 'this ledger has no price book to sell packs from')
-    return this.write(completePurchaseOp(parsed.value, this.pricing.bookAt(this.clock.now())))
+    const op = completePurchaseOp(parsed.value, this.pricing.bookAt(this.clock.now()))
+    return this.write(withWrites(op, undefined, options.alsoWrite))
   }
 
   /**

@@ -1,5 +1,7 @@
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { addMonthsClamped, LABS_2022, Ledger, staticPricing, validateBook } from '../../src/credits/index.ts'
+import type { SqlTx } from '../../src/db/writer/index.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { BACKENDS, useTestDatabase } from '../support/backends.ts'
 import { refusal, unwrap } from '../support/results.ts'
@@ -69,6 +71,50 @@ describe.each(BACKENDS)('purchases on %s', (backend) => {
     } finally {
       await other.close()
     }
+  })
+
+  it('commits what the caller writes alongside (a payment event) with the grant, or neither; a repeat runs it again', async () => {
+    const { ledger, accountId } = await setup()
+    await suite.db.kysely.schema
+      .createTable('caused_by')
+      .ifNotExists()
+      .addColumn('event_id', 'text', (c) => c.primaryKey())
+      .execute()
+    const ref = newRef()
+    const purchase = {
+      accountId,
+      packId: 'pack-115',
+      quantity: 1,
+      amountPaidMinor: 1500,
+      currency: 'USD',
+      providerReference: ref,
+    }
+    const record = (eventId: string) => ({
+      alsoWrite: async (tx: SqlTx) => {
+        await tx.run('insert into caused_by (event_id) values (?) on conflict (event_id) do nothing', [
+          eventId,
+        ])
+      },
+    })
+    const events = async () =>
+      (await sql<{ event_id: string }>`select event_id from caused_by`.execute(suite.db.kysely)).rows.length
+    // The caller's write fails: the grant is rolled back with it.
+    class Refused extends Error {}
+    await expect(
+      ledger.completePurchase(purchase, {
+        alsoWrite: () => {
+          throw new Refused('no')
+        },
+      }),
+    ).rejects.toBeInstanceOf(Refused)
+    expect(unwrap(await ledger.balance(accountId)).lots).toEqual([])
+    // Granted with its event; a second event of the same purchase is recorded beside the same grant.
+    const first = unwrap(await ledger.completePurchase(purchase, record('evt_1')))
+    const again = unwrap(await ledger.completePurchase(purchase, record('evt_2')))
+    expect(again.lotId).toBe(first.lotId)
+    expect(await events()).toBe(2)
+    expect(unwrap(await ledger.balance(accountId)).lots.map((l) => l.remaining)).toEqual([115])
+    expect((await ledger.verify()).ok).toBe(true)
   })
 
   it('prices volume tiers from the book', async () => {
