@@ -77,12 +77,25 @@ export interface MailConfig {
   readonly from: string
 }
 
+/**
+ * Stripe Checkout (EASEL_STRIPE_SECRET_KEY), or null when it is off. Its JSON and `util.inspect`
+ * forms leave both secrets out, as the mail settings do.
+ */
+export interface StripeConfig {
+  readonly secretKey: string
+  /** `whsec_…`: the signing secret of the webhook endpoint Stripe posts events to. */
+  readonly webhookSecret: string
+  /** Base URL of a Stripe-compatible API host (a proxy, a test host); null: Stripe's own. */
+  readonly apiUrl: string | null
+}
+
 export interface Config {
   readonly dataDir: string
   readonly database: DatabaseConfig
   readonly server: ServerConfig
   readonly engines: EnginesConfig
   readonly mail: MailConfig | null
+  readonly stripe: StripeConfig | null
 }
 
 /**
@@ -176,6 +189,15 @@ const envSchema = z.object({
     .optional()
     .refine((v) => v === undefined || v === '' || parseMailbox(v) !== null, {
       message: 'must be an address (easel@example.com) or a name and an address (Easel <easel@example.com>)',
+    }),
+  // Never repeated in a message: they are secrets.
+  EASEL_STRIPE_SECRET_KEY: z.string().optional(),
+  EASEL_STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  EASEL_STRIPE_API_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^https?:\/\/[^\s/]+\/?$/.test(v), {
+      message: 'must be an http:// or https:// base URL such as https://api.stripe.com (no path)',
     }),
   // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
@@ -310,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'EASEL_PUBLIC_URL: the address people open Easel at is required when EASEL_SMTP_URL is set: links in mail cannot be taken from a request',
     )
   }
+  const stripe = stripeConfig(e, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const server: ServerConfig = {
     host: e.HOST,
@@ -321,7 +344,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPromptChars: e.EASEL_MAX_PROMPT_CHARS,
     maxUploadBytes: Math.round(e.EASEL_MAX_UPLOAD_MB * 1024 * 1024),
     maxUploadPixels: e.EASEL_MAX_UPLOAD_PIXELS,
-    testCheckout: e.EASEL_TEST_CHECKOUT === 'on',
+    // With Stripe on, the offline test checkout is not offered, whatever EASEL_TEST_CHECKOUT says.
+    testCheckout: e.EASEL_TEST_CHECKOUT === 'on' && stripe === null,
     production,
     rateLimit: { perKey: e.EASEL_RATE_LIMIT_PER_KEY, perIp: e.EASEL_RATE_LIMIT_PER_IP },
     logLevel: e.EASEL_LOG_LEVEL,
@@ -336,7 +360,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxJobsPerAccount: e.EASEL_MAX_JOBS_PER_ACCOUNT,
   }
   const mail = smtpUrl ? mailConfig(smtpUrl, e.EASEL_MAIL_FROM!.trim()) : null
-  return deepFreeze({ dataDir, database, server, engines, mail })
+  return deepFreeze({ dataDir, database, server, engines, mail, stripe })
+}
+
+/** The Stripe settings, or null when no secret key turns Stripe on; problems are pushed. */
+function stripeConfig(e: z.output<typeof envSchema>, problems: string[]): StripeConfig | null {
+  const secretKey = e.EASEL_STRIPE_SECRET_KEY || null
+  const webhookSecret = e.EASEL_STRIPE_WEBHOOK_SECRET || null
+  if (!secretKey) {
+    if (webhookSecret) problems.push('EASEL_STRIPE_WEBHOOK_SECRET: set without EASEL_STRIPE_SECRET_KEY')
+    return null
+  }
+  if (!webhookSecret) {
+    problems.push(
+      'EASEL_STRIPE_SECRET_KEY and EASEL_STRIPE_WEBHOOK_SECRET: Stripe needs both, the secret key and the signing secret (whsec_…) of the webhook endpoint',
+    )
+  }
+  if (secretKey.startsWith('sk_live_') && e.EASEL_PUBLIC_URL?.startsWith('http://')) {
+    problems.push(
+      'EASEL_PUBLIC_URL: a live Stripe key (sk_live_…) needs an https:// public URL: buyers return to it from Checkout',
+    )
+  }
+  if (!webhookSecret) return null
+  const stripe = { secretKey, webhookSecret, apiUrl: e.EASEL_STRIPE_API_URL?.replace(/\/+$/, '') || null }
+  const printable = () => ({ secretKey: '[redacted]', webhookSecret: '[redacted]', apiUrl: stripe.apiUrl })
+  Object.defineProperty(stripe, 'toJSON', { value: printable, enumerable: false })
+  Object.defineProperty(stripe, inspect.custom, { value: printable, enumerable: false })
+  return stripe
 }
 
 function deepFreeze<T>(value: T): T {

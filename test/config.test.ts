@@ -353,3 +353,64 @@ describe('loadConfig: mail (EASEL_SMTP_URL, EASEL_MAIL_FROM)', () => {
     })
   })
 })
+
+describe('loadConfig: Stripe (EASEL_STRIPE_*)', () => {
+  const STRIPE = { EASEL_STRIPE_SECRET_KEY: 'sk_test_abc', EASEL_STRIPE_WEBHOOK_SECRET: 'whsec_abc' }
+
+  it('is off without a secret key', () => {
+    expect(loadConfig({}).stripe).toBeNull()
+  })
+
+  it("reads the key, the webhook secret and the API host, and defaults to Stripe's own host", () => {
+    expect(loadConfig(STRIPE).stripe).toEqual({
+      secretKey: 'sk_test_abc',
+      webhookSecret: 'whsec_abc',
+      apiUrl: null,
+    })
+    expect(loadConfig({ ...STRIPE, EASEL_STRIPE_API_URL: 'http://127.0.0.1:12111/' }).stripe?.apiUrl).toBe(
+      'http://127.0.0.1:12111',
+    )
+  })
+
+  it('requires the webhook secret with the key, naming both', () => {
+    const problems = problemsOf({ EASEL_STRIPE_SECRET_KEY: 'sk_test_abc' })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^EASEL_STRIPE_SECRET_KEY and EASEL_STRIPE_WEBHOOK_SECRET: Stripe needs both/)
+    expect(problemsOf({ EASEL_STRIPE_WEBHOOK_SECRET: 'whsec_abc' })).toEqual([
+      'EASEL_STRIPE_WEBHOOK_SECRET: set without EASEL_STRIPE_SECRET_KEY',
+    ])
+  })
+
+  it('refuses a live key with an http:// public URL, and takes it with https://', () => {
+    const live = { ...STRIPE, EASEL_STRIPE_SECRET_KEY: 'sk_live_abc' }
+    expect(problemsOf({ ...live, EASEL_PUBLIC_URL: 'http://easel.example.com' })).toEqual([
+      expect.stringMatching(
+        /^EASEL_PUBLIC_URL: a live Stripe key \(sk_live_…\) needs an https:\/\/ public URL/,
+      ),
+    ])
+    expect(loadConfig({ ...live, EASEL_PUBLIC_URL: 'https://easel.example.com' }).stripe?.secretKey).toBe(
+      'sk_live_abc',
+    )
+    // A test key may run on plain http (a LAN, a laptop).
+    expect(loadConfig({ ...STRIPE, EASEL_PUBLIC_URL: 'http://easel.lan' }).stripe).not.toBeNull()
+  })
+
+  it('refuses an API URL that is not an http(s) base URL', () => {
+    expect(problemsOf({ ...STRIPE, EASEL_STRIPE_API_URL: 'ftp://stripe.local' })).toEqual([
+      expect.stringMatching(/^EASEL_STRIPE_API_URL: must be an http:\/\/ or https:\/\/ base URL/),
+    ])
+  })
+
+  it('turns the test checkout off when Stripe is on', () => {
+    expect(loadConfig({ EASEL_TEST_CHECKOUT: 'on' }).server.testCheckout).toBe(true)
+    expect(loadConfig({ ...STRIPE, EASEL_TEST_CHECKOUT: 'on' }).server.testCheckout).toBe(false)
+  })
+
+  it('never prints the secrets: its JSON and inspected forms redact them', () => {
+    const stripe = loadConfig(STRIPE).stripe
+    for (const printed of [JSON.stringify(stripe), inspect(stripe)]) {
+      expect(printed).not.toContain('sk_test_abc')
+      expect(printed).not.toContain('whsec_abc')
+    }
+  })
+})

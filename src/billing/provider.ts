@@ -44,15 +44,84 @@ export interface Charge {
 }
 
 /**
- * What `Purchases` needs of a payment provider. Each provider is a folder
+ * What `Purchases` needs of a payment provider: one of two kinds. Each provider is a folder
  * `billing/providers/<name>/` whose index.ts exports {@link PaymentProviderModule}, listed once
  * in `billing/providers/index.ts`.
  */
-export interface PaymentProvider<Name extends string = string> {
+export type PaymentProvider<Name extends string = string> = CardProvider<Name> | HostedCheckoutProvider<Name>
+
+/** A provider that takes a card in Easel's own form and charges it at once (the test checkout). */
+export interface CardProvider<Name extends string = string> {
+  readonly kind: 'card'
   /** Said to clients (`GET /api/packs`): which checkout takes payments. */
   readonly name: Name
   /** Takes payment for a priced pack, or says why not; nothing is charged on a refusal. */
   charge(request: ChargeRequest): Promise<Result<Charge, PaymentRefusal>>
+}
+
+/**
+ * A provider whose own page takes the payment (Stripe Checkout): Easel starts a checkout session
+ * and sends the buyer there; what happens next arrives later as signed events (a webhook), which
+ * can also be listed from the provider to catch up on ones that never arrived.
+ */
+export interface HostedCheckoutProvider<Name extends string = string> {
+  readonly kind: 'hosted'
+  readonly name: Name
+  /** Creates the provider's checkout session for a recorded intent; safe to repeat for one intent. */
+  startCheckout(request: CheckoutRequest): Promise<CheckoutStarted>
+  /** The event a webhook delivery carries, if its signature is good and recent; else why not. */
+  verifyEvent(rawBody: Buffer, signature: string | undefined): Result<PaymentEvent, { message: string }>
+  /** A checkout session as the provider has it now: for events about a state Easel has not seen. */
+  retrieveCheckout(sessionId: string): Promise<CheckoutSession>
+  /** The events of the kinds Easel acts on created since `sinceMs`, oldest first (all pages). */
+  listEvents(sinceMs: number): AsyncIterable<PaymentEvent>
+}
+
+/** What a hosted checkout is asked to take: a recorded intent, priced by the book in force. */
+export interface CheckoutRequest {
+  accountId: string
+  /** The intent's reference: the provider is asked once per reference (its idempotency key). */
+  reference: string
+  packId: string
+  /** What the buyer sees on the provider's page: "115 credits". */
+  description: string
+  quantity: number
+  /** The price of one pack (volume tier applied) in integer minor units of `currency`. */
+  unitAmountMinor: number
+  currency: string
+  /** Where the provider sends the buyer back; `{SESSION}` is replaced by the session's id. */
+  successUrl: string
+  cancelUrl: string
+}
+
+export interface CheckoutStarted {
+  sessionId: string
+  /** The provider's page the buyer is sent to. */
+  url: string
+}
+
+/** A checkout session, in provider-neutral terms (money in minor units, currency upper case). */
+export interface CheckoutSession {
+  id: string
+  /** The intent's reference Easel put on the session. */
+  reference: string | null
+  status: 'open' | 'complete' | 'expired'
+  paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'
+  amountTotalMinor: number | null
+  currency: string | null
+}
+
+/**
+ * An event from a hosted provider. `subject` is what it is about, in the terms Easel acts on;
+ * kinds are added beside `checkout` (a charge refunded, a dispute, an invoice) as Easel learns to
+ * act on them, and the dispatcher (`billing/payment-events.ts`) gets one handler per type.
+ */
+export interface PaymentEvent {
+  id: string
+  type: string
+  /** When the provider created it, ms since the epoch. */
+  createdAt: number
+  subject: { kind: 'checkout'; session: CheckoutSession } | { kind: 'other'; objectId: string | null }
 }
 
 /** What a provider may use besides its configuration. */

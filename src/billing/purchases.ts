@@ -3,7 +3,15 @@ import type { Ledger, Result } from '../credits/index.ts'
 import { packPrice, purchaseReference } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import { newId } from '../util/ids.ts'
-import type { Card, PaymentProvider, PaymentRefusal } from './provider.ts'
+import { type CheckoutOpened, type CheckoutStatus, findCheckout, openCheckout } from './hosted-checkout.ts'
+import { applyPaymentEvent, type EventOutcome } from './payment-events.ts'
+import type {
+  Card,
+  HostedCheckoutProvider,
+  PaymentEvent,
+  PaymentProvider,
+  PaymentRefusal,
+} from './provider.ts'
 import type { PaymentProviderName } from './providers/index.ts'
 
 export interface PurchaseView {
@@ -27,6 +35,13 @@ export type PurchaseError =
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
   | { code: 'NO_PAYMENT_PROVIDER'; message: string }
 
+/** An event applied (by the webhook or by reconcile), and what Easel did with it. */
+export interface AppliedEvent {
+  id: string
+  type: string
+  outcome: EventOutcome
+}
+
 /**
  * Buying packs: price the pack with the book in force, charge the card through the provider, then
  * grant the pack with `Ledger.completePurchase` — once per payment reference, so a retried request
@@ -40,7 +55,7 @@ export class Purchases {
     private readonly provider: PaymentProvider<PaymentProviderName> | null,
   ) {}
 
-  /** Which provider takes payments (`test`: the offline test checkout), or none. */
+  /** Which provider takes payments (`test`: the offline test checkout; `stripe`), or none. */
   get providerName(): PaymentProviderName | 'none' {
     return this.provider?.name ?? 'none'
   }
@@ -53,13 +68,13 @@ export class Purchases {
     idempotencyKey?: string
   }): Promise<Result<PurchaseView, PurchaseError>> {
     const provider = this.provider
-    if (!provider) {
+    if (!provider) return noProvider()
+    if (provider.kind !== 'card') {
       return {
         ok: false,
         error: {
           code: 'NO_PAYMENT_PROVIDER',
-          message:
-            'no payment provider is configured on this installation, so credits cannot be bought here; ask its operator',
+          message: `this installation takes payments on ${provider.name} checkout: open one with POST /api/billing/checkout`,
         },
       }
     }
@@ -115,6 +130,85 @@ export class Purchases {
     }
     if (input.idempotencyKey !== undefined) await this.settleIntent(reference, 'completed', null)
     return { ok: true, value: (await this.find(input.accountId, reference))! }
+  }
+
+  /** Opens a hosted checkout (Stripe Checkout) for packs: see {@link openCheckout}. */
+  async checkout(input: {
+    accountId: string
+    packId: string
+    quantity: number
+    returnBase: string
+    idempotencyKey?: string
+  }): Promise<Result<CheckoutOpened, PurchaseError>> {
+    const provider = this.hosted()
+    if (!provider) {
+      if (this.provider === null) return noProvider()
+      return {
+        ok: false,
+        error: {
+          code: 'NO_PAYMENT_PROVIDER',
+          message: `this installation takes payments with the ${this.provider.name} checkout, not a hosted one: buy with POST /api/purchases`,
+        },
+      }
+    }
+    return openCheckout({ db: this.db, ledger: this.ledger, provider }, input)
+  }
+
+  /** Where one of the account's checkouts stands, and its purchase once granted; null if it is not the account's. */
+  async checkoutStatus(
+    accountId: string,
+    sessionId: string,
+  ): Promise<{ status: CheckoutStatus; purchase: PurchaseView | null } | null> {
+    const provider = this.hosted()
+    if (!provider) return null
+    const found = await findCheckout(this.db, provider.name, accountId, sessionId)
+    if (!found) return null
+    return { status: found.status, purchase: await this.find(accountId, found.reference) }
+  }
+
+  /**
+   * A webhook delivery: its event if the signature is good (else `BAD_SIGNATURE`, nothing done),
+   * applied exactly once. Errors are thrown, for the caller to answer 5xx: the provider retries.
+   */
+  async receiveEvent(
+    rawBody: Buffer,
+    signature: string | undefined,
+  ): Promise<Result<AppliedEvent, { code: 'BAD_SIGNATURE' | 'NO_PAYMENT_PROVIDER'; message: string }>> {
+    const provider = this.hosted()
+    if (!provider) {
+      return {
+        ok: false,
+        error: { code: 'NO_PAYMENT_PROVIDER', message: 'no hosted checkout is configured here' },
+      }
+    }
+    const event = provider.verifyEvent(rawBody, signature)
+    if (!event.ok) return { ok: false, error: { code: 'BAD_SIGNATURE', message: event.error.message } }
+    return { ok: true, value: await this.apply(provider, event.value) }
+  }
+
+  /**
+   * Lists the provider's events since `sinceMs` and applies those not recorded yet, through the
+   * webhook's own path: the answer to a webhook outage, safe to run any time. Returns the ones
+   * applied now (events recorded before are left out).
+   */
+  async reconcile(sinceMs: number): Promise<AppliedEvent[]> {
+    const provider = this.hosted()
+    if (!provider) throw new Error('no hosted checkout (Stripe) is configured: there is nothing to reconcile')
+    const applied: AppliedEvent[] = []
+    for await (const event of provider.listEvents(sinceMs)) {
+      const done = await this.apply(provider, event)
+      if (done.outcome !== 'duplicate') applied.push(done)
+    }
+    return applied
+  }
+
+  private async apply(provider: HostedCheckoutProvider, event: PaymentEvent): Promise<AppliedEvent> {
+    const outcome = await applyPaymentEvent({ db: this.db, ledger: this.ledger, provider }, event)
+    return { id: event.id, type: event.type, outcome }
+  }
+
+  private hosted(): HostedCheckoutProvider<PaymentProviderName> | null {
+    return this.provider?.kind === 'hosted' ? this.provider : null
   }
 
   /**
@@ -236,6 +330,17 @@ function toView(row: {
     grantedAt: row.granted_at,
     expiresAt: row.expires_at,
     remaining: row.remaining,
+  }
+}
+
+function noProvider(): { ok: false; error: PurchaseError } {
+  return {
+    ok: false,
+    error: {
+      code: 'NO_PAYMENT_PROVIDER',
+      message:
+        'no payment provider is configured on this installation, so credits cannot be bought here; ask its operator',
+    },
   }
 }
 

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../util/clock.ts'
 import { accountsCommand } from './commands/accounts.ts'
 import { allowancesCommand } from './commands/allowances.ts'
 import { auditCommand } from './commands/audit.ts'
+import { billingCommand } from './commands/billing.ts'
 import { creditsCommand } from './commands/credits.ts'
 import { invitesCommand } from './commands/invites.ts'
 import { keysCommand } from './commands/keys.ts'
@@ -31,6 +32,7 @@ Commands:
   pricing <command>     validate, activate and show price books
   report <command>      ledger (credits, revenue, breakage over a period), charge (one job's cost)
   audit                 the audit log of administrative actions, newest first (--action, --subject)
+  billing reconcile     apply the Stripe events a webhook outage missed (--since 72h)
 
 Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
@@ -108,6 +110,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await reportCommand(ctx, rest)
       case 'audit':
         return await auditCommand(ctx, rest)
+      case 'billing':
+        return await billingCommand(ctx, rest)
       default:
         throw new UsageError(`unknown command "${command}"`, USAGE)
     }

@@ -8,7 +8,7 @@ import { CVC_MAX, MAX_PACKS_PER_PURCHASE } from './limits.ts'
  * The payment providers a client may be told of. A provider added under billing/providers/ is
  * named here too: until it is, the packs route does not compile (its answer would not fit).
  */
-export const PAYMENT_PROVIDERS = ['test'] as const
+export const PAYMENT_PROVIDERS = ['test', 'stripe'] as const
 
 export const Pack = z.object({
   id: z.string(),
@@ -72,3 +72,56 @@ export type PurchaseBody = z.output<typeof PurchaseBody>
 
 export const PurchasesBody = z.object({ purchases: z.array(PurchaseBody) })
 export type PurchasesBody = z.output<typeof PurchasesBody>
+
+// Hosted checkout (Stripe Checkout): /api/billing/checkout.
+
+export const CheckoutRequest = z.object({
+  packId: z.string().min(1).max(100),
+  quantity: z.number().int().min(1).max(MAX_PACKS_PER_PURCHASE).default(1),
+})
+export type CheckoutRequest = z.input<typeof CheckoutRequest>
+
+export const CheckoutBody = z.object({
+  /** The provider's page to send the buyer to. */
+  checkoutUrl: z.string(),
+  sessionId: z.string(),
+})
+export type CheckoutBody = z.output<typeof CheckoutBody>
+
+/** The id of a checkout session, as the provider writes them (`cs_test_…`, `cs_live_…`). */
+export const CheckoutParams = z.object({
+  sessionId: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9_]+$/, 'must be a checkout session id such as cs_test_…'),
+})
+
+export const CheckoutStatusBody = z.object({
+  sessionId: z.string(),
+  /**
+   * pending: not paid yet (or the payment's news has not arrived); completed: paid and the credits
+   * added (`purchase`); failed: the payment did not go through; expired: the checkout was left;
+   * amount_mismatch: paid, but not the amount asked for — the operator looks into it.
+   */
+  status: z.enum(['pending', 'completed', 'failed', 'expired', 'amount_mismatch']),
+  purchase: PurchaseBody.nullable(),
+})
+export type CheckoutStatusBody = z.output<typeof CheckoutStatusBody>
+
+/** Stripe's webhook answers (Stripe reads only the status): what Easel did with the event. */
+export const StripeWebhookBody = z.object({
+  received: z.literal(true),
+  outcome: z.enum([
+    'duplicate',
+    'ignored',
+    'not_ours',
+    'granted',
+    'already_granted',
+    'pending',
+    'failed',
+    'expired',
+    'amount_mismatch',
+  ]),
+})
+export type StripeWebhookBody = z.output<typeof StripeWebhookBody>

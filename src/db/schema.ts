@@ -219,10 +219,32 @@ export interface PurchaseIntentsTable {
   reference: string
   account_id: string
   request_hash: string
-  status: 'pending' | 'completed' | 'declined'
+  /** Card checkouts: pending → completed | declined. Hosted ones: pending → completed | failed | expired | amount_mismatch. */
+  status: 'pending' | 'completed' | 'declined' | 'failed' | 'expired' | 'amount_mismatch'
   outcome: string | null
   created_at: number
   updated_at: number
+  /** Set for a hosted checkout (`stripe`); null for the card checkouts of before. */
+  provider: string | null
+  pack_id: string | null
+  quantity: number | null
+  amount_minor: number | null
+  currency: string | null
+  /** The provider's checkout session, once it exists. */
+  session_id: string | null
+  checkout_url: string | null
+}
+
+/** What a payment provider told Easel, recorded in the transaction of its effect (see `billing/payment-events.ts`). */
+export interface PaymentEventsTable {
+  provider: string
+  event_id: string
+  type: string
+  object_id: string | null
+  account_id: string | null
+  outcome: string
+  created_at: number
+  received_at: number
 }
 
 /** A checked sign-in attempt that has not succeeded (see `accounts/throttle-store.ts`). */
@@ -366,6 +388,7 @@ export interface DB {
   two_factor_recovery_codes: TwoFactorRecoveryCodesTable
   notice_preferences: NoticePreferencesTable
   notices_sent: NoticesSentTable
+  payment_events: PaymentEventsTable
 }
 
 export type { Generated }

@@ -38,6 +38,7 @@ import { registerNoticeRoutes } from './routes/notices.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
 import { registerSessionRoutes } from './routes/session.ts'
+import { registerStripeWebhook } from './routes/stripe-webhook.ts'
 import { registerTwoFactorRoutes } from './routes/two-factor.ts'
 import { registerVerifyRoutes } from './routes/verify.ts'
 import { isStudioPage, registerStudio, sendStudio } from './static.ts'
@@ -183,6 +184,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerImageRoutes(app, services)
   registerKeyRoutes(app, services)
   registerBillingRoutes(app, services)
+  registerStripeWebhook(app, services)
   registerAdminRoutes(app, services)
   registerAuditRoutes(app, services)
   registerMailRoutes(app, services)
@@ -233,6 +235,7 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/account/email/confirm',
   'POST /api/verify-email',
   'GET /api/packs',
+  'POST /api/billing/stripe/webhook', // Stripe's events: signed with the webhook secret instead
   'GET /api/engines',
 ])
 

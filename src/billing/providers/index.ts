@@ -1,15 +1,17 @@
 import type { Config } from '../../config.ts'
 import type { PaymentProvider, PaymentProviderDeps, PaymentProviderModule } from '../provider.ts'
+import * as stripe from './stripe/index.ts'
 import * as testCheckout from './test-checkout/index.ts'
 
 export { TestCheckout } from './test-checkout/index.ts'
 
 /**
- * Every payment provider Easel can take payments through. Adding one (Stripe, issue 12) is a
+ * Every payment provider Easel can take payments through. Adding one is a
  * folder `billing/providers/<name>/` whose index.ts exports `name` and `fromConfig`, and a line
  * here.
  */
 export const PAYMENT_PROVIDERS = [
+  stripe, // EASEL_STRIPE_SECRET_KEY (first: with Stripe on, the test checkout is not offered)
   testCheckout, // EASEL_TEST_CHECKOUT=on
 ] as const satisfies readonly PaymentProviderModule[]
 

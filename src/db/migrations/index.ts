@@ -10,6 +10,7 @@ import * as auditLog from './2026-12-03-x-audit-log.ts'
 import * as twoFactor from './2026-12-03-y-two-factor.ts'
 import * as accountDeletion from './2026-12-03-z-account-deletion.ts'
 import * as notices from './2026-12-03-z-notices.ts'
+import * as stripeCheckout from './2026-12-03-zz-stripe-checkout.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-y-two-factor': twoFactor,
   '2026-12-03-z-account-deletion': accountDeletion,
   '2026-12-03-z-notices': notices,
+  '2026-12-03-zz-stripe-checkout': stripeCheckout,
 }

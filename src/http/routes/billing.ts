@@ -2,6 +2,10 @@ import type { Services } from '../../app/index.ts'
 import { TestCheckout } from '../../billing/providers/index.ts'
 import type { PurchaseView } from '../../billing/purchases.ts'
 import {
+  CheckoutBody,
+  CheckoutParams,
+  CheckoutRequest,
+  CheckoutStatusBody,
   errorResponses,
   PacksBody,
   PurchaseBody,
@@ -11,8 +15,8 @@ import {
 import { Fraction, majorUnits } from '../../credits/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import { fromPurchaseError } from '../errors.ts'
-import { idempotencyKeyOf } from '../shared.ts'
+import { ApiError, fromPurchaseError } from '../errors.ts'
+import { baseUrl, idempotencyKeyOf } from '../shared.ts'
 
 const purchaseBody = (p: PurchaseView): PurchaseBody => ({
   ...p,
@@ -20,7 +24,7 @@ const purchaseBody = (p: PurchaseView): PurchaseBody => ({
   price: majorUnits({ amountMinor: p.amountPaidMinor, currency: p.currency }),
 })
 
-/** Packs of the book in force, and buying them through the built-in test checkout. */
+/** Packs of the book in force, and buying them: the built-in test checkout, or a hosted one (Stripe Checkout). */
 export function registerBillingRoutes(app: App, services: Services): void {
   app.get(
     '/api/packs',
@@ -107,6 +111,55 @@ export function registerBillingRoutes(app: App, services: Services): void {
     async (request) => {
       const p = requireUser(request)
       return { purchases: (await services.purchases.list(p.user.accountId)).map(purchaseBody) }
+    },
+  )
+
+  app.post(
+    '/api/billing/checkout',
+    {
+      schema: {
+        tags: ['Billing'],
+        summary:
+          'Open a Stripe Checkout for packs (priced by the book in force) and get the page to send the buyer to. The credits are added once Stripe reports the payment. Honours Idempotency-Key: a retry returns the same session.',
+        body: CheckoutRequest,
+        response: { 201: CheckoutBody, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const p = requireUser(request)
+      const opened = await services.purchases.checkout({
+        accountId: p.user.accountId,
+        packId: request.body.packId,
+        quantity: request.body.quantity,
+        returnBase: baseUrl(services, request),
+        ...idempotencyKeyOf(request),
+      })
+      if (!opened.ok) throw fromPurchaseError(opened.error)
+      return reply.status(201).send(opened.value)
+    },
+  )
+
+  app.get(
+    '/api/billing/checkout/:sessionId',
+    {
+      schema: {
+        tags: ['Billing'],
+        summary:
+          'Where one of your checkouts stands: pending, completed (with the purchase), failed or expired',
+        params: CheckoutParams,
+        response: { 200: CheckoutStatusBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request)
+      const { sessionId } = request.params
+      const found = await services.purchases.checkoutStatus(p.user.accountId, sessionId)
+      if (!found) throw new ApiError('NOT_FOUND', `no checkout ${sessionId}`)
+      return {
+        sessionId,
+        status: found.status,
+        purchase: found.purchase ? purchaseBody(found.purchase) : null,
+      }
     },
   )
 }

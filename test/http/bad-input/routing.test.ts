@@ -43,6 +43,7 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
   { route: 'POST /api/jobs', url: () => '/api/jobs', as: 'me' },
   { route: 'POST /api/keys', url: () => '/api/keys', as: 'session' },
   { route: 'POST /api/purchases', url: () => '/api/purchases', as: 'me' },
+  { route: 'POST /api/billing/checkout', url: () => '/api/billing/checkout', as: 'me' },
   { route: 'PATCH /api/admin/users/:id', url: (c) => `/api/admin/users/${c.me.user.user.id}`, as: 'admin' },
   { route: 'POST /api/admin/grants', url: () => '/api/admin/grants', as: 'admin' },
   { route: 'POST /api/admin/invites', url: () => '/api/admin/invites', as: 'admin' },

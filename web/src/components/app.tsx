@@ -5,6 +5,7 @@ import { AccountDeletedPage } from './account-deleted-page.tsx'
 import { AccountPage } from './account-page.tsx'
 import { AdminPage } from './admin-page.tsx'
 import { BuyCreditsPage } from './buy-credits-page.tsx'
+import { CheckoutReturnPage } from './checkout-return-page.tsx'
 import { ConfirmEmailPage } from './confirm-email-page.tsx'
 import { CreditsPage } from './credits-page.tsx'
 import { EditPage } from './edit-page.tsx'
@@ -30,6 +31,7 @@ const TITLES: Record<string, string> = {
   '/history': 'History',
   '/credits': 'Credits',
   '/credits/buy': 'Buy credits',
+  '/credits/buy/return': 'Payment',
   '/keys': 'API keys',
   '/account': 'Account',
   '/account-deleted': 'Account deleted',
@@ -106,6 +108,7 @@ export function App() {
   else if (path === '/history') page = <HistoryPage />
   else if (path === '/credits') page = <CreditsPage />
   else if (path === '/credits/buy') page = <BuyCreditsPage />
+  else if (path === '/credits/buy/return') page = <CheckoutReturnPage />
   else if (path === '/keys') page = <KeysPage />
   else if (path === '/account') page = <AccountPage />
   else if (path === '/admin' || path.startsWith('/admin/')) page = <AdminPage />

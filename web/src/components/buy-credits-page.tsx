@@ -5,7 +5,7 @@ import { api, messageOf } from '../api.ts'
 import { credits, moneyOfMinor, plural, shortDate, unitPrice } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { useOperationQuotes } from '../use-operation-quotes.ts'
-import { CheckoutForm } from './checkout-form.tsx'
+import { CheckoutForm, HostedCheckoutForm } from './checkout-form.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
 import { OperationPrices } from './operation-prices.tsx'
@@ -127,7 +127,11 @@ export function BuyCreditsPage() {
         </section>
       )}
 
-      {packs && packs.provider !== 'none' && chosen && !bought && (
+      {packs?.provider === 'stripe' && chosen && (
+        <HostedCheckoutForm pack={chosen} currency={packs.currency} />
+      )}
+
+      {packs && packs.provider !== 'none' && packs.provider !== 'stripe' && chosen && !bought && (
         <CheckoutForm
           pack={chosen}
           currency={packs.currency}

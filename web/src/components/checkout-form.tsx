@@ -2,6 +2,7 @@ import { type FormEvent, useId, useState } from 'react'
 import type { Pack, PacksBody, PurchaseBody } from '../../../src/contracts/index.ts'
 import { CVC_MAX, MAX_PACKS_PER_PURCHASE } from '../../../src/contracts/limits.ts'
 import { ApiProblem, api, messageOf } from '../api.ts'
+import { billingApi } from '../billing-api.ts'
 import { credits, moneyOfMinor, packTotalMinor } from '../format.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Field } from './field.tsx'
@@ -168,6 +169,72 @@ export function CheckoutForm({ pack, currency, provider, testCards, onBought }: 
         {declined && <ErrorMessage title="Payment not completed">{declined}</ErrorMessage>}
         <button type="submit" className="button button-primary button-large" disabled={busy}>
           {busy ? 'Paying…' : `Pay ${total}`}
+        </button>
+      </form>
+    </section>
+  )
+}
+
+interface HostedCheckoutFormProps {
+  pack: Pack
+  currency: string
+}
+
+/**
+ * The checkout of an installation that takes payments on Stripe Checkout: the number of packs
+ * here, the card on Stripe's own page. Stripe sends the buyer back to `/credits/buy/return`.
+ */
+export function HostedCheckoutForm({ pack, currency }: HostedCheckoutFormProps) {
+  const id = useId()
+  const [quantity, setQuantity] = useState(1)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<string | null>(null)
+  const [quantityProblem, setQuantityProblem] = useState<string | undefined>(undefined)
+  const total = moneyOfMinor(packTotalMinor(pack, Math.max(1, quantity)), currency)
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault()
+    setProblem(null)
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_PACKS_PER_PURCHASE) {
+      setQuantityProblem(`Choose 1 to ${MAX_PACKS_PER_PURCHASE} packs.`)
+      return
+    }
+    setQuantityProblem(undefined)
+    setBusy(true)
+    try {
+      const opened = await billingApi.checkout(pack.id, quantity)
+      // Stripe's page takes the card; the button stays busy while the browser leaves.
+      window.location.assign(opened.checkoutUrl)
+    } catch (error) {
+      setProblem(messageOf(error))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <section className="card checkout" aria-labelledby={`${id}-title`} data-testid="hosted-checkout">
+      <h2 id={`${id}-title`}>
+        Checkout: {credits(pack.credits * quantity)} for {total}
+      </h2>
+      <p className="hint">
+        You pay on Stripe’s secure page, then come back here. Your credits are added once the payment is
+        confirmed.
+      </p>
+      <form className="stack" onSubmit={onSubmit} noValidate>
+        <Field
+          label="Number of packs"
+          type="number"
+          min={1}
+          max={MAX_PACKS_PER_PURCHASE}
+          inputMode="numeric"
+          value={quantity}
+          onChange={(e) => setQuantity(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
+          problem={quantityProblem}
+          className="field-short"
+        />
+        {problem && <ErrorMessage title="Checkout not opened">{problem}</ErrorMessage>}
+        <button type="submit" className="button button-primary button-large" disabled={busy}>
+          {busy ? 'Opening the payment page…' : `Continue to payment: ${total}`}
         </button>
       </form>
     </section>

@@ -4,6 +4,7 @@ import type { Result } from '../../../credits/index.ts'
 import type { Clock } from '../../../util/clock.ts'
 import type {
   Card,
+  CardProvider,
   Charge,
   ChargeRequest,
   DeclineReason,
@@ -26,7 +27,8 @@ export function fromConfig(config: Config, deps: PaymentProviderDeps): PaymentPr
  * providers sit beside it (`billing/providers/index.ts`); `Purchases` charges through whichever
  * is configured, then `Ledger.completePurchase` grants the pack.
  */
-export class TestCheckout implements PaymentProvider<typeof name> {
+export class TestCheckout implements CardProvider<typeof name> {
+  readonly kind = 'card'
   readonly name = name
   static readonly testCards = { success: '4242 4242 4242 4242', decline: '4000 0000 0000 0002' }
 

@@ -1,0 +1,131 @@
+import Stripe from 'stripe'
+import type { Config, StripeConfig } from '../../../config.ts'
+import type { Result } from '../../../credits/index.ts'
+import type { Clock } from '../../../util/clock.ts'
+import type {
+  CheckoutRequest,
+  CheckoutSession,
+  CheckoutStarted,
+  HostedCheckoutProvider,
+  PaymentEvent,
+  PaymentProviderDeps,
+} from '../../provider.ts'
+import { CHECKOUT_EVENT_TYPES, INTENT_METADATA_KEY, toCheckoutSession, toPaymentEvent } from './sessions.ts'
+
+export const name = 'stripe' as const
+
+/** On with `EASEL_STRIPE_SECRET_KEY` (and its webhook secret): buyers pay on Stripe Checkout. */
+export function fromConfig(config: Config, deps: PaymentProviderDeps): StripeCheckout | null {
+  return config.stripe ? new StripeCheckout(config.stripe, deps.clock) : null
+}
+
+/**
+ * Stripe Checkout through the official SDK: a Checkout Session (`mode=payment`) per purchase intent,
+ * created with an idempotency key derived from the intent, so a retried request (by Easel or by the
+ * SDK's own network retries) never opens a second session; events verified with the endpoint's
+ * signing secret and Stripe's default tolerance (5 minutes) measured on Easel's clock.
+ */
+export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
+  readonly kind = 'hosted'
+  readonly name = name
+  private readonly stripe: Stripe
+
+  constructor(
+    private readonly config: StripeConfig,
+    private readonly clock: Clock,
+  ) {
+    const api = config.apiUrl ? new URL(config.apiUrl) : null
+    this.stripe = new Stripe(config.secretKey, {
+      maxNetworkRetries: 2,
+      ...(api
+        ? {
+            host: api.hostname,
+            protocol: api.protocol === 'http:' ? 'http' : 'https',
+            ...(api.port ? { port: Number(api.port) } : {}),
+          }
+        : {}),
+    })
+  }
+
+  async startCheckout(request: CheckoutRequest): Promise<CheckoutStarted> {
+    const session = await this.stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        line_items: [
+          {
+            quantity: request.quantity,
+            price_data: {
+              currency: request.currency.toLowerCase(),
+              unit_amount: request.unitAmountMinor,
+              product_data: { name: request.description },
+            },
+          },
+        ],
+        client_reference_id: request.accountId,
+        metadata: {
+          [INTENT_METADATA_KEY]: request.reference,
+          easel_account: request.accountId,
+          easel_pack: request.packId,
+        },
+        success_url: request.successUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
+        cancel_url: request.cancelUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
+      },
+      { idempotencyKey: `easel-checkout-${request.reference}` },
+    )
+    if (!session.url) throw new Error(`Stripe answered Checkout Session ${session.id} without a url`)
+    return { sessionId: session.id, url: session.url }
+  }
+
+  verifyEvent(rawBody: Buffer, signature: string | undefined): Result<PaymentEvent, { message: string }> {
+    if (!signature) return { ok: false, error: { message: 'the Stripe-Signature header is missing' } }
+    let event: Stripe.Event
+    try {
+      event = this.stripe.webhooks.constructEvent(
+        rawBody,
+        signature,
+        this.config.webhookSecret,
+        undefined,
+        undefined,
+        this.clock.now(),
+      )
+    } catch (error) {
+      // The signature is checked before the body is parsed: a SyntaxError comes with a good signature.
+      if (error instanceof SyntaxError) return { ok: false, error: { message: 'the event is not JSON' } }
+      // The SDK says which check failed (no signature matches, timestamp outside the tolerance).
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+      return { ok: false, error: { message: `the event's signature was not accepted: ${message}` } }
+    }
+    const parsed = toPaymentEvent(event)
+    if (!parsed)
+      return {
+        ok: false,
+        error: { message: 'the body is not a Stripe event (id, type, created, data.object)' },
+      }
+    return { ok: true, value: parsed }
+  }
+
+  async retrieveCheckout(sessionId: string): Promise<CheckoutSession> {
+    return toCheckoutSession(await this.stripe.checkout.sessions.retrieve(sessionId))
+  }
+
+  async *listEvents(sinceMs: number): AsyncIterable<PaymentEvent> {
+    const events: Stripe.Event[] = []
+    // Stripe lists newest first; the whole period is gathered and applied oldest first, as it happened.
+    for await (const event of this.stripe.events.list({
+      created: { gte: Math.floor(sinceMs / 1000) },
+      types: [...CHECKOUT_EVENT_TYPES],
+      limit: 100,
+    })) {
+      events.push(event)
+    }
+    events.sort((a, b) => a.created - b.created)
+    for (const event of events) {
+      const parsed = toPaymentEvent(event)
+      if (!parsed)
+        throw new Error(
+          `Stripe listed an event that is not shaped as one: ${JSON.stringify(event).slice(0, 200)}`,
+        )
+      yield parsed
+    }
+  }
+}
