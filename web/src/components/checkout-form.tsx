@@ -118,17 +118,7 @@ export function CheckoutForm({ pack, currency, provider, testCards, onBought }: 
         </div>
       )}
       <form className="stack" onSubmit={onSubmit} noValidate>
-        <Field
-          label="Number of packs"
-          type="number"
-          min={1}
-          max={MAX_PACKS_PER_PURCHASE}
-          inputMode="numeric"
-          value={quantity}
-          onChange={(e) => setQuantity(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
-          problem={problems.quantity}
-          className="field-short"
-        />
+        <PackQuantityField value={quantity} onChange={setQuantity} problem={problems.quantity} />
         <Field
           label="Name on card"
           autoComplete="cc-name"
@@ -221,22 +211,37 @@ export function HostedCheckoutForm({ pack, currency }: HostedCheckoutFormProps) 
         confirmed.
       </p>
       <form className="stack" onSubmit={onSubmit} noValidate>
-        <Field
-          label="Number of packs"
-          type="number"
-          min={1}
-          max={MAX_PACKS_PER_PURCHASE}
-          inputMode="numeric"
-          value={quantity}
-          onChange={(e) => setQuantity(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
-          problem={quantityProblem}
-          className="field-short"
-        />
+        <PackQuantityField value={quantity} onChange={setQuantity} problem={quantityProblem} />
         {problem && <ErrorMessage title="Checkout not opened">{problem}</ErrorMessage>}
         <button type="submit" className="button button-primary button-large" disabled={busy}>
           {busy ? 'Opening the payment page…' : `Continue to payment: ${total}`}
         </button>
       </form>
     </section>
+  )
+}
+
+/** How many packs to buy: a whole number from 1 to {@link MAX_PACKS_PER_PURCHASE} (typing is kept whole). */
+function PackQuantityField({
+  value,
+  onChange,
+  problem,
+}: {
+  value: number
+  onChange: (quantity: number) => void
+  problem: string | null | undefined
+}) {
+  return (
+    <Field
+      label="Number of packs"
+      type="number"
+      min={1}
+      max={MAX_PACKS_PER_PURCHASE}
+      inputMode="numeric"
+      value={value}
+      onChange={(e) => onChange(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
+      problem={problem}
+      className="field-short"
+    />
   )
 }
