@@ -10,6 +10,7 @@ import type {
   PaymentEvent,
   PaymentProviderDeps,
 } from '../../provider.ts'
+import { toStripeAmount } from './amounts.ts'
 import { CHECKOUT_EVENT_TYPES, INTENT_METADATA_KEY, toCheckoutSession, toPaymentEvent } from './sessions.ts'
 
 export const name = 'stripe' as const
@@ -56,7 +57,7 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
             quantity: request.quantity,
             price_data: {
               currency: request.currency.toLowerCase(),
-              unit_amount: request.unitAmountMinor,
+              unit_amount: toStripeAmount(request.unitAmountMinor, request.currency),
               product_data: { name: request.description },
             },
           },

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe'
 import type { CheckoutSession, PaymentEvent } from '../../provider.ts'
+import { fromStripeAmount } from './amounts.ts'
 
 /** The event types of a Checkout Session that Easel acts on (listed by `easel billing reconcile`). */
 export const CHECKOUT_EVENT_TYPES = [
@@ -13,18 +14,23 @@ export const CHECKOUT_EVENT_TYPES = [
 export const INTENT_METADATA_KEY = 'easel_intent'
 
 /**
- * A Checkout Session in Easel's terms. Stripe writes currencies in lower case and amounts in the
- * currency's smallest unit (`amount_total`), which is how Easel's money is kept too.
+ * A Checkout Session in Easel's terms. Stripe writes currencies in lower case and amounts in its own
+ * units of the currency (`amount_total`: mostly the ISO minor unit, see `amounts.ts`), turned into
+ * Easel's minor units here; an amount that is not a whole number of them is null (and grants nothing).
  */
 export function toCheckoutSession(session: Stripe.Checkout.Session): CheckoutSession {
+  const currency = session.currency === null ? null : session.currency.toUpperCase()
   return {
     id: session.id,
     reference: session.metadata?.[INTENT_METADATA_KEY] ?? null,
     // A value this Easel does not know counts as the one that grants nothing.
     status: oneOf(session.status, ['complete', 'expired'] as const) ?? 'open',
     paymentStatus: oneOf(session.payment_status, ['paid', 'no_payment_required'] as const) ?? 'unpaid',
-    amountTotalMinor: session.amount_total,
-    currency: session.currency === null ? null : session.currency.toUpperCase(),
+    amountTotalMinor:
+      session.amount_total === null || currency === null
+        ? null
+        : fromStripeAmount(session.amount_total, currency),
+    currency,
   }
 }
 
