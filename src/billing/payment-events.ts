@@ -33,7 +33,15 @@ export interface EventContext {
 
 type Intent = Pick<
   PurchaseIntentsTable,
-  'reference' | 'account_id' | 'status' | 'pack_id' | 'quantity' | 'amount_minor' | 'currency' | 'session_id'
+  | 'reference'
+  | 'account_id'
+  | 'status'
+  | 'pack_id'
+  | 'quantity'
+  | 'amount_minor'
+  | 'currency'
+  | 'session_id'
+  | 'created_at'
 >
 
 type CheckoutHandler = (
@@ -103,6 +111,7 @@ function intents(ctx: EventContext) {
       'amount_minor',
       'currency',
       'session_id',
+      'created_at',
     ])
     .where('provider', '=', ctx.provider.name)
 }
@@ -145,6 +154,8 @@ async function grant(
       amountPaidMinor: intent.amount_minor!,
       currency: intent.currency!,
       providerReference: intent.reference,
+      // What the buyer was quoted when the checkout started is what they paid for.
+      pricedAt: Number(intent.created_at),
     },
     {
       alsoWrite: async (tx, _receipt, now) => {

@@ -265,9 +265,10 @@ export class Ledger extends LedgerReads {
 
   /**
    * Grants a bought pack once per provider reference (the one path every payment provider calls).
-   * The lot's cost basis is what was paid; its expiry and priority come from the price book.
-   * `alsoWrite` records what caused it (a payment event, by its id) in the same transaction; it
-   * runs on a repeat of a reference too (answered with the first grant), so it must be idempotent.
+   * The lot's cost basis is what was paid; its credits, expiry and priority come from the price
+   * book in force at `pricedAt` (when the buyer was quoted; default now). `alsoWrite` records what
+   * caused it (a payment event, by its id) in the same transaction; it runs on a repeat of a
+   * reference too (answered with the first grant), so it must be idempotent.
    */
   async completePurchase(
     req: PurchaseInput,
@@ -276,7 +277,10 @@ export class Ledger extends LedgerReads {
     const parsed = parsePurchase(req)
     if (!parsed.ok) return parsed
     if (!this.pricing) return validation('pricing', 'this ledger has no price book to sell packs from')
-    const op = completePurchaseOp(parsed.value, this.pricing.bookAt(this.clock.now()))
+    const now = this.clock.now()
+    const { pricedAt } = parsed.value
+    if (pricedAt !== undefined && pricedAt > now) return validation('pricedAt', 'must not be in the future')
+    const op = completePurchaseOp(parsed.value, this.pricing.bookAt(pricedAt ?? now))
     return this.write(withWrites(op, undefined, options.alsoWrite))
   }
 

@@ -292,10 +292,21 @@ export function parsePurchase(req: PurchaseInput): Parsed<PurchaseInput> {
     checkMinorUnits('amountPaidMinor', req.amountPaidMinor),
     isCurrency(req.currency) ? null : validation('currency', 'must be an ISO 4217 code such as USD'),
     checkProviderReference(req.providerReference),
+    req.pricedAt === undefined || (Number.isSafeInteger(req.pricedAt) && req.pricedAt >= 0)
+      ? null
+      : validation('pricedAt', 'must be a time in milliseconds since 1970'),
   )
   if (refused) return refused
-  const { accountId, packId, quantity, amountPaidMinor, currency, providerReference } = req
-  return ok({ accountId, packId, quantity, amountPaidMinor, currency, providerReference })
+  const { accountId, packId, quantity, amountPaidMinor, currency, providerReference, pricedAt } = req
+  return ok({
+    accountId,
+    packId,
+    quantity,
+    amountPaidMinor,
+    currency,
+    providerReference,
+    ...(pricedAt === undefined ? {} : { pricedAt }),
+  })
 }
 
 export function parseRefundPurchase(req: {

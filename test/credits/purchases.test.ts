@@ -140,6 +140,48 @@ describe.each(BACKENDS)('purchases on %s', (backend) => {
     expect(receipt).toMatchObject({ credits: 345, listPriceMinor: 4050, bookVersion: 'labs-2022-tiers' })
   })
 
+  it('grants what the buyer was quoted (pricedAt): a book activated while they paid changes nothing', async () => {
+    const bigger = validateBook({
+      ...LABS_2022,
+      version: 'labs-2027-bigger-packs',
+      packs: [{ id: 'pack-115', credits: 130, priceMinor: 1500 }],
+    })
+    if (!bigger.ok) throw new Error(JSON.stringify(bigger.problems))
+    const T1 = T0 + 3_600_000
+    const { clock, ledger, accountId } = await setup({
+      pricing: { bookAt: (at) => (at < T1 ? LABS_2022 : bigger.book) },
+    })
+    clock.set(T1 + 60_000)
+    const purchase = {
+      accountId,
+      packId: 'pack-115',
+      quantity: 1,
+      amountPaidMinor: 1500,
+      currency: 'USD',
+    }
+    const quoted = unwrap(
+      await ledger.completePurchase({ ...purchase, providerReference: newRef(), pricedAt: T0 }),
+    )
+    expect(quoted).toMatchObject({ credits: 115, bookVersion: 'labs-2022' })
+    const now = unwrap(await ledger.completePurchase({ ...purchase, providerReference: newRef() }))
+    expect(now).toMatchObject({ credits: 130, bookVersion: 'labs-2027-bigger-packs' })
+    expect(
+      refusal(
+        await ledger.completePurchase({ ...purchase, providerReference: newRef(), pricedAt: T1 + 120_000 }),
+      ),
+    ).toMatchObject({
+      code: 'VALIDATION',
+      field: 'pricedAt',
+    })
+    expect(
+      refusal(await ledger.completePurchase({ ...purchase, providerReference: newRef(), pricedAt: 1.5 })),
+    ).toMatchObject({
+      code: 'VALIDATION',
+      field: 'pricedAt',
+    })
+    expect((await ledger.verify()).ok).toBe(true)
+  })
+
   it.each([
     [{ packId: 'pack-9000' }, 'packId'],
     [{ quantity: 0 }, 'quantity'],

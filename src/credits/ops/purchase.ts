@@ -18,6 +18,12 @@ export interface PurchaseInput {
   currency: string
   /** The provider's id for the payment: the purchase is granted once per reference. */
   providerReference: string
+  /**
+   * When the buyer was quoted the price (a hosted checkout's start): the pack's credits and terms
+   * are those of the book in force then, so a book activated while the buyer was paying does not
+   * change what they bought. Default: now.
+   */
+  pricedAt?: number
 }
 
 export interface PurchaseReceipt {
