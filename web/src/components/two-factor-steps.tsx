@@ -15,8 +15,8 @@ export const problemOf = (error: unknown): Problem => ({
   message: messageOf(error),
 })
 
-export /** The recovery codes, shown this once: copy or download them, and say so before going on. */
-function RecoveryCodes({ codes, onSaved }: { codes: string[]; onSaved(): void }) {
+/** The recovery codes, shown this once: copy or download them, and say so before going on. */
+export function RecoveryCodes({ codes, onSaved }: { codes: string[]; onSaved(): void }) {
   const id = useId()
   const { user } = useSession()
   const [saved, setSaved] = useState(false)
@@ -85,8 +85,8 @@ function RecoveryCodes({ codes, onSaved }: { codes: string[]; onSaved(): void })
   )
 }
 
-export /** Turning off, or new recovery codes: the password and a code (from the app, or a recovery code). */
-function ConfirmStep({
+/** Turning off, or new recovery codes: the password and a code (from the app, or a recovery code). */
+export function ConfirmStep({
   action,
   onCancel,
   onDisabled,
@@ -163,8 +163,8 @@ function ConfirmStep({
   )
 }
 
-export /** A step's form, with its problem shown under the fields when it is not one of theirs. */
-function Form({
+/** A step's form, with its problem shown under the fields when it is not one of theirs. */
+export function Form({
   onSubmit,
   problem,
   fields,
