@@ -166,6 +166,18 @@ describe.skipIf(!enabled)('password reset and account security in Chromium', () 
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
     ).toBeLessThanOrEqual(0)
+    // Each session is a card of its own: its "Sign out" is on screen without scrolling sideways.
+    const signOut = (await page.getByTestId('session').first().getByRole('button').boundingBox())!
+    expect(signOut.x + signOut.width).toBeLessThanOrEqual(390)
+    expect(
+      await page
+        .getByTestId('session')
+        .first()
+        .evaluate((row) => {
+          const wrap = row.closest('.table-wrap')!
+          return wrap.scrollWidth - wrap.clientWidth
+        }),
+    ).toBeLessThanOrEqual(0)
     await screenshot(page, 'account-05-phone')
   })
 })

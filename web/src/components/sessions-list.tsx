@@ -87,7 +87,7 @@ export function SessionsList({ version }: { version: number }) {
       </p>
       <ErrorMessage>{problem}</ErrorMessage>
       {sessions && (
-        <div className="table-wrap">
+        <div className="table-wrap stacks-on-phone">
           <table>
             <thead>
               <tr>
@@ -107,9 +107,9 @@ export function SessionsList({ version }: { version: number }) {
                     {describeUserAgent(s.userAgent)}
                     {s.current && <span className="tag">This browser</span>}
                   </td>
-                  <td>{s.address ?? 'unknown'}</td>
-                  <td>{dateTime(s.createdAt)}</td>
-                  <td>{s.current ? 'now' : relativeTime(s.lastSeenAt)}</td>
+                  <td data-label="Address">{s.address ?? 'unknown'}</td>
+                  <td data-label="Signed in">{dateTime(s.createdAt)}</td>
+                  <td data-label="Last active">{s.current ? 'now' : relativeTime(s.lastSeenAt)}</td>
                   <td className="actions">
                     <button
                       type="button"
