@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { SessionInfo } from './account-security.ts'
 import { Password } from './accounts.ts'
+import { Lot } from './credits.ts'
 import { EMAIL_MAX } from './limits.ts'
 
 // A person's own data: GET /api/account/export (a zip: account.json below, README.txt and the
@@ -82,13 +83,14 @@ export const ExportedJob = z.object({
 })
 export type ExportedJob = z.output<typeof ExportedJob>
 
-export const ExportedLot = z.object({
-  id: z.string(),
-  source: z.string(),
-  amount: z.number().int(),
-  remaining: z.number().int(),
-  grantedAt: z.number().int(),
-  expiresAt: z.number().int().nullable(),
+/** A lot as the credits page shows it, without what only a live balance has (held, priority). */
+export const ExportedLot = Lot.pick({
+  id: true,
+  source: true,
+  amount: true,
+  remaining: true,
+  grantedAt: true,
+  expiresAt: true,
 })
 
 export const ExportedJournalEntry = z.object({

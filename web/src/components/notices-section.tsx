@@ -1,8 +1,22 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
+import { type FormEvent, Fragment, useEffect, useId, useState } from 'react'
 import type { NoticePreferencesBody } from '../../../src/contracts/index.ts'
 import { messageOf } from '../api.ts'
 import { noticesApi } from '../notices-api.ts'
 import { ErrorMessage } from './error-message.tsx'
+
+/** Each notice a person may choose, as the form offers it. */
+const CHOICES: ReadonlyArray<{ field: keyof NoticePreferencesBody; label: string; hint: string }> = [
+  {
+    field: 'expiryWarnings',
+    label: 'Warn me a week before paid credits expire',
+    hint: 'How many expire and when. Easel already spends the credits that expire soonest first.',
+  },
+  {
+    field: 'freeCredits',
+    label: 'Tell me when my monthly free credits arrive',
+    hint: 'At the start of each monthly period, from the next one on.',
+  },
+]
 
 /** The mails a person chooses besides their account's security: expiry warnings, free credits. */
 export function NoticesSection() {
@@ -51,34 +65,24 @@ export function NoticesSection() {
         What Easel may mail you about your credits. Mails about your account's security always go.
       </p>
       <div className="stack notice-choices">
-        <label className="check">
-          <input
-            type="checkbox"
-            name="expiryWarnings"
-            checked={choice?.expiryWarnings ?? false}
-            disabled={!choice || busy}
-            onChange={(e) => change('expiryWarnings', e.target.checked)}
-            aria-describedby={`${id}-expiry`}
-          />
-          Warn me a week before paid credits expire
-        </label>
-        <p id={`${id}-expiry`} className="muted notice-choice-hint">
-          How many expire and when. Easel already spends the credits that expire soonest first.
-        </p>
-        <label className="check">
-          <input
-            type="checkbox"
-            name="freeCredits"
-            checked={choice?.freeCredits ?? false}
-            disabled={!choice || busy}
-            onChange={(e) => change('freeCredits', e.target.checked)}
-            aria-describedby={`${id}-free`}
-          />
-          Tell me when my monthly free credits arrive
-        </label>
-        <p id={`${id}-free`} className="muted notice-choice-hint">
-          At the start of each monthly period, from the next one on.
-        </p>
+        {CHOICES.map((c) => (
+          <Fragment key={c.field}>
+            <label className="check">
+              <input
+                type="checkbox"
+                name={c.field}
+                checked={choice?.[c.field] ?? false}
+                disabled={!choice || busy}
+                onChange={(e) => change(c.field, e.target.checked)}
+                aria-describedby={`${id}-${c.field}`}
+              />
+              {c.label}
+            </label>
+            <p id={`${id}-${c.field}`} className="muted notice-choice-hint">
+              {c.hint}
+            </p>
+          </Fragment>
+        ))}
       </div>
       <ErrorMessage>{problem}</ErrorMessage>
       {done && (
