@@ -1,6 +1,13 @@
 import path from 'node:path'
 import { inspect } from 'node:util'
 import { z } from 'zod'
+import {
+  type BillingConfig,
+  billingConfig,
+  billingEnvShape,
+  type StripeConfig,
+  stripeConfig,
+} from './config-billing.ts'
 import { DEFAULT_MAX_PROMPT_CHARS } from './contracts/limits.ts'
 import { ENGINES } from './engines/registry.ts'
 import { parseDuration } from './util/duration.ts'
@@ -77,18 +84,6 @@ export interface MailConfig {
   readonly from: string
 }
 
-/**
- * Stripe Checkout (EASEL_STRIPE_SECRET_KEY), or null when it is off. Its JSON and `util.inspect`
- * forms leave both secrets out, as the mail settings do.
- */
-export interface StripeConfig {
-  readonly secretKey: string
-  /** `whsec_…`: the signing secret of the webhook endpoint Stripe posts events to. */
-  readonly webhookSecret: string
-  /** Base URL of a Stripe-compatible API host (a proxy, a test host); null: Stripe's own. */
-  readonly apiUrl: string | null
-}
-
 export interface Config {
   readonly dataDir: string
   readonly database: DatabaseConfig
@@ -96,6 +91,7 @@ export interface Config {
   readonly engines: EnginesConfig
   readonly mail: MailConfig | null
   readonly stripe: StripeConfig | null
+  readonly billing: BillingConfig
 }
 
 /**
@@ -190,15 +186,7 @@ const envSchema = z.object({
     .refine((v) => v === undefined || v === '' || parseMailbox(v) !== null, {
       message: 'must be an address (easel@example.com) or a name and an address (Easel <easel@example.com>)',
     }),
-  // Never repeated in a message: they are secrets.
-  EASEL_STRIPE_SECRET_KEY: z.string().optional(),
-  EASEL_STRIPE_WEBHOOK_SECRET: z.string().optional(),
-  EASEL_STRIPE_API_URL: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || v === '' || /^https?:\/\/[^\s/]+\/?$/.test(v), {
-      message: 'must be an http:// or https:// base URL such as https://api.stripe.com (no path)',
-    }),
+  ...billingEnvShape,
   // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
 
@@ -360,33 +348,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxJobsPerAccount: e.EASEL_MAX_JOBS_PER_ACCOUNT,
   }
   const mail = smtpUrl ? mailConfig(smtpUrl, e.EASEL_MAIL_FROM!.trim()) : null
-  return deepFreeze({ dataDir, database, server, engines, mail, stripe })
-}
-
-/** The Stripe settings, or null when no secret key turns Stripe on; problems are pushed. */
-function stripeConfig(e: z.output<typeof envSchema>, problems: string[]): StripeConfig | null {
-  const secretKey = e.EASEL_STRIPE_SECRET_KEY || null
-  const webhookSecret = e.EASEL_STRIPE_WEBHOOK_SECRET || null
-  if (!secretKey) {
-    if (webhookSecret) problems.push('EASEL_STRIPE_WEBHOOK_SECRET: set without EASEL_STRIPE_SECRET_KEY')
-    return null
-  }
-  if (!webhookSecret) {
-    problems.push(
-      'EASEL_STRIPE_SECRET_KEY and EASEL_STRIPE_WEBHOOK_SECRET: Stripe needs both, the secret key and the signing secret (whsec_…) of the webhook endpoint',
-    )
-  }
-  if (secretKey.startsWith('sk_live_') && e.EASEL_PUBLIC_URL?.startsWith('http://')) {
-    problems.push(
-      'EASEL_PUBLIC_URL: a live Stripe key (sk_live_…) needs an https:// public URL: buyers return to it from Checkout',
-    )
-  }
-  if (!webhookSecret) return null
-  const stripe = { secretKey, webhookSecret, apiUrl: e.EASEL_STRIPE_API_URL?.replace(/\/+$/, '') || null }
-  const printable = () => ({ secretKey: '[redacted]', webhookSecret: '[redacted]', apiUrl: stripe.apiUrl })
-  Object.defineProperty(stripe, 'toJSON', { value: printable, enumerable: false })
-  Object.defineProperty(stripe, inspect.custom, { value: printable, enumerable: false })
-  return stripe
+  return deepFreeze({ dataDir, database, server, engines, mail, stripe, billing: billingConfig(e) })
 }
 
 function deepFreeze<T>(value: T): T {
@@ -396,3 +358,5 @@ function deepFreeze<T>(value: T): T {
   }
   return value
 }
+
+export type { BillingConfig, SellerConfig, StripeConfig } from './config-billing.ts'

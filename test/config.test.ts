@@ -366,7 +366,12 @@ describe('loadConfig: Stripe (EASEL_STRIPE_*)', () => {
       secretKey: 'sk_test_abc',
       webhookSecret: 'whsec_abc',
       apiUrl: null,
+      automaticTax: false,
     })
+    expect(loadConfig({ ...STRIPE, EASEL_STRIPE_AUTOMATIC_TAX: 'on' }).stripe?.automaticTax).toBe(true)
+    expect(problemsOf({ ...STRIPE, EASEL_STRIPE_AUTOMATIC_TAX: 'yes' })).toEqual([
+      expect.stringMatching(/^EASEL_STRIPE_AUTOMATIC_TAX: /),
+    ])
     expect(loadConfig({ ...STRIPE, EASEL_STRIPE_API_URL: 'http://127.0.0.1:12111/' }).stripe?.apiUrl).toBe(
       'http://127.0.0.1:12111',
     )
@@ -404,6 +409,31 @@ describe('loadConfig: Stripe (EASEL_STRIPE_*)', () => {
   it('turns the test checkout off when Stripe is on', () => {
     expect(loadConfig({ EASEL_TEST_CHECKOUT: 'on' }).server.testCheckout).toBe(true)
     expect(loadConfig({ ...STRIPE, EASEL_TEST_CHECKOUT: 'on' }).server.testCheckout).toBe(false)
+  })
+
+  it('reads the seller on receipts (EASEL_SELLER_*), its address in lines', () => {
+    expect(loadConfig({}).billing.seller).toEqual({ name: null, address: [], taxId: null })
+    const seller = loadConfig({
+      EASEL_SELLER_NAME: ' Easel Studio Ltd ',
+      EASEL_SELLER_ADDRESS: '1 Canvas Row; London N1 1AA\\nUnited Kingdom',
+      EASEL_SELLER_TAX_ID: 'GB123456789',
+    }).billing.seller
+    expect(seller).toEqual({
+      name: 'Easel Studio Ltd',
+      address: ['1 Canvas Row', 'London N1 1AA', 'United Kingdom'],
+      taxId: 'GB123456789',
+    })
+    expect(problemsOf({ EASEL_SELLER_NAME: 'n'.repeat(201) })).toEqual([
+      expect.stringMatching(/^EASEL_SELLER_NAME: /),
+    ])
+  })
+
+  it('limits auto top-ups to 3 a day unless EASEL_AUTO_TOPUP_MAX_PER_DAY says otherwise', () => {
+    expect(loadConfig({}).billing.autoTopUpMaxPerDay).toBe(3)
+    expect(loadConfig({ EASEL_AUTO_TOPUP_MAX_PER_DAY: '5' }).billing.autoTopUpMaxPerDay).toBe(5)
+    expect(problemsOf({ EASEL_AUTO_TOPUP_MAX_PER_DAY: '0' })).toEqual([
+      expect.stringMatching(/^EASEL_AUTO_TOPUP_MAX_PER_DAY: /),
+    ])
   })
 
   it('never prints the secrets: its JSON and inspected forms redact them', () => {

@@ -1,6 +1,6 @@
-import type { Config } from '../config.ts'
 import type { Ledger } from '../credits/index.ts'
 import { Notices, type NoticesRun } from '../notify/notices.ts'
+import { linkBaseOf } from './link-base.ts'
 import type { AppLog } from './log.ts'
 import { intervalScheduler, type Scheduler } from './scheduler.ts'
 import type { Services } from './services.ts'
@@ -271,15 +271,4 @@ export class Lifecycle {
       this.log.error({ err: error }, 'recovering jobs failed')
     }
   }
-}
-
-/**
- * Where links in background mail point: EASEL_PUBLIC_URL (always set when mail is on), else the
- * address the server listens on (mail is then written to the log, read by the operator).
- */
-function linkBaseOf(config: Pick<Config, 'server'>): string {
-  const { publicUrl, host, port } = config.server
-  if (publicUrl) return publicUrl
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
 }

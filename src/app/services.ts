@@ -15,6 +15,7 @@ import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
 import type { Clock } from '../util/clock.ts'
+import { receiptSettingsOf } from './link-base.ts'
 import type { AppLog } from './log.ts'
 
 /**
@@ -91,7 +92,12 @@ export async function createServices(
   return {
     ...core,
     // The payment provider the configuration turns on (the offline test checkout), or none.
-    purchases: new Purchases(db, core.ledger, paymentProviderFromConfig(config, { clock })),
+    purchases: new Purchases(
+      db,
+      core.ledger,
+      paymentProviderFromConfig(config, { clock }),
+      receiptSettingsOf(config),
+    ),
     studio,
     registry,
     signer,

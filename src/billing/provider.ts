@@ -2,6 +2,8 @@ import type { Config } from '../config.ts'
 import type { Result } from '../credits/index.ts'
 import type { Clock } from '../util/clock.ts'
 
+export { RefundRefused } from './providers/refund-refused.ts'
+
 /** The card a buyer types into the built-in test checkout. */
 export interface Card {
   number: string
@@ -75,6 +77,37 @@ export interface HostedCheckoutProvider<Name extends string = string> {
   retrieveCheckout(sessionId: string): Promise<CheckoutSession>
   /** The events of the kinds Easel acts on created since `sinceMs`, oldest first (all pages). */
   listEvents(sinceMs: number): AsyncIterable<PaymentEvent>
+  /**
+   * The checkout session a payment was made in, as the provider has it now, or null if none: how
+   * an event about a charge or a dispute finds its purchase before the checkout's own event came.
+   */
+  findCheckoutByPayment(paymentId: string): Promise<CheckoutSession | null>
+  /** The payment's charge and the provider's receipt page for it, when there is one. */
+  paymentDetails(paymentId: string): Promise<PaymentDetails>
+  /**
+   * Asks the provider to give `amountMinor` of a payment back. The provider's own event about the
+   * refunded charge does the rest (the revocation), whoever asked: the same key is one refund.
+   */
+  refund(request: RefundRequest): Promise<RefundStarted>
+}
+
+export interface PaymentDetails {
+  chargeId: string | null
+  receiptUrl: string | null
+}
+
+export interface RefundRequest {
+  paymentId: string
+  amountMinor: number
+  currency: string
+  /** The provider is asked once per key: a retried or doubled request is the same refund. */
+  idempotencyKey: string
+}
+
+export interface RefundStarted {
+  refundId: string
+  /** The provider's word for it: `succeeded`, `pending`, `failed`, … */
+  status: string
 }
 
 /** What a hosted checkout is asked to take: a recorded intent, priced by the book in force. */
@@ -109,6 +142,33 @@ export interface CheckoutSession {
   paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'
   amountTotalMinor: number | null
   currency: string | null
+  /** The payment made in it (Stripe's PaymentIntent), once there is one. */
+  paymentId: string | null
+  /** Tax the provider added to the total (automatic tax), in minor units; 0 when none. */
+  taxMinor: number
+}
+
+/** A payment's charge as the provider has it now (money in minor units, currency upper case). */
+export interface ChargeState {
+  id: string
+  /** The payment it belongs to (Stripe's PaymentIntent). */
+  paymentId: string | null
+  amountMinor: number | null
+  /** Refunded so far, in total: providers say the cumulative amount, not this refund's. */
+  amountRefundedMinor: number | null
+  currency: string
+  receiptUrl: string | null
+}
+
+/** A dispute (a chargeback, or an inquiry before one) about a charge. */
+export interface DisputeState {
+  id: string
+  chargeId: string | null
+  paymentId: string | null
+  amountMinor: number | null
+  currency: string
+  /** Still argued, or closed: won (the money stays with the seller) or lost. */
+  status: 'open' | 'won' | 'lost'
 }
 
 /**
@@ -121,7 +181,11 @@ export interface PaymentEvent {
   type: string
   /** When the provider created it, ms since the epoch. */
   createdAt: number
-  subject: { kind: 'checkout'; session: CheckoutSession } | { kind: 'other'; objectId: string | null }
+  subject:
+    | { kind: 'checkout'; session: CheckoutSession }
+    | { kind: 'charge'; charge: ChargeState }
+    | { kind: 'dispute'; dispute: DisputeState }
+    | { kind: 'other'; objectId: string | null }
 }
 
 /** What a provider may use besides its configuration. */

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Ledger, Result } from '../credits/index.ts'
-import { packPrice, purchaseReference } from '../credits/index.ts'
+import { packPrice } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import { newId } from '../util/ids.ts'
 import { type CheckoutOpened, type CheckoutStatus, findCheckout, openCheckout } from './hosted-checkout.ts'
 import { applyPaymentEvent, type EventOutcome } from './payment-events.ts'
+import { type PaymentsLine, paymentsReport } from './payments-report.ts'
 import type {
   Card,
   HostedCheckoutProvider,
@@ -13,27 +14,27 @@ import type {
   PaymentRefusal,
 } from './provider.ts'
 import type { PaymentProviderName } from './providers/index.ts'
+import {
+  buyerEmails,
+  type CheckoutView,
+  findPurchase,
+  listCheckouts,
+  listPurchases,
+  type PurchaseView,
+} from './purchase-list.ts'
+import { type ReceiptSettings, recordCompletedPurchase } from './purchase-records.ts'
+import type { ReceiptDocument } from './receipt-document.ts'
+import { readReceipt } from './receipts.ts'
+import { type RefundError, type RefundRequested, refundPurchase } from './refunds.ts'
 
-export interface PurchaseView {
-  /** The payment's reference: the purchase is granted once per reference. */
-  id: string
-  packId: string
-  quantity: number
-  credits: number
-  amountPaidMinor: number
-  currency: string
-  lotId: string
-  grantedAt: number
-  expiresAt: number | null
-  /** Credits of the pack not spent yet. */
-  remaining: number
-}
+export type { CheckoutView, PurchaseView } from './purchase-list.ts'
 
 /** A purchase's refusals: the provider's (a decline, unusable payment details) and its own. */
 export type PurchaseError =
   | PaymentRefusal
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
   | { code: 'NO_PAYMENT_PROVIDER'; message: string }
+  | RefundError
 
 /** An event applied (by the webhook or by reconcile), and what Easel did with it. */
 export interface AppliedEvent {
@@ -53,6 +54,8 @@ export class Purchases {
     private readonly ledger: Ledger,
     /** Null when no payment provider is configured: purchases can be listed, not made. */
     private readonly provider: PaymentProvider<PaymentProviderName> | null,
+    /** The seller on receipts, and where their mail's links point. */
+    private readonly receipts: ReceiptSettings,
   ) {}
 
   /** Which provider takes payments (`test`: the offline test checkout; `stripe`), or none. */
@@ -111,14 +114,34 @@ export class Purchases {
       }
       return { ok: false, error: charged.error }
     }
-    const granted = await this.ledger.completePurchase({
-      accountId: input.accountId,
-      packId: input.packId,
-      quantity: input.quantity,
-      amountPaidMinor: price.value.totalMinor,
-      currency: price.value.currency,
-      providerReference: reference,
-    })
+    const granted = await this.ledger.completePurchase(
+      {
+        accountId: input.accountId,
+        packId: input.packId,
+        quantity: input.quantity,
+        amountPaidMinor: price.value.totalMinor,
+        currency: price.value.currency,
+        providerReference: reference,
+      },
+      {
+        alsoWrite: async (tx, receipt, now) => {
+          await recordCompletedPurchase(
+            tx,
+            now,
+            receipt,
+            {
+              provider: provider.name,
+              paymentId: charged.value.reference,
+              chargeId: null,
+              receiptUrl: null,
+              taxMinor: 0,
+              unitPriceMinor: price.value.unitPriceMinor,
+            },
+            this.receipts,
+          )
+        },
+      },
+    )
     if (!granted.ok) {
       if (granted.error.code === 'VALIDATION') {
         return {
@@ -203,7 +226,10 @@ export class Purchases {
   }
 
   private async apply(provider: HostedCheckoutProvider, event: PaymentEvent): Promise<AppliedEvent> {
-    const outcome = await applyPaymentEvent({ db: this.db, ledger: this.ledger, provider }, event)
+    const outcome = await applyPaymentEvent(
+      { db: this.db, ledger: this.ledger, provider, receipts: this.receipts },
+      event,
+    )
     return { id: event.id, type: event.type, outcome }
   }
 
@@ -274,62 +300,39 @@ export class Purchases {
   }
 
   /** The account's purchases, newest first. */
-  async list(accountId: string): Promise<PurchaseView[]> {
-    const rows = await this.lots(accountId).orderBy('lots.granted_at', 'desc').execute()
-    return rows.map(toView)
+  list(accountId: string): Promise<PurchaseView[]> {
+    return listPurchases(this.db, { accountId })
   }
 
-  private async find(accountId: string, reference: string): Promise<PurchaseView | null> {
-    const row = await this.lots(accountId)
-      .where('lots.reference', '=', purchaseReference(reference))
-      .executeTakeFirst()
-    return row ? toView(row) : null
+  /** Everyone's purchases, newest first, with their buyer's email (the admin's list). */
+  async listAll(limit: number): Promise<Array<PurchaseView & { email: string | null }>> {
+    const purchases = await listPurchases(this.db, { accountId: null, limit })
+    const emails = await buyerEmails(this.db, [...new Set(purchases.map((p) => p.accountId))])
+    return purchases.map((p) => ({ ...p, email: emails.get(p.accountId) ?? null }))
   }
 
-  /** Purchase lots, with the receipt the ledger stored for each (pack and quantity). */
-  private lots(accountId: string) {
-    return this.db.kysely
-      .selectFrom('lots')
-      .leftJoin('idempotency_keys', 'idempotency_keys.key', 'lots.reference')
-      .select([
-        'lots.id',
-        'lots.amount',
-        'lots.remaining',
-        'lots.granted_at',
-        'lots.expires_at',
-        'lots.cost_basis_minor',
-        'lots.currency',
-        'lots.reference',
-        'idempotency_keys.response',
-      ])
-      .where('lots.account_id', '=', accountId)
-      .where('lots.source', '=', 'purchase')
+  /** The account's checkouts waiting for their payment, or failed. */
+  checkouts(accountId: string): Promise<CheckoutView[]> {
+    return listCheckouts(this.db, accountId)
   }
-}
 
-function toView(row: {
-  id: string
-  amount: number
-  remaining: number
-  granted_at: number
-  expires_at: number | null
-  cost_basis_minor: number
-  currency: string | null
-  reference: string | null
-  response: string | null
-}): PurchaseView {
-  const receipt = row.response ? (JSON.parse(row.response) as { packId?: string; quantity?: number }) : {}
-  return {
-    id: (row.reference ?? row.id).replace(/^purchase:/, ''),
-    packId: receipt.packId ?? '',
-    quantity: receipt.quantity ?? 1,
-    credits: row.amount,
-    amountPaidMinor: row.cost_basis_minor,
-    currency: row.currency ?? '',
-    lotId: row.id,
-    grantedAt: row.granted_at,
-    expiresAt: row.expires_at,
-    remaining: row.remaining,
+  /** Cash received, refunds and disputes of a period, per currency. */
+  paymentsReport(range: { from: number; to: number }): Promise<PaymentsLine[]> {
+    return paymentsReport(this.db, range)
+  }
+
+  /** A purchase's receipt as issued; with `accountId`, only the account's own. */
+  receipt(purchaseId: string, accountId: string | null): Promise<ReceiptDocument | null> {
+    return readReceipt(this.db, purchaseId, accountId)
+  }
+
+  /** Refunds a purchase on the operator's word: see {@link refundPurchase}. */
+  refund(input: { purchaseId: string; amountMinor?: number }): Promise<Result<RefundRequested, RefundError>> {
+    return refundPurchase({ db: this.db, ledger: this.ledger, provider: this.provider }, input)
+  }
+
+  private find(accountId: string, reference: string): Promise<PurchaseView | null> {
+    return findPurchase(this.db, accountId, reference)
   }
 }
 

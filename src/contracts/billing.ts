@@ -67,10 +67,40 @@ export const PurchaseBody = z.object({
   grantedAt: z.number().int(),
   expiresAt: z.number().int().nullable(),
   remaining: z.number().int(),
+  /**
+   * paid; partly_refunded or refunded; disputed (a chargeback is open, or was lost). A dispute
+   * that was won leaves the purchase as it was.
+   */
+  status: z.enum(['paid', 'partly_refunded', 'refunded', 'disputed']),
+  /** Tax charged on top of the price; the buyer paid `amountPaidMinor + taxMinor`. */
+  taxMinor: z.number().int(),
+  amountRefundedMinor: z.number().int(),
+  disputeStatus: z.enum(['open', 'won', 'lost']).nullable(),
+  /** Credits refunds and disputes took back, and those they could not (already spent). */
+  creditsRevoked: z.number().int(),
+  creditsUnrecovered: z.number().int(),
+  /** The receipt's number (its PDF: GET /api/purchases/:id/receipt); null before receipts existed. */
+  receiptNumber: z.number().int().nullable(),
 })
 export type PurchaseBody = z.output<typeof PurchaseBody>
 
-export const PurchasesBody = z.object({ purchases: z.array(PurchaseBody) })
+/** A hosted checkout that is not a purchase (yet): its payment is on its way, or it failed. */
+export const PendingCheckoutBody = z.object({
+  sessionId: z.string(),
+  packId: z.string(),
+  quantity: z.number().int(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  createdAt: z.number().int(),
+  status: z.enum(['pending', 'failed']),
+})
+export type PendingCheckoutBody = z.output<typeof PendingCheckoutBody>
+
+export const PurchasesBody = z.object({
+  purchases: z.array(PurchaseBody),
+  /** Checkouts waiting for their payment (a bank debit takes days) or that failed, newest first. */
+  checkouts: z.array(PendingCheckoutBody),
+})
 export type PurchasesBody = z.output<typeof PurchasesBody>
 
 // Hosted checkout (Stripe Checkout): /api/billing/checkout.
@@ -122,6 +152,55 @@ export const StripeWebhookBody = z.object({
     'failed',
     'expired',
     'amount_mismatch',
+    'revoked',
+    'reinstated',
+    'dispute_lost',
+    'already_applied',
   ]),
 })
 export type StripeWebhookBody = z.output<typeof StripeWebhookBody>
+
+// A purchase's receipt, and the operator's purchases and refunds: /api/purchases/:id/receipt,
+// /api/admin/purchases.
+
+/** A purchase's id: its payment reference (`pur_…`, or what the provider's checkout named it). */
+export const PurchaseParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_:-]+$/, 'must be a purchase id as GET /api/purchases lists them'),
+})
+
+export const AdminPurchasesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+})
+
+export const AdminPurchaseBody = PurchaseBody.extend({
+  accountId: z.string(),
+  /** The buyer's email (null once their account was deleted). */
+  email: z.string().nullable(),
+  provider: z.string().nullable(),
+})
+export type AdminPurchaseBody = z.output<typeof AdminPurchaseBody>
+
+export const AdminPurchasesBody = z.object({ purchases: z.array(AdminPurchaseBody) })
+export type AdminPurchasesBody = z.output<typeof AdminPurchasesBody>
+
+export const RefundRequest = z.strictObject({
+  /** How much to give back, in minor units; all that is left when absent. */
+  amountMinor: z.number().int().min(1).optional(),
+  /** Why: kept in the audit log. */
+  reason: z.string().trim().min(1).max(400).optional(),
+})
+export type RefundRequest = z.input<typeof RefundRequest>
+
+export const RefundBody = z.object({
+  purchaseId: z.string(),
+  refundId: z.string(),
+  /** The provider's word for it (`succeeded`, `pending`, …); the credits follow its event. */
+  status: z.string(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+})
+export type RefundBody = z.output<typeof RefundBody>

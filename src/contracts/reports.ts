@@ -99,6 +99,20 @@ export const ReportBody = z.looseObject({
       netMinor: z.number().int(),
     }),
   ),
+  /**
+   * What went through the payment provider per currency (minor units): paid, tax included;
+   * refunded; withdrawn by disputes and given back by disputes won; and what the seller kept.
+   */
+  payments: z.array(
+    z.object({
+      currency: z.string(),
+      receivedMinor: z.number().int(),
+      refundedMinor: z.number().int(),
+      disputedMinor: z.number().int(),
+      disputesWonMinor: z.number().int(),
+      netMinor: z.number().int(),
+    }),
+  ),
   bySource: z.record(z.string(), SourceLine),
   total: SourceLine,
   /** Revenue, breakage and earned per credit in each currency (never added across currencies). */

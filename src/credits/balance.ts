@@ -55,7 +55,8 @@ export interface Balance {
 
 /**
  * What an account holds at `at`, from its stored lots and pending holds: holds past their TTL count
- * as released, lots past their expiry count as gone, whether or not a sweep has recorded it yet.
+ * as released (less what a revocation is owed, which leaves), lots past their expiry count as gone,
+ * whether or not a sweep has recorded it yet.
  * Pure: the same rows and time always give the same balance.
  */
 export function projectBalance(
@@ -65,6 +66,8 @@ export function projectBalance(
   at: number,
 ): Balance {
   const byId = new Map(lots.map((l) => [l.id, { ...l, held: 0 }]))
+  // What a revocation is owed leaves as it comes back: it never returns to `remaining`.
+  const owing = new Map(lots.map((l) => [l.id, l.revokeOwed ?? 0]))
   const holds: Balance['holds'] = []
   let held = 0
   for (const hold of pendingHolds) {
@@ -72,8 +75,11 @@ export function projectBalance(
     for (const [lotId, amount] of hold.allocations) {
       const lot = byId.get(lotId)
       if (!lot) continue
-      if (overdue) lot.remaining += amount
-      else lot.held += amount
+      if (overdue) {
+        const due = Math.min(amount, owing.get(lotId) ?? 0)
+        owing.set(lotId, (owing.get(lotId) ?? 0) - due)
+        lot.remaining += amount - due
+      } else lot.held += amount
     }
     if (!overdue) {
       held += hold.amount

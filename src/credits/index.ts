@@ -31,6 +31,7 @@ export type { HoldReceipt, PricedBy } from './ops/hold.ts'
 export type { PurchaseInput, PurchaseReceipt, PurchaseRefundReceipt } from './ops/purchase.ts'
 // How a purchase's lot is referenced, for billing's purchase views (`purchase:<provider reference>`).
 export { purchaseReference } from './ops/purchase.ts'
+export type { PurchaseReinstatement, PurchaseRevocation } from './ops/revoke.ts'
 export type { CaptureReceipt, RefundReceipt, ReleaseReceipt } from './ops/settle.ts'
 export { addMonthsClamped, type Period, periodAt, periodStart } from './periods.ts'
 export type { PriceBook, PriceBookInput } from './pricing/book.ts'
@@ -59,6 +60,7 @@ export {
   MAX_CHARGES,
   MAX_HOLD_TTL_MS,
 } from './requests.ts'
+export type { ReinstatePurchaseRequest, RevokePurchaseRequest } from './revoke-requests.ts'
 // The one way to write something of the caller's in a ledger operation's transaction.
 export type { SameTransaction } from './same-transaction.ts'
 export { splitCapture, splitRefund } from './settlement.ts'

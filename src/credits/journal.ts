@@ -2,6 +2,7 @@ import type { SqlTx } from '../db/writer/index.ts'
 import { newId } from '../util/ids.ts'
 import { isLive } from './burn-order.ts'
 import { invariant } from './errors.ts'
+import { toSafeInteger } from './safe-integer.ts'
 import type { LotAmounts } from './settlement.ts'
 import type { Bucket, TransactionKind } from './types.ts'
 
@@ -107,8 +108,10 @@ export function adjustAccount(tx: SqlTx, accountId: string, availableDelta: numb
 /**
  * Gives credits back to the lots they came from (out of `from`: a hold's `held`, or a capture's
  * `consumed`) in one transaction of `kind`. Credits whose lot has expired meanwhile expire at once,
- * in an `expire` transaction of their own, so that the breakage is on the record.
- * @returns how many of the returned credits are spendable (their lot is still live).
+ * in an `expire` transaction of their own, so that the breakage is on the record. Credits a
+ * revocation is owed (`owed`) or whose purchase was refunded (`revokedLots`) leave at once, in a
+ * `revoke` transaction: they were taken back while they were away from the lot.
+ * @returns how many of the returned credits are spendable (their lot is still live), expired, and revoked.
  */
 export function returnToLots(
   tx: SqlTx,
@@ -122,11 +125,17 @@ export function returnToLots(
     memo?: string | null
     /** Lots whose purchase was refunded: credits coming back to them are revoked at once. */
     revokedLots?: ReadonlySet<string>
+    /**
+     * `lots.revoke_owed` of the lots (absent: none owed): up to that many of the credits coming back
+     * to a lot are revoked at once, and the lot's debt (here and in the database) shrinks by them.
+     * Updated in place, so that one map can follow several returns in one operation.
+     */
+    owed?: Map<string, number>
   },
-): { live: number; expired: number } {
+): { live: number; expired: number; revoked: number } {
   const { accountId, now } = args
   const revoked = args.revokedLots ?? new Set<string>()
-  if (args.entries.length === 0) return { live: 0, expired: 0 }
+  if (args.entries.length === 0) return { live: 0, expired: 0, revoked: 0 }
   const entries = args.entries
   const total = entries.reduce((sum, [, amount]) => sum + amount, 0)
   postTransaction(tx, {
@@ -138,23 +147,88 @@ export function returnToLots(
     memo: args.memo ?? null,
     postings: movePostings(entries, args.from, 'available'),
   })
-  const isRevoked = ([lotId]: LotAmounts[number]) => revoked.has(lotId)
-  const isDead = (e: LotAmounts[number]) => !isRevoked(e) && !isLive({ expiresAt: e[2] }, now)
-  const expired = recordExpiry(tx, accountId, entries.filter(isDead), now, args.holdId)
-  const gone = recordRevocation(tx, accountId, entries.filter(isRevoked), now, args.holdId)
+  const gone: LotAmounts = []
+  const dead: LotAmounts = []
+  const live: LotAmounts = []
+  const paid: Array<readonly [lotId: string, credits: number]> = []
+  for (const [lotId, amount, expiresAt] of entries) {
+    if (revoked.has(lotId)) {
+      gone.push([lotId, amount, expiresAt])
+      continue
+    }
+    const owed = args.owed?.get(lotId) ?? 0
+    const due = Math.min(amount, owed)
+    if (due > 0) {
+      gone.push([lotId, due, expiresAt])
+      paid.push([lotId, due])
+      args.owed!.set(lotId, owed - due)
+    }
+    const rest = amount - due
+    if (rest > 0) (isLive({ expiresAt }, now) ? live : dead).push([lotId, rest, expiresAt])
+  }
+  const expired = recordExpiry(tx, accountId, dead, now, args.holdId)
+  const left = recordRevocation(tx, accountId, gone, now, args.holdId)
+  for (const [lotId, credits] of paid) reduceOwed(tx, lotId, credits)
   // Credits that came back to a dead or revoked lot left it again at once: only the live ones move it.
   adjustLots(
     tx,
-    entries.filter((e) => !isRevoked(e) && !isDead(e)).map(([lotId, amount]) => [lotId, amount] as const),
+    live.map(([lotId, amount]) => [lotId, amount] as const),
   )
-  return { live: total - expired - gone, expired }
+  const back = live.reduce((sum, [, amount]) => sum + amount, 0)
+  invariant(
+    back + expired + left === total,
+    `${args.kind}: ${back} + ${expired} + ${left} ≠ ${total} returned`,
+  )
+  return { live: back, expired, revoked: left }
+}
+
+/**
+ * Lowers a lot's `revoke_owed` by `credits` (paid by credits coming back, cancelled by a
+ * reinstatement, or forgiven because a capture spent them); below zero is a bug.
+ */
+export function reduceOwed(tx: SqlTx, lotId: string, credits: number): void {
+  invariant(
+    Number.isSafeInteger(credits) && credits > 0,
+    `reducing the revoke_owed of ${lotId} by ${credits}`,
+  )
+  tx.write(
+    'update lots set revoke_owed = revoke_owed - ? where id = ? and revoke_owed >= ?',
+    [credits, lotId, credits],
+    1,
+  )
+}
+
+/**
+ * What revocation says of these lots, for credits coming back to them: those whose purchase was
+ * refunded in full (`revoked_at`), and what is owed to a revocation (`revoke_owed`, when > 0). One
+ * read by primary key; lots with neither are absent.
+ */
+export async function readRevocations(
+  tx: SqlTx,
+  lotIds: readonly string[],
+): Promise<{ revokedLots: Set<string>; owed: Map<string, number> }> {
+  const ids = [...new Set(lotIds)]
+  const revokedLots = new Set<string>()
+  const owed = new Map<string, number>()
+  if (ids.length === 0) return { revokedLots, owed }
+  for (const r of await tx.all<{ id: string; revoked_at: unknown; revoke_owed: unknown }>(
+    `select id, revoked_at, revoke_owed from lots
+     where id in (${ids.map(() => '?').join(', ')}) and (revoked_at is not null or revoke_owed > 0)`,
+    ids,
+  )) {
+    if (r.revoked_at !== null) revokedLots.add(r.id)
+    const o = toSafeInteger(r.revoke_owed, `the revoke_owed of ${r.id}`)
+    invariant(o >= 0, `lot ${r.id} owes ${o} credits to a revocation`)
+    if (o > 0) owed.set(r.id, o)
+  }
+  return { revokedLots, owed }
 }
 
 /**
  * Records in the journal the expiry of these credits, whose lots are past their expiry. The caller
  * moves the lots (or, for credits that were only passing back through, does not).
  */
-function recordExpiry(
+export function recordExpiry(
   tx: SqlTx,
   accountId: string,
   entries: LotAmounts,

@@ -27,6 +27,12 @@ import {
   refundPurchaseOp,
 } from './ops/purchase.ts'
 import {
+  type PurchaseReinstatement,
+  type PurchaseRevocation,
+  reinstatePurchaseOp,
+  revokePurchaseOp,
+} from './ops/revoke.ts'
+import {
   type CaptureReceipt,
   captureOp,
   type RefundReceipt,
@@ -48,6 +54,12 @@ import {
   parseRefundPurchase,
   parseRelease,
 } from './requests.ts'
+import {
+  parseReinstatePurchase,
+  parseRevokePurchase,
+  type ReinstatePurchaseRequest,
+  type RevokePurchaseRequest,
+} from './revoke-requests.ts'
 import { type SameTransaction, withWrites } from './same-transaction.ts'
 import { sweepDue } from './sweep-due.ts'
 
@@ -299,5 +311,56 @@ export class Ledger extends LedgerReads {
     const accountId = await readPurchaseAccount(this.db.kysely, purchaseReference(providerReference))
     if (accountId === null) return purchaseNotFound(providerReference)
     return this.write(refundPurchaseOp(providerReference, accountId, reason))
+  }
+
+  /**
+   * Brings a purchase's revoked credits up to `upTo` in total (billing: ⌈credits × refunded ÷
+   * paid⌉ for a partial refund, all of them for a dispute), capped at what is unspent: available
+   * credits leave now, credits on hold for running jobs are owed and leave when they come back
+   * (a capture spends them). Never takes more for the same target, so a repeated or late refund
+   * total revokes nothing twice; what was spent already is `unrecovered`, taken from nowhere else.
+   * Once per `key`. `alsoWrite` records the cause in the same transaction; it runs on a replay of
+   * the key too (answered with the first receipt), so it must be idempotent.
+   *
+   * @example
+   * await ledger.revokePurchase({ providerReference: 'pi_…', upTo: 58, key: 'stripe:evt_…' })
+   * // → { ok: true, value: { credits: 115, revokedNow: 58, owed: 0, revokedTotal: 58, unrecovered: 0, … } }
+   */
+  async revokePurchase(
+    req: RevokePurchaseRequest,
+    options: SameTransaction<PurchaseRevocation> = {},
+  ): Promise<Result<PurchaseRevocation>> {
+    const parsed = parseRevokePurchase(req)
+    if (!parsed.ok) return parsed
+    const accountId = await readPurchaseAccount(
+      this.db.kysely,
+      purchaseReference(parsed.value.providerReference),
+    )
+    if (accountId === null) return purchaseNotFound(parsed.value.providerReference)
+    return this.write(withWrites(revokePurchaseOp(parsed.value, accountId), undefined, options.alsoWrite))
+  }
+
+  /**
+   * Gives back up to `credits` of what revocations took from a purchase (a won dispute: what the
+   * dispute took): owed credits are cancelled first, then revoked ones return to the same lot with
+   * its expiry, on the record as a `reinstate`; past the lot's expiry they expire at once. Once per
+   * `key` (the same key space as {@link revokePurchase}); `alsoWrite` as there.
+   *
+   * @example
+   * await ledger.reinstatePurchase({ providerReference: 'pi_…', credits: 115, key: 'stripe:evt_…' })
+   * // → { ok: true, value: { reinstated: 115, expired: 0, revokedTotal: 0, … } }
+   */
+  async reinstatePurchase(
+    req: ReinstatePurchaseRequest,
+    options: SameTransaction<PurchaseReinstatement> = {},
+  ): Promise<Result<PurchaseReinstatement>> {
+    const parsed = parseReinstatePurchase(req)
+    if (!parsed.ok) return parsed
+    const accountId = await readPurchaseAccount(
+      this.db.kysely,
+      purchaseReference(parsed.value.providerReference),
+    )
+    if (accountId === null) return purchaseNotFound(parsed.value.providerReference)
+    return this.write(withWrites(reinstatePurchaseOp(parsed.value, accountId), undefined, options.alsoWrite))
   }
 }

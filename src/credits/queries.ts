@@ -72,7 +72,17 @@ export async function readBalances(
     const heldLotIds = [...new Set(pending.flatMap((h) => h.allocations.map(([lotId]) => lotId)))]
     const lots = await trx
       .selectFrom('lots')
-      .select(['id', 'account_id', 'source', 'amount', 'remaining', 'priority', 'granted_at', 'expires_at'])
+      .select([
+        'id',
+        'account_id',
+        'source',
+        'amount',
+        'remaining',
+        'priority',
+        'granted_at',
+        'expires_at',
+        'revoke_owed',
+      ])
       .where('account_id', 'in', found)
       .where((eb) => {
         const spendable = eb('remaining', '>', 0)

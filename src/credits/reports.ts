@@ -25,6 +25,10 @@ export interface SourceLine {
   granted: number
   consumed: number
   expired: number
+  /**
+   * Credits revoked (purchases refunded or disputed, in full or in part), less those reinstated
+   * (disputes won): net of the `revoked` bucket, so a period with a reinstatement can go below 0.
+   */
   refunded: number
 }
 

@@ -27,6 +27,7 @@ export type TransactionKind =
   | 'refund'
   | 'expire'
   | 'revoke'
+  | 'reinstate'
 
 /** Integer minor units plus an ISO 4217 code: defined with the rest of money in `money.ts`. */
 export type { Money } from './money.ts'
@@ -40,6 +41,11 @@ export interface LotView {
   priority: number
   grantedAt: number
   expiresAt: number | null
+  /**
+   * Credits of a purchase lot that a refund or dispute took while they were on hold
+   * (`lots.revoke_owed`): they leave when they come back to the lot. Absent when none.
+   */
+  revokeOwed?: number
 }
 
 /** `[lotId, credits, lot expiry]`, in burn order: where a hold's credits came from. */

@@ -155,6 +155,14 @@ export async function verifyLedger(db: Kysely<DB>, now: number): Promise<VerifyR
       if (held !== expected)
         add(5, lotId, `journal holds ${held} credits of this lot, pending holds ${expected}`)
     }
+    // Credits a revocation is owed are credits of the lot on pending holds: never more, never < 0.
+    for (const r of await rows<{ id: string; revoke_owed: unknown }>(
+      sql`select id, revoke_owed from lots where revoke_owed <> 0`,
+    )) {
+      const owed = n(r.revoke_owed)
+      const held = pendingHeld.get(r.id) ?? 0
+      if (owed < 0 || owed > held) add(5, r.id, `owes ${owed} revoked credits, ${held} are on pending holds`)
+    }
     // Every hold, including those the journal never charged (hence the left join), compared in SQL
     // so that a large installation sends back only the mismatches.
     for (const r of await rows<{ id: string; captured: unknown; refunded: unknown; consumed: unknown }>(
@@ -212,6 +220,22 @@ export async function verifyLedger(db: Kysely<DB>, now: number): Promise<VerifyR
       if ((b.available ?? 0) !== available)
         add(7, a.id, `journal available ${b.available ?? 0}, stored ${available}`)
       if ((b.held ?? 0) !== held) add(7, a.id, `journal held ${b.held ?? 0}, stored ${held}`)
+    }
+
+    // 7 (per lot). A reinstatement gives back only what was revoked, from `revoked` to `available`.
+    for (const r of await rows<{ lot_id: string; total: unknown }>(
+      sql`select lot_id, sum(amount) as total from journal_postings where bucket = 'revoked'
+          group by lot_id having sum(amount) < 0`,
+    )) {
+      add(7, r.lot_id, `${-n(r.total)} credits more reinstated than revoked`)
+    }
+    for (const r of await rows<{ id: string }>(
+      sql`select distinct t.id from journal_transactions t
+          join journal_postings p on p.transaction_id = t.id
+          where t.kind = 'reinstate'
+            and not ((p.bucket = 'revoked' and p.amount < 0) or (p.bucket = 'available' and p.amount > 0))`,
+    )) {
+      add(7, r.id, 'reinstatement moves credits other than revoked → available')
     }
 
     // 6. Expired credits are never spent: no hold took from a lot past its expiry; expiries happen

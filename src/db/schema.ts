@@ -1,4 +1,11 @@
 import type { Generated } from 'kysely'
+import type {
+  PaymentEventsTable,
+  PaymentMovementsTable,
+  PurchaseIntentsTable,
+  PurchasePaymentsTable,
+  ReceiptsTable,
+} from './schema-billing.ts'
 
 /**
  * Row types of the tables, as Kysely sees them. Credits and money are integers end to end:
@@ -45,6 +52,8 @@ export interface LotsTable {
   transaction_id: string
   /** Set when the purchase that bought the lot was refunded. */
   revoked_at: number | null
+  /** Credits a refund or dispute took back while on hold: revoked when they return to the lot. */
+  revoke_owed: Generated<number>
 }
 
 export interface HoldsTable {
@@ -215,38 +224,6 @@ export interface RunnersTable {
   stopped_at: number | null
 }
 
-export interface PurchaseIntentsTable {
-  reference: string
-  account_id: string
-  request_hash: string
-  /** Card checkouts: pending → completed | declined. Hosted ones: pending → completed | failed | expired | amount_mismatch. */
-  status: 'pending' | 'completed' | 'declined' | 'failed' | 'expired' | 'amount_mismatch'
-  outcome: string | null
-  created_at: number
-  updated_at: number
-  /** Set for a hosted checkout (`stripe`); null for the card checkouts of before. */
-  provider: string | null
-  pack_id: string | null
-  quantity: number | null
-  amount_minor: number | null
-  currency: string | null
-  /** The provider's checkout session, once it exists. */
-  session_id: string | null
-  checkout_url: string | null
-}
-
-/** What a payment provider told Easel, recorded in the transaction of its effect (see `billing/payment-events.ts`). */
-export interface PaymentEventsTable {
-  provider: string
-  event_id: string
-  type: string
-  object_id: string | null
-  account_id: string | null
-  outcome: string
-  created_at: number
-  received_at: number
-}
-
 /** A checked sign-in attempt that has not succeeded (see `accounts/throttle-store.ts`). */
 export interface SignInFailuresTable {
   /** SHA-256 (hex) of the email as tried, trimmed and lower-cased; known or not. */
@@ -389,6 +366,17 @@ export interface DB {
   notice_preferences: NoticePreferencesTable
   notices_sent: NoticesSentTable
   payment_events: PaymentEventsTable
+  purchase_payments: PurchasePaymentsTable
+  receipts: ReceiptsTable
+  payment_movements: PaymentMovementsTable
+  receipt_counter: { id: number; last_number: number }
 }
 
+export type {
+  PaymentEventsTable,
+  PaymentMovementsTable,
+  PurchaseIntentsTable,
+  PurchasePaymentsTable,
+  ReceiptsTable,
+} from './schema-billing.ts'
 export type { Generated }

@@ -25,6 +25,7 @@ import { registerRateLimits } from './rate-limit.ts'
 import { registerAccountRoutes } from './routes/account.ts'
 import { registerAccountDataRoutes } from './routes/account-data.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
+import { registerAdminPurchaseRoutes } from './routes/admin-purchases.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
@@ -186,6 +187,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerBillingRoutes(app, services)
   registerStripeWebhook(app, services)
   registerAdminRoutes(app, services)
+  registerAdminPurchaseRoutes(app, services)
   registerAuditRoutes(app, services)
   registerMailRoutes(app, services)
   if (options.extend) await options.extend(app)

@@ -199,6 +199,10 @@ export function fromPurchaseError(error: PurchaseError): ApiError {
       return new ApiError('CONFLICT', error.message)
     case 'CARD_DECLINED':
       return new ApiError('CARD_DECLINED', error.message, { reason: error.reason })
+    case 'NOT_FOUND':
+      return new ApiError('NOT_FOUND', error.message)
+    case 'REFUND_REFUSED':
+      return new ApiError('CONFLICT', error.message, { reason: 'REFUND_REFUSED' })
     default:
       return unhandled(error)
   }

@@ -16,6 +16,7 @@ export type IdPrefix =
   | 'run'
   | 'mail'
   | 'aud'
+  | 'pmv'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

@@ -5,26 +5,24 @@ import { readJson } from '../support/contracts.ts'
 import { useTestServer } from '../support/server.ts'
 
 describe.each(BACKENDS)('GET /api/admin/report (%s)', (backend) => {
-  const t = useTestServer(backend)
+  const t = useTestServer(backend, { env: { EASEL_TEST_CHECKOUT: 'on' } })
 
   it('shows cash received per currency beside revenue recognised: $45 of packs sold, then one refunded', async () => {
-    const { ledger } = t.current.server.services
     const admin = await t.current.user({ role: 'admin' })
     const buyer = await t.current.user()
     const from = Date.now() - 1000
-    const references: string[] = []
+    const ids: string[] = []
     for (let i = 0; i < 3; i++) {
-      const providerReference = `pi_report_${backend}_${Date.now()}_${i}`
-      const bought = await ledger.completePurchase({
-        accountId: buyer.user.accountId,
-        packId: 'pack-115',
-        quantity: 1,
-        amountPaidMinor: 1500,
-        currency: 'USD',
-        providerReference,
+      const res = await fetch(`${t.current.url}/api/purchases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${buyer.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          packId: 'pack-115',
+          card: { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' },
+        }),
       })
-      expect(bought.ok).toBe(true)
-      references.push(providerReference)
+      expect(res.status).toBe(201)
+      ids.push(((await res.json()) as { id: string }).id)
     }
     const report = async () => {
       const res = await fetch(`${t.current.url}/api/admin/report?from=${from}&to=${Date.now() + 1000}`, {
@@ -42,9 +40,26 @@ describe.each(BACKENDS)('GET /api/admin/report (%s)', (backend) => {
     expect(sold.byCurrency).toEqual([])
     expect(sold.total).toMatchObject({ granted: expect.any(Number) })
 
-    expect((await ledger.refundPurchase({ providerReference: references[0]! })).ok).toBe(true)
-    expect((await report()).cashReceived).toEqual([
+    const refunded = await fetch(`${t.current.url}/api/admin/purchases/${ids[0]}/refund`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.apiKey}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(refunded.status).toBe(202)
+    const after = await report()
+    expect(after.cashReceived).toEqual([
       { currency: 'USD', purchasesMinor: 4500, refundsMinor: 1500, netMinor: 3000 },
     ])
+    expect(after.payments).toEqual([
+      {
+        currency: 'USD',
+        receivedMinor: 4500,
+        refundedMinor: 1500,
+        disputedMinor: 0,
+        disputesWonMinor: 0,
+        netMinor: 3000,
+      },
+    ])
+    expect((await t.current.server.services.ledger.verify()).violations).toEqual([])
   })
 })

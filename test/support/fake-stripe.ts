@@ -4,18 +4,54 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Stripe from 'stripe'
+import { listParam, positiveInteger, unfold, unrecognized } from './fake-stripe-form.ts'
+import {
+  FakePayments,
+  StripeApiError,
+  type StripeCharge,
+  type StripeDispute,
+  type StripeDisputeStatus,
+  type StripeEvent,
+  type StripePaymentIntent,
+} from './fake-stripe-payments.ts'
+
+export type {
+  StripeCharge,
+  StripeDispute,
+  StripeDisputeStatus,
+  StripeEvent,
+  StripePaymentIntent,
+  StripeRefund,
+} from './fake-stripe-payments.ts'
 
 /**
  * A local server speaking the parts of Stripe's API that Easel calls, with Stripe's own published
  * example objects (`/work/shared/fixtures/stripe/fixtures3.json`) as the shape of what it answers:
  *
  * - `POST /v1/checkout/sessions` (form-encoded, nested keys as `line_items[0][price_data][currency]`),
- *   honouring `Idempotency-Key`: the same key answers the same session, another body with it a 400;
- * - `GET /v1/checkout/sessions/:id`;
+ *   keeping `payment_intent_data[metadata]` for the session's PaymentIntent. With
+ *   `automatic_tax[enabled]=true` the fake plays Stripe Tax with tax-exclusive prices and a flat 10%:
+ *   `total_details.amount_tax` = round(subtotal / 10) (half up) and `amount_total` = subtotal + tax,
+ *   fixed when the session opens (Stripe computes it once the buyer's address is known);
+ * - `GET /v1/checkout/sessions/:id`, and `GET /v1/checkout/sessions?payment_intent=…` (a list);
+ * - `GET /v1/payment_intents/:id` (`expand[]=latest_charge` answers the charge in place of its id),
+ *   `GET /v1/charges/:id`, `GET /v1/refunds/:id`, `GET /v1/disputes/:id`;
+ * - `POST /v1/refunds` with `payment_intent` or `charge` and `amount` (default: what is left), and
+ *   Stripe's refusals as 400 `invalid_request_error` (see `fake-stripe-payments.ts`);
  * - `GET /v1/events` with `created[gte]`, `types[]`, `limit` and `starting_after`, newest first;
  * - a hosted payment page at each session's `url` (`GET /pay/:id`), whose "Pay" button completes the
  *   session, delivers the signed `checkout.session.completed` to the webhook, and sends the buyer to
- *   the session's `success_url`, as Stripe does.
+ *   the session's `success_url`, as Stripe does; a receipt page at each charge's `receipt_url`.
+ *
+ * Every POST honours `Idempotency-Key` as Stripe does: the same key and body answer the first
+ * (successful) answer again, another request with the key is a 400 `idempotency_error`.
+ *
+ * Paying a session (`complete`, the Pay button, `settleAsync(…, true)`) makes its PaymentIntent and
+ * Charge (`paymentIntentOf`, `chargeOf`). A refund through the API makes `charge.refunded` and, when
+ * `autoDeliver` is on and `webhookUrl` set, delivers it once the refund's answer has been sent, as
+ * Stripe does (after, never inside, the API call): a test awaits `delivered()` before looking at
+ * what the webhook did. The operator's own doings in the Dashboard (`refundCharge`, `openDispute`,
+ * `closeDispute`) only make their events: the test delivers them (`deliver`) when it wants.
  *
  * Events are signed with the SDK's `generateTestHeaderString` and the webhook secret given. Requests
  * need `Authorization: Bearer <secretKey>`.
@@ -37,8 +73,6 @@ export type StripeSession = Record<string, unknown> & {
   metadata: Record<string, string>
 }
 
-export type StripeEvent = Record<string, unknown> & { id: string; type: string; created: number }
-
 export interface RecordedStripeRequest {
   method: string
   path: string
@@ -54,6 +88,8 @@ export interface FakeStripeOptions {
   now?: () => number
   /** The largest page `GET /v1/events` answers, to make a client page through a list. */
   maxPageSize?: number
+  /** Whether events made by API calls (`POST /v1/refunds`) are delivered to `webhookUrl`; default true. */
+  autoDeliver?: boolean
 }
 
 export class FakeStripe {
@@ -63,8 +99,16 @@ export class FakeStripe {
   readonly events: StripeEvent[] = []
   /** Where the hosted page delivers events (the app's webhook), once set. */
   webhookUrl: string | null = null
+  /** Whether API calls deliver the events they make to `webhookUrl` (see the class comment). */
+  autoDeliver: boolean
   url = ''
-  private readonly idempotent = new Map<string, { body: string; session: StripeSession }>()
+  /** PaymentIntents, Charges, Refunds and Disputes, by id. */
+  readonly payments = new FakePayments(this)
+  /** Each session's `payment_intent_data[metadata]`, for its PaymentIntent. */
+  private readonly intentMetadata = new Map<string, Record<string, string>>()
+  private readonly idempotent = new Map<string, { request: string; value: unknown }>()
+  private readonly deliveries = new Set<Promise<void>>()
+  private readonly deliveryFailures: Error[] = []
   private readonly server = http.createServer((req, res) => {
     this.handle(req, res).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' })
@@ -72,7 +116,9 @@ export class FakeStripe {
     })
   })
 
-  constructor(private readonly options: FakeStripeOptions) {}
+  constructor(private readonly options: FakeStripeOptions) {
+    this.autoDeliver = options.autoDeliver ?? true
+  }
 
   static async start(options: FakeStripeOptions): Promise<FakeStripe> {
     const fake = new FakeStripe(options)
@@ -83,11 +129,12 @@ export class FakeStripe {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.deliveries])
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
-  private now(): number {
+  now(): number {
     return (this.options.now ?? Date.now)()
   }
 
@@ -103,6 +150,11 @@ export class FakeStripe {
       ...(how.amountTotal !== undefined ? { amount_total: how.amountTotal } : {}),
       ...(how.currency !== undefined ? { currency: how.currency } : {}),
     })
+    this.payments.settle(
+      session,
+      this.intentMetadata.get(sessionId) ?? {},
+      session.payment_status === 'paid' ? 'succeeded' : 'processing',
+    )
     return this.makeEvent('checkout.session.completed', session)
   }
 
@@ -110,20 +162,27 @@ export class FakeStripe {
   settleAsync(sessionId: string, paid: boolean): StripeEvent {
     const session = this.session(sessionId)
     session.payment_status = paid ? 'paid' : 'unpaid'
+    this.payments.settle(session, this.intentMetadata.get(sessionId) ?? {}, paid ? 'succeeded' : 'failed')
     return this.makeEvent(
       paid ? 'checkout.session.async_payment_succeeded' : 'checkout.session.async_payment_failed',
       session,
     )
   }
 
-  /** An event of `type` about `object` (a snapshot of it), shaped as Stripe's example event. */
-  makeEvent(type: string, object: Record<string, unknown>): StripeEvent {
+  /**
+   * An event of `type` about `object` (a snapshot of it), shaped as Stripe's example event;
+   * `previous` is `data.previous_attributes`, the values of the fields the change set.
+   */
+  makeEvent(type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): StripeEvent {
     const event: StripeEvent = {
       ...structuredClone(FIXTURES.resources.event!),
       id: `evt_${randomBytes(12).toString('hex')}`,
       type,
       created: Math.floor(this.now() / 1000),
-      data: { object: structuredClone(object) },
+      data: {
+        object: structuredClone(object),
+        ...(previous ? { previous_attributes: structuredClone(previous) } : {}),
+      },
       livemode: false,
       pending_webhooks: 1,
     }
@@ -159,6 +218,79 @@ export class FakeStripe {
     return session
   }
 
+  /** The PaymentIntent of a session that was completed (paid or not). */
+  paymentIntentOf(sessionId: string): StripePaymentIntent {
+    const intent = this.session(sessionId).payment_intent
+    if (typeof intent !== 'string') throw new Error(`session ${sessionId} has no payment yet`)
+    return this.payments.paymentIntents.get(intent)!
+  }
+
+  /** The charge of a paid session. */
+  chargeOf(sessionId: string): StripeCharge {
+    const charge = this.paymentIntentOf(sessionId).latest_charge
+    if (charge === null) throw new Error(`session ${sessionId} has not been paid`)
+    return this.payments.charges.get(charge)!
+  }
+
+  dispute(id: string): StripeDispute {
+    const dispute = this.payments.disputes.get(id)
+    if (!dispute) throw new Error(`no dispute ${id}`)
+    return dispute
+  }
+
+  /**
+   * The operator refunds a session's charge in the Dashboard: `amount` in Stripe's units (default:
+   * all that is left). Returns `charge.refunded` undelivered; Stripe's refusals are thrown.
+   */
+  refundCharge(sessionId: string, amount?: number): StripeEvent {
+    return this.payments.refund(this.chargeOf(sessionId), amount).event
+  }
+
+  /**
+   * The buyer disputes a session's charge: `charge.dispute.created` (undelivered) about a chargeback
+   * (`needs_response`) for the whole charge, or as `how` says (an inquiry: `warning_needs_response`).
+   */
+  openDispute(sessionId: string, how: { status?: StripeDisputeStatus; amount?: number } = {}): StripeEvent {
+    return this.payments.openDispute(this.chargeOf(sessionId), how).event
+  }
+
+  /**
+   * The dispute is decided: `charge.dispute.closed` (undelivered). `true` is won (`warning_closed`
+   * for an inquiry, which closes without a chargeback), `false` lost; or Stripe's closed status.
+   */
+  closeDispute(
+    disputeId: string,
+    won: boolean | 'won' | 'lost' | 'warning_closed' | 'prevented',
+  ): StripeEvent {
+    const inquiry = this.dispute(disputeId).status.startsWith('warning_')
+    const status = typeof won === 'string' ? won : won ? (inquiry ? 'warning_closed' : 'won') : 'lost'
+    return this.payments.closeDispute(disputeId, status).event
+  }
+
+  /**
+   * Waits until every event the fake delivered on its own (`autoDeliver`) has been answered, and
+   * throws if the webhook refused one (Stripe would retry it; a test wants to know).
+   */
+  async delivered(): Promise<void> {
+    while (this.deliveries.size > 0) await Promise.allSettled([...this.deliveries])
+    const failures = this.deliveryFailures.splice(0)
+    if (failures.length > 0) throw new AggregateError(failures, failures.map((f) => f.message).join('; '))
+  }
+
+  private deliverInBackground(event: StripeEvent): void {
+    if (!this.autoDeliver || !this.webhookUrl) return
+    const delivery: Promise<void> = this.deliver(event)
+      .then(async (answer) => {
+        if (!answer.ok)
+          throw new Error(`the webhook answered ${answer.status} to ${event.type}: ${await answer.text()}`)
+      })
+      .catch((error: unknown) => {
+        this.deliveryFailures.push(error instanceof Error ? error : new Error(String(error)))
+      })
+      .finally(() => this.deliveries.delete(delivery))
+    this.deliveries.add(delivery)
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url)
     const chunks: Buffer[] = []
@@ -175,43 +307,83 @@ export class FakeStripe {
     }
     const page = /^\/pay\/(cs_test_\w+)$/.exec(url.pathname)
     if (page) return this.hostedPage(req.method ?? 'GET', page[1]!, res)
+    const receipt = /^\/receipts\/payment\/(ch_\w+)$/.exec(url.pathname)
+    if (req.method === 'GET' && receipt) return this.receiptPage(receipt[1]!, res)
     if (req.headers.authorization !== `Bearer ${this.options.secretKey}`) {
       return json(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } })
     }
-    const missing = (what: string) =>
-      json(404, {
-        error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}` },
-      })
-    if (req.method === 'POST' && url.pathname === '/v1/checkout/sessions') {
-      const key = req.headers['idempotency-key']
-      if (typeof key === 'string') {
-        const seen = this.idempotent.get(key)
-        if (seen && seen.body !== body) {
-          return json(400, {
-            error: {
-              type: 'idempotency_error',
-              message: `Keys for idempotent requests can only be used with the same parameters they were first used with.`,
-            },
+    try {
+      if (req.method === 'POST') {
+        const key = req.headers['idempotency-key']
+        const request = `${url.pathname}\n${body}`
+        const seen = typeof key === 'string' ? this.idempotent.get(key) : undefined
+        if (seen && seen.request !== request) {
+          throw new StripeApiError(400, {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
           })
         }
-        if (seen) return json(200, seen.session)
+        if (seen) return json(200, seen.value)
+        const { value, event } = this.post(url.pathname, form)
+        if (typeof key === 'string') this.idempotent.set(key, { request, value })
+        json(200, value)
+        if (event) this.deliverInBackground(event)
+        return
       }
-      const session = this.openSession(form)
-      if (typeof key === 'string') this.idempotent.set(key, { body, session })
-      return json(200, session)
+      if (req.method === 'GET') return json(200, this.get(url.pathname, form))
+      throw unrecognized(req.method ?? '', url.pathname)
+    } catch (error) {
+      if (error instanceof StripeApiError) return json(error.status, { error: error.error })
+      throw error
     }
-    const one = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(url.pathname)
-    if (req.method === 'GET' && one) {
+  }
+
+  /** A POST of the API: its answer, and the event it made (delivered after the answer). */
+  private post(path: string, form: Record<string, unknown>): { value: unknown; event?: StripeEvent } {
+    if (path === '/v1/checkout/sessions') return { value: this.openSession(form) }
+    if (path === '/v1/refunds') {
+      const charge = this.payments.refundable({
+        ...(typeof form.payment_intent === 'string' ? { paymentIntent: form.payment_intent } : {}),
+        ...(typeof form.charge === 'string' ? { charge: form.charge } : {}),
+      })
+      const amount = form.amount === undefined ? undefined : positiveInteger(form.amount, 'amount')
+      const { refund, event } = this.payments.refund(charge, amount)
+      return { value: refund, event }
+    }
+    throw unrecognized('POST', path)
+  }
+
+  private get(path: string, query: Record<string, unknown>): unknown {
+    const expand = listParam(query.expand)
+    if (path === '/v1/events') return this.listEvents(query)
+    if (path === '/v1/checkout/sessions') {
+      const limit = query.limit === undefined ? 10 : positiveInteger(query.limit, 'limit')
+      const found = [...this.sessions.values()]
+        .reverse()
+        .filter((s) => query.payment_intent === undefined || s.payment_intent === query.payment_intent)
+      return {
+        object: 'list',
+        url: '/v1/checkout/sessions',
+        has_more: found.length > limit,
+        data: found.slice(0, limit).map((s) => this.payments.expand(s, expand)),
+      }
+    }
+    const one = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path)
+    if (one) {
       const session = this.sessions.get(one[1]!)
-      return session ? json(200, session) : missing(`checkout.session: '${one[1]}'`)
+      if (!session) {
+        throw new StripeApiError(404, {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'session',
+          message: `No such checkout.session: '${one[1]}'`,
+        })
+      }
+      return this.payments.expand(session, expand)
     }
-    if (req.method === 'GET' && url.pathname === '/v1/events') return json(200, this.listEvents(form))
-    return json(404, {
-      error: {
-        type: 'invalid_request_error',
-        message: `Unrecognized request URL (${req.method}: ${url.pathname})`,
-      },
-    })
+    const object = /^\/v1\/(payment_intents|charges|refunds|disputes)\/([^/]+)$/.exec(path)
+    if (object) return this.payments.expand(this.payments.find(object[1]!, object[2]!), expand)
+    throw unrecognized('GET', path)
   }
 
   /** Opens a session as `POST /v1/checkout/sessions` does with these (unfolded) parameters. */
@@ -220,18 +392,28 @@ export class FakeStripe {
       quantity: string
       price_data: { currency: string; unit_amount: string }
     }>
-    const total = items.reduce(
+    const subtotal = items.reduce(
       (sum, item) => sum + Number(item.price_data.unit_amount) * Number(item.quantity),
       0,
     )
+    const taxed = (form.automatic_tax as { enabled?: unknown } | undefined)?.enabled === 'true'
+    // 10% of the subtotal, rounded half up, in integers (the class comment says why 10%).
+    const tax = taxed ? Math.floor((subtotal + 5) / 10) : 0
     const id = `cs_test_${randomBytes(24).toString('hex')}`
+    const intentData = (form.payment_intent_data ?? {}) as { metadata?: Record<string, string> }
+    this.intentMetadata.set(id, { ...intentData.metadata })
     const session: StripeSession = {
       ...structuredClone(FIXTURES.resources['checkout.session']!),
       id,
       object: 'checkout.session',
       mode: form.mode,
-      amount_subtotal: total,
-      amount_total: total,
+      amount_subtotal: subtotal,
+      amount_total: subtotal + tax,
+      automatic_tax: taxed
+        ? { enabled: true, liability: { type: 'self' }, provider: 'stripe', status: 'complete' }
+        : { enabled: false, liability: null, provider: null, status: null },
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: tax },
+      payment_intent: null,
       currency: items[0]?.price_data.currency ?? null,
       client_reference_id: form.client_reference_id ?? null,
       metadata: (form.metadata ?? {}) as Record<string, string>,
@@ -250,7 +432,7 @@ export class FakeStripe {
 
   private listEvents(query: Record<string, unknown>) {
     const created = (query.created ?? {}) as { gte?: string }
-    const types = (query.types ?? []) as string[]
+    const types = listParam(query.types)
     const limit = Math.min(Number(query.limit ?? 10), this.options.maxPageSize ?? 100)
     let newestFirst = [...this.events]
       .reverse()
@@ -289,24 +471,18 @@ export class FakeStripe {
 <form method="post" action="/pay/${id}"><button type="submit">Pay</button></form>
 <a href="${session.cancel_url}">Cancel</a></body></html>`)
   }
-}
 
-/** Form fields with Stripe's nested keys (`a[0][b]=1`) unfolded into objects and arrays. */
-function unfold(params: URLSearchParams): Record<string, unknown> {
-  const root: Record<string, unknown> = {}
-  for (const [key, value] of params) {
-    const path = key.split(/\[|\]\[|\]/).filter((p, i) => i === 0 || p !== '')
-    let node: Record<string, unknown> | unknown[] = root
-    path.forEach((part, i) => {
-      const last = i === path.length - 1
-      const nextIsIndex = !last && /^\d+$/.test(path[i + 1]!)
-      const slot = node as Record<string, unknown>
-      if (last) slot[part] = value
-      else {
-        slot[part] ??= nextIsIndex ? [] : {}
-        node = slot[part] as Record<string, unknown>
-      }
-    })
+  /** The page at a charge's `receipt_url`: what was paid and what was refunded of it. */
+  private receiptPage(chargeId: string, res: http.ServerResponse): void {
+    const charge = this.payments.charges.get(chargeId)
+    if (!charge) {
+      res.writeHead(404, { 'content-type': 'text/plain' })
+      return void res.end('no such receipt')
+    }
+    const currency = charge.currency.toUpperCase()
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    res.end(`<!doctype html><html><head><title>Fake Stripe receipt</title></head><body>
+<h1>Receipt</h1><p>Paid <strong id="amount">${charge.amount} ${currency}</strong> (Stripe's units)</p>
+<p>Refunded <strong id="refunded">${charge.amount_refunded} ${currency}</strong></p></body></html>`)
   }
-  return root
 }

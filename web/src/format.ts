@@ -160,3 +160,12 @@ export function packTotalMinor(
   }
   return unit * quantity
 }
+
+/** A receipt's number as the receipt prints it: "No. 000042". */
+export const receiptNumber = (n: number) => `No. ${String(n).padStart(6, '0')}`
+
+/** What a purchase cost, tax named when there was any: "$15.00", "$15.00 + $3.00 tax". */
+export function paidWithTax(p: { amountPaidMinor: number; taxMinor: number; currency: string }): string {
+  const price = moneyOfMinor(p.amountPaidMinor, p.currency)
+  return p.taxMinor > 0 ? `${price} + ${moneyOfMinor(p.taxMinor, p.currency)} tax` : price
+}

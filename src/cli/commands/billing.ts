@@ -1,4 +1,5 @@
 import { createCore } from '../../app/index.ts'
+import { receiptSettingsOf } from '../../app/link-base.ts'
 import { paymentProviderFromConfig } from '../../billing/providers/index.ts'
 import { Purchases } from '../../billing/purchases.ts'
 import { parseDurationFlag, parseOptions } from '../args.ts'
@@ -37,6 +38,7 @@ export async function billingCommand(ctx: CliContext, argv: string[]): Promise<n
       db,
       core.ledger,
       paymentProviderFromConfig(ctx.config, { clock: ctx.clock }),
+      receiptSettingsOf(ctx.config),
     )
     const applied = await purchases.reconcile(since)
     if (o.json) {

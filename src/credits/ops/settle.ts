@@ -1,9 +1,17 @@
 import type { SqlTx, WriteOp } from '../../db/writer/index.ts'
 import { type CreditError, fail, invariant, ok, type Result, validation } from '../errors.ts'
 import { withIdempotency } from '../idempotency.ts'
-import { adjustAccount, movePostings, postTransaction, returnToLots } from '../journal.ts'
+import {
+  adjustAccount,
+  movePostings,
+  postTransaction,
+  readRevocations,
+  reduceOwed,
+  returnToLots,
+} from '../journal.ts'
 import { splitCapture, splitRefund } from '../settlement.ts'
-import { endHold, type HoldRow, holdAllocations } from './sweep.ts'
+import type { Allocation } from '../types.ts'
+import { endHold, type HoldRow, holdAllocations, parseAllocations } from './sweep.ts'
 
 export interface CaptureInput {
   holdId: string
@@ -105,7 +113,12 @@ export function captureOp(input: CaptureInput): WriteOp<Result<CaptureReceipt>> 
           [amount, now, hold.id],
           1,
         )
-        const { consumed, returned } = splitCapture(holdAllocations(hold), amount)
+        const allocations = holdAllocations(hold)
+        const { owed } = await readRevocations(
+          tx,
+          allocations.map(([lotId]) => lotId),
+        )
+        const { consumed, returned } = splitCapture(allocations, amount)
         const transactionId = postTransaction(tx, {
           kind: 'capture',
           accountId: hold.account_id,
@@ -122,10 +135,12 @@ export function captureOp(input: CaptureInput): WriteOp<Result<CaptureReceipt>> 
           kind: 'release',
           holdId: hold.id,
           now,
+          owed,
         })
+        if (owed.size > 0) await forgiveSpentOwed(tx, hold, allocations, owed)
         invariant(
-          amount + back.live + back.expired === hold.amount,
-          `capture of ${hold.id}: consumed ${amount} + returned ${back.live + back.expired} ≠ held ${hold.amount}`,
+          amount + back.live + back.expired + back.revoked === hold.amount,
+          `capture of ${hold.id}: consumed ${amount} + returned ${back.live + back.expired + back.revoked} ≠ held ${hold.amount}`,
         )
         adjustAccount(tx, hold.account_id, back.live, -hold.amount)
         return ok({
@@ -150,7 +165,11 @@ export function releaseOp(input: ReleaseInput): WriteOp<Result<ReleaseReceipt>> 
         if (!hold) return holdNotFound(input.holdId)
         const refused = unsettleable(hold, now)
         if (refused) return refused
-        endHold(tx, hold, 'released', now)
+        const { owed } = await readRevocations(
+          tx,
+          holdAllocations(hold).map(([lotId]) => lotId),
+        )
+        endHold(tx, hold, 'released', now, owed)
         return ok({ holdId: hold.id, accountId: hold.account_id, released: hold.amount })
       }),
   }
@@ -196,14 +215,11 @@ export function refundOp(input: RefundInput): WriteOp<Result<RefundReceipt>> {
           1,
         )
         const entries = splitRefund(holdAllocations(hold), hold.captured, hold.refunded, amount)
-        // A job refunded after its credits' purchase was refunded must not bring those credits back.
-        const revokedLots = new Set(
-          (
-            await tx.all<{ id: string }>(
-              `select id from lots where revoked_at is not null and id in (${entries.map(() => '?').join(', ')})`,
-              entries.map(([lotId]) => lotId),
-            )
-          ).map((r) => r.id),
+        // A job refunded after its credits' purchase was refunded (or partly revoked while they were
+        // on hold) must not bring those credits back.
+        const { revokedLots, owed } = await readRevocations(
+          tx,
+          entries.map(([lotId]) => lotId),
         )
         const back = returnToLots(tx, {
           accountId: hold.account_id,
@@ -211,6 +227,7 @@ export function refundOp(input: RefundInput): WriteOp<Result<RefundReceipt>> {
           from: 'consumed',
           kind: 'refund',
           revokedLots,
+          owed,
           holdId: hold.id,
           now,
           memo: input.reason ?? null,
@@ -224,5 +241,32 @@ export function refundOp(input: RefundInput): WriteOp<Result<RefundReceipt>> {
           refundable: refundable - amount,
         })
       }),
+  }
+}
+
+/**
+ * After a capture: credits a revocation was owed that the capture spent can no longer be taken.
+ * What a lot still owes (after the credits that came back paid what they could, `owed`) is capped
+ * at its credits left on the account's other pending holds, so that `revoke_owed` never exceeds
+ * the lot's held credits (`ledger verify` checks it). Runs only when some lot of the hold owes.
+ */
+async function forgiveSpentOwed(
+  tx: SqlTx,
+  hold: HoldRow,
+  allocations: readonly Allocation[],
+  owed: ReadonlyMap<string, number>,
+): Promise<void> {
+  const others = await tx.all<{ id: string; allocations: string }>(
+    "select id, allocations from holds where account_id = ? and status = 'pending' and id <> ?",
+    [hold.account_id, hold.id],
+  )
+  const stillHeld = new Map<string, number>()
+  for (const [lotId, amount] of others.flatMap((h) => parseAllocations(h.allocations, h.id))) {
+    stillHeld.set(lotId, (stillHeld.get(lotId) ?? 0) + amount)
+  }
+  for (const lotId of new Set(allocations.map(([id]) => id))) {
+    const left = owed.get(lotId) ?? 0
+    const spent = left - (stillHeld.get(lotId) ?? 0)
+    if (spent > 0) reduceOwed(tx, lotId, spent)
   }
 }

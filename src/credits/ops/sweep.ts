@@ -27,6 +27,7 @@ export interface LotRow {
   priority: number
   granted_at: number
   expires_at: number | null
+  revoke_owed: number
 }
 
 export const toLotView = (r: LotRow): LotView => ({
@@ -37,6 +38,8 @@ export const toLotView = (r: LotRow): LotView => ({
   priority: r.priority,
   grantedAt: r.granted_at,
   expiresAt: r.expires_at,
+  // Only on lots that owe something, so that a lot's view keeps its shape for everyone else.
+  ...(r.revoke_owed > 0 ? { revokeOwed: r.revoke_owed } : {}),
 })
 
 /**
@@ -89,15 +92,17 @@ export interface SweepCounts {
 }
 
 /**
- * Ends a pending hold without charging: its credits return to their lots. `status` says whether
- * the owner released it or its time ran out.
+ * Ends a pending hold without charging: its credits return to their lots, except those a
+ * revocation is owed (`owed`: `lots.revoke_owed` by lot, see `readRevocations`; updated in place),
+ * which leave. `status` says whether the owner released it or its time ran out.
  */
 export function endHold(
   tx: SqlTx,
   hold: HoldRow,
   status: 'released' | 'expired',
   now: number,
-): { live: number; expired: number } {
+  owed: Map<string, number>,
+): { live: number; expired: number; revoked: number } {
   tx.write(
     "update holds set status = ?, settled_at = ? where id = ? and status = 'pending'",
     [status, now, hold.id],
@@ -110,6 +115,7 @@ export function endHold(
     kind: status === 'released' ? 'release' : 'hold_expired',
     holdId: hold.id,
     now,
+    owed,
   })
   adjustAccount(tx, hold.account_id, back.live, -hold.amount)
   return back
@@ -124,6 +130,8 @@ export interface SweepPlan {
   dead: LotAmounts
   /** Lots that can be spent, with what overdue holds give back already added. */
   live: LotView[]
+  /** `revoke_owed` of the lots that owe a revocation (as stored, before overdue holds return). */
+  owed: ReadonlyMap<string, number>
 }
 
 /**
@@ -134,12 +142,13 @@ export async function planSweep(tx: SqlTx, accountId: string, now: number): Prom
   // One read answers "does the account exist", "what can it spend" and "has it pending holds" (a
   // left join keeps the account's row when it has no lots).
   const rows = await tx.all<{ [K in keyof LotRow]: LotRow[K] | null } & { account_held: number }>(
-    `select a.held as account_held, l.id, l.source, l.amount, l.remaining, l.priority, l.granted_at, l.expires_at
+    `select a.held as account_held, l.id, l.source, l.amount, l.remaining, l.priority, l.granted_at, l.expires_at,
+       l.revoke_owed
      from accounts a left join lots l on l.account_id = a.id and l.remaining > 0
      where a.id = ?`,
     [accountId],
   )
-  if (rows.length === 0) return { exists: false, overdue: [], dead: [], live: [] }
+  if (rows.length === 0) return { exists: false, overdue: [], dead: [], live: [], owed: new Map() }
   // Only an account with credits on hold can have holds past their TTL: most reads stop here.
   const overdue =
     rows[0]!.account_held > 0
@@ -159,7 +168,7 @@ export async function planSweep(tx: SqlTx, accountId: string, now: number): Prom
     // Lots an overdue hold emptied: not among those with credits left, but about to get some back.
     const placeholders = missing.map(() => '?').join(', ')
     for (const r of await tx.all<LotRow>(
-      `select id, source, amount, remaining, priority, granted_at, expires_at from lots where id in (${placeholders})`,
+      `select id, source, amount, remaining, priority, granted_at, expires_at, revoke_owed from lots where id in (${placeholders})`,
       missing,
     )) {
       lots.set(r.id, toLotView(r))
@@ -169,19 +178,28 @@ export async function planSweep(tx: SqlTx, accountId: string, now: number): Prom
   for (const lot of lots.values()) {
     if (lot.remaining > 0 && !isLive(lot, now)) dead.push([lot.id, lot.remaining, lot.expiresAt])
   }
+  const owed = new Map<string, number>()
+  for (const lot of lots.values()) if (lot.revokeOwed) owed.set(lot.id, lot.revokeOwed)
+  // What a revocation is owed leaves as it comes back (see `returnToLots`): it never becomes spendable.
+  const owing = new Map(owed)
   for (const [lotId, amount] of returns) {
     const lot = lots.get(lotId)
-    if (lot) lots.set(lotId, { ...lot, remaining: lot.remaining + amount })
+    if (!lot) continue
+    const due = Math.min(amount, owing.get(lotId) ?? 0)
+    if (due > 0) owing.set(lotId, owing.get(lotId)! - due)
+    lots.set(lotId, { ...lot, remaining: lot.remaining + amount - due })
   }
   const live = [...lots.values()].filter((l) => l.remaining > 0 && isLive(l, now))
-  return { exists: true, overdue, dead, live }
+  return { exists: true, overdue, dead, live, owed }
 }
 
 /** Writes a planned sweep: overdue holds released (status `expired`), expired credits recorded. */
 export function applySweep(tx: SqlTx, accountId: string, plan: SweepPlan, now: number): SweepCounts {
   const counts: SweepCounts = { holdsReleased: 0, lotsExpired: 0, creditsExpired: 0 }
+  // A copy: the plan stays as read, the copy follows what each overdue hold pays.
+  const owed = new Map(plan.owed)
   for (const hold of plan.overdue) {
-    const back = endHold(tx, hold, 'expired', now)
+    const back = endHold(tx, hold, 'expired', now, owed)
     counts.holdsReleased++
     counts.creditsExpired += back.expired
   }

@@ -11,6 +11,8 @@ import * as twoFactor from './2026-12-03-y-two-factor.ts'
 import * as accountDeletion from './2026-12-03-z-account-deletion.ts'
 import * as notices from './2026-12-03-z-notices.ts'
 import * as stripeCheckout from './2026-12-03-zz-stripe-checkout.ts'
+import * as purchaseRevocation from './2026-12-03-zzz-purchase-revocation.ts'
+import * as paymentsReceipts from './2026-12-03-zzzz-payments-receipts.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +28,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-z-account-deletion': accountDeletion,
   '2026-12-03-z-notices': notices,
   '2026-12-03-zz-stripe-checkout': stripeCheckout,
+  '2026-12-03-zzz-purchase-revocation': purchaseRevocation,
+  '2026-12-03-zzzz-payments-receipts': paymentsReceipts,
 }

@@ -344,7 +344,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       schema: {
         tags: ['Admin'],
         summary:
-          'Installation report for a period: credits granted, consumed, expired, refunded; revenue and breakage; cash received per currency',
+          'Installation report for a period: credits granted, consumed, expired, refunded; revenue and breakage; cash received, refunds and disputes per currency',
         querystring: ReportQuery,
         response: { 200: ReportBody, ...errorResponses },
       },
@@ -353,8 +353,17 @@ export function registerAdminRoutes(app: App, services: Services): void {
       admin(request)
       const report = await ledger.report({ from: request.query.from, to: request.query.to })
       if (!report.ok) throw fromCreditError(report.error)
+      // The payments as they moved (partial refunds and disputes included) are the cash received:
+      // the ledger alone knows only whole refunds.
+      const payments = await services.purchases.paymentsReport(request.query)
+      const cashReceived = payments.map((p) => ({
+        currency: p.currency,
+        purchasesMinor: p.receivedMinor,
+        refundsMinor: p.refundedMinor + p.disputedMinor - p.disputesWonMinor,
+        netMinor: p.netMinor,
+      }))
       // Exact amounts (money.ts Fraction) become their JSON form: numerator, denominator and shown.
-      return ReportBody.parse(JSON.parse(JSON.stringify(report.value)))
+      return ReportBody.parse(JSON.parse(JSON.stringify({ ...report.value, cashReceived, payments })))
     },
   )
 }

@@ -1,6 +1,5 @@
 import type { Services } from '../../app/index.ts'
 import { TestCheckout } from '../../billing/providers/index.ts'
-import type { PurchaseView } from '../../billing/purchases.ts'
 import {
   CheckoutBody,
   CheckoutParams,
@@ -9,6 +8,7 @@ import {
   errorResponses,
   PacksBody,
   PurchaseBody,
+  PurchaseParams,
   PurchaseRequest,
   PurchasesBody,
 } from '../../contracts/index.ts'
@@ -16,13 +16,8 @@ import { Fraction, majorUnits } from '../../credits/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError, fromPurchaseError } from '../errors.ts'
+import { purchaseBody, sendReceipt } from '../purchase-bodies.ts'
 import { baseUrl, idempotencyKeyOf } from '../shared.ts'
-
-const purchaseBody = (p: PurchaseView): PurchaseBody => ({
-  ...p,
-  // Major units in the currency's own digits: '15.00' USD, '1500' JPY, '1.500' KWD.
-  price: majorUnits({ amountMinor: p.amountPaidMinor, currency: p.currency }),
-})
 
 /** Packs of the book in force, and buying them: the built-in test checkout, or a hosted one (Stripe Checkout). */
 export function registerBillingRoutes(app: App, services: Services): void {
@@ -110,7 +105,29 @@ export function registerBillingRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const p = requireUser(request)
-      return { purchases: (await services.purchases.list(p.user.accountId)).map(purchaseBody) }
+      const [purchases, checkouts] = await Promise.all([
+        services.purchases.list(p.user.accountId),
+        services.purchases.checkouts(p.user.accountId),
+      ])
+      return { purchases: purchases.map(purchaseBody), checkouts }
+    },
+  )
+
+  app.get(
+    '/api/purchases/:id/receipt',
+    {
+      schema: {
+        tags: ['Billing'],
+        summary:
+          "One of your purchases' receipt as a PDF: its number, date, pack, quantity, prices, tax, the seller's details and the payment's reference",
+        params: PurchaseParams,
+      },
+    },
+    async (request, reply) => {
+      const p = requireUser(request)
+      const receipt = await services.purchases.receipt(request.params.id, p.user.accountId)
+      if (!receipt) throw new ApiError('NOT_FOUND', `no receipt for purchase ${request.params.id}`)
+      return sendReceipt(reply, receipt)
     },
   )
 

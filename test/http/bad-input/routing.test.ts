@@ -47,6 +47,11 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
   { route: 'PATCH /api/admin/users/:id', url: (c) => `/api/admin/users/${c.me.user.user.id}`, as: 'admin' },
   { route: 'POST /api/admin/grants', url: () => '/api/admin/grants', as: 'admin' },
   { route: 'POST /api/admin/invites', url: () => '/api/admin/invites', as: 'admin' },
+  {
+    route: 'POST /api/admin/purchases/:id/refund',
+    url: () => '/api/admin/purchases/pur_x/refund',
+    as: 'admin',
+  },
 ]
 
 /**

@@ -41,6 +41,9 @@ interface StripeCase {
     t: TestServer
     stripe: FakeStripe
     otherSession: string
+    /** A paid purchase of the other account's, and an administrator. */
+    otherPurchase: string
+    admin: TestUser
   }) => Promise<InjectOptions>
   status: number
   message: RegExp
@@ -64,6 +67,26 @@ const asMe =
     },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   })
+
+/** The same request, sent by the suite's administrator. */
+const asAdmin =
+  (
+    method: 'GET' | 'POST',
+    url: string | ((c: Parameters<StripeCase['request']>[0]) => string),
+    body?: unknown,
+  ): StripeCase['request'] =>
+  async (c) => ({
+    method,
+    url: typeof url === 'string' ? url : url(c),
+    headers: {
+      authorization: `Bearer ${c.admin.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  })
+
+const refundOfOther = (c: Parameters<StripeCase['request']>[0]) =>
+  `/api/admin/purchases/${c.otherPurchase}/refund`
 
 const webhook = (payload: string | Buffer, signature: string | null, type = 'application/json') =>
   ({
@@ -162,6 +185,82 @@ const CASES: StripeCase[] = [
     message: /is exceeding the max param length/,
   },
   {
+    name: 'GET /api/purchases/:id/receipt of a purchase that does not exist',
+    request: asMe('GET', '/api/purchases/pur_nothing/receipt'),
+    status: 404,
+    message: /no receipt for purchase pur_nothing/,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: "GET /api/purchases/:id/receipt of another account's purchase",
+    request: async (c) => asMe('GET', `/api/purchases/${c.otherPurchase}/receipt`)(c),
+    status: 404,
+    message: /no receipt for purchase/,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'GET /api/purchases/:id/receipt with an id that is not one',
+    request: asMe('GET', '/api/purchases/pur%3Bdrop%20table/receipt'),
+    status: 400,
+    message: /id: must be a purchase id/,
+  },
+  {
+    name: 'GET /api/admin/purchases as a user who is not an admin',
+    request: asMe('GET', '/api/admin/purchases'),
+    status: 403,
+    message: /admin/,
+    code: 'FORBIDDEN',
+  },
+  ...['0', '501', 'ten'].map(
+    (limit): StripeCase => ({
+      name: `GET /api/admin/purchases?limit=${limit}`,
+      request: asAdmin('GET', `/api/admin/purchases?limit=${limit}`),
+      status: 400,
+      message: /limit/,
+    }),
+  ),
+  {
+    name: "GET /api/admin/purchases/:id/receipt as a user who is not an admin (another's purchase)",
+    request: async (c) => asMe('GET', `/api/admin/purchases/${c.otherPurchase}/receipt`)(c),
+    status: 403,
+    message: /admin/,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'POST /api/admin/purchases/:id/refund as a user who is not an admin',
+    request: async (c) => asMe('POST', refundOfOther(c), {})(c),
+    status: 403,
+    message: /admin/,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'POST /api/admin/purchases/:id/refund of a purchase that does not exist',
+    request: asAdmin('POST', '/api/admin/purchases/pur_nothing/refund', {}),
+    status: 404,
+    message: /no paid purchase pur_nothing/,
+    code: 'NOT_FOUND',
+  },
+  ...[0, -5, 1.5, '300', 1501, 2 ** 60].map(
+    (amountMinor): StripeCase => ({
+      name: `POST /api/admin/purchases/:id/refund of amountMinor ${JSON.stringify(amountMinor)}`,
+      request: asAdmin('POST', refundOfOther, { amountMinor }),
+      status: 400,
+      message: /amountMinor/,
+    }),
+  ),
+  {
+    name: 'POST /api/admin/purchases/:id/refund with a reason of 401 characters',
+    request: asAdmin('POST', refundOfOther, { reason: 'r'.repeat(401) }),
+    status: 400,
+    message: /reason/,
+  },
+  {
+    name: 'POST /api/admin/purchases/:id/refund with a field it does not take',
+    request: asAdmin('POST', refundOfOther, { amount: 300 }),
+    status: 400,
+    message: /amount/,
+  },
+  {
     name: 'a webhook delivery without Stripe-Signature',
     request: async (c) => webhook((await signedCompletion(c)).payload, null),
     status: 400,
@@ -242,6 +341,8 @@ const CASES: StripeCase[] = [
 describe.each(BACKENDS)('bad input to Stripe Checkout is refused and changes nothing (%s)', (backend) => {
   const t = useStripeServer(backend)
   let otherSession = ''
+  let otherPurchase = ''
+  let admin: TestUser
 
   async function credits(me: TestUser) {
     const balance = await t.current.server.services.ledger.balance(me.user.accountId)
@@ -251,7 +352,16 @@ describe.each(BACKENDS)('bad input to Stripe Checkout is refused and changes not
 
   async function counts() {
     const rows: Record<string, number> = {}
-    for (const table of ['payment_events', 'purchase_intents', 'lots', 'journal_transactions']) {
+    for (const table of [
+      'payment_events',
+      'purchase_intents',
+      'lots',
+      'journal_transactions',
+      'purchase_payments',
+      'payment_movements',
+      'receipts',
+      'audit_log',
+    ]) {
       const r = await sql<{ n: string | number }>`select count(*) as n from ${sql.raw(table)}`.execute(
         t.current.server.services.db.kysely,
       )
@@ -270,9 +380,26 @@ describe.each(BACKENDS)('bad input to Stripe Checkout is refused and changes not
         payload: CHECKOUT,
       })
       otherSession = opened.json().sessionId
+      const { payload, signature } = t.stripe.sign(t.stripe.complete(otherSession))
+      const granted = await t.current.server.app.inject(webhook(payload, signature))
+      expect(granted.json().outcome).toBe('granted')
+      const bought = await t.current.server.app.inject({
+        method: 'GET',
+        url: '/api/purchases',
+        headers: { authorization: `Bearer ${other.apiKey}` },
+      })
+      otherPurchase = bought.json().purchases[0].id
+      admin = await t.current.user({ role: 'admin' })
     }
     const me = await t.current.user({ credits: 5 })
-    const request = await c.request({ me, t: t.current, stripe: t.stripe, otherSession })
+    const request = await c.request({
+      me,
+      t: t.current,
+      stripe: t.stripe,
+      otherSession,
+      otherPurchase,
+      admin,
+    })
     const before = {
       rows: await counts(),
       credits: await credits(me),

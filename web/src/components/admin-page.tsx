@@ -4,6 +4,7 @@ import { AdminAudit } from './admin-audit.tsx'
 import { AdminKeys } from './admin-keys.tsx'
 import { AdminMail } from './admin-mail.tsx'
 import { AdminPricing } from './admin-pricing.tsx'
+import { AdminPurchases } from './admin-purchases.tsx'
 import { AdminReport } from './admin-report.tsx'
 import { AdminSignUp } from './admin-sign-up.tsx'
 import { AdminUsers } from './admin-users.tsx'
@@ -12,6 +13,7 @@ import { Link } from './link.tsx'
 const TABS = [
   { href: '/admin', label: 'Users' },
   { href: '/admin/keys', label: 'API keys' },
+  { href: '/admin/purchases', label: 'Purchases' },
   { href: '/admin/pricing', label: 'Price book' },
   { href: '/admin/report', label: 'Report' },
   { href: '/admin/audit', label: 'Audit log' },
@@ -56,6 +58,7 @@ export function AdminPage() {
       {tab.href === '/admin' && <AdminSignUp />}
       {tab.href === '/admin' && <AdminUsers />}
       {tab.href === '/admin/keys' && <AdminKeys />}
+      {tab.href === '/admin/purchases' && <AdminPurchases />}
       {tab.href === '/admin/pricing' && <AdminPricing />}
       {tab.href === '/admin/report' && <AdminReport />}
       {tab.href === '/admin/audit' && <AdminAudit />}

@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
 import type { ExactAmount, ReportBody } from '../../../src/contracts/index.ts'
 import { Fraction } from '../../../src/credits/money.ts'
 import { api, messageOf } from '../api.ts'
@@ -129,6 +129,7 @@ export function AdminReport() {
               </div>
             ))}
           </div>
+          <Payments lines={report.payments ?? []} currency={currency} />
           <div className="table-wrap">
             <table data-testid="report">
               <thead>
@@ -172,6 +173,63 @@ export function AdminReport() {
           </div>
         </>
       )}
+    </section>
+  )
+}
+
+/**
+ * What went through the payment provider in the period, a row per currency (never added across
+ * currencies): paid with tax, refunded, withdrawn by disputes and given back by disputes won, and
+ * what the seller kept. A period without any shows the book's currency at zero.
+ */
+function Payments({ lines, currency }: { lines: ReportBody['payments']; currency: string }) {
+  const rows = lines.length
+    ? lines
+    : [{ currency, receivedMinor: 0, refundedMinor: 0, disputedMinor: 0, disputesWonMinor: 0, netMinor: 0 }]
+  const id = useId()
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>Payments</h2>
+      <p className="hint">
+        Money through the payment provider: received (tax included), less refunds and disputes, plus disputes
+        won.
+      </p>
+      <div className="table-wrap">
+        <table data-testid="payments">
+          <thead>
+            <tr>
+              <th scope="col">Currency</th>
+              <th scope="col" className="num">
+                Received
+              </th>
+              <th scope="col" className="num">
+                Refunded
+              </th>
+              <th scope="col" className="num">
+                Disputed
+              </th>
+              <th scope="col" className="num">
+                Disputes won
+              </th>
+              <th scope="col" className="num">
+                Net
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((line) => (
+              <tr key={line.currency}>
+                <th scope="row">{line.currency}</th>
+                <td className="num">{moneyOfMinor(line.receivedMinor, line.currency)}</td>
+                <td className="num">{moneyOfMinor(line.refundedMinor, line.currency)}</td>
+                <td className="num">{moneyOfMinor(line.disputedMinor, line.currency)}</td>
+                <td className="num">{moneyOfMinor(line.disputesWonMinor, line.currency)}</td>
+                <td className="num">{moneyOfMinor(line.netMinor, line.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   )
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react'
-import type { CreditsBody, HistoryEntry, JobBody, PurchaseBody } from '../../../src/contracts/index.ts'
+import type { CreditsBody, HistoryEntry, JobBody } from '../../../src/contracts/index.ts'
 import { api, messageOf } from '../api.ts'
 import {
   costMoney,
@@ -8,7 +8,6 @@ import {
   expirySentence,
   imagesAndFavourites,
   kindTitle,
-  moneyOfMinor,
   paidWithFreeCredits,
   perKept,
   plural,
@@ -20,6 +19,7 @@ import { useOperationQuotes } from '../use-operation-quotes.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
 import { OperationPrices } from './operation-prices.tsx'
+import { PurchasesSection } from './purchases-section.tsx'
 
 const MOVEMENTS: Record<string, string> = {
   grant: 'Credits added',
@@ -30,6 +30,7 @@ const MOVEMENTS: Record<string, string> = {
   refund: 'Refunded',
   expire: 'Expired',
   revoke: 'Removed',
+  reinstate: 'Given back',
 }
 
 /** Where the credits are: available and held, each lot and its expiry, costs, and the journal. */
@@ -40,7 +41,6 @@ export function CreditsPage() {
   const [cursor, setCursor] = useState<string | null>(null)
   const [jobs, setJobs] = useState<JobBody[]>([])
   const [jobsBefore, setJobsBefore] = useState<string | null>(null)
-  const [purchases, setPurchases] = useState<PurchaseBody[] | null>(null)
   const [problem, setProblem] = useState<string | null>(null)
   const quotes = useOperationQuotes()
 
@@ -67,10 +67,6 @@ export function CreditsPage() {
     void refreshCredits()
     void loadJournal(null)
     void loadJobs(null)
-    api
-      .purchases()
-      .then((b) => setPurchases(b.purchases))
-      .catch(() => setPurchases(null))
   }, [refreshCredits, loadJournal, loadJobs])
 
   // Credits owed (this month's allowance, a bonus) are spendable now and become a lot with the next
@@ -213,40 +209,7 @@ export function CreditsPage() {
         )}
       </section>
 
-      {purchases && purchases.length > 0 && (
-        <section aria-labelledby={`${id}-purchases`}>
-          <h2 id={`${id}-purchases`}>Purchases</h2>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Pack</th>
-                  <th scope="col" className="num">
-                    Credits
-                  </th>
-                  <th scope="col" className="num">
-                    Paid
-                  </th>
-                  <th scope="col">Credits expire</th>
-                </tr>
-              </thead>
-              <tbody>
-                {purchases.map((p) => (
-                  <tr key={p.id}>
-                    <td>
-                      {p.packId}
-                      {p.quantity > 1 ? ` × ${p.quantity}` : ''}
-                    </td>
-                    <td className="num">{p.credits}</td>
-                    <td className="num">{moneyOfMinor(p.amountPaidMinor, p.currency)}</td>
-                    <td>{p.expiresAt ? shortDate(p.expiresAt) : 'never'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
-      )}
+      <PurchasesSection />
 
       <section aria-labelledby={`${id}-journal`}>
         <h2 id={`${id}-journal`}>Movements</h2>

@@ -1,5 +1,6 @@
 import Stripe from 'stripe'
-import type { Config, StripeConfig } from '../../../config.ts'
+import type { Config } from '../../../config.ts'
+import type { StripeConfig } from '../../../config-billing.ts'
 import type { Result } from '../../../credits/index.ts'
 import type { Clock } from '../../../util/clock.ts'
 import type {
@@ -7,11 +8,17 @@ import type {
   CheckoutSession,
   CheckoutStarted,
   HostedCheckoutProvider,
+  PaymentDetails,
   PaymentEvent,
   PaymentProviderDeps,
+  RefundRequest,
+  RefundStarted,
 } from '../../provider.ts'
 import { toStripeAmount } from './amounts.ts'
-import { CHECKOUT_EVENT_TYPES, INTENT_METADATA_KEY, toCheckoutSession, toPaymentEvent } from './sessions.ts'
+import { createRefund, paymentDetails } from './charges.ts'
+import { EVENT_TYPES, INTENT_METADATA_KEY, toCheckoutSession, toPaymentEvent } from './sessions.ts'
+
+export { RefundRefused } from './charges.ts'
 
 export const name = 'stripe' as const
 
@@ -24,7 +31,9 @@ export function fromConfig(config: Config, deps: PaymentProviderDeps): StripeChe
  * Stripe Checkout through the official SDK: a Checkout Session (`mode=payment`) per purchase intent,
  * created with an idempotency key derived from the intent, so a retried request (by Easel or by the
  * SDK's own network retries) never opens a second session; events verified with the endpoint's
- * signing secret and Stripe's default tolerance (5 minutes) measured on Easel's clock.
+ * signing secret and Stripe's default tolerance (5 minutes) measured on Easel's clock. The intent is
+ * also named on the session's PaymentIntent (`payment_intent_data[metadata]`), so a refund or a
+ * dispute seen in the Dashboard leads back to it; refunds go through `charges.ts`.
  */
 export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
   readonly kind = 'hosted'
@@ -68,6 +77,12 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
           easel_account: request.accountId,
           easel_pack: request.packId,
         },
+        // On the PaymentIntent too: its charge, refunds and disputes carry no session, but it does.
+        payment_intent_data: {
+          metadata: { [INTENT_METADATA_KEY]: request.reference, easel_account: request.accountId },
+        },
+        // Stripe Tax adds the tax to the price (tax-exclusive prices) and the receipt shows it.
+        ...(this.config.automaticTax ? { automatic_tax: { enabled: true } } : {}),
         success_url: request.successUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
         cancel_url: request.cancelUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
       },
@@ -109,12 +124,27 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
     return toCheckoutSession(await this.stripe.checkout.sessions.retrieve(sessionId))
   }
 
+  async findCheckoutByPayment(paymentId: string): Promise<CheckoutSession | null> {
+    const found = await this.stripe.checkout.sessions.list({ payment_intent: paymentId, limit: 1 })
+    const session = found.data[0]
+    return session ? toCheckoutSession(session) : null
+  }
+
+  paymentDetails(paymentId: string): Promise<PaymentDetails> {
+    return paymentDetails(this.stripe, paymentId)
+  }
+
+  /** Throws {@link RefundRefused} when Stripe refuses it; any other error is a failure to ask. */
+  refund(request: RefundRequest): Promise<RefundStarted> {
+    return createRefund(this.stripe, request)
+  }
+
   async *listEvents(sinceMs: number): AsyncIterable<PaymentEvent> {
     const events: Stripe.Event[] = []
     // Stripe lists newest first; the whole period is gathered and applied oldest first, as it happened.
     for await (const event of this.stripe.events.list({
       created: { gte: Math.floor(sinceMs / 1000) },
-      types: [...CHECKOUT_EVENT_TYPES],
+      types: [...EVENT_TYPES],
       limit: 100,
     })) {
       events.push(event)

@@ -1,16 +1,23 @@
 import type Stripe from 'stripe'
 import type { CheckoutSession, PaymentEvent } from '../../provider.ts'
-import { fromStripeAmount } from './amounts.ts'
+import { toStripeAmount } from './amounts.ts'
+import { currencyOf, idOf, minorOf, toChargeState, toDisputeState } from './charges.ts'
 
-/** The event types of a Checkout Session that Easel acts on (listed by `easel billing reconcile`). */
-export const CHECKOUT_EVENT_TYPES = [
+/**
+ * The event types Easel acts on (listed by `easel billing reconcile`): a Checkout Session's, and
+ * what happens to its payment afterwards (refunded, disputed, a dispute decided).
+ */
+export const EVENT_TYPES = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
   'checkout.session.expired',
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
 ] as const satisfies readonly Stripe.Event.Type[]
 
-/** The metadata key on a Checkout Session that names Easel's purchase intent. */
+/** The metadata key on a Checkout Session (and its PaymentIntent) that names Easel's purchase intent. */
 export const INTENT_METADATA_KEY = 'easel_intent'
 
 /**
@@ -19,19 +26,32 @@ export const INTENT_METADATA_KEY = 'easel_intent'
  * Easel's minor units here; an amount that is not a whole number of them is null (and grants nothing).
  */
 export function toCheckoutSession(session: Stripe.Checkout.Session): CheckoutSession {
-  const currency = session.currency === null ? null : session.currency.toUpperCase()
+  const currency = currencyOf(session.currency)
   return {
     id: session.id,
     reference: session.metadata?.[INTENT_METADATA_KEY] ?? null,
     // A value this Easel does not know counts as the one that grants nothing.
     status: oneOf(session.status, ['complete', 'expired'] as const) ?? 'open',
     paymentStatus: oneOf(session.payment_status, ['paid', 'no_payment_required'] as const) ?? 'unpaid',
-    amountTotalMinor:
-      session.amount_total === null || currency === null
-        ? null
-        : fromStripeAmount(session.amount_total, currency),
+    amountTotalMinor: minorOf(session.amount_total, currency),
     currency,
+    paymentId: idOf(session.payment_intent),
+    taxMinor: taxMinorOf(session.total_details?.amount_tax, currency),
   }
+}
+
+/**
+ * The tax Stripe Tax added, in minor units; 0 when none. It is shown on receipts, never checked
+ * against a payment, so a tax that is not a whole minor unit (Stripe counts ISK in hundredths) is
+ * rounded to the nearest one (half up) rather than dropped.
+ */
+function taxMinorOf(amount: unknown, currency: string | null): number {
+  if (currency === null || !Number.isSafeInteger(amount) || (amount as number) <= 0) return 0
+  const exact = minorOf(amount, currency)
+  if (exact !== null) return exact
+  // Only reached where Stripe's units are finer than the minor unit, so one minor unit is a whole
+  // number of Stripe's (100 for ISK).
+  return Math.round((amount as number) / toStripeAmount(1, currency))
 }
 
 /** A Stripe event in Easel's terms (what it is about, for the dispatcher); null if it is not shaped as one. */
@@ -53,13 +73,26 @@ export function toPaymentEvent(event: Stripe.Event): PaymentEvent | null {
   }
   const base = { id: event.id, type: event.type, createdAt: event.created * 1000 }
   const object = event.data.object as { object?: string; id?: string }
-  if (object.object === 'checkout.session') {
-    return {
-      ...base,
-      subject: { kind: 'checkout', session: toCheckoutSession(object as Stripe.Checkout.Session) },
+  switch (object.object) {
+    case 'checkout.session':
+      return {
+        ...base,
+        subject: { kind: 'checkout', session: toCheckoutSession(object as Stripe.Checkout.Session) },
+      }
+    case 'charge': {
+      const charge = toChargeState(object as Stripe.Charge)
+      return charge && { ...base, subject: { kind: 'charge', charge } }
     }
+    case 'dispute': {
+      const dispute = toDisputeState(object as Stripe.Dispute)
+      return dispute && { ...base, subject: { kind: 'dispute', dispute } }
+    }
+    default:
+      return {
+        ...base,
+        subject: { kind: 'other', objectId: typeof object.id === 'string' ? object.id : null },
+      }
   }
-  return { ...base, subject: { kind: 'other', objectId: typeof object.id === 'string' ? object.id : null } }
 }
 
 function oneOf<T extends string>(value: string | null, known: readonly T[]): T | null {
