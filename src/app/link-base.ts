@@ -11,7 +11,11 @@ export function linkBaseOf(config: Pick<Config, 'server'>): string {
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
 }
 
-/** What a purchase's receipt needs of the configuration: the seller, and where its mail links. */
-export function receiptSettingsOf(config: Pick<Config, 'server' | 'billing'>) {
-  return { seller: config.billing.seller, linkBase: linkBaseOf(config) }
+/** What billing needs of the configuration: the seller, where its mail links, top-up limits. */
+export function billingSettingsOf(config: Pick<Config, 'server' | 'billing'>) {
+  return {
+    seller: config.billing.seller,
+    linkBase: linkBaseOf(config),
+    autoTopUpMaxPerDay: config.billing.autoTopUpMaxPerDay,
+  }
 }

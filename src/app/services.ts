@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { Accounts } from '../accounts/index.ts'
+import { AutoTopUps } from '../billing/auto-top-up.ts'
 import { paymentProviderFromConfig } from '../billing/providers/index.ts'
 import { Purchases } from '../billing/purchases.ts'
+import { Plans } from '../billing/subscriptions.ts'
 import type { Config } from '../config.ts'
 import { Ledger } from '../credits/index.ts'
 import { DatabasePricing } from '../credits/pricing/catalog.ts'
@@ -15,7 +17,7 @@ import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
 import type { Clock } from '../util/clock.ts'
-import { receiptSettingsOf } from './link-base.ts'
+import { billingSettingsOf } from './link-base.ts'
 import type { AppLog } from './log.ts'
 
 /**
@@ -35,6 +37,10 @@ export interface Core {
 /** Everything the HTTP layer (and later the worker) calls, made once per process. */
 export interface Services extends Core {
   readonly purchases: Purchases
+  /** Auto top-up and the low-balance notice; its `afterCharge` runs after each job's charge. */
+  readonly autoTopUps: AutoTopUps
+  /** Paid plans: the account's plan and subscription; subscribing, cancelling, resuming. */
+  readonly plans: Plans
   readonly studio: Studio
   readonly registry: EngineRegistry
   readonly signer: UrlSigner
@@ -76,6 +82,22 @@ export async function createServices(
   const core = await createCore(config, db, { clock })
   const engines = options.engines ?? enginesFromConfig(config.engines)
   const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default)
+  // The payment provider the configuration turns on (the offline test checkout, Stripe), or none.
+  const provider = paymentProviderFromConfig(config, { clock })
+  const billing = billingSettingsOf(config)
+  const mail = createMailer(config.mail, db, {
+    clock,
+    log,
+    ...(options.mailTransport ? { transport: options.mailTransport } : {}),
+  })
+  const autoTopUps = new AutoTopUps({
+    db,
+    ledger: core.ledger,
+    provider,
+    settings: billing,
+    log,
+    onMail: () => mail.nudge(),
+  })
   const studio = new Studio(db, core.ledger, {
     clock,
     store: new LocalDiskImageStore(config.dataDir),
@@ -87,25 +109,19 @@ export async function createServices(
     maxUploadBytes: config.server.maxUploadBytes,
     maxUploadPixels: config.server.maxUploadPixels,
     log,
+    // After a job's charge committed: a top-up or the low-balance notice, never holding the job up.
+    onCharged: (accountId) => void autoTopUps.afterCharge(accountId),
   })
   const signer = new UrlSigner(await installationSecret(db))
   return {
     ...core,
-    // The payment provider the configuration turns on (the offline test checkout), or none.
-    purchases: new Purchases(
-      db,
-      core.ledger,
-      paymentProviderFromConfig(config, { clock }),
-      receiptSettingsOf(config),
-    ),
+    purchases: new Purchases(db, core.ledger, provider, billing),
+    autoTopUps,
+    plans: new Plans(db, core.ledger, provider),
     studio,
     registry,
     signer,
-    mail: createMailer(config.mail, db, {
-      clock,
-      log,
-      ...(options.mailTransport ? { transport: options.mailTransport } : {}),
-    }),
+    mail,
   }
 }
 

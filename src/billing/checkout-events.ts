@@ -1,4 +1,5 @@
 import type { SqlTx } from '../db/writer/index.ts'
+import { rememberSavedCard } from './auto-top-up-events.ts'
 import {
   type EventContext,
   type EventOutcome,
@@ -68,6 +69,10 @@ function intents(ctx: EventContext) {
       'currency',
       'session_id',
       'created_at',
+      'kind',
+      'plan_id',
+      'payment_id',
+      'save_card',
     ])
     .where('provider', '=', ctx.provider.name)
 }
@@ -135,6 +140,9 @@ export async function grantIntent(
   const details = session.paymentId
     ? await ctx.provider.paymentDetails(session.paymentId)
     : { chargeId: null, receiptUrl: null }
+  // The buyer asked to keep the card for auto top-ups: it is saved with the purchase.
+  const saved =
+    intent.save_card === 1 && session.paymentId ? await ctx.provider.savedCard(session.paymentId) : null
   const quantity = intent.quantity!
   const granted = await ctx.ledger.completePurchase(
     {
@@ -151,6 +159,7 @@ export async function grantIntent(
       alsoWrite: async (tx, receipt, now) => {
         await alsoWrite(tx, now)
         await moveIntent(tx, now, intent, 'completed', null)
+        if (saved) await rememberSavedCard(tx, now, intent.account_id, saved)
         await recordCompletedPurchase(
           tx,
           now,
@@ -164,7 +173,7 @@ export async function grantIntent(
             // The packs' price is a whole number of unit prices (a volume tier prices each pack alike).
             unitPriceMinor: intent.amount_minor! / quantity,
           },
-          ctx.receipts,
+          ctx.settings,
         )
       },
     },

@@ -1,9 +1,10 @@
+import type { Selectable } from 'kysely'
 import type { Ledger } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import type { PurchaseIntentsTable } from '../db/schema.ts'
 import type { SqlTx } from '../db/writer/index.ts'
 import type { HostedCheckoutProvider, PaymentEvent } from './provider.ts'
-import type { ReceiptSettings } from './purchase-records.ts'
+import type { BillingSettings } from './purchase-records.ts'
 
 /**
  * What Easel did with a provider's event (recorded with it, and said by `easel billing reconcile`);
@@ -38,11 +39,11 @@ export interface EventContext {
   db: Database
   ledger: Ledger
   provider: HostedCheckoutProvider
-  receipts: ReceiptSettings
+  settings: BillingSettings
 }
 
 export type Intent = Pick<
-  PurchaseIntentsTable,
+  Selectable<PurchaseIntentsTable>,
   | 'reference'
   | 'account_id'
   | 'status'
@@ -52,6 +53,10 @@ export type Intent = Pick<
   | 'currency'
   | 'session_id'
   | 'created_at'
+  | 'kind'
+  | 'plan_id'
+  | 'payment_id'
+  | 'save_card'
 >
 
 /** What {@link writeEvent} records of an event: its outcome, and what it does to the intent. */
@@ -101,6 +106,12 @@ function objectOf(event: PaymentEvent): string | null {
       return event.subject.charge.id
     case 'dispute':
       return event.subject.dispute.id
+    case 'payment':
+      return event.subject.payment.id
+    case 'invoice':
+      return event.subject.invoice.id
+    case 'subscription':
+      return event.subject.subscription.id
     case 'other':
       return event.subject.objectId
   }

@@ -34,6 +34,13 @@ export async function openCheckout(
     /** The studio's address: the buyer comes back to `<base>/credits/buy/return`. */
     returnBase: string
     idempotencyKey?: string
+    /**
+     * Keep the card for auto top-ups: the provider saves it for payments without the buyer, and
+     * the intent says so (`save_card`), so that its grant remembers the card.
+     */
+    saveCard?: boolean
+    /** The account's customer at the provider, when it has one already (a card saved before). */
+    customerId?: string | null
   },
 ): Promise<Result<CheckoutOpened, CheckoutError>> {
   const { db, ledger, provider } = deps
@@ -47,8 +54,10 @@ export async function openCheckout(
       error: { code: 'VALIDATION', field: price.error.field, message: price.error.message },
     }
   }
+  const saveCard = input.saveCard === true
+  // Saving the card makes it another request; without, the hash is what it always was.
   const hash = createHash('sha256')
-    .update(JSON.stringify(['checkout', input.packId, input.quantity]))
+    .update(JSON.stringify(['checkout', input.packId, input.quantity, ...(saveCard ? ['save-card'] : [])]))
     .digest('hex')
   const reference =
     input.idempotencyKey === undefined
@@ -69,6 +78,8 @@ export async function openCheckout(
       quantity: input.quantity,
       amount_minor: price.value.totalMinor,
       currency: price.value.currency,
+      kind: 'pack',
+      save_card: saveCard ? 1 : 0,
     })
     .onConflict((oc) => oc.column('reference').doNothing())
     .executeTakeFirst()
@@ -102,6 +113,7 @@ export async function openCheckout(
     currency: price.value.currency,
     successUrl: `${input.returnBase}/credits/buy/return?session_id={SESSION}`,
     cancelUrl: `${input.returnBase}/credits/buy/return?cancelled=1`,
+    ...(saveCard ? { saveCard: true, customerId: input.customerId ?? null } : {}),
   })
   // The session may be stored already: an event about it overtook this answer.
   await db.kysely

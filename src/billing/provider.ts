@@ -89,6 +89,16 @@ export interface HostedCheckoutProvider<Name extends string = string> {
    * refunded charge does the rest (the revocation), whoever asked: the same key is one refund.
    */
   refund(request: RefundRequest): Promise<RefundStarted>
+  /** The card a paid checkout's payment was made with, if it was saved for later; else null. */
+  savedCard(paymentId: string): Promise<SavedCard | null>
+  /** Pays with a saved card, without the buyer: see {@link OffSessionResult}. */
+  chargeSavedCard(request: OffSessionCharge): Promise<OffSessionResult>
+  /** Creates the provider's checkout for subscribing to a monthly plan; safe to repeat for one reference. */
+  startSubscription(request: SubscriptionRequest): Promise<CheckoutStarted>
+  /** Cancels a subscription at its period's end (it runs out, unrenewed), or takes that back. */
+  setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): Promise<SubscriptionState>
+  /** A subscription as the provider has it now. */
+  retrieveSubscription(subscriptionId: string): Promise<SubscriptionState>
 }
 
 export interface PaymentDetails {
@@ -125,7 +135,61 @@ export interface CheckoutRequest {
   /** Where the provider sends the buyer back; `{SESSION}` is replaced by the session's id. */
   successUrl: string
   cancelUrl: string
+  /**
+   * Keep the card for payments made later without the buyer (auto top-up): the provider makes a
+   * customer for the account (or uses `customerId`) and saves the payment method for off-session use.
+   */
+  saveCard?: boolean
+  /** The account's customer at the provider, when it has one already. */
+  customerId?: string | null
 }
+
+/** A monthly plan to subscribe to through the provider's checkout (`mode=subscription`). */
+export interface SubscriptionRequest {
+  accountId: string
+  /** The subscription intent's reference: the provider is asked once per reference. */
+  reference: string
+  planId: string
+  /** What the buyer sees: "Easel Pro — 200 credits a month". */
+  description: string
+  /** The plan's price for one month, in integer minor units of `currency`. */
+  unitAmountMinor: number
+  currency: string
+  successUrl: string
+  cancelUrl: string
+  customerId?: string | null
+}
+
+/** A card kept at the provider for payments without the buyer (auto top-up). */
+export interface SavedCard {
+  customerId: string
+  paymentMethodId: string
+  /** What the buyer recognises it by: "visa •••• 4242". */
+  label: string
+}
+
+/** A payment without the buyer, on a saved card (an auto top-up). */
+export interface OffSessionCharge {
+  accountId: string
+  /** The intent's reference, put on the payment (its metadata) so its events find it. */
+  reference: string
+  packId: string
+  customerId: string
+  paymentMethodId: string
+  amountMinor: number
+  currency: string
+  description: string
+  /** The provider is asked once per key. */
+  idempotencyKey: string
+}
+
+/**
+ * What an off-session payment came to at once. A decline is an answer, not an error: the card
+ * was refused (the provider also sends its failure event); `processing` settles later by event.
+ */
+export type OffSessionResult =
+  | { status: 'succeeded' | 'processing'; paymentId: string }
+  | { status: 'declined'; paymentId: string | null; reason: string }
 
 export interface CheckoutStarted {
   sessionId: string
@@ -144,6 +208,12 @@ export interface CheckoutSession {
   currency: string | null
   /** The payment made in it (Stripe's PaymentIntent), once there is one. */
   paymentId: string | null
+  /** `payment` (a pack) or `subscription` (a plan). */
+  mode: 'payment' | 'subscription' | 'setup'
+  /** The provider's customer the session made or used, if any. */
+  customerId: string | null
+  /** The subscription a `subscription` session started, once it exists. */
+  subscriptionId: string | null
   /** Tax the provider added to the total (automatic tax), in minor units; 0 when none. */
   taxMinor: number
 }
@@ -158,6 +228,49 @@ export interface ChargeState {
   amountRefundedMinor: number | null
   currency: string
   receiptUrl: string | null
+}
+
+/** A payment (Stripe's PaymentIntent) as the provider has it now: an off-session one's outcome. */
+export interface PaymentState {
+  id: string
+  status: 'succeeded' | 'failed' | 'processing' | 'other'
+  amountMinor: number | null
+  currency: string
+  /** The intent Easel put on it (metadata), if it is Easel's. */
+  reference: string | null
+  customerId: string | null
+  paymentMethodId: string | null
+  /** Why it failed, in the provider's words (`Your card was declined.`), when it did. */
+  failureMessage: string | null
+}
+
+/** A subscription's invoice: `invoice.paid` grants the plan's allowance for its period, once. */
+export interface InvoiceState {
+  id: string
+  subscriptionId: string | null
+  customerId: string | null
+  status: 'paid' | 'open' | 'uncollectible' | 'void' | 'draft'
+  amountPaidMinor: number | null
+  currency: string
+  /** The subscription period the invoice pays for (its line's period), ms since the epoch. */
+  periodStart: number | null
+  periodEnd: number | null
+  /** Why an invoice is billed: `subscription_create`, `subscription_cycle`, … */
+  billingReason: string | null
+}
+
+/** A subscription as the provider has it now. */
+export interface SubscriptionState {
+  id: string
+  customerId: string | null
+  /** active, trialing, past_due, unpaid, canceled, incomplete, incomplete_expired, paused. */
+  status: string
+  cancelAtPeriodEnd: boolean
+  /** When the current period ends (the next renewal), ms since the epoch. */
+  currentPeriodEnd: number | null
+  /** The subscription intent Easel put on it (metadata), and the plan. */
+  reference: string | null
+  planId: string | null
 }
 
 /** A dispute (a chargeback, or an inquiry before one) about a charge. */
@@ -185,6 +298,9 @@ export interface PaymentEvent {
     | { kind: 'checkout'; session: CheckoutSession }
     | { kind: 'charge'; charge: ChargeState }
     | { kind: 'dispute'; dispute: DisputeState }
+    | { kind: 'payment'; payment: PaymentState }
+    | { kind: 'invoice'; invoice: InvoiceState }
+    | { kind: 'subscription'; subscription: SubscriptionState }
     | { kind: 'other'; objectId: string | null }
 }
 

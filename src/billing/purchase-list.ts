@@ -103,6 +103,8 @@ export async function listCheckouts(db: Database, accountId: string): Promise<Ch
       'i.status',
     ])
     .where('i.account_id', '=', accountId)
+    // Packs bought in a checkout; a plan's checkout and an auto top-up are shown where they belong.
+    .where('i.kind', '=', 'pack')
     .where('i.provider', 'is not', null)
     .where('i.session_id', 'is not', null)
     .where((eb) =>

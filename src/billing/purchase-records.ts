@@ -20,11 +20,13 @@ export interface CompletedPayment {
   unitPriceMinor: number
 }
 
-/** Where a purchase's receipt comes from: the seller as configured now, and links for its mail. */
-export interface ReceiptSettings {
+/** Billing's settings: the seller on receipts as configured now, links for mail, top-up limits. */
+export interface BillingSettings {
   seller: SellerConfig
   /** EASEL_PUBLIC_URL, or the address the server listens on. */
   linkBase: string
+  /** Auto top-up payments an account may make in a day (EASEL_AUTO_TOPUP_MAX_PER_DAY). */
+  autoTopUpMaxPerDay: number
 }
 
 /**
@@ -40,7 +42,7 @@ export async function recordCompletedPurchase(
   now: number,
   purchase: PurchaseReceipt,
   payment: CompletedPayment,
-  settings: ReceiptSettings,
+  settings: BillingSettings,
 ): Promise<ReceiptDocument | null> {
   const reference = purchase.providerReference
   // The ledger's cost basis is the packs' price; the buyer paid that plus the tax.

@@ -22,7 +22,7 @@ import {
   listPurchases,
   type PurchaseView,
 } from './purchase-list.ts'
-import { type ReceiptSettings, recordCompletedPurchase } from './purchase-records.ts'
+import { type BillingSettings, recordCompletedPurchase } from './purchase-records.ts'
 import type { ReceiptDocument } from './receipt-document.ts'
 import { readReceipt } from './receipts.ts'
 import { type RefundError, type RefundRequested, refundPurchase } from './refunds.ts'
@@ -55,7 +55,7 @@ export class Purchases {
     /** Null when no payment provider is configured: purchases can be listed, not made. */
     private readonly provider: PaymentProvider<PaymentProviderName> | null,
     /** The seller on receipts, and where their mail's links point. */
-    private readonly receipts: ReceiptSettings,
+    private readonly settings: BillingSettings,
   ) {}
 
   /** Which provider takes payments (`test`: the offline test checkout; `stripe`), or none. */
@@ -137,7 +137,7 @@ export class Purchases {
               taxMinor: 0,
               unitPriceMinor: price.value.unitPriceMinor,
             },
-            this.receipts,
+            this.settings,
           )
         },
       },
@@ -227,7 +227,7 @@ export class Purchases {
 
   private async apply(provider: HostedCheckoutProvider, event: PaymentEvent): Promise<AppliedEvent> {
     const outcome = await applyPaymentEvent(
-      { db: this.db, ledger: this.ledger, provider, receipts: this.receipts },
+      { db: this.db, ledger: this.ledger, provider, settings: this.settings },
       event,
     )
     return { id: event.id, type: event.type, outcome }

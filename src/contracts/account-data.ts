@@ -110,8 +110,13 @@ export const ExportedPurchase = z.object({
   quantity: z.number().int(),
   credits: z.number().int(),
   amountPaidMinor: z.number().int(),
+  /** Tax charged on top of the price. */
+  taxMinor: z.number().int(),
   currency: z.string(),
-  status: z.enum(['paid', 'refunded']),
+  status: z.enum(['paid', 'partly_refunded', 'refunded', 'disputed']),
+  amountRefundedMinor: z.number().int(),
+  /** The receipt's number (GET /api/purchases/:id/receipt); null before receipts existed. */
+  receiptNumber: z.number().int().nullable(),
   purchasedAt: z.number().int(),
   expiresAt: z.number().int().nullable(),
   creditsLeft: z.number().int(),

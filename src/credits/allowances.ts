@@ -1,5 +1,5 @@
 import { addMonthsClamped, periodAt } from './periods.ts'
-import { type BookDuration, cohortBonus, type PriceBook } from './pricing/book.ts'
+import { type BookDuration, cohortBonus, type Plan, type PriceBook } from './pricing/book.ts'
 import type { LotSource } from './types.ts'
 
 /** What the allowance rules need to know of an account. */
@@ -74,24 +74,42 @@ export function bookLotTerms(
 }
 
 /**
+ * Whether a plan is sold (it has a price): a priced plan's credits come from its paid invoices
+ * (`Ledger.grantPlanInvoice`), once per invoice, never from the automatic monthly allowance, so
+ * that each grant has one trigger (DESIGN §8). A plan priced at 0 is a free plan. Pure.
+ *
+ * @example
+ * isPricedPlan({ monthlyCredits: 200, priceMinor: 2000 }) // → true
+ * isPricedPlan({ monthlyCredits: 15 })                    // → false
+ */
+export function isPricedPlan(plan: Plan): boolean {
+  return (plan.priceMinor ?? 0) > 0
+}
+
+/** The plan `book` holds an account on: its own when the book knows it, else the book's default. */
+export function planOf(book: PriceBook, plan: string): Plan | undefined {
+  const plans = book.allowances.plans
+  return (Object.hasOwn(plans, plan) ? plans[plan] : undefined) ?? plans[book.allowances.defaultPlan]
+}
+
+/**
  * The free grants an account is owed at `now` under `book`: this period's monthly allowance (by
  * its plan, expiring at the period's end so nothing rolls over) and the one-time bonus of each of
- * its cohorts. Grants already made are skipped by the caller through their keys. Pure.
+ * its cohorts. A priced plan owes no monthly allowance: its paid invoices grant its credits (see
+ * {@link isPricedPlan}). Grants already made are skipped by the caller through their keys. Pure.
  *
  * @example
  * allowanceGrants({ id: 'acct_1', createdAt: Date.UTC(2026, 0, 25), plan: 'free', cohorts: ['beta'] },
  *                 LABS_2022, Date.UTC(2026, 1, 3))
  * // → [{ key: 'allowance:acct_1:2026-01-25', source: 'monthly', amount: 15, expiresAt: Feb 25, … },
  * //    { key: 'bonus:beta:acct_1', source: 'bonus', amount: 50, expiresAt: Mar 3, … }]
+ * allowanceGrants({ …, plan: 'pro', cohorts: [] }, LABS_2022_PRO, …) // → [] (pro is priced: its invoices grant)
  */
 export function allowanceGrants(account: AllowanceAccount, book: PriceBook, now: number): AllowanceGrant[] {
   const grants: AllowanceGrant[] = []
-  const plans = book.allowances.plans
   // An account on a plan this book does not know gets the book's default plan.
-  const plan =
-    (Object.hasOwn(plans, account.plan) ? plans[account.plan] : undefined) ??
-    plans[book.allowances.defaultPlan]
-  if (plan && plan.monthlyCredits > 0) {
+  const plan = planOf(book, account.plan)
+  if (plan && plan.monthlyCredits > 0 && !isPricedPlan(plan)) {
     const period = periodAt(account.createdAt, now)
     grants.push({
       key: `allowance:${account.id}:${period.key}`,

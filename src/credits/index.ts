@@ -1,7 +1,7 @@
 // The credit engine's public surface: usable as a library on its own (no HTTP, no images).
 
 export { checkAccountProfile } from './account-requests.ts'
-export { type AllowanceGrant, allowanceGrants } from './allowances.ts'
+export { type AllowanceGrant, allowanceGrants, isPricedPlan, planOf } from './allowances.ts'
 export type { Balance, BalanceLot, OwedLot } from './balance.ts'
 export { projectBalance } from './balance.ts'
 export { allocateByBurnOrder, compareBurnOrder, isLive } from './burn-order.ts'
@@ -28,13 +28,14 @@ export type {
 export { type PricingCatalog, staticPricing } from './ops/allowances.ts'
 export type { GrantReceipt } from './ops/grant.ts'
 export type { HoldReceipt, PricedBy } from './ops/hold.ts'
+export type { PlanEnded, PlanInvoiceInput, PlanInvoiceReceipt } from './ops/plan.ts'
 export type { PurchaseInput, PurchaseReceipt, PurchaseRefundReceipt } from './ops/purchase.ts'
 // How a purchase's lot is referenced, for billing's purchase views (`purchase:<provider reference>`).
 export { purchaseReference } from './ops/purchase.ts'
 export type { PurchaseReinstatement, PurchaseRevocation } from './ops/revoke.ts'
 export type { CaptureReceipt, RefundReceipt, ReleaseReceipt } from './ops/settle.ts'
 export { addMonthsClamped, type Period, periodAt, periodStart } from './periods.ts'
-export type { PriceBook, PriceBookInput } from './pricing/book.ts'
+export type { Plan, PriceBook, PriceBookInput } from './pricing/book.ts'
 export { cohortBonus, cohortOpenAt, signupCohorts } from './pricing/book.ts'
 export type { ActivateRefusal, BookVersion, CohortClosed } from './pricing/catalog.ts'
 export { type CloseCohortRefusal, closeCohort, closedVersion } from './pricing/close-cohort.ts'

@@ -17,6 +17,7 @@ import {
 import { ensureAllowancesOp, type PricingCatalog } from './ops/allowances.ts'
 import { type GrantReceipt, grantOp } from './ops/grant.ts'
 import { type HoldReceipt, holdOp } from './ops/hold.ts'
+import type { PlanEnded, PlanInvoiceInput, PlanInvoiceReceipt } from './ops/plan.ts'
 import {
   completePurchaseOp,
   type PurchaseInput,
@@ -41,6 +42,7 @@ import {
   releaseOp,
 } from './ops/settle.ts'
 import type { SweepCounts } from './ops/sweep.ts'
+import { endPlanWrite, planInvoiceWrite } from './plan-requests.ts'
 import { accountExists, readPurchaseAccount } from './queries.ts'
 import {
   type GrantRequest,
@@ -294,6 +296,33 @@ export class Ledger extends LedgerReads {
     if (pricedAt !== undefined && pricedAt > now) return validation('pricedAt', 'must not be in the future')
     const op = completePurchaseOp(parsed.value, this.pricing.bookAt(pricedAt ?? now))
     return this.write(withWrites(op, undefined, options.alsoWrite))
+  }
+
+  /**
+   * Grants a paid plan's invoice once per invoice id (see `ops/plan.ts`): the account moves to the
+   * plan, and the plan's credits (book at `pricedAt` ?? `periodStart`) expire at `periodEnd`. `alsoWrite`
+   * records the cause in the transaction; it runs on a replay too (`replayed: true`): idempotent.
+   *
+   * @example
+   * await ledger.grantPlanInvoice({ accountId, plan: 'pro', invoiceId: 'in_1', periodStart, periodEnd, costBasis })
+   * // → { ok: true, value: { credits: 200, expiresAt: periodEnd, previousPlan: 'free', replayed: false, … } }
+   */
+  async grantPlanInvoice(
+    req: PlanInvoiceInput,
+    options: SameTransaction<PlanInvoiceReceipt> = {},
+  ): Promise<Result<PlanInvoiceReceipt>> {
+    const op = planInvoiceWrite(req, this.pricing)
+    return op.ok ? this.write(withWrites(op.value, undefined, options.alsoWrite)) : op
+  }
+
+  /** Returns an account still on `plan` to the book's default plan (a subscription ended); lots stay. */
+  async endPlan(
+    accountId: string,
+    plan: string,
+    options: SameTransaction<PlanEnded> = {},
+  ): Promise<Result<PlanEnded>> {
+    const op = endPlanWrite(accountId, plan, this.pricing)
+    return op.ok ? this.write(withWrites(op.value, undefined, options.alsoWrite)) : op
   }
 
   /**

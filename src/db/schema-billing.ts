@@ -20,6 +20,13 @@ export interface PurchaseIntentsTable {
   /** The provider's checkout session, once it exists. */
   session_id: string | null
   checkout_url: string | null
+  /** `pack` (a checkout), `auto_top_up` (a saved card, no buyer), `subscription` (a plan). */
+  kind: Generated<'pack' | 'auto_top_up' | 'subscription'>
+  plan_id: string | null
+  /** An auto top-up's payment (Stripe's PaymentIntent), made without a checkout. */
+  payment_id: string | null
+  /** 1: keep the card of this checkout for auto top-ups. */
+  save_card: Generated<number>
 }
 
 /** What a payment provider told Easel, recorded in the transaction of its effect (see `billing/payment-events.ts`). */

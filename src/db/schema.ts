@@ -6,6 +6,8 @@ import type {
   PurchasePaymentsTable,
   ReceiptsTable,
 } from './schema-billing.ts'
+import type { PlanTables } from './schema-plans.ts'
+import type { TopUpTables } from './schema-top-ups.ts'
 
 /**
  * Row types of the tables, as Kysely sees them. Credits and money are integers end to end:
@@ -337,7 +339,7 @@ export interface NoticesSentTable {
   at: number
 }
 
-export interface DB {
+export interface DB extends TopUpTables, PlanTables {
   accounts: AccountsTable
   account_cohorts: AccountCohortsTable
   lots: LotsTable

@@ -27,6 +27,7 @@ import { registerAccountDataRoutes } from './routes/account-data.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
 import { registerAdminPurchaseRoutes } from './routes/admin-purchases.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
+import { registerAutoTopUpRoutes } from './routes/auto-top-up.ts'
 import { registerBillingRoutes } from './routes/billing.ts'
 import { registerCreditRoutes } from './routes/credits.ts'
 import { registerFileRoutes } from './routes/files.ts'
@@ -38,6 +39,7 @@ import { registerMailRoutes } from './routes/mail.ts'
 import { registerNoticeRoutes } from './routes/notices.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
+import { registerPlanRoutes } from './routes/plans.ts'
 import { registerSessionRoutes } from './routes/session.ts'
 import { registerStripeWebhook } from './routes/stripe-webhook.ts'
 import { registerTwoFactorRoutes } from './routes/two-factor.ts'
@@ -185,6 +187,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerImageRoutes(app, services)
   registerKeyRoutes(app, services)
   registerBillingRoutes(app, services)
+  registerPlanRoutes(app, services)
+  registerAutoTopUpRoutes(app, services)
   registerStripeWebhook(app, services)
   registerAdminRoutes(app, services)
   registerAdminPurchaseRoutes(app, services)

@@ -39,22 +39,6 @@ export async function* accountJson(
     bySource[lot.source] = (bySource[lot.source] ?? 0) + left
   }
   const bought = await purchases.list(user.accountId)
-  const revoked = new Set(
-    bought.length === 0
-      ? []
-      : (
-          await kysely
-            .selectFrom('lots')
-            .select('id')
-            .where(
-              'id',
-              'in',
-              bought.map((p) => p.lotId),
-            )
-            .where('revoked_at', 'is not', null)
-            .execute()
-        ).map((r) => r.id),
-  )
   const head: Omit<AccountExport, 'credits' | 'jobs'> = {
     format: 'easel-account-export/1',
     exportedAt: options.now,
@@ -74,8 +58,11 @@ export async function* accountJson(
       quantity: p.quantity,
       credits: p.credits,
       amountPaidMinor: p.amountPaidMinor,
+      taxMinor: p.taxMinor,
       currency: p.currency,
-      status: revoked.has(p.lotId) ? 'refunded' : 'paid',
+      status: p.status,
+      amountRefundedMinor: p.amountRefundedMinor,
+      receiptNumber: p.receiptNumber,
       purchasedAt: p.grantedAt,
       expiresAt: p.expiresAt,
       creditsLeft: p.remaining,

@@ -127,6 +127,11 @@ async function eraseRows(
     [now, userId],
   )
   await tx.run('delete from account_tokens where user_id = ?', [userId])
+  // Receipts stay: they are the seller's record of a sale (tax law keeps them for years). The
+  // buyer's address on them goes; the account id left on them names no one once the user is gone.
+  await tx.run('update receipts set buyer_email = null where account_id = ?', [accountId])
+  // The saved card's label and the provider's ids for it; Stripe keeps its customer.
+  await tx.run('delete from auto_top_ups where account_id = ?', [accountId])
   const marks = addresses.map(() => '?').join(', ')
   await tx.run(`delete from mail_outbox where to_address in (${marks})`, addresses)
   // The sign-in throttle keeps the email's hash with the addresses it signed in or failed from.

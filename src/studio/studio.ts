@@ -31,6 +31,8 @@ export interface StudioOptions extends RequestLimits {
   runners: RunnerRegistry
   engines: EngineLimits
   log?: StudioLog
+  /** Called after each job's charge committed, without waiting for it (see `JobContext.onCharged`). */
+  onCharged?: (accountId: string) => unknown
 }
 
 /**
@@ -78,6 +80,7 @@ export class Studio {
       local: this.local,
       log: options.log,
       holdTtlMs: this.holdTtlMs,
+      onCharged: options.onCharged,
     }
   }
 

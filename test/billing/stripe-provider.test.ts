@@ -142,6 +142,9 @@ describe('Stripe provider: the payment behind a session', () => {
       amountTotalMinor: 1500,
       currency: 'USD',
       paymentId,
+      mode: 'payment',
+      customerId: null,
+      subscriptionId: null,
       taxMinor: 0,
     })
     expect(await provider.findCheckoutByPayment('pi_not_a_payment_of_ours')).toBeNull()

@@ -700,6 +700,7 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
       ['/admin', 'Admin · Users'],
       ['/admin/pricing', 'Admin · Price book'],
       ['/admin/report', 'Admin · Report'],
+      ['/admin/purchases', 'Admin · Purchases'],
     ] as const) {
       await page.goto(path)
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor()

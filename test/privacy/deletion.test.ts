@@ -193,6 +193,17 @@ describe.each(BACKENDS)('deleting an account (%s)', (backend) => {
       .where('id', '=', h.user.user.id)
       .executeTakeFirstOrThrow()
     expect(row.email).toBe(deletedEmail(h.user.user.id))
+    // The seller keeps the receipt of the sale, without the buyer's address.
+    const receipts = await db.kysely
+      .selectFrom('receipts')
+      .select(['account_id', 'buyer_email'])
+      .where('account_id', 'in', [h.user.user.accountId, other.user.user.accountId])
+      .execute()
+    expect(receipts).toHaveLength(2)
+    expect(receipts.find((r) => r.account_id === h.user.user.accountId)?.buyer_email).toBeNull()
+    expect(receipts.find((r) => r.account_id === other.user.user.accountId)?.buyer_email).toBe(
+      other.user.email,
+    )
     expect(row.disabled_at).toBe(clock.now())
     expect(Number(row.deleted_at)).toBe(clock.now())
     // Nobody brings a deleted account back: to an administrator it is no longer there.

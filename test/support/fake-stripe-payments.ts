@@ -32,7 +32,7 @@ export type StripePaymentIntent = Record<string, unknown> & {
   object: 'payment_intent'
   amount: number
   currency: string
-  status: 'processing' | 'succeeded' | 'requires_payment_method'
+  status: 'processing' | 'succeeded' | 'requires_payment_method' | 'requires_confirmation'
   latest_charge: string | null
   metadata: Record<string, string>
 }
@@ -86,7 +86,11 @@ export type StripeDispute = Record<string, unknown> & {
 export class StripeApiError extends Error {
   constructor(
     readonly status: number,
-    readonly error: { type: string; message: string; code?: string; param?: string },
+    /** Stripe's error object; a card error also carries the PaymentIntent and payment method. */
+    readonly error: { type: string; message: string; code?: string; param?: string } & Record<
+      string,
+      unknown
+    >,
   ) {
     super(error.message)
   }
@@ -97,6 +101,8 @@ export interface PaymentsHost {
   now(): number
   readonly url: string
   makeEvent(type: string, object: Record<string, unknown>, previous?: Record<string, unknown>): StripeEvent
+  /** Another object the host holds (a customer, a payment method), for `expand[]`. */
+  lookup?(objectId: string): Record<string, unknown> | undefined
 }
 
 /** Dispute statuses of a chargeback still argued or lost: Stripe refuses to refund such a charge. */
@@ -128,34 +134,10 @@ export class FakePayments {
     let intent =
       typeof session.payment_intent === 'string' ? this.paymentIntents.get(session.payment_intent) : undefined
     if (!intent) {
-      const intentId = id('pi')
-      intent = {
-        ...structuredClone(FIXTURES.resources.payment_intent!),
-        id: intentId,
-        object: 'payment_intent',
-        amount: session.amount_total ?? 0,
-        amount_capturable: 0,
-        amount_received: 0,
-        canceled_at: null,
-        cancellation_reason: null,
-        client_secret: `${intentId}_secret_${randomBytes(12).toString('hex')}`,
-        created: this.seconds(),
-        currency: session.currency ?? 'usd',
-        last_payment_error: null,
-        latest_charge: null,
-        livemode: false,
-        metadata: { ...metadata },
-        next_action: null,
-        processing: null,
-        status: 'processing',
-      }
-      this.paymentIntents.set(intentId, intent)
-      session.payment_intent = intentId
+      intent = this.intent(session.amount_total ?? 0, session.currency ?? 'usd', metadata)
+      session.payment_intent = intent.id
     }
-    if (outcome === 'succeeded' && intent.latest_charge === null) {
-      intent.latest_charge = this.charge(intent).id
-      intent.amount_received = intent.amount
-    }
+    if (outcome === 'succeeded') this.capture(intent)
     intent.status =
       outcome === 'succeeded' || intent.latest_charge !== null
         ? 'succeeded'
@@ -163,6 +145,44 @@ export class FakePayments {
           ? 'requires_payment_method'
           : 'processing'
     return intent
+  }
+
+  /** A new PaymentIntent of `amount` (Stripe's units), `processing` until it settles. */
+  intent(amount: number, currency: string, metadata: Record<string, string>): StripePaymentIntent {
+    const intentId = id('pi')
+    const intent: StripePaymentIntent = {
+      ...structuredClone(FIXTURES.resources.payment_intent!),
+      id: intentId,
+      object: 'payment_intent',
+      amount,
+      amount_capturable: 0,
+      amount_received: 0,
+      canceled_at: null,
+      cancellation_reason: null,
+      client_secret: `${intentId}_secret_${randomBytes(12).toString('hex')}`,
+      created: this.seconds(),
+      currency,
+      last_payment_error: null,
+      latest_charge: null,
+      livemode: false,
+      metadata: { ...metadata },
+      next_action: null,
+      processing: null,
+      status: 'processing',
+    }
+    this.paymentIntents.set(intentId, intent)
+    return intent
+  }
+
+  /** The money of a PaymentIntent is taken: its charge (once), and it has `succeeded`. */
+  capture(intent: StripePaymentIntent): StripeCharge {
+    if (intent.latest_charge === null) {
+      intent.latest_charge = this.charge(intent).id
+      intent.amount_received = intent.amount
+      intent.last_payment_error = null
+    }
+    intent.status = 'succeeded'
+    return this.charges.get(intent.latest_charge)!
   }
 
   private charge(intent: StripePaymentIntent): StripeCharge {
@@ -332,6 +352,7 @@ export class FakePayments {
         this.charges.get(value) ??
         this.refunds.get(value) ??
         this.disputes.get(value) ??
+        this.host.lookup?.(value) ??
         value
     }
     return copy

@@ -14,6 +14,13 @@ import {
   type StripeEvent,
   type StripePaymentIntent,
 } from './fake-stripe-payments.ts'
+import {
+  type CardBehaviour,
+  FakeRecurring,
+  type StripeCustomer,
+  type StripePaymentMethod,
+  type StripeSubscription,
+} from './fake-stripe-recurring.ts'
 
 export type {
   StripeCharge,
@@ -23,6 +30,13 @@ export type {
   StripePaymentIntent,
   StripeRefund,
 } from './fake-stripe-payments.ts'
+export type {
+  CardBehaviour,
+  StripeCustomer,
+  StripeInvoice,
+  StripePaymentMethod,
+  StripeSubscription,
+} from './fake-stripe-recurring.ts'
 
 /**
  * A local server speaking the parts of Stripe's API that Easel calls, with Stripe's own published
@@ -39,19 +53,32 @@ export type {
  * - `POST /v1/refunds` with `payment_intent` or `charge` and `amount` (default: what is left), and
  *   Stripe's refusals as 400 `invalid_request_error` (see `fake-stripe-payments.ts`);
  * - `GET /v1/events` with `created[gte]`, `types[]`, `limit` and `starting_after`, newest first;
+ * - saved cards and off-session payments (auto top-up): a session with
+ *   `payment_intent_data[setup_future_usage]=off_session` saves its card on a customer when paid
+ *   (`customerOf`, `paymentMethodOf`); `POST /v1/payment_intents` (`confirm`, `off_session`) charges
+ *   it as `cardBehaviour` says (a decline is Stripe's 402 `card_error`), `settlePayment` settles a
+ *   `processing` one; `GET /v1/customers/:id`, `GET /v1/payment_methods/:id`;
+ * - subscriptions (paid plans): a `mode=subscription` session makes, when paid, the subscription
+ *   and its first invoice (`subscriptionOf`); `renew`, `failRenewal`, `lapse` and `endPeriod` are
+ *   time passing at Stripe; `POST /v1/subscriptions/:id` (`cancel_at_period_end`),
+ *   `GET /v1/subscriptions/:id`, `GET /v1/invoices/:id` (see `fake-stripe-recurring.ts`);
  * - a hosted payment page at each session's `url` (`GET /pay/:id`), whose "Pay" button completes the
- *   session, delivers the signed `checkout.session.completed` to the webhook, and sends the buyer to
+ *   session, delivers the signed `checkout.session.completed` (after a subscription's
+ *   `customer.subscription.created` and `invoice.paid`) to the webhook, and sends the buyer to
  *   the session's `success_url`, as Stripe does; a receipt page at each charge's `receipt_url`.
  *
  * Every POST honours `Idempotency-Key` as Stripe does: the same key and body answer the first
- * (successful) answer again, another request with the key is a 400 `idempotency_error`.
+ * answer again (a success, or a card's refusal: the request ran), another request with the key is
+ * a 400 `idempotency_error`; a request refused as invalid is not kept (it never ran).
  *
  * Paying a session (`complete`, the Pay button, `settleAsync(…, true)`) makes its PaymentIntent and
  * Charge (`paymentIntentOf`, `chargeOf`). A refund through the API makes `charge.refunded` and, when
  * `autoDeliver` is on and `webhookUrl` set, delivers it once the refund's answer has been sent, as
  * Stripe does (after, never inside, the API call): a test awaits `delivered()` before looking at
- * what the webhook did. The operator's own doings in the Dashboard (`refundCharge`, `openDispute`,
- * `closeDispute`) only make their events: the test delivers them (`deliver`) when it wants.
+ * what the webhook did; so do off-session payments and subscription updates. The operator's own
+ * doings in the Dashboard (`refundCharge`, `openDispute`, `closeDispute`) and the bank's or time's
+ * (`complete`, `settlePayment`, `renew`, `failRenewal`, `lapse`, `endPeriod`) only make their
+ * events: the test delivers them (`deliver`, `lastEvent`) when it wants.
  *
  * Events are signed with the SDK's `generateTestHeaderString` and the webhook secret given. Requests
  * need `Authorization: Bearer <secretKey>`.
@@ -104,9 +131,11 @@ export class FakeStripe {
   url = ''
   /** PaymentIntents, Charges, Refunds and Disputes, by id. */
   readonly payments = new FakePayments(this)
+  /** Customers, saved cards, off-session payments, subscriptions and their invoices. */
+  readonly recurring = new FakeRecurring(this)
   /** Each session's `payment_intent_data[metadata]`, for its PaymentIntent. */
   private readonly intentMetadata = new Map<string, Record<string, string>>()
-  private readonly idempotent = new Map<string, { request: string; value: unknown }>()
+  private readonly idempotent = new Map<string, { request: string; status: number; value: unknown }>()
   private readonly deliveries = new Set<Promise<void>>()
   private readonly deliveryFailures: Error[] = []
   private readonly server = http.createServer((req, res) => {
@@ -138,23 +167,37 @@ export class FakeStripe {
     return (this.options.now ?? Date.now)()
   }
 
-  /** Moves a session to `complete` with what the buyer paid (default: as asked), and makes its event. */
+  /**
+   * Moves a session to `complete` with what the buyer paid (default: as asked), and makes its event.
+   * A card saved for later is saved on the customer; a subscription session makes the subscription
+   * and its first invoice, whose events (`customer.subscription.created`, `invoice.paid`) are made
+   * just before `checkout.session.completed` (see `lastEvent`).
+   */
   complete(
     sessionId: string,
     how: { paymentStatus?: 'paid' | 'unpaid'; amountTotal?: number; currency?: string } = {},
   ): StripeEvent {
     const session = this.session(sessionId)
+    if (session.mode === 'subscription') {
+      if (how.paymentStatus === 'unpaid')
+        throw new Error('the fake pays subscription checkouts by card, at once')
+      if (session.status !== 'open') throw new Error(`session ${sessionId} is ${session.status}`)
+      Object.assign(session, { status: 'complete', payment_status: 'paid' })
+      this.recurring.subscribed(session)
+      return this.makeEvent('checkout.session.completed', session)
+    }
     Object.assign(session, {
       status: 'complete',
       payment_status: how.paymentStatus ?? 'paid',
       ...(how.amountTotal !== undefined ? { amount_total: how.amountTotal } : {}),
       ...(how.currency !== undefined ? { currency: how.currency } : {}),
     })
-    this.payments.settle(
+    const intent = this.payments.settle(
       session,
       this.intentMetadata.get(sessionId) ?? {},
       session.payment_status === 'paid' ? 'succeeded' : 'processing',
     )
+    this.recurring.paid(session, intent)
     return this.makeEvent('checkout.session.completed', session)
   }
 
@@ -230,6 +273,73 @@ export class FakeStripe {
     const charge = this.paymentIntentOf(sessionId).latest_charge
     if (charge === null) throw new Error(`session ${sessionId} has not been paid`)
     return this.payments.charges.get(charge)!
+  }
+
+  /** The customer a session made or used (a saved card's, a subscription's). */
+  customerOf(sessionId: string): StripeCustomer {
+    const customer = this.session(sessionId).customer
+    const found = typeof customer === 'string' ? this.recurring.customers.get(customer) : undefined
+    if (!found) throw new Error(`session ${sessionId} has no customer`)
+    return found
+  }
+
+  /** The card a completed session was paid with (saved on its customer when asked). */
+  paymentMethodOf(sessionId: string): StripePaymentMethod {
+    return this.recurring.paymentMethodOfSession(this.session(sessionId))
+  }
+
+  /** The subscription a paid `mode=subscription` session started. */
+  subscriptionOf(sessionId: string): StripeSubscription {
+    const subscription = this.session(sessionId).subscription
+    if (typeof subscription !== 'string') throw new Error(`session ${sessionId} has no subscription`)
+    return this.recurring.subscription(subscription)
+  }
+
+  /** How later off-session payments with this payment method go (default `succeed`). */
+  cardBehaviour(paymentMethodId: string, behaviour: CardBehaviour): void {
+    this.recurring.cardBehaviour(paymentMethodId, behaviour)
+  }
+
+  /** The PaymentIntents made by `POST /v1/payment_intents` (off-session payments), oldest first. */
+  offSessionPayments(): StripePaymentIntent[] {
+    return [...this.recurring.offSession]
+  }
+
+  /** A `processing` off-session payment settles: returns `payment_intent.succeeded` or `…payment_failed`. */
+  settlePayment(paymentIntentId: string, paid: boolean): StripeEvent {
+    return this.recurring.settlePayment(paymentIntentId, paid)
+  }
+
+  /** The next period is paid: returns `invoice.paid` (`customer.subscription.updated` made too). */
+  renew(subscriptionId: string): StripeEvent {
+    return this.recurring.renew(subscriptionId)
+  }
+
+  /** The next period's payment fails: returns `[invoice.payment_failed, customer.subscription.updated]` (past_due). */
+  failRenewal(subscriptionId: string): [StripeEvent, StripeEvent] {
+    return this.recurring.failRenewal(subscriptionId)
+  }
+
+  /** Stripe gives up on an unpaid subscription: returns `customer.subscription.deleted`. */
+  lapse(subscriptionId: string): StripeEvent {
+    return this.recurring.lapse(subscriptionId)
+  }
+
+  /** The period ends: `customer.subscription.deleted` when set to cancel at its end, else as `renew`. */
+  endPeriod(subscriptionId: string): StripeEvent {
+    return this.recurring.endPeriod(subscriptionId)
+  }
+
+  /** The newest event of `type`. */
+  lastEvent(type: string): StripeEvent {
+    const event = this.events.findLast((e) => e.type === type)
+    if (!event) throw new Error(`no ${type} event was made`)
+    return event
+  }
+
+  /** A customer, payment method, subscription or invoice, for `expand[]`. */
+  lookup(objectId: string): Record<string, unknown> | undefined {
+    return this.recurring.lookup(objectId)
   }
 
   dispute(id: string): StripeDispute {
@@ -323,10 +433,11 @@ export class FakeStripe {
             message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
           })
         }
-        if (seen) return json(200, seen.value)
-        const { value, event } = this.post(url.pathname, form)
-        if (typeof key === 'string') this.idempotent.set(key, { request, value })
-        json(200, value)
+        if (seen) return json(seen.status, seen.value)
+        const { status = 200, value, event } = this.post(url.pathname, form)
+        if (typeof key === 'string')
+          this.idempotent.set(key, { request, status, value: structuredClone(value) })
+        json(status, value)
         if (event) this.deliverInBackground(event)
         return
       }
@@ -338,9 +449,18 @@ export class FakeStripe {
     }
   }
 
-  /** A POST of the API: its answer, and the event it made (delivered after the answer). */
-  private post(path: string, form: Record<string, unknown>): { value: unknown; event?: StripeEvent } {
+  /**
+   * A POST of the API: its answer (a status other than 200 when the request ran but was refused,
+   * a card's 402), and the event it made (delivered after the answer).
+   */
+  private post(
+    path: string,
+    form: Record<string, unknown>,
+  ): { status?: number; value: unknown; event?: StripeEvent } {
     if (path === '/v1/checkout/sessions') return { value: this.openSession(form) }
+    if (path === '/v1/payment_intents') return this.recurring.createPaymentIntent(form)
+    const subscription = /^\/v1\/subscriptions\/([^/]+)$/.exec(path)
+    if (subscription) return this.recurring.update(subscription[1]!, form)
     if (path === '/v1/refunds') {
       const charge = this.payments.refundable({
         ...(typeof form.payment_intent === 'string' ? { paymentIntent: form.payment_intent } : {}),
@@ -383,6 +503,8 @@ export class FakeStripe {
     }
     const object = /^\/v1\/(payment_intents|charges|refunds|disputes)\/([^/]+)$/.exec(path)
     if (object) return this.payments.expand(this.payments.find(object[1]!, object[2]!), expand)
+    const recurring = /^\/v1\/(customers|payment_methods|subscriptions|invoices)\/([^/]+)$/.exec(path)
+    if (recurring) return this.payments.expand(this.recurring.find(recurring[1]!, recurring[2]!)!, expand)
     throw unrecognized('GET', path)
   }
 
@@ -400,6 +522,7 @@ export class FakeStripe {
     // 10% of the subtotal, rounded half up, in integers (the class comment says why 10%).
     const tax = taxed ? Math.floor((subtotal + 5) / 10) : 0
     const id = `cs_test_${randomBytes(24).toString('hex')}`
+    const customerFields = this.recurring.opened(id, form)
     const intentData = (form.payment_intent_data ?? {}) as { metadata?: Record<string, string> }
     this.intentMetadata.set(id, { ...intentData.metadata })
     const session: StripeSession = {
@@ -413,6 +536,7 @@ export class FakeStripe {
         ? { enabled: true, liability: { type: 'self' }, provider: 'stripe', status: 'complete' }
         : { enabled: false, liability: null, provider: null, status: null },
       total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: tax },
+      ...customerFields,
       payment_intent: null,
       currency: items[0]?.price_data.currency ?? null,
       client_reference_id: form.client_reference_id ?? null,
@@ -457,10 +581,16 @@ export class FakeStripe {
       return void res.end('no such checkout')
     }
     if (method === 'POST') {
-      const event = this.complete(id)
-      const delivered = await this.deliver(event)
-      if (!delivered.ok)
-        throw new Error(`the webhook answered ${delivered.status}: ${await delivered.text()}`)
+      // Paying makes the checkout's event, and a subscription's own before it: all are delivered.
+      const made = this.events.length
+      this.complete(id)
+      for (const event of this.events.slice(made)) {
+        const delivered = await this.deliver(event)
+        if (!delivered.ok)
+          throw new Error(
+            `the webhook answered ${delivered.status} to ${event.type}: ${await delivered.text()}`,
+          )
+      }
       res.writeHead(303, { location: session.success_url.replace('{CHECKOUT_SESSION_ID}', id) })
       return void res.end()
     }

@@ -1,5 +1,5 @@
 import { createCore } from '../../app/index.ts'
-import { receiptSettingsOf } from '../../app/link-base.ts'
+import { billingSettingsOf } from '../../app/link-base.ts'
 import { paymentProviderFromConfig } from '../../billing/providers/index.ts'
 import { Purchases } from '../../billing/purchases.ts'
 import { parseDurationFlag, parseOptions } from '../args.ts'
@@ -38,7 +38,7 @@ export async function billingCommand(ctx: CliContext, argv: string[]): Promise<n
       db,
       core.ledger,
       paymentProviderFromConfig(ctx.config, { clock: ctx.clock }),
-      receiptSettingsOf(ctx.config),
+      billingSettingsOf(ctx.config),
     )
     const applied = await purchases.reconcile(since)
     if (o.json) {

@@ -13,6 +13,9 @@ import * as notices from './2026-12-03-z-notices.ts'
 import * as stripeCheckout from './2026-12-03-zz-stripe-checkout.ts'
 import * as purchaseRevocation from './2026-12-03-zzz-purchase-revocation.ts'
 import * as paymentsReceipts from './2026-12-03-zzzz-payments-receipts.ts'
+import * as intentKinds from './2026-12-03-zzzzz-1-intent-kinds.ts'
+import * as autoTopUp from './2026-12-03-zzzzz-2-auto-top-up.ts'
+import * as subscriptions from './2026-12-03-zzzzz-3-subscriptions.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +33,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-zz-stripe-checkout': stripeCheckout,
   '2026-12-03-zzz-purchase-revocation': purchaseRevocation,
   '2026-12-03-zzzz-payments-receipts': paymentsReceipts,
+  '2026-12-03-zzzzz-1-intent-kinds': intentKinds,
+  '2026-12-03-zzzzz-2-auto-top-up': autoTopUp,
+  '2026-12-03-zzzzz-3-subscriptions': subscriptions,
 }

@@ -55,4 +55,9 @@ export interface JobContext {
   readonly log: StudioLog | undefined
   /** How long a job's hold lives: longer than the longest a job may wait in its queue and then run. */
   readonly holdTtlMs: number
+  /**
+   * Told after a job's charge committed (billing's auto top-up and low-balance notice). Left
+   * running: the job never waits for it, and its failure is logged, never the job's.
+   */
+  readonly onCharged: ((accountId: string) => unknown) | undefined
 }

@@ -10,7 +10,7 @@ import { insertRow, type JobView, toImageView, toJobView } from './rows.ts'
 /** What settling a job touches: the ledger, the image store, the job's row and its listeners. */
 export type Settles = Pick<
   JobContext,
-  'kysely' | 'write' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log'
+  'kysely' | 'write' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log' | 'onCharged'
 >
 
 /**
@@ -72,8 +72,22 @@ export async function finish(
     rows.map(toImageView),
     engine.procedural,
   )
+  charged(ctx, row.account_id)
   ctx.events.emit(job)
   return job
+}
+
+/** Tells the hook a charge committed; the job neither waits for it nor fails with it. */
+function charged(ctx: Pick<Settles, 'onCharged' | 'log'>, accountId: string): void {
+  if (!ctx.onCharged) return
+  const logged = (error: unknown) =>
+    ctx.log?.error({ accountId, err: error }, 'the hook after a job’s charge failed; the job stands')
+  try {
+    const running = ctx.onCharged(accountId)
+    if (running instanceof Promise) running.catch(logged)
+  } catch (error) {
+    logged(error)
+  }
 }
 
 /** Writes every image or none: when one write fails, those written are removed and it throws. */

@@ -52,7 +52,7 @@ interface StripeCase {
 
 const asMe =
   (
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     url: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -261,6 +261,48 @@ const CASES: StripeCase[] = [
     message: /amount/,
   },
   {
+    name: 'PUT /api/billing/auto-top-up signed out',
+    request: async () => ({
+      method: 'PUT',
+      url: '/api/billing/auto-top-up',
+      payload: { enabled: true, packId: 'pack-115', threshold: 10 },
+    }),
+    status: 401,
+    message: /sign in first/,
+    code: 'UNAUTHENTICATED',
+  },
+  ...(
+    [
+      [{ enabled: true, packId: 'pack-115', threshold: 0 }, /threshold/],
+      [{ enabled: true, packId: 'pack-115', threshold: 2.5 }, /threshold/],
+      [{ enabled: true, packId: 'pack-999', threshold: 10 }, /packId/],
+      [{ enabled: 'yes', packId: 'pack-115', threshold: 10 }, /enabled/],
+      [{ packId: 'pack-115', threshold: 10 }, /enabled/],
+    ] as const
+  ).map(
+    ([body, message]): StripeCase => ({
+      name: `PUT /api/billing/auto-top-up ${JSON.stringify(body)}`,
+      request: asMe('PUT', '/api/billing/auto-top-up', body),
+      status: 400,
+      message,
+    }),
+  ),
+  ...([{ planId: 'free' }, { planId: 'gold' }, {}, { planId: 'x'.repeat(101) }] as const).map(
+    (body): StripeCase => ({
+      name: `POST /api/billing/plan/subscribe ${JSON.stringify(body).slice(0, 40)}`,
+      request: asMe('POST', '/api/billing/plan/subscribe', body),
+      status: 400,
+      message: /planId/,
+    }),
+  ),
+  {
+    name: 'POST /api/billing/plan/cancel without a subscription',
+    request: asMe('POST', '/api/billing/plan/cancel', {}),
+    status: 409,
+    message: /./,
+    code: 'CONFLICT',
+  },
+  {
     name: 'a webhook delivery without Stripe-Signature',
     request: async (c) => webhook((await signedCompletion(c)).payload, null),
     status: 400,
@@ -361,6 +403,8 @@ describe.each(BACKENDS)('bad input to Stripe Checkout is refused and changes not
       'payment_movements',
       'receipts',
       'audit_log',
+      'auto_top_ups',
+      'subscriptions',
     ]) {
       const r = await sql<{ n: string | number }>`select count(*) as n from ${sql.raw(table)}`.execute(
         t.current.server.services.db.kysely,

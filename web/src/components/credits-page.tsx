@@ -16,9 +16,11 @@ import {
 } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { useOperationQuotes } from '../use-operation-quotes.ts'
+import { AutoTopUpSection } from './auto-top-up-section.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { Link } from './link.tsx'
 import { OperationPrices } from './operation-prices.tsx'
+import { PlanSection } from './plan-section.tsx'
 import { PurchasesSection } from './purchases-section.tsx'
 
 const MOVEMENTS: Record<string, string> = {
@@ -208,6 +210,10 @@ export function CreditsPage() {
           </button>
         )}
       </section>
+
+      <PlanSection />
+
+      <AutoTopUpSection />
 
       <PurchasesSection />
 

@@ -7,6 +7,7 @@ import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
 import { useQuote } from '../use-quote.ts'
+import { LowBalanceBanner } from './auto-top-up-section.tsx'
 import { CostButton } from './cost-button.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { JobCard } from './job-card.tsx'
@@ -73,6 +74,7 @@ export function StudioPage() {
         <h1 id={`${id}-title`} tabIndex={-1}>
           Create images from a description
         </h1>
+        <LowBalanceBanner refreshKey={credits?.available} />
         <form onSubmit={onSubmit} className="stack" noValidate>
           <div className="field">
             <label htmlFor={`${id}-prompt`}>Describe the image</label>

@@ -8,14 +8,21 @@ import type {
   CheckoutSession,
   CheckoutStarted,
   HostedCheckoutProvider,
+  OffSessionCharge,
+  OffSessionResult,
   PaymentDetails,
   PaymentEvent,
   PaymentProviderDeps,
   RefundRequest,
   RefundStarted,
+  SavedCard,
+  SubscriptionRequest,
+  SubscriptionState,
 } from '../../provider.ts'
 import { toStripeAmount } from './amounts.ts'
 import { createRefund, paymentDetails } from './charges.ts'
+import { chargeSavedCard, retrieveSubscription, savedCard, setCancelAtPeriodEnd } from './recurring.ts'
+import { PLAN_METADATA_KEY } from './recurring-states.ts'
 import { EVENT_TYPES, INTENT_METADATA_KEY, toCheckoutSession, toPaymentEvent } from './sessions.ts'
 
 export { RefundRefused } from './charges.ts'
@@ -33,7 +40,9 @@ export function fromConfig(config: Config, deps: PaymentProviderDeps): StripeChe
  * SDK's own network retries) never opens a second session; events verified with the endpoint's
  * signing secret and Stripe's default tolerance (5 minutes) measured on Easel's clock. The intent is
  * also named on the session's PaymentIntent (`payment_intent_data[metadata]`), so a refund or a
- * dispute seen in the Dashboard leads back to it; refunds go through `charges.ts`.
+ * dispute seen in the Dashboard leads back to it; refunds go through `charges.ts`. Saved cards,
+ * off-session payments (auto top-up) and subscriptions (paid plans, `mode=subscription`) go through
+ * `recurring.ts`, and their events are read in `recurring-states.ts`.
  */
 export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
   readonly kind = 'hosted'
@@ -80,16 +89,56 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
         // On the PaymentIntent too: its charge, refunds and disputes carry no session, but it does.
         payment_intent_data: {
           metadata: { [INTENT_METADATA_KEY]: request.reference, easel_account: request.accountId },
+          // Auto top-up: the card is kept on the customer for payments without the buyer.
+          ...(request.saveCard ? { setup_future_usage: 'off_session' as const } : {}),
         },
+        ...customerOf(request),
         // Stripe Tax adds the tax to the price (tax-exclusive prices) and the receipt shows it.
         ...(this.config.automaticTax ? { automatic_tax: { enabled: true } } : {}),
-        success_url: request.successUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
-        cancel_url: request.cancelUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
+        ...returnUrls(request),
       },
       { idempotencyKey: `easel-checkout-${request.reference}` },
     )
-    if (!session.url) throw new Error(`Stripe answered Checkout Session ${session.id} without a url`)
-    return { sessionId: session.id, url: session.url }
+    return started(session)
+  }
+
+  /**
+   * A Checkout Session in `subscription` mode for a monthly plan, priced inline (`price_data` with
+   * `recurring`), so the price book stays the one source of prices. Stripe makes the customer and
+   * the subscription when the buyer pays; the intent is named on the subscription too
+   * (`subscription_data[metadata]`), so its invoices and changes lead back to it.
+   */
+  async startSubscription(request: SubscriptionRequest): Promise<CheckoutStarted> {
+    const metadata = {
+      [INTENT_METADATA_KEY]: request.reference,
+      easel_account: request.accountId,
+      [PLAN_METADATA_KEY]: request.planId,
+    }
+    const session = await this.stripe.checkout.sessions.create(
+      {
+        mode: 'subscription',
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: request.currency.toLowerCase(),
+              unit_amount: toStripeAmount(request.unitAmountMinor, request.currency),
+              recurring: { interval: 'month' },
+              product_data: { name: request.description },
+            },
+          },
+        ],
+        client_reference_id: request.accountId,
+        metadata,
+        subscription_data: { metadata },
+        // Subscription mode always makes a customer when none is given (customer_creation is for payment mode).
+        ...(request.customerId ? { customer: request.customerId } : {}),
+        ...(this.config.automaticTax ? { automatic_tax: { enabled: true } } : {}),
+        ...returnUrls(request),
+      },
+      { idempotencyKey: `easel-subscription-${request.reference}` },
+    )
+    return started(session)
   }
 
   verifyEvent(rawBody: Buffer, signature: string | undefined): Result<PaymentEvent, { message: string }> {
@@ -139,9 +188,27 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
     return createRefund(this.stripe, request)
   }
 
+  savedCard(paymentId: string): Promise<SavedCard | null> {
+    return savedCard(this.stripe, paymentId)
+  }
+
+  /** A declined card is an answer ({@link OffSessionResult}); any other error is a failure to ask. */
+  chargeSavedCard(request: OffSessionCharge): Promise<OffSessionResult> {
+    return chargeSavedCard(this.stripe, request)
+  }
+
+  setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): Promise<SubscriptionState> {
+    return setCancelAtPeriodEnd(this.stripe, subscriptionId, cancel)
+  }
+
+  retrieveSubscription(subscriptionId: string): Promise<SubscriptionState> {
+    return retrieveSubscription(this.stripe, subscriptionId)
+  }
+
   async *listEvents(sinceMs: number): AsyncIterable<PaymentEvent> {
     const events: Stripe.Event[] = []
-    // Stripe lists newest first; the whole period is gathered and applied oldest first, as it happened.
+    // Stripe lists newest first; the whole period is gathered and applied oldest first, as it happened
+    // (reversed, then sorted stably: events of one second keep the order Stripe listed them in).
     for await (const event of this.stripe.events.list({
       created: { gte: Math.floor(sinceMs / 1000) },
       types: [...EVENT_TYPES],
@@ -149,7 +216,7 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
     })) {
       events.push(event)
     }
-    events.sort((a, b) => a.created - b.created)
+    events.reverse().sort((a, b) => a.created - b.created)
     for (const event of events) {
       const parsed = toPaymentEvent(event)
       if (!parsed)
@@ -159,4 +226,31 @@ export class StripeCheckout implements HostedCheckoutProvider<typeof name> {
       yield parsed
     }
   }
+}
+
+/**
+ * The customer a payment-mode Checkout uses: the account's own when it has one; else, when the card
+ * is to be saved, a new one (`customer_creation: always`: a saved card belongs to a customer).
+ */
+function customerOf(
+  request: CheckoutRequest,
+): Pick<Stripe.Checkout.SessionCreateParams, 'customer' | 'customer_creation'> {
+  if (request.customerId) return { customer: request.customerId }
+  return request.saveCard ? { customer_creation: 'always' } : {}
+}
+
+/** Where Stripe sends the buyer back: `{SESSION}` is Stripe's own placeholder for the session id. */
+function returnUrls(request: { successUrl: string; cancelUrl: string }): {
+  success_url: string
+  cancel_url: string
+} {
+  return {
+    success_url: request.successUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
+    cancel_url: request.cancelUrl.replace('{SESSION}', '{CHECKOUT_SESSION_ID}'),
+  }
+}
+
+function started(session: Stripe.Checkout.Session): CheckoutStarted {
+  if (!session.url) throw new Error(`Stripe answered Checkout Session ${session.id} without a url`)
+  return { sessionId: session.id, url: session.url }
 }

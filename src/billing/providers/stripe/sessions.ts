@@ -2,10 +2,20 @@ import type Stripe from 'stripe'
 import type { CheckoutSession, PaymentEvent } from '../../provider.ts'
 import { toStripeAmount } from './amounts.ts'
 import { currencyOf, idOf, minorOf, toChargeState, toDisputeState } from './charges.ts'
+import {
+  INTENT_METADATA_KEY,
+  oneOf,
+  toInvoiceState,
+  toPaymentState,
+  toSubscriptionState,
+} from './recurring-states.ts'
+
+export { INTENT_METADATA_KEY }
 
 /**
- * The event types Easel acts on (listed by `easel billing reconcile`): a Checkout Session's, and
- * what happens to its payment afterwards (refunded, disputed, a dispute decided).
+ * The event types Easel acts on (listed by `easel billing reconcile`): a Checkout Session's, what
+ * happens to its payment afterwards (refunded, disputed, a dispute decided), an off-session
+ * payment's outcome (auto top-up), and a subscription's invoices and changes (paid plans).
  */
 export const EVENT_TYPES = [
   'checkout.session.completed',
@@ -15,10 +25,14 @@ export const EVENT_TYPES = [
   'charge.refunded',
   'charge.dispute.created',
   'charge.dispute.closed',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
 ] as const satisfies readonly Stripe.Event.Type[]
-
-/** The metadata key on a Checkout Session (and its PaymentIntent) that names Easel's purchase intent. */
-export const INTENT_METADATA_KEY = 'easel_intent'
 
 /**
  * A Checkout Session in Easel's terms. Stripe writes currencies in lower case and amounts in its own
@@ -36,6 +50,9 @@ export function toCheckoutSession(session: Stripe.Checkout.Session): CheckoutSes
     amountTotalMinor: minorOf(session.amount_total, currency),
     currency,
     paymentId: idOf(session.payment_intent),
+    mode: oneOf(session.mode, ['subscription', 'setup'] as const) ?? 'payment',
+    customerId: idOf(session.customer),
+    subscriptionId: idOf(session.subscription),
     taxMinor: taxMinorOf(session.total_details?.amount_tax, currency),
   }
 }
@@ -87,14 +104,22 @@ export function toPaymentEvent(event: Stripe.Event): PaymentEvent | null {
       const dispute = toDisputeState(object as Stripe.Dispute)
       return dispute && { ...base, subject: { kind: 'dispute', dispute } }
     }
+    case 'payment_intent': {
+      const payment = toPaymentState(object as Stripe.PaymentIntent)
+      return payment && { ...base, subject: { kind: 'payment', payment } }
+    }
+    case 'invoice': {
+      const invoice = toInvoiceState(object as Stripe.Invoice)
+      return invoice && { ...base, subject: { kind: 'invoice', invoice } }
+    }
+    case 'subscription': {
+      const subscription = toSubscriptionState(object as Stripe.Subscription)
+      return subscription && { ...base, subject: { kind: 'subscription', subscription } }
+    }
     default:
       return {
         ...base,
         subject: { kind: 'other', objectId: typeof object.id === 'string' ? object.id : null },
       }
   }
-}
-
-function oneOf<T extends string>(value: string | null, known: readonly T[]): T | null {
-  return (known as readonly string[]).includes(value ?? '') ? (value as T) : null
 }
