@@ -3,7 +3,7 @@ import type { Ledger, Result } from '../credits/index.ts'
 import { packPrice } from '../credits/index.ts'
 import type { Database } from '../db/open.ts'
 import { newId } from '../util/ids.ts'
-import type { HostedCheckoutProvider } from './provider.ts'
+import { type HostedCheckoutProvider, UnchargeableAmount } from './provider.ts'
 
 export interface CheckoutOpened {
   sessionId: string
@@ -14,6 +14,8 @@ export interface CheckoutOpened {
 export type CheckoutError =
   | { code: 'VALIDATION'; field: string; message: string }
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
+  /** The book's price cannot be charged exactly by the provider: the operator must change it. */
+  | { code: 'UNCHARGEABLE_PRICE'; message: string }
 
 export type CheckoutStatus = 'pending' | 'completed' | 'failed' | 'expired' | 'amount_mismatch'
 
@@ -103,18 +105,29 @@ export async function openCheckout(
     }
   }
   const pack = book.packs.find((p) => p.id === input.packId)!
-  const started = await provider.startCheckout({
-    accountId: input.accountId,
-    reference,
-    packId: input.packId,
-    description: `${pack.credits} Easel credits`,
-    quantity: input.quantity,
-    unitAmountMinor: price.value.unitPriceMinor,
-    currency: price.value.currency,
-    successUrl: `${input.returnBase}/credits/buy/return?session_id={SESSION}`,
-    cancelUrl: `${input.returnBase}/credits/buy/return?cancelled=1`,
-    ...(saveCard ? { saveCard: true, customerId: input.customerId ?? null } : {}),
-  })
+  let started: Awaited<ReturnType<typeof provider.startCheckout>>
+  try {
+    started = await provider.startCheckout({
+      accountId: input.accountId,
+      reference,
+      packId: input.packId,
+      description: `${pack.credits} Easel credits`,
+      quantity: input.quantity,
+      unitAmountMinor: price.value.unitPriceMinor,
+      currency: price.value.currency,
+      successUrl: `${input.returnBase}/credits/buy/return?session_id={SESSION}`,
+      cancelUrl: `${input.returnBase}/credits/buy/return?cancelled=1`,
+      ...(saveCard ? { saveCard: true, customerId: input.customerId ?? null } : {}),
+    })
+  } catch (error) {
+    if (!(error instanceof UnchargeableAmount)) throw error
+    // Nothing was asked of the buyer: the intent goes, and the operator is told what to change.
+    await db.kysely.deleteFrom('purchase_intents').where('reference', '=', reference).execute()
+    return {
+      ok: false,
+      error: { code: 'UNCHARGEABLE_PRICE', message: `this pack cannot be bought here now: ${error.message}` },
+    }
+  }
   // The session may be stored already: an event about it overtook this answer.
   await db.kysely
     .updateTable('purchase_intents')

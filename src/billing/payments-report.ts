@@ -52,3 +52,17 @@ export async function paymentsReport(
   }
   return [...lines.values()].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
 }
+
+/**
+ * The ledger report's "cash received" from the payments as they moved: purchases (tax included),
+ * and what went back (refunds, in part or whole, and disputes, net of those won). The ledger alone
+ * knows only whole refunds, so reports show these figures.
+ */
+export function cashReceivedOf(lines: readonly PaymentsLine[]) {
+  return lines.map((p) => ({
+    currency: p.currency,
+    purchasesMinor: p.receivedMinor,
+    refundsMinor: p.refundedMinor + p.disputedMinor - p.disputesWonMinor,
+    netMinor: p.netMinor,
+  }))
+}

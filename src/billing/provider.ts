@@ -3,6 +3,7 @@ import type { Result } from '../credits/index.ts'
 import type { Clock } from '../util/clock.ts'
 
 export { RefundRefused } from './providers/refund-refused.ts'
+export { UnchargeableAmount } from './providers/unchargeable-amount.ts'
 
 /** The card a buyer types into the built-in test checkout. */
 export interface Card {

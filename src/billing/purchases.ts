@@ -34,6 +34,7 @@ export type PurchaseError =
   | PaymentRefusal
   | { code: 'IDEMPOTENCY_CONFLICT'; message: string }
   | { code: 'NO_PAYMENT_PROVIDER'; message: string }
+  | { code: 'UNCHARGEABLE_PRICE'; message: string }
   | RefundError
 
 /** An event applied (by the webhook or by reconcile), and what Easel did with it. */

@@ -8,6 +8,7 @@ import {
   writeEvent,
 } from './event-records.ts'
 import type { CheckoutSession, InvoiceState, PaymentEvent, SubscriptionState } from './provider.ts'
+import { recordMovement } from './purchase-records.ts'
 import {
   ENDS_PLAN,
   findSubscription,
@@ -137,6 +138,16 @@ export async function invoiceEvent(
           outcome: receipt.replayed ? 'already_granted' : 'granted',
           ...whose,
         })
+        // The money the invoice brought in, for the operator's report (once: with the event).
+        if (outcome === 'granted') {
+          recordMovement(tx, now, {
+            reference: `invoice:${invoice.id}`,
+            accountId: link.accountId,
+            kind: 'payment',
+            amountMinor: invoice.amountPaidMinor ?? 0,
+            currency: invoice.currency,
+          })
+        }
       },
     },
   )

@@ -203,6 +203,8 @@ export function fromPurchaseError(error: PurchaseError): ApiError {
       return new ApiError('NOT_FOUND', error.message)
     case 'REFUND_REFUSED':
       return new ApiError('CONFLICT', error.message, { reason: 'REFUND_REFUSED' })
+    case 'UNCHARGEABLE_PRICE':
+      return new ApiError('CONFLICT', error.message, { reason: 'UNCHARGEABLE_PRICE' })
     default:
       return unhandled(error)
   }

@@ -158,6 +158,14 @@ describe.each(BACKENDS)('a paid plan through Stripe subscriptions (%s)', (backen
     )
     expect((await balance(user)).available).toBe(330)
     expect(await owedMonthly(user)).toEqual([])
+    // The invoice's money is in the operator's report, once.
+    const invoiceId = (invoicePaid.data as { object: { id: string } }).object.id
+    const moved = await t.current.server.services.db.kysely
+      .selectFrom('payment_movements')
+      .select(['kind', 'amount_minor', 'currency'])
+      .where('reference', '=', `invoice:${invoiceId}`)
+      .execute()
+    expect(moved.map((m) => [m.kind, Number(m.amount_minor), m.currency])).toEqual([['payment', 2000, 'USD']])
     expect(await plan(user)).toMatchObject({
       plan: 'pro',
       planName: 'Pro',

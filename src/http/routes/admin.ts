@@ -1,5 +1,6 @@
 import { type AuditActor, writeAudit } from '../../accounts/index.ts'
 import type { Services } from '../../app/index.ts'
+import { cashReceivedOf } from '../../billing/payments-report.ts'
 import {
   AdminKeysBody,
   AdminSignUpBody,
@@ -356,12 +357,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       // The payments as they moved (partial refunds and disputes included) are the cash received:
       // the ledger alone knows only whole refunds.
       const payments = await services.purchases.paymentsReport(request.query)
-      const cashReceived = payments.map((p) => ({
-        currency: p.currency,
-        purchasesMinor: p.receivedMinor,
-        refundsMinor: p.refundedMinor + p.disputedMinor - p.disputesWonMinor,
-        netMinor: p.netMinor,
-      }))
+      const cashReceived = cashReceivedOf(payments)
       // Exact amounts (money.ts Fraction) become their JSON form: numerator, denominator and shown.
       return ReportBody.parse(JSON.parse(JSON.stringify({ ...report.value, cashReceived, payments })))
     },

@@ -1,4 +1,5 @@
 import { minorDigits } from '../../../credits/index.ts'
+import { UnchargeableAmount } from '../unchargeable-amount.ts'
 
 // Stripe's rules for amounts (https://docs.stripe.com/currencies), applied here and nowhere else:
 // Easel counts money in ISO 4217 minor units (the money module's digits), and Stripe mostly does
@@ -44,7 +45,7 @@ function scale(currency: string): { digits: number; stripeDigits: number; step: 
 }
 
 /** Why an amount cannot be sent to Stripe as it is (the price book's price needs changing). */
-export class UnchargeableAmount extends Error {}
+export { UnchargeableAmount }
 
 /**
  * Easel's amount (minor units of `currency`) as Stripe's API wants it. Exact or refused: a price
