@@ -209,7 +209,7 @@ export function AutoTopUpSection() {
  */
 export function LowBalanceBanner({ refreshKey }: { refreshKey?: unknown }) {
   const [low, setLow] = useState<AutoTopUpBody['lowBalance']>(null)
-  const [topping, setTopping] = useState(false)
+  const [topping, setTopping] = useState<'buying' | 'after-next-job' | null>(null)
 
   useEffect(() => {
     let live = true
@@ -219,7 +219,8 @@ export function LowBalanceBanner({ refreshKey }: { refreshKey?: unknown }) {
       (read) => {
         if (!live) return
         setLow(read.lowBalance)
-        setTopping(read.active)
+        // A top-up starts after a job's charge: one may be on its way, or come with the next job.
+        setTopping(read.inFlight ? 'buying' : read.active ? 'after-next-job' : null)
       },
       () => live && setLow(null),
     )
@@ -233,7 +234,13 @@ export function LowBalanceBanner({ refreshKey }: { refreshKey?: unknown }) {
     <div className="notice notice-warning" role="status" data-testid="low-balance">
       <p>
         <strong>Your credits are running low</strong> — fewer than {credits(low.threshold)}.{' '}
-        {topping ? 'Auto top-up is buying a pack.' : <Link href="/credits/buy">Buy credits</Link>}
+        {topping === 'buying' ? (
+          'Auto top-up is buying a pack.'
+        ) : topping === 'after-next-job' ? (
+          'Auto top-up buys a pack after your next job.'
+        ) : (
+          <Link href="/credits/buy">Buy credits</Link>
+        )}
       </p>
     </div>
   )
