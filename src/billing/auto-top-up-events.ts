@@ -4,6 +4,7 @@ import {
   type EventContext,
   type EventOutcome,
   type Intent,
+  intentsOf,
   recordEvent,
   writeEvent,
 } from './event-records.ts'
@@ -176,24 +177,7 @@ export async function rememberSavedCard(
 
 /** The intent a payment was made for: by the reference Easel put on it, else by its id. */
 async function intentOfPayment(ctx: EventContext, payment: PaymentState): Promise<Intent | null> {
-  const query = ctx.db.kysely
-    .selectFrom('purchase_intents')
-    .select([
-      'reference',
-      'account_id',
-      'status',
-      'pack_id',
-      'quantity',
-      'amount_minor',
-      'currency',
-      'session_id',
-      'created_at',
-      'kind',
-      'plan_id',
-      'payment_id',
-      'save_card',
-    ])
-    .where('provider', '=', ctx.provider.name)
+  const query = intentsOf(ctx)
   if (payment.reference !== null) {
     const byReference = await query.where('reference', '=', payment.reference).executeTakeFirst()
     // Only if the payment is the intent's (or it has none yet): a reference alone is not proof.

@@ -4,6 +4,7 @@ import {
   type EventContext,
   type EventOutcome,
   type Intent,
+  intentsOf,
   moveIntent,
   recordEvent,
   writeEvent,
@@ -39,7 +40,7 @@ export async function findIntent(
   ctx: EventContext,
   session: CheckoutSession,
 ): Promise<{ intent: Intent; session: CheckoutSession } | null> {
-  const bySession = await intents(ctx).where('session_id', '=', session.id).executeTakeFirst()
+  const bySession = await intentsOf(ctx).where('session_id', '=', session.id).executeTakeFirst()
   if (bySession) return { intent: bySession, session }
   const current = await ctx.provider.retrieveCheckout(session.id)
   return intentOfCurrent(ctx, current)
@@ -51,30 +52,9 @@ export async function intentOfCurrent(
   current: CheckoutSession,
 ): Promise<{ intent: Intent; session: CheckoutSession } | null> {
   if (current.reference === null) return null
-  const byReference = await intents(ctx).where('reference', '=', current.reference).executeTakeFirst()
+  const byReference = await intentsOf(ctx).where('reference', '=', current.reference).executeTakeFirst()
   if (!byReference || (byReference.session_id !== null && byReference.session_id !== current.id)) return null
   return { intent: byReference, session: current }
-}
-
-function intents(ctx: EventContext) {
-  return ctx.db.kysely
-    .selectFrom('purchase_intents')
-    .select([
-      'reference',
-      'account_id',
-      'status',
-      'pack_id',
-      'quantity',
-      'amount_minor',
-      'currency',
-      'session_id',
-      'created_at',
-      'kind',
-      'plan_id',
-      'payment_id',
-      'save_card',
-    ])
-    .where('provider', '=', ctx.provider.name)
 }
 
 /**

@@ -59,6 +59,28 @@ export type Intent = Pick<
   | 'save_card'
 >
 
+/** The provider's intents, with the columns of {@link Intent}, to narrow by reference, session or payment. */
+export function intentsOf(ctx: Pick<EventContext, 'db' | 'provider'>) {
+  return ctx.db.kysely
+    .selectFrom('purchase_intents')
+    .select([
+      'reference',
+      'account_id',
+      'status',
+      'pack_id',
+      'quantity',
+      'amount_minor',
+      'currency',
+      'session_id',
+      'created_at',
+      'kind',
+      'plan_id',
+      'payment_id',
+      'save_card',
+    ])
+    .where('provider', '=', ctx.provider.name)
+}
+
 /** What {@link writeEvent} records of an event: its outcome, and what it does to the intent. */
 export interface EventRecord {
   outcome: EventOutcome

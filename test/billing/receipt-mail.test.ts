@@ -1,38 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import type { ReceiptDocument } from '../../src/billing/receipt-document.ts'
 import { receiptDownloadLink, receiptMail } from '../../src/billing/receipt-mail.ts'
+import { receiptOf, STRIPE_RECEIPT } from './receipt-fixture.ts'
 
 // The receipt mail's words, as a pure function of the receipt: what was bought and paid (with the
 // tax), when, by whom it was sold, the provider's reference, the PDF's link on the public URL, and
 // nothing a seller typed turned into markup.
 
 const BASE = 'https://easel.example.test/studio'
-const STRIPE_RECEIPT = 'https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8xTjk?s=ap'
-
-function receipt(change: Partial<ReceiptDocument> = {}): ReceiptDocument {
-  return {
-    number: 42,
-    issuedAt: Date.UTC(2026, 11, 3, 9, 30),
-    seller: {
-      name: 'Atelier Lumière GmbH',
-      address: ['Hauptstraße 1', '10115 Berlin', 'Germany'],
-      taxId: 'DE123456789',
-    },
-    buyer: { accountId: 'acct_01JB2ZK5', email: 'ada@example.test' },
-    packId: 'starter',
-    creditsPerPack: 115,
-    quantity: 1,
-    credits: 115,
-    unitPriceMinor: 1500,
-    taxMinor: 0,
-    totalMinor: 1500,
-    currency: 'USD',
-    provider: 'stripe',
-    providerReference: 'pi_3QxYz0AbCdEf',
-    receiptUrl: STRIPE_RECEIPT,
-    ...change,
-  }
-}
+const receipt = (change: Partial<ReceiptDocument> = {}) => receiptOf(change)
 
 const mail = (change: Partial<ReceiptDocument> = {}, purchaseId = 'cs_test_a1') =>
   receiptMail({ receipt: receipt(change), to: 'ada@example.test', linkBase: BASE, purchaseId })

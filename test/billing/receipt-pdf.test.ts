@@ -17,37 +17,15 @@ import {
   pdfText,
   pdfTextRuns,
 } from '../support/pdf-text.ts'
+import { receiptOf, STRIPE_RECEIPT } from './receipt-fixture.ts'
 
 // A receipt's PDF read back: what it says, where it says it (one A4 page, nothing off the page or
 // over another column, however long what the seller or buyer typed), and that characters the
 // standard fonts cannot draw never break it.
 
-const STRIPE_RECEIPT = 'https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8xTjk?s=ap'
-
-function receipt(change: Partial<ReceiptDocument> = {}): ReceiptDocument {
-  return {
-    number: 42,
-    issuedAt: Date.UTC(2026, 11, 3, 9, 30),
-    seller: {
-      name: 'Atelier Lumière GmbH',
-      address: ['Hauptstraße 1', '10115 Berlin', 'Germany'],
-      taxId: 'DE123456789',
-    },
-    buyer: { accountId: 'acct_01JB2ZK5', email: 'ada@example.test' },
-    packId: 'starter',
-    creditsPerPack: 115,
-    quantity: 2,
-    credits: 230,
-    unitPriceMinor: 1500,
-    taxMinor: 570,
-    totalMinor: 3570,
-    currency: 'USD',
-    provider: 'stripe',
-    providerReference: 'pi_3QxYz0AbCdEf',
-    receiptUrl: STRIPE_RECEIPT,
-    ...change,
-  }
-}
+/** Two packs with 10% tax added on top, unless `change` says otherwise. */
+const receipt = (change: Partial<ReceiptDocument> = {}) =>
+  receiptOf({ quantity: 2, credits: 230, taxMinor: 570, totalMinor: 3570, ...change })
 
 const lines = (pdf: Buffer) => pdfText(pdf).split('\n')
 

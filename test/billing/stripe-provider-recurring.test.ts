@@ -10,12 +10,17 @@ import type {
   PaymentEvent,
   SubscriptionRequest,
 } from '../../src/billing/provider.ts'
-import { StripeCheckout } from '../../src/billing/providers/stripe/index.ts'
+import type { StripeCheckout } from '../../src/billing/providers/stripe/index.ts'
 import { EVENT_TYPES } from '../../src/billing/providers/stripe/sessions.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { FakeStripe, type StripeEvent } from '../support/fake-stripe.ts'
 import { addMonths } from '../support/fake-stripe-recurring.ts'
-import { STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET } from './stripe-server.ts'
+import {
+  checkoutRequest,
+  STRIPE_SECRET_KEY,
+  STRIPE_WEBHOOK_SECRET,
+  stripeCheckoutOn,
+} from './stripe-server.ts'
 
 // The Stripe provider for payments without the buyer: a card saved in a Checkout and charged
 // later (auto top-up), and monthly subscriptions (paid plans) through their whole life, through the
@@ -38,33 +43,10 @@ afterAll(async () => {
   await fake?.close()
 })
 
-function stripe(): StripeCheckout {
-  return new StripeCheckout(
-    {
-      secretKey: STRIPE_SECRET_KEY,
-      webhookSecret: STRIPE_WEBHOOK_SECRET,
-      apiUrl: fake.url,
-      automaticTax: false,
-    },
-    clock,
-  )
-}
+const stripe = () => stripeCheckoutOn(fake, clock)
 
-function checkoutRequest(overrides: Partial<CheckoutRequest> = {}): CheckoutRequest {
-  return {
-    accountId: 'acct_buyer',
-    reference: `intent_${randomUUID()}`,
-    packId: 'pack-115',
-    description: '115 Easel credits',
-    quantity: 1,
-    unitAmountMinor: 1500,
-    currency: 'USD',
-    successUrl: 'https://easel.test/credits/buy/return?session_id={SESSION}',
-    cancelUrl: 'https://easel.test/credits/buy',
-    saveCard: true,
-    ...overrides,
-  }
-}
+const savingCheckout = (overrides: Partial<CheckoutRequest> = {}) =>
+  checkoutRequest({ saveCard: true, ...overrides })
 
 function subscriptionRequest(overrides: Partial<SubscriptionRequest> = {}): SubscriptionRequest {
   return {
@@ -82,7 +64,7 @@ function subscriptionRequest(overrides: Partial<SubscriptionRequest> = {}): Subs
 
 /** A card saved in a paid checkout: the session, its customer and payment method. */
 async function savedCardCheckout(provider: StripeCheckout, overrides: Partial<CheckoutRequest> = {}) {
-  const { sessionId } = await provider.startCheckout(checkoutRequest(overrides))
+  const { sessionId } = await provider.startCheckout(savingCheckout(overrides))
   fake.complete(sessionId)
   return {
     sessionId,
@@ -123,7 +105,7 @@ const posts = (path: string) => fake.requests.filter((r) => r.method === 'POST' 
 describe('Stripe provider: saving the card in a checkout', () => {
   it('asks Stripe to keep the card off-session on a new customer; the paid payment names the saved card', async () => {
     const provider = stripe()
-    const request = checkoutRequest()
+    const request = savingCheckout()
     const { sessionId } = await provider.startCheckout(request)
     const created = posts('/v1/checkout/sessions').at(-1)!
     expect(created.form.payment_intent_data).toEqual({
@@ -155,7 +137,7 @@ describe('Stripe provider: saving the card in a checkout', () => {
   it("uses the account's customer when it has one (no second customer)", async () => {
     const provider = stripe()
     const first = await savedCardCheckout(provider)
-    const { sessionId } = await provider.startCheckout(checkoutRequest({ customerId: first.customerId }))
+    const { sessionId } = await provider.startCheckout(savingCheckout({ customerId: first.customerId }))
     const created = posts('/v1/checkout/sessions').at(-1)!
     expect(created.form.customer).toBe(first.customerId)
     expect(created.form).not.toHaveProperty('customer_creation')
@@ -168,7 +150,7 @@ describe('Stripe provider: saving the card in a checkout', () => {
 
   it('a checkout that did not ask to save the card has none to charge later', async () => {
     const provider = stripe()
-    const { sessionId } = await provider.startCheckout(checkoutRequest({ saveCard: false }))
+    const { sessionId } = await provider.startCheckout(savingCheckout({ saveCard: false }))
     const created = posts('/v1/checkout/sessions').at(-1)!
     expect(created.form).not.toHaveProperty('customer_creation')
     expect(created.form.payment_intent_data).not.toHaveProperty('setup_future_usage')
@@ -176,7 +158,7 @@ describe('Stripe provider: saving the card in a checkout', () => {
     expect(await provider.savedCard(fake.paymentIntentOf(sessionId).id)).toBeNull()
     // A customer given without saving: the payment has a customer but no card kept for later.
     const { customerId } = await savedCardCheckout(provider)
-    const again = await provider.startCheckout(checkoutRequest({ saveCard: false, customerId }))
+    const again = await provider.startCheckout(savingCheckout({ saveCard: false, customerId }))
     fake.complete(again.sessionId)
     expect(fake.paymentIntentOf(again.sessionId).customer).toBe(customerId)
     expect(await provider.savedCard(fake.paymentIntentOf(again.sessionId).id)).toBeNull()

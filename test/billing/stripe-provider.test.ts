@@ -6,11 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CheckoutRequest, PaymentEvent } from '../../src/billing/provider.ts'
 import { RefundRefused } from '../../src/billing/providers/refund-refused.ts'
 import { disputeOutcome } from '../../src/billing/providers/stripe/charges.ts'
-import { StripeCheckout } from '../../src/billing/providers/stripe/index.ts'
+import type { StripeCheckout } from '../../src/billing/providers/stripe/index.ts'
 import type { StripeConfig } from '../../src/config-billing.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { FakeStripe, type StripeEvent } from '../support/fake-stripe.ts'
-import { STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET } from './stripe-server.ts'
+import {
+  checkoutRequest,
+  STRIPE_SECRET_KEY,
+  STRIPE_WEBHOOK_SECRET,
+  stripeCheckoutOn,
+} from './stripe-server.ts'
 
 // The Stripe provider after the checkout: the session's payment (PaymentIntent, charge, receipt),
 // refunds Easel asks for and the ones Stripe refuses, and the events about charges and disputes,
@@ -31,33 +36,7 @@ afterAll(async () => {
   await fake?.close()
 })
 
-function stripe(config: Partial<StripeConfig> = {}): StripeCheckout {
-  return new StripeCheckout(
-    {
-      secretKey: STRIPE_SECRET_KEY,
-      webhookSecret: STRIPE_WEBHOOK_SECRET,
-      apiUrl: fake.url,
-      automaticTax: false,
-      ...config,
-    },
-    clock,
-  )
-}
-
-function checkoutRequest(overrides: Partial<CheckoutRequest> = {}): CheckoutRequest {
-  return {
-    accountId: 'acct_buyer',
-    reference: `intent_${randomUUID()}`,
-    packId: 'pack-115',
-    description: '115 Easel credits',
-    quantity: 1,
-    unitAmountMinor: 1500,
-    currency: 'USD',
-    successUrl: 'https://easel.test/credits/buy/return?session_id={SESSION}',
-    cancelUrl: 'https://easel.test/credits/buy',
-    ...overrides,
-  }
-}
+const stripe = (config: Partial<StripeConfig> = {}) => stripeCheckoutOn(fake, clock, config)
 
 /** A checkout opened through the provider and paid on the fake's page. */
 async function paidCheckout(provider: StripeCheckout, overrides: Partial<CheckoutRequest> = {}) {

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll } from 'vitest'
+import type { CheckoutRequest } from '../../src/billing/provider.ts'
+import { StripeCheckout } from '../../src/billing/providers/stripe/index.ts'
+import type { StripeConfig } from '../../src/config-billing.ts'
 import type { Clock } from '../../src/util/clock.ts'
 import type { Backend } from '../support/backends.ts'
 import { FakeStripe } from '../support/fake-stripe.ts'
@@ -44,4 +48,38 @@ export function useStripeServer(
     await holder.stripe?.close()
   })
   return holder
+}
+
+/** Easel's Stripe provider pointed at `fake`, on `clock`, with `config` changed. */
+export function stripeCheckoutOn(
+  fake: FakeStripe,
+  clock: Clock,
+  config: Partial<StripeConfig> = {},
+): StripeCheckout {
+  return new StripeCheckout(
+    {
+      secretKey: STRIPE_SECRET_KEY,
+      webhookSecret: STRIPE_WEBHOOK_SECRET,
+      apiUrl: fake.url,
+      automaticTax: false,
+      ...config,
+    },
+    clock,
+  )
+}
+
+/** A checkout of one 115-credit pack for 15.00 USD under a fresh intent, with `overrides`. */
+export function checkoutRequest(overrides: Partial<CheckoutRequest> = {}): CheckoutRequest {
+  return {
+    accountId: 'acct_buyer',
+    reference: `intent_${randomUUID()}`,
+    packId: 'pack-115',
+    description: '115 Easel credits',
+    quantity: 1,
+    unitAmountMinor: 1500,
+    currency: 'USD',
+    successUrl: 'https://easel.test/credits/buy/return?session_id={SESSION}',
+    cancelUrl: 'https://easel.test/credits/buy',
+    ...overrides,
+  }
 }
