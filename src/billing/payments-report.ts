@@ -54,15 +54,61 @@ export async function paymentsReport(
 }
 
 /**
- * The ledger report's "cash received" from the payments as they moved: purchases (tax included),
- * and what went back (refunds, in part or whole, and disputes, net of those won). The ledger alone
- * knows only whole refunds, so reports show these figures.
+ * Credits sold outside the payment provider in [from, to), per currency: purchase lots an
+ * operator granted with a cost basis (`easel credits grant --source purchase --cost …`, a sale
+ * paid by bank transfer), which have no payment of the provider's.
  */
-export function cashReceivedOf(lines: readonly PaymentsLine[]) {
-  return lines.map((p) => ({
-    currency: p.currency,
-    purchasesMinor: p.receivedMinor,
-    refundsMinor: p.refundedMinor + p.disputedMinor - p.disputesWonMinor,
-    netMinor: p.netMinor,
-  }))
+export async function manualSales(
+  db: Database,
+  range: { from: number; to: number },
+): Promise<Array<{ currency: string; amountMinor: number }>> {
+  const rows = await sql<{ currency: string; amount: unknown }>`
+    select currency, sum(cost_basis_minor) as amount from lots
+    where source = 'purchase' and cost_basis_minor > 0 and currency is not null
+      and (reference is null or reference not like 'purchase:%')
+      and granted_at >= ${range.from} and granted_at < ${range.to}
+    group by currency`.execute(db.kysely)
+  return rows.rows.map((r) => {
+    const amountMinor = Number(r.amount)
+    if (!Number.isSafeInteger(amountMinor))
+      throw new Error(`the sales in ${r.currency} sum to ${String(r.amount)}`)
+    return { currency: r.currency, amountMinor }
+  })
+}
+
+/**
+ * The report's "cash received": the payments as they moved (purchases, tax included; refunds in
+ * part or whole, and disputes, net of those won), plus credits sold outside the provider. The
+ * ledger alone knows only whole refunds, so reports show these figures.
+ */
+export function cashReceivedOf(
+  lines: readonly PaymentsLine[],
+  manual: ReadonlyArray<{ currency: string; amountMinor: number }> = [],
+) {
+  const byCurrency = new Map<
+    string,
+    { currency: string; purchasesMinor: number; refundsMinor: number; netMinor: number }
+  >()
+  for (const p of lines) {
+    byCurrency.set(p.currency, {
+      currency: p.currency,
+      purchasesMinor: p.receivedMinor,
+      refundsMinor: p.refundedMinor + p.disputedMinor - p.disputesWonMinor,
+      netMinor: p.netMinor,
+    })
+  }
+  for (const m of manual) {
+    const line = byCurrency.get(m.currency) ?? {
+      currency: m.currency,
+      purchasesMinor: 0,
+      refundsMinor: 0,
+      netMinor: 0,
+    }
+    line.purchasesMinor += m.amountMinor
+    line.netMinor += m.amountMinor
+    byCurrency.set(m.currency, line)
+  }
+  return [...byCurrency.values()].sort((a, b) =>
+    a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0,
+  )
 }

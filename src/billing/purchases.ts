@@ -5,7 +5,7 @@ import type { Database } from '../db/open.ts'
 import { newId } from '../util/ids.ts'
 import { type CheckoutOpened, type CheckoutStatus, findCheckout, openCheckout } from './hosted-checkout.ts'
 import { applyPaymentEvent, type EventOutcome } from './payment-events.ts'
-import { type PaymentsLine, paymentsReport } from './payments-report.ts'
+import { manualSales, type PaymentsLine, paymentsReport } from './payments-report.ts'
 import type {
   Card,
   HostedCheckoutProvider,
@@ -320,6 +320,11 @@ export class Purchases {
   /** Cash received, refunds and disputes of a period, per currency. */
   paymentsReport(range: { from: number; to: number }): Promise<PaymentsLine[]> {
     return paymentsReport(this.db, range)
+  }
+
+  /** Credits sold outside the provider in a period (granted with a cost basis), per currency. */
+  manualSales(range: { from: number; to: number }) {
+    return manualSales(this.db, range)
   }
 
   /** A purchase's receipt as issued; with `accountId`, only the account's own. */

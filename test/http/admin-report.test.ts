@@ -60,6 +60,20 @@ describe.each(BACKENDS)('GET /api/admin/report (%s)', (backend) => {
         netMinor: 3000,
       },
     ])
+
+    // Credits sold outside Stripe (granted with what was paid for them) are cash too, not payments.
+    const granted = await t.current.server.services.ledger.grant({
+      accountId: buyer.user.accountId,
+      amount: 115,
+      source: 'purchase',
+      costBasis: { amountMinor: 1500, currency: 'USD' },
+    })
+    expect(granted.ok).toBe(true)
+    const withSale = await report()
+    expect(withSale.cashReceived).toEqual([
+      { currency: 'USD', purchasesMinor: 6000, refundsMinor: 1500, netMinor: 4500 },
+    ])
+    expect(withSale.payments).toEqual(after.payments)
     expect((await t.current.server.services.ledger.verify()).violations).toEqual([])
   })
 })

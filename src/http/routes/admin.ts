@@ -357,7 +357,7 @@ export function registerAdminRoutes(app: App, services: Services): void {
       // The payments as they moved (partial refunds and disputes included) are the cash received:
       // the ledger alone knows only whole refunds.
       const payments = await services.purchases.paymentsReport(request.query)
-      const cashReceived = cashReceivedOf(payments)
+      const cashReceived = cashReceivedOf(payments, await services.purchases.manualSales(request.query))
       // Exact amounts (money.ts Fraction) become their JSON form: numerator, denominator and shown.
       return ReportBody.parse(JSON.parse(JSON.stringify({ ...report.value, cashReceived, payments })))
     },
