@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { PurchaseView } from '../billing/purchases.ts'
 import type { ReceiptDocument } from '../billing/receipt-document.ts'
-import { renderReceiptPdf } from '../billing/receipt-pdf.ts'
+import { receiptNumberText, renderReceiptPdf } from '../billing/receipt-pdf.ts'
 import type { PurchaseBody } from '../contracts/index.ts'
 import { majorUnits } from '../credits/index.ts'
 
@@ -23,10 +23,7 @@ export async function sendReceipt(reply: FastifyReply, receipt: ReceiptDocument)
   const pdf = await renderReceiptPdf(receipt)
   return reply
     .header('content-type', 'application/pdf')
-    .header(
-      'content-disposition',
-      `inline; filename="receipt-${String(receipt.number).padStart(6, '0')}.pdf"`,
-    )
+    .header('content-disposition', `inline; filename="receipt-${receiptNumberText(receipt.number)}.pdf"`)
     .header('cache-control', 'private, no-store')
     .send(pdf)
 }
