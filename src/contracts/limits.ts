@@ -18,6 +18,15 @@ export type SizeName = { [S in ImageSize]: `${S}x${S}` }[ImageSize]
 export const sizeName = (size: ImageSize): SizeName => `${size}x${size}` as SizeName
 export const SIZE_NAMES: readonly SizeName[] = IMAGE_SIZES.map(sizeName)
 
+/**
+ * Image quality as OpenAI's Images API names it: gpt-image models take low, medium, high (and auto),
+ * dall-e-3 standard and hd. `auto` is resolved by the engine before a job is priced or run.
+ */
+export const QUALITIES = ['low', 'medium', 'high', 'auto', 'standard', 'hd'] as const
+export type Quality = (typeof QUALITIES)[number]
+/** A quality an engine is asked for: never `auto`, which is resolved first. */
+export type ResolvedQuality = Exclude<Quality, 'auto'>
+
 /** Images one job may make: OpenAI's own limit on `n`. */
 export const MAX_IMAGES_PER_JOB = 10
 

@@ -200,6 +200,8 @@ export interface JobsTable {
   created_at: number
   started_at: number | null
   finished_at: number | null
+  /** When its owner deleted it: hidden and its files removed, the row kept for the ledger's record. */
+  deleted_at: number | null
 }
 
 export interface ImagesTable {
@@ -215,6 +217,23 @@ export interface ImagesTable {
   procedural: number
   favourited_at: number | null
   created_at: number
+  /** Taken down (by an admin, or withheld by moderation): its file is gone, its owner told why. */
+  removed_at: number | null
+  removed_reason: string | null
+  /** The admin's user id, or 'moderation'. */
+  removed_by: string | null
+}
+
+/** A user's report of an image, for an admin to remove it or dismiss the report. */
+export interface ImageReportsTable {
+  id: string
+  image_id: string
+  reporter_account_id: string
+  reason: string
+  created_at: number
+  resolved_at: number | null
+  resolution: 'removed' | 'dismissed' | null
+  resolved_by: string | null
 }
 
 export interface RunnersTable {
@@ -354,6 +373,7 @@ export interface DB extends TopUpTables, PlanTables {
   invites: InvitesTable
   jobs: JobsTable
   images: ImagesTable
+  image_reports: ImageReportsTable
   runners: RunnersTable
   settings: SettingsTable
   purchase_intents: PurchaseIntentsTable

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { ImageSize, Operation } from '../contracts/index.ts'
+import type { ImageSize, Operation, ResolvedQuality } from '../contracts/index.ts'
 
 /**
  * The one interface every image engine implements (`engines/<name>/engine.ts`), and the shape each
@@ -15,6 +15,11 @@ interface Common {
   /** Images wanted, 1 to MAX_IMAGES_PER_JOB (contracts/limits.ts). */
   n: number
   size: ImageSize
+  /** The size in pixels of every image returned (square: `size` on each side, when left out). */
+  width?: number
+  height?: number
+  /** What the request asked for, `auto` already resolved by the engine; `standard` when left out. */
+  quality?: ResolvedQuality
   /** Makes a deterministic engine (sketch) repeatable; upstream engines pass it on where they can. */
   seed: number
   /** The model the request named, or the engine's default model. */
@@ -70,8 +75,29 @@ export interface ImageEngine {
    * `CANCELLED`) once the signal aborts. Never resolves with zero images: that is `NO_IMAGES`.
    */
   run(request: EngineRequest, options: RunOptions): Promise<EngineResult>
+  /**
+   * The upstream servers of an engine that has several (`sdwebui`, `comfyui`): each one's state,
+   * for the admin's engines page. Engines without upstream URLs leave it out.
+   */
+  backends?(): readonly BackendState[]
   /** Frees what the engine holds (threads, connections); called once when Easel stops. */
   close?(): Promise<void>
+}
+
+/** One upstream server of an engine, as the admin sees it. */
+export interface BackendState {
+  /** The server's address, without credentials. */
+  readonly url: string
+  /** False while it is taken out of rotation (failed health checks or repeated errors). */
+  readonly healthy: boolean
+  /** Jobs it is running for this process now. */
+  readonly running: number
+  /** Why it was last taken out or last failed; null when it never failed. */
+  readonly lastError: string | null
+  /** When it was last checked or used (ms since the epoch); null before the first. */
+  readonly checkedAt: number | null
+  /** While taken out: when it will be checked again (ms since the epoch). */
+  readonly retryAt: number | null
 }
 
 /**

@@ -16,6 +16,7 @@ import * as paymentsReceipts from './2026-12-03-zzzz-payments-receipts.ts'
 import * as intentKinds from './2026-12-03-zzzzz-1-intent-kinds.ts'
 import * as autoTopUp from './2026-12-03-zzzzz-2-auto-top-up.ts'
 import * as subscriptions from './2026-12-03-zzzzz-3-subscriptions.ts'
+import * as imageModeration from './2026-12-03-zzzzz-4-image-moderation.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-zzzzz-1-intent-kinds': intentKinds,
   '2026-12-03-zzzzz-2-auto-top-up': autoTopUp,
   '2026-12-03-zzzzz-3-subscriptions': subscriptions,
+  '2026-12-03-zzzzz-4-image-moderation': imageModeration,
 }

@@ -105,7 +105,8 @@ function engineRequest(
   seed: number,
   inputs: Inputs,
 ): EngineRequest {
-  const common = { n, size, seed, model: row.model }
+  // Square, and at the engine's standard quality, until requests can ask otherwise.
+  const common = { n, size, width: size, height: size, quality: 'standard' as const, seed, model: row.model }
   switch (row.kind) {
     case 'generate':
       return { ...common, operation: 'generate', prompt: row.prompt ?? '' }

@@ -123,6 +123,9 @@ async function storeImages(
       procedural: engine.procedural ? 1 : 0,
       favourited_at: null,
       created_at: now,
+      removed_at: null,
+      removed_reason: null,
+      removed_by: null,
     }
   })
 }

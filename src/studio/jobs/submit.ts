@@ -211,6 +211,7 @@ function jobRow(
     created_at: ctx.clock.now(),
     started_at: null,
     finished_at: null,
+    deleted_at: null,
   }
 }
 
