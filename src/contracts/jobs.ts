@@ -78,6 +78,10 @@ export const JobBody = z.object({
   startedAt: z.number().int().nullable(),
   finishedAt: z.number().int().nullable(),
   images: z.array(ImageBody),
+  /** While running: how far the engine has got, 0 to 1; null when it cannot tell. */
+  progress: z.number().min(0).max(1).nullable(),
+  /** While waiting: its place in line (1 = next); null once running or when not known. */
+  queuePosition: z.number().int().min(1).nullable(),
   /** Null until the job succeeded (and in the 202 that starts it). */
   cost: JobCost.nullable(),
 })

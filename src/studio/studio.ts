@@ -15,6 +15,7 @@ import { recoverOrphans } from './jobs/recovery.ts'
 import type { JobInput, RequestLimits } from './jobs/request.ts'
 import type { ImageView, JobView } from './jobs/rows.ts'
 import { type Submitted, submitJob } from './jobs/submit.ts'
+import { type Moderation, NO_MODERATION } from './moderation.ts'
 import type { RunnerRegistry } from './runners.ts'
 
 export type { JobCost } from './jobs/cost.ts'
@@ -28,6 +29,8 @@ export interface StudioOptions extends RequestLimits {
   store: ImageStore
   registry: EngineRegistry
   policy: ContentPolicy
+  /** Prompts and images checked by an outside service; none when left out. */
+  moderation?: Moderation
   runners: RunnerRegistry
   engines: EngineLimits
   log?: StudioLog
@@ -68,6 +71,7 @@ export class Studio {
       store: options.store,
       registry: options.registry,
       policy: options.policy,
+      moderation: options.moderation ?? NO_MODERATION,
       runners: options.runners,
       engines: options.engines,
       limits: {

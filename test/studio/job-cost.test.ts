@@ -26,6 +26,7 @@ function image(i: number, favourite = false): ImageView {
     favourite,
     favouritedAt: favourite ? T0 : null,
     createdAt: T0,
+    removed: null,
   }
 }
 
@@ -51,6 +52,8 @@ function job(id: string, fields: Partial<JobView> = {}): JobView {
     startedAt: T0,
     finishedAt: T0,
     images: [image(0), image(1, true), image(2), image(3)],
+    progress: null,
+    queuePosition: null,
     ...fields,
   }
 }

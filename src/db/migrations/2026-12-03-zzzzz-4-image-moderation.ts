@@ -31,7 +31,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['image_id', 'reporter_account_id'])
     .unique()
     .execute()
-  await db.schema.createIndex('image_reports_open').on('image_reports').columns(['resolved_at', 'created_at']).execute()
+  await db.schema
+    .createIndex('image_reports_open')
+    .on('image_reports')
+    .columns(['resolved_at', 'created_at'])
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -51,6 +51,8 @@ export function jobBody(
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     images: job.images.map((i) => imageBody(services, request, i)),
+    progress: job.progress,
+    queuePosition: job.queuePosition,
     cost,
   }
 }

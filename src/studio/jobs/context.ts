@@ -6,6 +6,7 @@ import type { ContentPolicy } from '../content-policy.ts'
 import type { EngineQueue } from '../engine-queue.ts'
 import type { EngineRegistry } from '../engine-registry.ts'
 import type { ImageStore } from '../image-store.ts'
+import type { Moderation } from '../moderation.ts'
 import type { RunnerRegistry } from '../runners.ts'
 import type { JobEvents } from './events.ts'
 import type { RequestLimits } from './request.ts'
@@ -46,6 +47,8 @@ export interface JobContext {
   readonly store: ImageStore
   readonly registry: EngineRegistry
   readonly policy: ContentPolicy
+  /** The outside moderation of prompts and images (NO_MODERATION when off). */
+  readonly moderation: Moderation
   readonly runners: RunnerRegistry
   readonly engines: EngineLimits
   readonly limits: RequestLimits

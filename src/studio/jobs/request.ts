@@ -67,6 +67,16 @@ export interface CheckedRequest {
   requestHash: string
 }
 
+/** What the price book is asked to price: the parameters a rule may match on. */
+export function pricingParameters(checked: CheckedRequest): Record<string, string | number> {
+  return { n: checked.n, size: `${checked.size}x${checked.size}`, model: checked.model }
+}
+
+/** The job's `parameters` column (see `JobParameters` in rows.ts). */
+export function storedParameters(checked: CheckedRequest): string {
+  return JSON.stringify({ n: checked.n, size: checked.size, seed: checked.seed })
+}
+
 /** Checks a request in full, uploads decoded and normalised; a refusal names the field. */
 export async function checkRequest(
   input: JobInput,

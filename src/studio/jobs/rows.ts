@@ -14,6 +14,8 @@ export interface ImageView {
   favourite: boolean
   favouritedAt: number | null
   createdAt: number
+  /** Taken down by an admin or withheld by moderation: its file is gone; when and why. */
+  removed: { at: number; reason: string } | null
 }
 
 export type JobStatus = JobsTable['status']
@@ -39,6 +41,10 @@ export interface JobView {
   startedAt: number | null
   finishedAt: number | null
   images: ImageView[]
+  /** While running: how far the engine has got, 0 to 1; null when it cannot tell or not running. */
+  progress: number | null
+  /** While queued in this process: 1 for the next to start; null otherwise. */
+  queuePosition: number | null
 }
 
 /** What a job's `parameters` column holds. */
@@ -61,6 +67,7 @@ export function toImageView(r: ImagesTable): ImageView {
     favourite: r.favourited_at !== null,
     favouritedAt: r.favourited_at,
     createdAt: r.created_at,
+    removed: r.removed_at === null ? null : { at: r.removed_at, reason: r.removed_reason ?? '' },
   }
 }
 
@@ -87,6 +94,8 @@ export function toJobView(r: JobsTable, images: ImageView[], procedural: boolean
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     images,
+    progress: null,
+    queuePosition: null,
   }
 }
 

@@ -1,15 +1,10 @@
 import type { JobsTable } from '../../db/schema.ts'
-import {
-  EngineError,
-  type EngineRequest,
-  type EngineResult,
-  type ImageEngine,
-  type ImageSize,
-} from '../../engines/engine.ts'
+import { EngineError, type EngineRequest, type EngineResult, type ImageEngine } from '../../engines/engine.ts'
 import type { JobContext } from './context.ts'
+import { engineRequest } from './engine-request.ts'
 import { getJob } from './queries.ts'
 import type { Inputs } from './request.ts'
-import { type JobParameters, type JobView, toJobView } from './rows.ts'
+import { type JobView, toJobView } from './rows.ts'
 import { fail, finish, type Settles } from './settle.ts'
 
 type Runs = Settles & Pick<JobContext, 'engines' | 'local'>
@@ -62,12 +57,12 @@ async function execute(ctx: Runs, row: JobsTable, engine: ImageEngine, inputs: I
   row = { ...row, status: 'running', started_at: startedAt }
   ctx.events.emit(toJobView(row, [], engine.procedural))
 
-  const { n, size, seed } = JSON.parse(row.parameters) as JobParameters
-  const outcome = await callEngine(ctx, engine, engineRequest(row, n, size as ImageSize, seed, inputs))
+  const request = engineRequest(row, inputs)
+  const outcome = await callEngine(ctx, engine, request)
   // Failed meanwhile (a peer took this process for crashed and released the hold): nothing to settle.
   if ((await startedWrite) === 0) return (await getJob(ctx, row.account_id, row.id))!
   if (!outcome.ok) return failedByEngine(ctx, row, engine, outcome.error)
-  return finish(ctx, row, engine, outcome.result.images.slice(0, n), size)
+  return finish(ctx, row, engine, outcome.result.images.slice(0, request.n), request.size)
 }
 
 /** The engine's answer, or what it threw; bounded by the engine timeout and a shutdown. */
@@ -96,31 +91,6 @@ function failedByEngine(ctx: Runs, row: JobsTable, engine: ImageEngine, error: u
   }
   ctx.log?.error({ err: error, jobId: row.id, engine: engine.name }, 'engine failed unexpectedly')
   return fail(ctx, row, 'ENGINE_ERROR', `the ${engine.name} engine failed unexpectedly`)
-}
-
-function engineRequest(
-  row: JobsTable,
-  n: number,
-  size: ImageSize,
-  seed: number,
-  inputs: Inputs,
-): EngineRequest {
-  // Square, and at the engine's standard quality, until requests can ask otherwise.
-  const common = { n, size, width: size, height: size, quality: 'standard' as const, seed, model: row.model }
-  switch (row.kind) {
-    case 'generate':
-      return { ...common, operation: 'generate', prompt: row.prompt ?? '' }
-    case 'edit':
-      return {
-        ...common,
-        operation: 'edit',
-        prompt: row.prompt ?? '',
-        image: inputs.image!,
-        mask: inputs.mask,
-      }
-    case 'variation':
-      return { ...common, operation: 'variation', image: inputs.image!, prompt: row.prompt }
-  }
 }
 
 function timeoutError(timeoutMs: number): EngineError {

@@ -3,14 +3,27 @@ import type { SqlTx } from '../../db/writer/index.ts'
 import type { EngineResult, ImageEngine } from '../../engines/engine.ts'
 import { pngInfo } from '../../images/png.ts'
 import { newId } from '../../util/ids.ts'
+import { flagText } from '../moderation.ts'
 import type { JobContext } from './context.ts'
 import { getJob } from './queries.ts'
 import { insertRow, type JobView, toImageView, toJobView } from './rows.ts'
 
+/** How long the moderation of a job's images may take; past it the job fails, nothing charged. */
+const IMAGE_MODERATION_TIMEOUT_MS = 30_000
+
 /** What settling a job touches: the ledger, the image store, the job's row and its listeners. */
 export type Settles = Pick<
   JobContext,
-  'kysely' | 'write' | 'registry' | 'ledger' | 'clock' | 'store' | 'events' | 'log' | 'onCharged'
+  | 'kysely'
+  | 'write'
+  | 'registry'
+  | 'ledger'
+  | 'clock'
+  | 'store'
+  | 'events'
+  | 'log'
+  | 'onCharged'
+  | 'moderation'
 >
 
 /**
@@ -37,6 +50,19 @@ export async function finish(
         `the ${engine.name} engine returned an image that is not a ${size}x${size} PNG`,
       )
     }
+  }
+  // Withheld images are never stored: the owner is told why, and nothing is charged.
+  const flag = await ctx.moderation.checkImages(
+    images.map((i) => i.png),
+    AbortSignal.timeout(IMAGE_MODERATION_TIMEOUT_MS),
+  )
+  if (flag !== null) {
+    return fail(
+      ctx,
+      row,
+      'CONTENT_POLICY',
+      `the images were withheld by this installation's moderation (${flagText(flag)}); nothing was charged`,
+    )
   }
   const now = ctx.clock.now()
   const rows = await storeImages(ctx, row, engine, images, size, now)

@@ -3,9 +3,16 @@ import type { JobsTable } from '../../db/schema.ts'
 import { newId } from '../../util/ids.ts'
 import type { EngineQueue } from '../engine-queue.ts'
 import { fromCreditError, refuse, type StudioError } from '../errors.ts'
+import { flagText } from '../moderation.ts'
 import type { JobContext } from './context.ts'
 import { getJob, waitForJob } from './queries.ts'
-import { type CheckedRequest, checkRequest, type JobInput } from './request.ts'
+import {
+  type CheckedRequest,
+  checkRequest,
+  type JobInput,
+  pricingParameters,
+  storedParameters,
+} from './request.ts'
 import { insertRow, type JobView, toJobView } from './rows.ts'
 import { runJob } from './run.ts'
 import { fail } from './settle.ts'
@@ -19,6 +26,9 @@ export interface Submitted {
 }
 
 type Answer = Result<Submitted, StudioError>
+
+/** How long a prompt's moderation may take before the request fails (nothing held yet). */
+const MODERATION_TIMEOUT_MS = 15_000
 /** A step of a submission: go on with `next`, or answer the caller now (a refusal or a replay). */
 type Step<T> = { next: T } | { answer: Answer }
 
@@ -97,6 +107,20 @@ async function admit(ctx: JobContext, input: JobInput): Promise<Step<CheckedRequ
     )
     if (earlier) return { answer: earlier }
   }
+  if (checked.value.prompt !== null) {
+    const flag = await ctx.moderation.checkPrompt(
+      checked.value.prompt,
+      AbortSignal.timeout(MODERATION_TIMEOUT_MS),
+    )
+    if (flag !== null) {
+      return {
+        answer: refuse({
+          code: 'CONTENT_POLICY',
+          message: `the prompt was flagged by this installation's moderation (${flagText(flag)}); nothing was charged`,
+        }),
+      }
+    }
+  }
   return { next: checked.value }
 }
 
@@ -138,8 +162,7 @@ function countJob(inFlight: Map<string, number>, accountId: string, change: 1 | 
 
 /** Quotes the job and holds its price; the job's row is written in the hold's transaction. */
 async function holdJob(ctx: JobContext, input: JobInput, checked: CheckedRequest): Promise<Step<JobsTable>> {
-  const { model, n, size } = checked
-  const parameters = { n, size: `${size}x${size}`, model }
+  const parameters = pricingParameters(checked)
   const quoted = await ctx.ledger.quote({ operation: input.kind, parameters })
   if (!quoted.ok) return { answer: refuse(fromCreditError(quoted.error)) }
   const quote = quoted.value
@@ -187,7 +210,7 @@ function jobRow(
   checked: CheckedRequest,
   quote: { credits: number; bookVersion: string },
 ): JobsTable {
-  const { engine, model, n, size, seed, prompt, requestHash } = checked
+  const { engine, model, prompt, requestHash } = checked
   return {
     id: newId('job'),
     account_id: input.accountId,
@@ -197,7 +220,7 @@ function jobRow(
     engine: engine.name,
     model,
     prompt,
-    parameters: JSON.stringify({ n, size, seed }),
+    parameters: storedParameters(checked),
     status: 'queued',
     hold_id: null,
     credits_quoted: quote.credits,
