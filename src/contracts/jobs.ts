@@ -91,6 +91,8 @@ export const JobsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: idOf('job', 'must be a job_… id (the nextBefore of a page)').optional(),
   favourites: FavouritesFlag.optional(),
+  /** Only jobs whose prompt contains this text (any case). */
+  q: z.string().trim().max(200, 'must be at most 200 characters').optional(),
 })
 
 export const JobsPage = z.object({ jobs: z.array(JobBody), nextBefore: z.string().nullable() })

@@ -78,4 +78,6 @@ export const AUDIT_ACTIONS = [
   'invite.create',
   'user.two-factor-reset',
   'account.deleted',
+  'image.remove',
+  'image.report.dismiss',
 ] as const
