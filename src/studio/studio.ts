@@ -149,10 +149,13 @@ export class Studio {
     return queries.getJob(this.ctx, accountId, jobId)
   }
 
-  /** Jobs of an account, newest first, with their images; `before` is the last id of the page before. */
+  /**
+   * Jobs of an account, newest first, with their images; `before` is the last id of the page
+   * before; `q` keeps those whose prompt contains it.
+   */
   listJobs(
     accountId: string,
-    options: { limit?: number; before?: string; favourites?: boolean } = {},
+    options: { limit?: number; before?: string; favourites?: boolean; q?: string } = {},
   ): Promise<{ jobs: JobView[]; nextBefore: string | null }> {
     return queries.listJobs(this.ctx, accountId, options)
   }

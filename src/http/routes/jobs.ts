@@ -148,6 +148,7 @@ export function registerJobRoutes(app: App, services: Services): void {
         limit: request.query.limit,
         ...(request.query.before ? { before: request.query.before } : {}),
         favourites: request.query.favourites === 'true',
+        ...(request.query.q ? { q: request.query.q } : {}),
       })
       return {
         jobs: await (async () => {

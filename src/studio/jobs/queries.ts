@@ -27,7 +27,7 @@ export async function getJob(ctx: Reads, accountId: string, jobId: string): Prom
 export async function listJobs(
   ctx: Reads,
   accountId: string,
-  options: { limit?: number; before?: string; favourites?: boolean } = {},
+  options: { limit?: number; before?: string; favourites?: boolean; q?: string } = {},
 ): Promise<{ jobs: JobView[]; nextBefore: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 20, 1), 100)
   let query = ctx.kysely.selectFrom('jobs').selectAll().where('account_id', '=', accountId)

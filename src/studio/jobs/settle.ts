@@ -177,11 +177,18 @@ async function priceOfReturned(
 }
 
 /** Releases the job's hold and records why it failed. */
-export async function fail(ctx: Settles, row: JobsTable, code: string, message: string): Promise<JobView> {
+export async function fail(
+  ctx: Settles,
+  row: JobsTable,
+  code: string,
+  message: string,
+  /** `cancelled` when its owner cancelled it; either way the hold is released. */
+  status: 'failed' | 'cancelled' = 'failed',
+): Promise<JobView> {
   const markFailed = (tx: SqlTx, at: number) =>
     tx.run(
-      "update jobs set status = 'failed', error_code = ?, error_message = ?, finished_at = ? where id = ? and status in ('queued', 'running')",
-      [code, message, at, row.id],
+      "update jobs set status = ?, error_code = ?, error_message = ?, finished_at = ? where id = ? and status in ('queued', 'running')",
+      [status, code, message, at, row.id],
     )
   // The release and the job's failure commit together.
   const released = row.hold_id
