@@ -1,4 +1,4 @@
-import type { EngineRequest, ImageSize } from '../src/engines/engine.ts'
+import { type EngineRequest, type ImageSize, sizeName } from '../src/engines/engine.ts'
 import { SketchEngine } from '../src/engines/sketch/engine.ts'
 import { decodePng, encodePng } from '../src/images/png.ts'
 
@@ -34,7 +34,10 @@ export async function benchEngine(o: EngineBenchOptions, print: (line: string) =
     operation: 'generate',
     prompt: PROMPTS[seed % PROMPTS.length]!,
     seed: seed++,
-    size,
+    size: sizeName(size),
+    width: size,
+    height: size,
+    quality: 'standard',
     n: 1,
     model: 'sketch',
   })
@@ -78,7 +81,10 @@ export async function benchEngine(o: EngineBenchOptions, print: (line: string) =
         image: input,
         mask: maskPng,
         seed: seed++,
-        size: 512,
+        size: '512x512',
+        width: 512,
+        height: 512,
+        quality: 'standard',
         n: 1,
         model: 'sketch',
       }),
@@ -90,7 +96,10 @@ export async function benchEngine(o: EngineBenchOptions, print: (line: string) =
         image: input,
         prompt: null,
         seed: seed++,
-        size: 512,
+        size: '512x512',
+        width: 512,
+        height: 512,
+        quality: 'standard',
         n: 1,
         model: 'sketch',
       }),

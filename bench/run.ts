@@ -1,9 +1,10 @@
 // `npm run bench`: every figure is a ratio measured in this run, on this machine.
-// `npm run bench -- engine` (or `-- gateway`, `-- uploads`, `-- ledger`, `-- reads`) runs only that benchmark.
+// `npm run bench -- engine` (or `-- gateway`, `-- gateway-comfyui`, `-- uploads`, `-- ledger`, `-- reads`) runs only that benchmark.
 // Environment: BENCH_BACKENDS=sqlite,postgres  BENCH_SECONDS=5  BENCH_SEED_LOTS=1000000
 //              BENCH_ACCOUNTS=10000  BENCH_CALLERS=64  BENCH_POOL_SIZE=8  BENCH_READS=2000
 import { benchEngine } from './engine.ts'
 import { benchGateway } from './gateway.ts'
+import { benchGatewayComfyUi } from './gateway-comfyui.ts'
 import { benchLedger } from './ledger.ts'
 import { benchReads } from './reads.ts'
 import { type Backend, postgresReachable } from './support.ts'
@@ -25,6 +26,14 @@ if (only === undefined || only === 'engine')
 // The gateway's own cost over the sketch engine, on the embedded default database.
 if (only === undefined || only === 'gateway')
   await benchGateway('sqlite', { clients: 50, seconds: num('BENCH_SECONDS', 5), size: 256 }, console.log)
+
+// The same against a local fake ComfyUI (upload, /prompt, websocket, /history, /view): what Easel adds.
+if (only === undefined || only === 'gateway-comfyui')
+  await benchGatewayComfyUi(
+    'sqlite',
+    { clients: 50, seconds: num('BENCH_SECONDS', 5), size: 256 },
+    console.log,
+  )
 
 // Hostile uploads (4096×4096 PNGs, decompression bombs) must not stall the event loop.
 if (only === undefined || only === 'uploads')

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { inspect } from 'node:util'
 import { z } from 'zod'
+import { aliasedEngines, type ModelAlias, parseModelAliases } from './config-aliases.ts'
 import {
   type BillingConfig,
   billingConfig,
@@ -8,6 +9,7 @@ import {
   type StripeConfig,
   stripeConfig,
 } from './config-billing.ts'
+import { type ModerationConfig, moderationConfig, moderationEnvShape } from './config-moderation.ts'
 import { DEFAULT_MAX_PROMPT_CHARS } from './contracts/limits.ts'
 import { ENGINES } from './engines/registry.ts'
 import { parseDuration } from './util/duration.ts'
@@ -41,6 +43,8 @@ export interface EnginesConfig {
    * is refused (429) before anything is held, so one account cannot fill a queue.
    */
   readonly maxJobsPerAccount: number
+  /** EASEL_MODEL_ALIASES: other names for models (`dall-e-3=comfyui:sdxl`), fixed; see config-aliases.ts. */
+  readonly aliases: readonly ModelAlias[]
 }
 
 export interface ServerConfig {
@@ -92,6 +96,8 @@ export interface Config {
   readonly mail: MailConfig | null
   readonly stripe: StripeConfig | null
   readonly billing: BillingConfig
+  /** Prompts and images checked by an outside service (EASEL_MODERATION); null when off. */
+  readonly moderation: ModerationConfig | null
 }
 
 /**
@@ -167,6 +173,7 @@ const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be a pino log level')
     .default('info'),
   EASEL_DEFAULT_ENGINE: z.string().default('sketch'),
+  EASEL_MODEL_ALIASES: z.string().optional(),
   EASEL_ENGINE_TIMEOUT: duration('120s'),
   EASEL_ENGINE_CONCURRENCY: z.coerce.number().int('must be a whole number').min(1).max(64).default(2),
   EASEL_QUEUE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(200),
@@ -187,6 +194,7 @@ const envSchema = z.object({
       message: 'must be an address (easel@example.com) or a name and an address (Easel <easel@example.com>)',
     }),
   ...billingEnvShape,
+  ...moderationEnvShape,
   // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
 
@@ -303,6 +311,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `EASEL_DEFAULT_ENGINE: "${e.EASEL_DEFAULT_ENGINE}" is not a configured engine (${configured.join(', ')})`,
     )
   }
+  const aliases = parseModelAliases(e.EASEL_MODEL_ALIASES, aliasedEngines(settings))
+  problems.push(...aliases.problems)
   const production = e.NODE_ENV === 'production'
   if (production && e.EASEL_TEST_CHECKOUT === 'on') {
     problems.push(
@@ -321,6 +331,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     )
   }
   const stripe = stripeConfig(e, problems)
+  const moderation = moderationConfig(e, settings.openai, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const server: ServerConfig = {
     host: e.HOST,
@@ -346,9 +357,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueLimit: e.EASEL_QUEUE_LIMIT,
     queueTimeoutMs: e.EASEL_QUEUE_TIMEOUT,
     maxJobsPerAccount: e.EASEL_MAX_JOBS_PER_ACCOUNT,
+    aliases: aliases.aliases,
   }
   const mail = smtpUrl ? mailConfig(smtpUrl, e.EASEL_MAIL_FROM!.trim()) : null
-  return deepFreeze({ dataDir, database, server, engines, mail, stripe, billing: billingConfig(e) })
+  return deepFreeze({
+    dataDir,
+    database,
+    server,
+    engines,
+    mail,
+    stripe,
+    billing: billingConfig(e),
+    moderation,
+  })
 }
 
 function deepFreeze<T>(value: T): T {

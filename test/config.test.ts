@@ -202,7 +202,7 @@ describe('loadConfig: engines, each read by its own schema (engines/registry.ts)
         apiKey: 'sk-x',
         models: ['gpt-image-1-mini', 'dall-e-2'],
       },
-      sdwebui: { baseURL: 'http://127.0.0.1:7860', models: ['stable-diffusion'], auth: null },
+      sdwebui: { urls: ['http://127.0.0.1:7860'], models: ['stable-diffusion'], auth: null },
     })
     expect(
       loadConfig({ EASEL_SDWEBUI_URL: 'http://h:7860', EASEL_DEFAULT_ENGINE: 'sdwebui' }).engines.default,

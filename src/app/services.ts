@@ -13,6 +13,8 @@ import { createMailer, type Mailer, type MailTransport } from '../notify/index.t
 import { ContentPolicy } from '../studio/content-policy.ts'
 import { EngineRegistry, enginesFromConfig } from '../studio/engine-registry.ts'
 import { LocalDiskImageStore } from '../studio/image-stores/local-disk.ts'
+import { ModelAliasStore } from '../studio/model-aliases.ts'
+import { OpenAiModeration } from '../studio/moderation-openai.ts'
 import { RunnerRegistry } from '../studio/runners.ts'
 import { UrlSigner } from '../studio/signed-urls.ts'
 import { Studio } from '../studio/studio.ts'
@@ -43,6 +45,8 @@ export interface Services extends Core {
   readonly plans: Plans
   readonly studio: Studio
   readonly registry: EngineRegistry
+  /** The model aliases administrators set (the registry resolves them). */
+  readonly aliases: ModelAliasStore
   readonly signer: UrlSigner
   /**
    * Mail: on (SMTP) or off (written to the log), and the outbox's background sender, which the
@@ -81,7 +85,12 @@ export async function createServices(
   const { clock, log } = options
   const core = await createCore(config, db, { clock })
   const engines = options.engines ?? enginesFromConfig(config.engines)
-  const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default)
+  const aliases = new ModelAliasStore(db, clock)
+  const registry = new EngineRegistry(engines, options.engines ? engines[0]!.name : config.engines.default, {
+    aliases: config.engines.aliases,
+    store: aliases,
+  })
+  await registry.reloadAliases()
   // The payment provider the configuration turns on (the offline test checkout, Stripe), or none.
   const provider = paymentProviderFromConfig(config, { clock })
   const billing = billingSettingsOf(config)
@@ -103,6 +112,8 @@ export async function createServices(
     store: new LocalDiskImageStore(config.dataDir),
     registry,
     policy: new ContentPolicy(config.server.blocklist),
+    // EASEL_MODERATION=openai: prompts and images checked by OpenAI's moderation; off by default.
+    ...(config.moderation ? { moderation: new OpenAiModeration(config.moderation) } : {}),
     runners: new RunnerRegistry(db.kysely, clock, { log }),
     engines: config.engines,
     maxPromptChars: config.server.maxPromptChars,
@@ -120,6 +131,7 @@ export async function createServices(
     plans: new Plans(db, core.ledger, provider),
     studio,
     registry,
+    aliases,
     signer,
     mail,
   }

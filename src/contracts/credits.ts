@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { idOf, ModelField, OperationField, SizeField } from './fields.ts'
+import { idOf, ModelField, OperationField, QualityField, SizeField } from './fields.ts'
 import { MAX_IMAGES_PER_JOB, OPERATIONS } from './limits.ts'
 
 // The caller's credits: /api/credits (balance, lots, holds, allowance), its history, quotes.
@@ -88,6 +88,8 @@ export const QuoteRequest = z.object({
   operation: OperationField,
   n: z.number().int().min(1).max(MAX_IMAGES_PER_JOB).optional(),
   size: SizeField.optional(),
+  /** Priced as what it resolves to for the model (`auto` as the model's own default). */
+  quality: QualityField.optional(),
   model: ModelField.optional(),
 })
 export type QuoteRequest = z.input<typeof QuoteRequest>

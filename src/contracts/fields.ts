@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { listOr, MODEL_NAME_MAX, OPERATIONS, SIZE_NAMES } from './limits.ts'
+import { IMAGE_SIZES, listOr, MODEL_NAME_MAX, OPERATIONS, QUALITIES, SIZE_NAMES } from './limits.ts'
 
 // Request fields more than one schema takes, each with the refusal it answers with.
 
@@ -15,6 +15,16 @@ export const IdParam = (prefix: string) => z.object({ id: idOf(prefix, `must be 
 export const OperationField = z.enum(OPERATIONS, { error: `must be ${listOr(OPERATIONS)}` })
 
 export const SizeField = z.enum(SIZE_NAMES, { error: `must be ${listOr(SIZE_NAMES)}` })
+
+/**
+ * A job's size: a name (`1536x1024`), or, as before sizes had names, a square's side in pixels
+ * (`512`). Multipart fields are text, so there the side may come as `"512"`.
+ */
+const JOB_SIZE_TEXT = `must be ${SIZE_NAMES.join(', ')}, or a square's side (${listOr(IMAGE_SIZES.map(String))})`
+export const JobSizeField = z.union([z.enum(SIZE_NAMES), z.literal(IMAGE_SIZES)], { error: JOB_SIZE_TEXT })
+export const JobSizeText = z.enum([...SIZE_NAMES, ...IMAGE_SIZES.map(String)], { error: JOB_SIZE_TEXT })
+
+export const QualityField = z.enum(QUALITIES, { error: `must be ${listOr(QUALITIES)}` })
 
 export const ModelField = z.string().max(MODEL_NAME_MAX)
 

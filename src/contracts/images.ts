@@ -14,6 +14,11 @@ export const ImageBody = z.object({
   favourite: z.boolean(),
   favouritedAt: z.number().int().nullable(),
   createdAt: z.number().int(),
+  /**
+   * Taken down by an administrator (or withheld by moderation): when and why. Its file is gone, and
+   * its URLs answer 410 with the reason.
+   */
+  removed: z.object({ at: z.number().int(), reason: z.string() }).nullable(),
   /** For the signed-in owner (cookie or key). */
   contentUrl: z.string(),
   downloadUrl: z.string(),

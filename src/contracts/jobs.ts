@@ -1,7 +1,15 @@
 import { z } from 'zod'
-import { FavouritesFlag, idOf, ModelField, OperationField, SizeField } from './fields.ts'
+import {
+  FavouritesFlag,
+  idOf,
+  JobSizeField,
+  JobSizeText,
+  ModelField,
+  OperationField,
+  QualityField,
+} from './fields.ts'
 import { ImageBody } from './images.ts'
-import { MAX_IMAGES_PER_JOB, MAX_SEED, OPERATIONS } from './limits.ts'
+import { MAX_IMAGES_PER_JOB, MAX_SEED, OPERATIONS, RESOLVED_QUALITIES } from './limits.ts'
 
 // Jobs: /api/jobs (start one, follow it, list them).
 
@@ -16,7 +24,10 @@ export const JobRequest = z.object({
   prompt: z.string().optional(),
   model: ModelField.optional(),
   n: z.number({ error: WHOLE }).int(WHOLE).min(1).max(MAX_IMAGES_PER_JOB).optional(),
-  size: SizeField.optional(),
+  /** `1536x1024`, or a square's side in pixels (`512`); 1024x1024 when left out. */
+  size: JobSizeField.optional(),
+  /** `auto` (the default) is resolved by the model's engine, and the job records what it became. */
+  quality: QualityField.optional(),
   seed: z.number({ error: WHOLE }).int().min(0).max(MAX_SEED).optional(),
   /** An image of the account's own to edit or vary, instead of uploading one. */
   imageId: idOf('img', 'must be an img_… id').optional(),
@@ -29,6 +40,7 @@ export type JobRequest = z.input<typeof JobRequest>
  */
 export const JobRequestFields = JobRequest.extend({
   n: z.coerce.number({ error: WHOLE }).int(WHOLE).min(1).max(MAX_IMAGES_PER_JOB).optional(),
+  size: JobSizeText.optional(),
   seed: z.coerce.number({ error: WHOLE }).int().min(0).max(MAX_SEED).optional(),
 })
 
@@ -67,7 +79,12 @@ export const JobBody = z.object({
   model: z.string(),
   prompt: z.string().nullable(),
   n: z.number().int(),
-  size: z.number().int(),
+  /** The size by name (`1536x1024`): every image of the job is `width` × `height` pixels. */
+  size: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** What the job was made at: `auto` already resolved (jobs from before qualities: standard). */
+  quality: z.enum(RESOLVED_QUALITIES),
   seed: z.number().int(),
   creditsQuoted: z.number().int(),
   creditsCharged: z.number().int(),

@@ -1,25 +1,53 @@
 import type { z } from 'zod'
-import type { ImageSize, Operation, ResolvedQuality } from '../contracts/index.ts'
+import {
+  type Operation,
+  QUALITIES,
+  type Quality,
+  RESOLVED_QUALITIES,
+  type ResolvedQuality,
+  type SizeName,
+} from '../contracts/index.ts'
 
 /**
  * The one interface every image engine implements (`engines/<name>/engine.ts`), and the shape each
  * `engines/<name>/index.ts` exports for `engines/registry.ts`. The studio's job runner calls `run`
  * with a validated request; input images are PNG bytes the HTTP layer already checked (square,
- * the size of each other), and every image an engine returns is a PNG of the requested square size.
+ * the size of each other), and every image an engine returns is a PNG of exactly the requested
+ * `width` × `height`.
  */
 
-// What a job does and the square sizes (pixels per side) Easel asks engines for are the API's.
-export { IMAGE_SIZES, type ImageSize, OPERATIONS, type Operation } from '../contracts/index.ts'
+// What a job does, the sizes (by name) and the qualities Easel asks engines for are the API's.
+export {
+  DEFAULT_SIZE,
+  dimensionsOf,
+  IMAGE_SIZES,
+  type ImageSize,
+  imageSizeOf,
+  OPERATIONS,
+  type Operation,
+  QUALITIES,
+  type Quality,
+  RESOLVED_QUALITIES,
+  type ResolvedQuality,
+  SIZE_NAMES,
+  type SizeName,
+  SQUARE_SIZE_NAMES,
+  sizeName,
+} from '../contracts/index.ts'
 
 interface Common {
   /** Images wanted, 1 to MAX_IMAGES_PER_JOB (contracts/limits.ts). */
   n: number
-  size: ImageSize
-  /** The size in pixels of every image returned (square: `size` on each side, when left out). */
-  width?: number
-  height?: number
-  /** What the request asked for, `auto` already resolved by the engine; `standard` when left out. */
-  quality?: ResolvedQuality
+  /** The size by name (`1536x1024`), one the engine declared for the model (`sizesOf`). */
+  size: SizeName
+  /** The size in pixels of every image returned: `size`'s width and height. */
+  width: number
+  height: number
+  /**
+   * What the request asked for, `auto` already resolved (`qualitiesOf`): one the model takes.
+   * Engines without a notion of quality map it as they can (SD WebUI: more or fewer steps).
+   */
+  quality: ResolvedQuality
   /** Makes a deterministic engine (sketch) repeatable; upstream engines pass it on where they can. */
   seed: number
   /** The model the request named, or the engine's default model. */
@@ -68,7 +96,15 @@ export interface ImageEngine {
   readonly models: readonly string[]
   /** True for engines that draw procedurally (no model): their images are labelled as such. */
   readonly procedural: boolean
-  readonly sizes: readonly ImageSize[]
+  /** Every size the engine makes, for one model or another. */
+  readonly sizes: readonly SizeName[]
+  /** The sizes `model` makes, for an engine whose models differ (OpenAI's); `sizes` when left out. */
+  sizesFor?(model: string): readonly SizeName[]
+  /**
+   * The qualities `model` takes and what `auto` means for it. Left out: every quality is taken
+   * (the engine maps it as it can) and `auto` is `standard`.
+   */
+  qualitiesFor?(model: string): ModelQualities
   supports(operation: Operation): boolean
   /**
    * Makes the images. Must stop promptly (rejecting with `EngineError` code `TIMEOUT` or
@@ -82,6 +118,49 @@ export interface ImageEngine {
   backends?(): readonly BackendState[]
   /** Frees what the engine holds (threads, connections); called once when Easel stops. */
   close?(): Promise<void>
+}
+
+/** The qualities a model takes (never `auto`) and what `auto` resolves to (one of them). */
+export interface ModelQualities {
+  readonly accepted: readonly ResolvedQuality[]
+  readonly auto: ResolvedQuality
+}
+
+/** What an engine without a notion of quality takes: everything, `auto` being `standard`. */
+export const ANY_QUALITY: ModelQualities = Object.freeze({ accepted: RESOLVED_QUALITIES, auto: 'standard' })
+
+/** The sizes `model` of `engine` makes. */
+export function sizesOf(engine: ImageEngine, model: string): readonly SizeName[] {
+  return engine.sizesFor?.(model) ?? engine.sizes
+}
+
+/** The qualities `model` of `engine` takes. */
+export function qualitiesOf(engine: ImageEngine, model: string): ModelQualities {
+  return engine.qualitiesFor?.(model) ?? ANY_QUALITY
+}
+
+/**
+ * `asked` as the quality `model` will be made (and priced) at: `auto` or none becomes the model's
+ * `auto`; null when the model does not take it.
+ *
+ * @example
+ * resolveQuality(openai, 'dall-e-3', 'auto') // → 'standard'
+ * resolveQuality(openai, 'dall-e-3', 'low') // → null (dall-e-3 takes standard or hd)
+ */
+export function resolveQuality(
+  engine: ImageEngine,
+  model: string,
+  asked: Quality | null | undefined,
+): ResolvedQuality | null {
+  const { accepted, auto } = qualitiesOf(engine, model)
+  if (asked === undefined || asked === null || asked === 'auto') return auto
+  return accepted.includes(asked) ? asked : null
+}
+
+/** The qualities a request may name for `model`: those it takes, and `auto`. */
+export function qualityNamesOf(engine: ImageEngine, model: string): Quality[] {
+  const { accepted } = qualitiesOf(engine, model)
+  return QUALITIES.filter((q) => q === 'auto' || accepted.includes(q))
 }
 
 /** One upstream server of an engine, as the admin sees it. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import * as comfyui from './comfyui/index.ts'
 import type { EngineDeps, EngineModule, ImageEngine } from './engine.ts'
 import * as openai from './openai/index.ts'
 import * as sdwebui from './sdwebui/index.ts'
@@ -21,6 +22,7 @@ export const ENGINES: readonly RegisteredEngine[] = [
   register(sketch), // built in, always on
   register(openai), // EASEL_OPENAI_*
   register(sdwebui), // EASEL_SDWEBUI_*
+  register(comfyui), // EASEL_COMFYUI_*
 ]
 
 /**

@@ -25,6 +25,7 @@ import { registerRateLimits } from './rate-limit.ts'
 import { registerAccountRoutes } from './routes/account.ts'
 import { registerAccountDataRoutes } from './routes/account-data.ts'
 import { registerAdminRoutes } from './routes/admin.ts'
+import { registerAdminEngineRoutes } from './routes/admin-engines.ts'
 import { registerAdminPurchaseRoutes } from './routes/admin-purchases.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
 import { registerAutoTopUpRoutes } from './routes/auto-top-up.ts'
@@ -33,9 +34,12 @@ import { registerCreditRoutes } from './routes/credits.ts'
 import { registerFileRoutes } from './routes/files.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerImageRoutes } from './routes/images.ts'
+import { registerJobFileRoutes } from './routes/job-files.ts'
 import { registerJobRoutes } from './routes/jobs.ts'
 import { registerKeyRoutes } from './routes/keys.ts'
 import { registerMailRoutes } from './routes/mail.ts'
+import { registerModelAliasRoutes } from './routes/model-aliases.ts'
+import { registerModerationRoutes } from './routes/moderation.ts'
 import { registerNoticeRoutes } from './routes/notices.ts'
 import { registerOpenAiImages } from './routes/openai-images.ts'
 import { registerOpenAiModels } from './routes/openai-models.ts'
@@ -184,6 +188,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerNoticeRoutes(app, services)
   registerCreditRoutes(app, services)
   registerJobRoutes(app, services)
+  registerJobFileRoutes(app, services)
   registerImageRoutes(app, services)
   registerKeyRoutes(app, services)
   registerBillingRoutes(app, services)
@@ -191,9 +196,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAutoTopUpRoutes(app, services)
   registerStripeWebhook(app, services)
   registerAdminRoutes(app, services)
+  registerAdminEngineRoutes(app, services)
   registerAdminPurchaseRoutes(app, services)
   registerAuditRoutes(app, services)
   registerMailRoutes(app, services)
+  registerModelAliasRoutes(app, services)
+  registerModerationRoutes(app, services)
   if (options.extend) await options.extend(app)
   return app
 }

@@ -5,6 +5,7 @@ import type { PurchaseError } from '../billing/purchases.ts'
 import type { ApiErrorCode } from '../contracts/index.ts'
 import type { ActivateRefusal, CloseCohortRefusal, CreditError } from '../credits/index.ts'
 import type { StudioError } from '../studio/errors.ts'
+import type { ModerationRefusal } from '../studio/moderation-actions.ts'
 
 // The closed set of error codes the HTTP surfaces answer with is part of the API's contract.
 export type { ApiErrorCode } from '../contracts/index.ts'
@@ -28,7 +29,13 @@ export class ApiError extends Error {
 }
 
 /** Job failures that say Easel was busy or stopping, not that the engine failed. */
-const UNAVAILABLE_REASONS = new Set(['QUEUE_FULL', 'QUEUE_TIMEOUT', 'CANCELLED', 'INTERRUPTED'])
+const UNAVAILABLE_REASONS = new Set([
+  'QUEUE_FULL',
+  'QUEUE_TIMEOUT',
+  'CANCELLED',
+  'INTERRUPTED',
+  'MODERATION_UNAVAILABLE',
+])
 
 export function statusOf(error: ApiError): number {
   switch (error.code) {
@@ -45,6 +52,8 @@ export function statusOf(error: ApiError): number {
       return 403
     case 'NOT_FOUND':
       return 404
+    case 'GONE':
+      return 410
     case 'CONFLICT':
     case 'IDEMPOTENCY_CONFLICT':
       return 409
@@ -60,6 +69,7 @@ export function statusOf(error: ApiError): number {
       return UNAVAILABLE_REASONS.has(error.details.reason ?? '') ? 503 : 502
     case 'QUEUE_FULL':
     case 'SHUTTING_DOWN':
+    case 'MODERATION_UNAVAILABLE':
       return 503
     case 'INTERNAL':
       return 500
@@ -124,7 +134,23 @@ export function fromStudioError(error: StudioError): ApiError {
     case 'IDEMPOTENCY_CONFLICT':
     case 'QUEUE_FULL':
     case 'SHUTTING_DOWN':
+    case 'MODERATION_UNAVAILABLE':
       return new ApiError(error.code, error.message)
+    default:
+      return unhandled(error)
+  }
+}
+
+/** A refusal of reporting, removing or dismissing as the API error it is. */
+export function fromModerationRefusal(error: ModerationRefusal): ApiError {
+  switch (error.code) {
+    case 'VALIDATION':
+      return new ApiError('VALIDATION', error.message, { field: error.field })
+    case 'NOT_FOUND':
+    case 'GONE':
+      return new ApiError(error.code, error.message)
+    case 'CONFLICT':
+      return new ApiError('CONFLICT', error.message, { reason: error.reason })
     default:
       return unhandled(error)
   }
@@ -251,6 +277,10 @@ function openAiShape(error: ApiError): { status: number; body: unknown; headers:
     case 'SHUTTING_DOWN':
       type = 'server_error'
       code = 'engine_overloaded'
+      break
+    case 'MODERATION_UNAVAILABLE':
+      type = 'server_error'
+      code = 'moderation_unavailable'
       break
     case 'INTERNAL':
       type = 'server_error'

@@ -3,6 +3,7 @@ import type { ApiKeyView, User } from '../accounts/index.ts'
 import type { Services } from '../app/index.ts'
 import type { ImageBody, KeyBody, UserBody } from '../contracts/index.ts'
 import type { ImageView } from '../studio/studio.ts'
+import { ApiError } from './errors.ts'
 import { imageUrl } from './shared.ts'
 
 // The bodies more than one route group answers with, made from what the services return. Their
@@ -44,8 +45,21 @@ export function imageBody(services: Services, request: FastifyRequest, image: Im
     favourite: image.favourite,
     favouritedAt: image.favouritedAt,
     createdAt: image.createdAt,
+    removed: image.removed,
     contentUrl: `/api/images/${image.id}/content`,
     downloadUrl: `/api/images/${image.id}/download`,
     url: imageUrl(services, request, image.id),
+  }
+}
+
+/**
+ * Refuses to serve a removed image's file (its content, its download, its signed link) with a 410
+ * that says why: the owner learns what happened, and a link shared earlier stops working.
+ */
+export function refuseIfRemoved(image: ImageView): void {
+  if (image.removed) {
+    throw new ApiError('GONE', `this image was removed by an administrator: ${image.removed.reason}`, {
+      reason: 'REMOVED',
+    })
   }
 }

@@ -73,7 +73,7 @@ export function encodePng(image: RgbaImage, options: { level?: number } = {}): B
   return PNG.sync.write(png, { deflateLevel: options.level ?? 3, filterType: -1 })
 }
 
-/** Bilinear resize to a square of `size` pixels (engines return exactly the size asked for). */
+/** Bilinear resize to `width` × `height` (a square of `width` when `height` is left out). */
 export function resizeRgba(image: RgbaImage, width: number, height: number = width): RgbaImage {
   if (image.width === width && image.height === height) return image
   const out = new Uint8Array(width * height * 4)
@@ -104,34 +104,61 @@ export function resizeRgba(image: RgbaImage, width: number, height: number = wid
   return { width, height, data: out }
 }
 
-/** What {@link toSquarePng} made of an engine's output: the PNG, or what is wrong with the bytes. */
-export type SquarePng =
+/** What {@link toSizedPng} made of an engine's output: the PNG, or what is wrong with the bytes. */
+export type SizedPng =
   | { readonly ok: true; readonly png: Buffer }
   | { readonly ok: false; readonly problem: 'not a PNG' | 'damaged'; readonly cause?: unknown }
+/** The name it had while every size was square. */
+export type SquarePng = SizedPng
 
 /**
- * An engine's output as a PNG of exactly `size` × `size`: the bytes themselves when their header
- * already says so, else decoded and scaled. Halving first keeps the bilinear resize from skipping
- * pixels when 1024 becomes 256. Bad bytes are an answer an upstream may give, so they are a value.
+ * An engine's output as a PNG of exactly `width` × `height`: the bytes themselves when their header
+ * already says so, else decoded, cut to the asked shape (the middle kept, as a cover crop: nothing
+ * is squashed) and scaled. Halving first keeps the bilinear resize from skipping pixels when 1024
+ * becomes 256. Bad bytes are an answer an upstream may give, so they are a value.
  *
  * @example
- * const square = toSquarePng(Buffer.from(b64, 'base64'), 256) // a 1024 px answer, scaled
- * if (!square.ok) throw new EngineError('UPSTREAM_ERROR', `the upstream returned ${square.problem}`)
+ * const sized = toSizedPng(Buffer.from(b64, 'base64'), 1536, 1024) // a 1024 px square, cut and scaled
+ * if (!sized.ok) throw new EngineError('UPSTREAM_ERROR', `the upstream returned ${sized.problem}`)
  */
-export function toSquarePng(bytes: Buffer, size: number): SquarePng {
+export function toSizedPng(bytes: Buffer, width: number, height: number): SizedPng {
   const info = pngInfo(bytes)
   if (!info) return { ok: false, problem: 'not a PNG' }
-  if (info.width === size && info.height === size) return { ok: true, png: bytes }
+  if (info.width === width && info.height === height) return { ok: true, png: bytes }
   let image: RgbaImage
   try {
     image = decodePng(bytes)
   } catch (error) {
     return { ok: false, problem: 'damaged', cause: error }
   }
-  while (image.width >= size * 2 && image.height >= size * 2) {
+  image = cropToAspect(image, width / height)
+  while (image.width >= width * 2 && image.height >= height * 2) {
     image = resizeRgba(image, Math.floor(image.width / 2), Math.floor(image.height / 2))
   }
-  return { ok: true, png: encodePng(resizeRgba(image, size, size)) }
+  return { ok: true, png: encodePng(resizeRgba(image, width, height)) }
+}
+
+/** {@link toSizedPng} for a square of `size` pixels per side. */
+export function toSquarePng(bytes: Buffer, size: number): SizedPng {
+  return toSizedPng(bytes, size, size)
+}
+
+/**
+ * The largest middle part of `image` with the shape `aspect` (width / height); the image itself
+ * when it has that shape already (to within a pixel).
+ */
+export function cropToAspect(image: RgbaImage, aspect: number): RgbaImage {
+  const width = Math.min(image.width, Math.round(image.height * aspect))
+  const height = Math.min(image.height, Math.round(image.width / aspect))
+  if (Math.abs(width - image.width) <= 1 && Math.abs(height - image.height) <= 1) return image
+  const left = Math.floor((image.width - width) / 2)
+  const top = Math.floor((image.height - height) / 2)
+  const data = new Uint8Array(width * height * 4)
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * image.width + left) * 4
+    data.set(image.data.subarray(from, from + width * 4), y * width * 4)
+  }
+  return { width, height, data }
 }
 
 /**

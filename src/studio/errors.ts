@@ -14,6 +14,8 @@ export type StudioError =
   /** The account already has `limit` jobs waiting or running (`EASEL_MAX_JOBS_PER_ACCOUNT`). */
   | { code: 'TOO_MANY_JOBS'; message: string; inFlight: number; limit: number }
   | { code: 'SHUTTING_DOWN'; message: string }
+  /** The moderation service (EASEL_MODERATION) did not answer: unchecked prompts do not go ahead. */
+  | { code: 'MODERATION_UNAVAILABLE'; message: string }
 
 export const studioValidation = (field: string, message: string): StudioError => ({
   code: 'VALIDATION',

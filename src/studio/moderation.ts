@@ -17,6 +17,17 @@ export interface ModerationFlag {
   readonly categories: readonly string[]
 }
 
+/**
+ * The moderation service could not give an answer (unreachable, an error, too slow). Moderation
+ * fails closed: the prompt is refused, or the job's images are not kept, and nothing is charged.
+ */
+export class ModerationUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ModerationUnavailable'
+  }
+}
+
 /** Nothing checked beyond the blocklist: the default. */
 export const NO_MODERATION: Moderation = {
   name: 'off',

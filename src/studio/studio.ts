@@ -7,9 +7,11 @@ import { EngineQueue } from './engine-queue.ts'
 import type { EngineRegistry } from './engine-registry.ts'
 import type { StudioError } from './errors.ts'
 import type { ImageStore } from './image-store.ts'
+import { cancelJob, stopSettledElsewhere } from './jobs/cancel.ts'
 import type { EngineLimits, JobContext, LocalJobs, StudioLog } from './jobs/context.ts'
 import { type JobCost, jobCost, jobCosts } from './jobs/cost.ts'
-import { JobEvents, type JobListener } from './jobs/events.ts'
+import { type DeletionRefusal, deleteImage, deleteJob } from './jobs/deletion.ts'
+import { JobEvents, type JobListener, withLiveState } from './jobs/events.ts'
 import * as queries from './jobs/queries.ts'
 import { recoverOrphans } from './jobs/recovery.ts'
 import type { JobInput, RequestLimits } from './jobs/request.ts'
@@ -19,10 +21,17 @@ import { type Moderation, NO_MODERATION } from './moderation.ts'
 import type { RunnerRegistry } from './runners.ts'
 
 export type { JobCost } from './jobs/cost.ts'
+export type { DeletionRefusal } from './jobs/deletion.ts'
 export type { JobListener } from './jobs/events.ts'
 export type { JobInput } from './jobs/request.ts'
 export type { ImageView, JobStatus, JobView } from './jobs/rows.ts'
 export type { Submitted } from './jobs/submit.ts'
+
+/**
+ * How often this process looks for its jobs settled through another process (a cancel sent to a
+ * peer): at most this long after, their engines stop working for nothing.
+ */
+const SETTLED_ELSEWHERE_EVERY_MS = 1000
 
 export interface StudioOptions extends RequestLimits {
   clock: Clock
@@ -52,6 +61,10 @@ export class Studio {
   private readonly local: LocalJobs
   private readonly shutdown = new AbortController()
   private readonly submitting = new Set<Promise<unknown>>()
+  /** Queues whose line moved, told to their listeners once the current work is done. */
+  private readonly moved = new Set<EngineQueue>()
+  private watching: NodeJS.Timeout | undefined
+  private looking: Promise<unknown> | undefined
 
   constructor(
     db: Database,
@@ -60,9 +73,18 @@ export class Studio {
   ) {
     const queues = new Map<string, EngineQueue>()
     for (const engine of options.registry.engines) {
-      queues.set(engine.name, new EngineQueue(options.engines.concurrency, options.engines.queueLimit))
+      const queue: EngineQueue = new EngineQueue(options.engines.concurrency, options.engines.queueLimit, {
+        onMove: () => this.lineMoved(queue),
+      })
+      queues.set(engine.name, queue)
     }
-    this.local = { stopping: false, shutdown: this.shutdown.signal, running: new Map(), inFlight: new Map() }
+    this.local = {
+      stopping: false,
+      shutdown: this.shutdown.signal,
+      running: new Map(),
+      live: new Map(),
+      inFlight: new Map(),
+    }
     this.ctx = {
       kysely: db.kysely,
       write: (op, clock) => db.write(op, clock),
@@ -99,6 +121,8 @@ export class Studio {
    */
   async start(): Promise<{ recovered: number }> {
     await this.options.runners.register()
+    this.watching = setInterval(() => this.lookForSettledElsewhere(), SETTLED_ELSEWHERE_EVERY_MS)
+    this.watching.unref()
     return { recovered: await this.recoverOrphans() }
   }
 
@@ -108,6 +132,7 @@ export class Studio {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.local.stopping = true
+    clearInterval(this.watching)
     await Promise.allSettled([...this.submitting])
     const inFlight = [...this.local.running.values()]
     if (inFlight.length > 0) {
@@ -120,6 +145,7 @@ export class Studio {
       this.shutdown.abort(new EngineError('CANCELLED', 'Easel is shutting down; the job was stopped'))
       await Promise.allSettled([...this.local.running.values()])
     }
+    await this.looking
     await Promise.allSettled(this.options.registry.engines.map((e) => e.close?.()))
     await this.options.runners.stop()
   }
@@ -145,19 +171,30 @@ export class Studio {
     return recoverOrphans(this.ctx)
   }
 
-  getJob(accountId: string, jobId: string): Promise<JobView | null> {
-    return queries.getJob(this.ctx, accountId, jobId)
+  /** One job of the account (null for another's or an unknown id), with its progress or place in line. */
+  async getJob(accountId: string, jobId: string): Promise<JobView | null> {
+    const job = await queries.getJob(this.ctx, accountId, jobId)
+    return job && withLiveState(job, this.local.live.get(job.id))
+  }
+
+  /**
+   * Cancels a job of the account (see {@link cancelJob}): its hold released, nothing charged. A job
+   * that finished meanwhile is answered as it is; null for another account's job or an unknown id.
+   */
+  cancel(accountId: string, jobId: string): Promise<JobView | null> {
+    return cancelJob(this.ctx, accountId, jobId)
   }
 
   /**
    * Jobs of an account, newest first, with their images; `before` is the last id of the page
    * before; `q` keeps those whose prompt contains it.
    */
-  listJobs(
+  async listJobs(
     accountId: string,
     options: { limit?: number; before?: string; favourites?: boolean; q?: string } = {},
   ): Promise<{ jobs: JobView[]; nextBefore: string | null }> {
-    return queries.listJobs(this.ctx, accountId, options)
+    const page = await queries.listJobs(this.ctx, accountId, options)
+    return { ...page, jobs: page.jobs.map((job) => withLiveState(job, this.local.live.get(job.id))) }
   }
 
   /** An account's images, newest first. */
@@ -201,7 +238,10 @@ export class Studio {
     return jobCosts(this.ledger, this.ledger.pricing, jobs)
   }
 
-  /** Tells `listener` each change of the job's status until it finishes; returns the unsubscribe. */
+  /**
+   * Tells `listener` each change of the job until it finishes (status, progress by whole percents,
+   * place in line), for jobs this process runs; returns the unsubscribe.
+   */
   subscribe(jobId: string, listener: JobListener): () => void {
     return this.ctx.events.subscribe(jobId, listener)
   }
@@ -216,8 +256,50 @@ export class Studio {
     return queries.waitForJob(this.ctx, accountId, jobId)
   }
 
+  /** Tells the listeners of the queue's waiting jobs their new places, once per burst of moves. */
+  private lineMoved(queue: EngineQueue): void {
+    if (this.moved.has(queue)) return
+    this.moved.add(queue)
+    queueMicrotask(() => {
+      this.moved.delete(queue)
+      this.ctx.events.tellPositions(queue, this.local.live)
+    })
+  }
+
+  /** One look for jobs settled through another process (see {@link stopSettledElsewhere}); never overlapping. */
+  private lookForSettledElsewhere(): void {
+    if (this.looking || this.local.live.size === 0) return
+    this.looking = stopSettledElsewhere(this.ctx)
+      .catch((error: unknown) =>
+        this.options.log?.warn({ err: error }, 'looking for jobs settled by another process failed'),
+      )
+      .finally(() => {
+        this.looking = undefined
+      })
+  }
+
   /** Queue lengths per engine, for /healthz. */
   queueSizes(): Record<string, { running: number; waiting: number }> {
     return Object.fromEntries([...this.ctx.queues].map(([name, q]) => [name, q.size]))
+  }
+
+  /**
+   * Deletes an image of the account: its row, then its file; its job and the ledger's record stay.
+   * Another account's image, or one already gone, is NOT_FOUND.
+   */
+  deleteImage(
+    accountId: string,
+    imageId: string,
+  ): Promise<Result<void, Extract<DeletionRefusal, { code: 'NOT_FOUND' }>>> {
+    return deleteImage(this.ctx, accountId, imageId)
+  }
+
+  /**
+   * Deletes a finished job of the account: its images go, the job is hidden from every read, and
+   * its row stays for the ledger's record. A job waiting or running is JOB_IN_FLIGHT (cancel it
+   * first); another account's, or one already deleted, is NOT_FOUND.
+   */
+  deleteJob(accountId: string, jobId: string): Promise<Result<{ imagesDeleted: number }, DeletionRefusal>> {
+    return deleteJob(this.ctx, accountId, jobId)
   }
 }

@@ -17,6 +17,7 @@ export type IdPrefix =
   | 'mail'
   | 'aud'
   | 'pmv'
+  | 'rep'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

@@ -88,14 +88,22 @@ describe('the API contract (src/contracts/)', () => {
   })
 
   it('names the sizes, the image count and the seed once, in the words the API refuses with', () => {
-    expect(SIZE_NAMES).toEqual(['256x256', '512x512', '1024x1024'])
+    expect(SIZE_NAMES).toEqual([
+      '256x256',
+      '512x512',
+      '1024x1024',
+      '1536x1024',
+      '1024x1536',
+      '1792x1024',
+      '1024x1792',
+    ])
     expect(IMAGE_SIZES.map(imageSizeOf)).toEqual([...IMAGE_SIZES])
     expect(imageSizeOf(300)).toBeNull()
     expect(listOr(['a', 'b', 'c'])).toBe('a, b or c')
     const refusal = (schema: typeof JobRequest | typeof JobRequestFields, body: unknown) =>
       schema.safeParse(body).error?.issues[0]?.message
     expect(refusal(JobRequest, { kind: 'generate', size: '640x480' })).toBe(
-      'must be 256x256, 512x512 or 1024x1024',
+      "must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024, 1024x1792, or a square's side (256, 512 or 1024)",
     )
     const accepted = (body: unknown) => JobRequest.safeParse(body).success
     expect(accepted({ kind: 'generate', n: MAX_IMAGES_PER_JOB, seed: MAX_SEED })).toBe(true)

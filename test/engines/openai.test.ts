@@ -1,7 +1,14 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EngineError, type EngineErrorCode, type EngineRequest } from '../../src/engines/engine.ts'
+import {
+  EngineError,
+  type EngineErrorCode,
+  type EngineRequest,
+  type ImageSize,
+  type SizeName,
+  sizeName,
+} from '../../src/engines/engine.ts'
 import { OpenAiEngine, upstreamSize, VARIATION_PROMPT } from '../../src/engines/openai/engine.ts'
 import { decodePng, encodePng, pngInfo } from '../../src/images/png.ts'
 import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.ts'
@@ -22,7 +29,10 @@ function engine(options: { models?: string[]; apiKey?: string; baseURL?: string 
   })
 }
 
-const base = { n: 1, size: 256, seed: 1, model: 'gpt-image-1' } as const
+/** A request's size fields for a square of `px`. */
+const sq = (px: ImageSize) => ({ size: sizeName(px), width: px, height: px })
+
+const base = { n: 1, ...sq(256), quality: 'medium', seed: 1, model: 'gpt-image-1' } as const
 
 function square(size: number, alpha: (x: number, y: number) => number = () => 255): Buffer {
   const data = new Uint8Array(size * size * 4)
@@ -65,7 +75,13 @@ describe('OpenAiEngine requests', () => {
     const [request] = upstream.requests
     expect(request!.path).toBe('/v1/images/generations')
     expect(request!.headers.authorization).toBe(`Bearer ${upstream.apiKey}`)
-    expect(request!.json).toEqual({ model: 'gpt-image-1', prompt: 'a red fox', n: 2, size: '1024x1024' })
+    expect(request!.json).toEqual({
+      model: 'gpt-image-1',
+      prompt: 'a red fox',
+      n: 2,
+      size: '1024x1024',
+      quality: 'medium',
+    })
     expect(result.images).toHaveLength(2)
     for (const image of result.images) {
       expect([image.width, image.height]).toEqual([256, 256])
@@ -78,7 +94,7 @@ describe('OpenAiEngine requests', () => {
 
   it('passes an image of the size asked for through untouched', async () => {
     const result = await engine().run(
-      { ...base, operation: 'generate', prompt: 'a fox', size: 1024 },
+      { ...base, operation: 'generate', prompt: 'a fox', ...sq(1024) },
       { signal: never() },
     )
     const sent = upstream.requests[0]!.json!
@@ -89,11 +105,13 @@ describe('OpenAiEngine requests', () => {
 
   it('asks dall-e-2 for the square itself, in base64', async () => {
     const result = await engine({ models: ['dall-e-2'] }).run(
-      { ...base, model: 'dall-e-2', operation: 'generate', prompt: 'a fox', size: 512 },
+      { ...base, model: 'dall-e-2', quality: 'standard', operation: 'generate', prompt: 'a fox', ...sq(512) },
       { signal: never() },
     )
-    expect(upstream.requests[0]!.json).toMatchObject({
+    expect(upstream.requests[0]!.json).toEqual({
       model: 'dall-e-2',
+      prompt: 'a fox',
+      n: 1,
       size: '512x512',
       response_format: 'b64_json',
     })
@@ -104,14 +122,20 @@ describe('OpenAiEngine requests', () => {
     const image = square(256)
     const mask = square(256, (x) => (x < 128 ? 0 : 255))
     const result = await engine().run(
-      { ...base, operation: 'edit', prompt: 'add a hat', image, mask, n: 3, size: 512 },
+      { ...base, operation: 'edit', prompt: 'add a hat', image, mask, n: 3, ...sq(512) },
       { signal: never() },
     )
 
     const [request] = upstream.requests
     expect(request!.path).toBe('/v1/images/edits')
     expect(request!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/)
-    expect(request!.fields).toEqual({ model: 'gpt-image-1', prompt: 'add a hat', n: '3', size: '1024x1024' })
+    expect(request!.fields).toEqual({
+      model: 'gpt-image-1',
+      prompt: 'add a hat',
+      n: '3',
+      size: '1024x1024',
+      quality: 'medium',
+    })
     expect(request!.files.image!.bytes.equals(image)).toBe(true)
     expect(request!.files.image!.type).toBe('image/png')
     expect(request!.files.mask!.bytes.equals(mask)).toBe(true)
@@ -146,7 +170,7 @@ describe('OpenAiEngine requests', () => {
   it('downloads the images when the upstream answers with URLs', async () => {
     upstream.answerWithUrls = true
     const result = await engine({ models: ['dall-e-2'] }).run(
-      { ...base, model: 'dall-e-2', operation: 'generate', prompt: 'a fox', n: 2 },
+      { ...base, model: 'dall-e-2', quality: 'standard', operation: 'generate', prompt: 'a fox', n: 2 },
       { signal: never() },
     )
     expect(result.images).toHaveLength(2)
@@ -174,7 +198,10 @@ describe('OpenAiEngine failures', () => {
   it('maps content_policy_violation (dall-e) to CONTENT_POLICY', async () => {
     upstream.behaviour = 'content_policy'
     const error = await failure(
-      engine({ models: ['dall-e-2'] }).run({ ...generate, model: 'dall-e-2' }, { signal: never() }),
+      engine({ models: ['dall-e-2'] }).run(
+        { ...generate, model: 'dall-e-2', quality: 'standard' },
+        { signal: never() },
+      ),
       'CONTENT_POLICY',
     )
     expect(error.message).toContain('safety system')
@@ -255,13 +282,92 @@ describe('OpenAiEngine failures', () => {
 })
 
 describe('upstreamSize', () => {
-  it('asks the GPT image models and dall-e-3 for 1024x1024, others for the square', () => {
-    expect(upstreamSize('gpt-image-1', 256)).toBe('1024x1024')
-    expect(upstreamSize('gpt-image-1-mini', 512)).toBe('1024x1024')
-    expect(upstreamSize('chatgpt-image-latest', 1024)).toBe('1024x1024')
-    expect(upstreamSize('dall-e-3', 256)).toBe('1024x1024')
-    expect(upstreamSize('dall-e-2', 256)).toBe('256x256')
-    expect(upstreamSize('some-local-model', 512)).toBe('512x512')
+  it('asks the GPT image models and dall-e-3 for 1024x1024 instead of a smaller square, others for the square', () => {
+    const cases: [string, SizeName, SizeName][] = [
+      ['gpt-image-1', '256x256', '1024x1024'],
+      ['gpt-image-1-mini', '512x512', '1024x1024'],
+      ['chatgpt-image-latest', '1024x1024', '1024x1024'],
+      ['gpt-image-1', '1536x1024', '1536x1024'],
+      ['dall-e-3', '256x256', '1024x1024'],
+      ['dall-e-3', '1024x1792', '1024x1792'],
+      ['dall-e-2', '256x256', '256x256'],
+      ['some-local-model', '512x512', '512x512'],
+    ]
+    for (const [model, asked, sent] of cases) expect(upstreamSize(model, asked), model).toBe(sent)
+  })
+})
+
+describe('the sizes and qualities of each model', () => {
+  const e = () => engine({ models: ['gpt-image-1', 'dall-e-3', 'dall-e-2', 'local-sd'] })
+
+  it('declares per model the sizes OpenAI documents (and the small squares, scaled)', () => {
+    expect(e().sizesFor('gpt-image-1')).toEqual(['256x256', '512x512', '1024x1024', '1536x1024', '1024x1536'])
+    expect(e().sizesFor('dall-e-3')).toEqual(['256x256', '512x512', '1024x1024', '1792x1024', '1024x1792'])
+    expect(e().sizesFor('dall-e-2')).toEqual(['256x256', '512x512', '1024x1024'])
+    expect(e().sizesFor('local-sd')).toEqual(['256x256', '512x512', '1024x1024'])
+    // The engine as a whole: every size of one model or another, in the API's order.
+    expect(e().sizes).toEqual([
+      '256x256',
+      '512x512',
+      '1024x1024',
+      '1536x1024',
+      '1024x1536',
+      '1792x1024',
+      '1024x1792',
+    ])
+    expect(engine().sizes).toEqual(['256x256', '512x512', '1024x1024', '1536x1024', '1024x1536'])
+  })
+
+  it('takes the qualities each model takes, `auto` being the best for gpt-image and standard otherwise', () => {
+    expect(e().qualitiesFor('gpt-image-1')).toEqual({ accepted: ['low', 'medium', 'high'], auto: 'high' })
+    expect(e().qualitiesFor('dall-e-3')).toEqual({ accepted: ['standard', 'hd'], auto: 'standard' })
+    expect(e().qualitiesFor('dall-e-2')).toEqual({ accepted: ['standard'], auto: 'standard' })
+    expect(e().qualitiesFor('local-sd')).toEqual({ accepted: ['standard'], auto: 'standard' })
+  })
+
+  it('makes a landscape gpt-image picture at the upstream’s own size, with the quality asked for', async () => {
+    const result = await engine().run(
+      {
+        ...base,
+        operation: 'generate',
+        prompt: 'a wide valley',
+        size: '1536x1024',
+        width: 1536,
+        height: 1024,
+        quality: 'low',
+      },
+      { signal: never() },
+    )
+    expect(upstream.requests[0]!.json).toMatchObject({ size: '1536x1024', quality: 'low' })
+    expect(result.images[0]).toMatchObject({ width: 1536, height: 1024 })
+    expect(pngInfo(result.images[0]!.png)).toMatchObject({ width: 1536, height: 1024 })
+  })
+
+  it('sends dall-e-3 its portrait size and hd; the fake refuses what OpenAI refuses', async () => {
+    const dalle3 = { ...base, model: 'dall-e-3', operation: 'generate', prompt: 'a tall tower' } as const
+    const result = await engine({ models: ['dall-e-3'] }).run(
+      { ...dalle3, size: '1024x1792', width: 1024, height: 1792, quality: 'hd' },
+      { signal: never() },
+    )
+    expect(upstream.requests[0]!.json).toMatchObject({ model: 'dall-e-3', size: '1024x1792', quality: 'hd' })
+    expect(result.images[0]).toMatchObject({ width: 1024, height: 1792 })
+    // A quality dall-e-3 does not take reaches the upstream only if the studio let it through: refused there.
+    const refused = await failure(
+      engine({ models: ['dall-e-3'] }).run({ ...dalle3, quality: 'low' }, { signal: never() }),
+      'UPSTREAM_REJECTED',
+    )
+    expect(refused.message).toContain("Invalid value: 'low'")
+  })
+
+  it('cuts an upstream answer of another shape to the size asked for', async () => {
+    // A server that answers squares whatever it is asked (as some OpenAI-compatible ones do).
+    upstream.answerSize = '1024x1024'
+    const result = await engine().run(
+      { ...base, operation: 'generate', prompt: 'x', size: '1024x1536', width: 1024, height: 1536 },
+      { signal: never() },
+    )
+    expect(result.images[0]).toMatchObject({ width: 1024, height: 1536 })
+    expect(pngInfo(result.images[0]!.png)).toMatchObject({ width: 1024, height: 1536 })
   })
 })
 

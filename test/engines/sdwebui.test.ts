@@ -16,10 +16,19 @@ afterEach(async () => {
 })
 
 function engine(options: Partial<SdWebUiEngineOptions> = {}) {
-  return new SdWebUiEngine({ baseURL: upstream.url, ...options })
+  return new SdWebUiEngine({ urls: [upstream.url], ...options })
 }
 
-const base = { n: 1, size: 256, seed: 42, model: 'stable-diffusion' } as const
+const base = {
+  n: 1,
+  size: '256x256',
+  width: 256,
+  height: 256,
+  quality: 'standard',
+  seed: 42,
+  model: 'stable-diffusion',
+} as const
+const size512 = { size: '512x512', width: 512, height: 512 } as const
 const generate: EngineRequest = { ...base, operation: 'generate', prompt: 'a lighthouse at dusk' }
 const never = () => new AbortController().signal
 
@@ -76,7 +85,7 @@ describe('openAiMaskToWebUi', () => {
 
 describe('SdWebUiEngine requests', () => {
   it('generates with txt2img: prompt, batch of n, the square, steps and seed', async () => {
-    const result = await engine().run({ ...generate, n: 3, size: 512 }, { signal: never() })
+    const result = await engine().run({ ...generate, n: 3, ...size512 }, { signal: never() })
 
     expect(upstream.requests).toHaveLength(1)
     const request = upstream.requests[0]!
@@ -184,7 +193,7 @@ describe('SdWebUiEngine requests', () => {
     const withUrl = new URL(upstream.url)
     withUrl.username = 'easel'
     withUrl.password = encodeURIComponent('p@ss:word')
-    await engine({ baseURL: withUrl.href }).run(generate, { signal: never() })
+    await engine({ urls: [withUrl.href] }).run(generate, { signal: never() })
 
     const expected = `Basic ${Buffer.from('easel:p@ss:word').toString('base64')}`
     expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([expected, expected])
@@ -218,7 +227,7 @@ describe('SdWebUiEngine failures', () => {
     url.username = 'easel'
     url.password = 'hunter2'
     const error = await failure(
-      engine({ baseURL: url.href }).run(generate, { signal: never() }),
+      engine({ urls: [url.href] }).run(generate, { signal: never() }),
       'UPSTREAM_ERROR',
     )
     expect(error.message).toMatch(

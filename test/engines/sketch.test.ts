@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { EngineError, type EngineRequest, type ImageSize } from '../../src/engines/engine.ts'
+import { EngineError, type EngineRequest, type ImageSize, sizeName } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
 import { LABEL_TEXT, labelBox } from '../../src/engines/sketch/label.ts'
 import { readPrompt } from '../../src/engines/sketch/prompt-words.ts'
@@ -10,6 +10,8 @@ const engine = new SketchEngine({ threads: 0 })
 const pooled = new SketchEngine({ threads: 2 })
 afterAll(() => pooled.close())
 const open = () => new AbortController().signal
+/** A request's size fields for a square of `px`. */
+const sq = (px: ImageSize) => ({ size: sizeName(px), width: px, height: px, quality: 'standard' as const })
 
 describe('the sketch engine in worker threads', () => {
   it('draws the same bytes as inline drawing, for every operation, several requests at once', async () => {
@@ -19,7 +21,7 @@ describe('the sketch engine in worker threads', () => {
         operation: 'generate',
         prompt: 'a red sunset over the ocean',
         seed: 7,
-        size: 256,
+        ...sq(256),
         n: 2,
         model: 'sketch',
       },
@@ -29,11 +31,11 @@ describe('the sketch engine in worker threads', () => {
         image: input,
         mask: null,
         seed: 3,
-        size: 256,
+        ...sq(256),
         n: 1,
         model: 'sketch',
       },
-      { operation: 'variation', image: input, prompt: null, seed: 5, size: 256, n: 1, model: 'sketch' },
+      { operation: 'variation', image: input, prompt: null, seed: 5, ...sq(256), n: 1, model: 'sketch' },
     ]
     const [inline, threaded] = await Promise.all([
       Promise.all(requests.map((r) => engine.run(r, { signal: open() }))),
@@ -53,7 +55,7 @@ describe('the sketch engine in worker threads', () => {
       operation: 'generate',
       prompt: 'a fox',
       seed: 2,
-      size: 256,
+      ...sq(256),
       n: 3,
       model: 'sketch',
     }
@@ -71,7 +73,7 @@ describe('the sketch engine in worker threads', () => {
   it('an aborted request is refused at once; a closed pool refuses new work', async () => {
     const controller = new AbortController()
     const running = pooled.run(
-      { operation: 'generate', prompt: 'x', seed: 1, size: 1024, n: 4, model: 'sketch' },
+      { operation: 'generate', prompt: 'x', seed: 1, ...sq(1024), n: 4, model: 'sketch' },
       { signal: controller.signal },
     )
     controller.abort(new EngineError('CANCELLED', 'stopped by the test'))
@@ -80,7 +82,7 @@ describe('the sketch engine in worker threads', () => {
     await closing.close()
     await expect(
       closing.run(
-        { operation: 'generate', prompt: 'x', seed: 1, size: 256, n: 1, model: 'sketch' },
+        { operation: 'generate', prompt: 'x', seed: 1, ...sq(256), n: 1, model: 'sketch' },
         { signal: open() },
       ),
     ).rejects.toMatchObject({
@@ -91,7 +93,7 @@ describe('the sketch engine in worker threads', () => {
 
 async function generate(prompt: string, seed: number, size: ImageSize = 256, n = 1): Promise<RgbaImage[]> {
   const result = await engine.run(
-    { operation: 'generate', prompt, seed, size, n, model: 'sketch' },
+    { operation: 'generate', prompt, seed, ...sq(size), n, model: 'sketch' },
     { signal: open() },
   )
   return result.images.map((image) => decodePng(image.png))
@@ -99,7 +101,7 @@ async function generate(prompt: string, seed: number, size: ImageSize = 256, n =
 
 async function pngOf(prompt: string, seed: number, size: ImageSize = 256): Promise<Buffer> {
   const result = await engine.run(
-    { operation: 'generate', prompt, seed, size, n: 1, model: 'sketch' },
+    { operation: 'generate', prompt, seed, ...sq(size), n: 1, model: 'sketch' },
     { signal: open() },
   )
   return result.images[0]!.png
@@ -174,7 +176,7 @@ describe('SketchEngine', () => {
     expect(engine.name).toBe('sketch')
     expect(engine.models).toEqual(['sketch'])
     expect(engine.procedural).toBe(true)
-    expect(engine.sizes).toEqual([256, 512, 1024])
+    expect(engine.sizes).toEqual(['256x256', '512x512', '1024x1024'])
     expect(['generate', 'edit', 'variation'].every((op) => engine.supports(op as 'generate'))).toBe(true)
   })
 
@@ -193,7 +195,7 @@ describe('SketchEngine', () => {
 
   it.each<ImageSize>([256, 512, 1024])('returns %ipx square PNGs that decode to that size', async (size) => {
     const result = await engine.run(
-      { operation: 'generate', prompt: 'neon city skyline', seed: 1, size, n: 1, model: 'sketch' },
+      { operation: 'generate', prompt: 'neon city skyline', seed: 1, ...sq(size), n: 1, model: 'sketch' },
       { signal: open() },
     )
     const image = result.images[0]!
@@ -238,7 +240,7 @@ describe('SketchEngine', () => {
   })
 
   describe('edit', () => {
-    const size = 256
+    const size = 256 as const
     const hole = (x: number, y: number) => x >= 64 && x < 192 && y >= 48 && y < 160
     const mask = (() => {
       const data = new Uint8Array(size * size * 4)
@@ -254,7 +256,7 @@ describe('SketchEngine', () => {
         image,
         mask,
         seed,
-        size,
+        ...sq(size),
         n: 1,
         model: 'sketch',
       }
@@ -316,14 +318,14 @@ describe('SketchEngine', () => {
   })
 
   describe('variation', () => {
-    const size = 256
+    const size = 256 as const
     const vary = async (image: Buffer, n: number, seed = 3) => {
       const request: EngineRequest = {
         operation: 'variation',
         image,
         prompt: null,
         seed,
-        size,
+        ...sq(size),
         n,
         model: 'sketch',
       }
@@ -352,7 +354,7 @@ describe('SketchEngine', () => {
       operation: 'generate',
       prompt: 'a cat',
       seed: 1,
-      size: 256,
+      ...sq(256),
       n: 10,
       model: 'sketch',
     }
@@ -376,14 +378,14 @@ describe('SketchEngine', () => {
 
     it('refuses sizes it does not draw and inputs that are not PNGs', async () => {
       await expect(
-        engine.run({ ...request, size: 300 as ImageSize }, { signal: open() }),
-      ).rejects.toBeInstanceOf(EngineError)
+        engine.run({ ...request, size: '1536x1024', width: 1536, height: 1024 }, { signal: open() }),
+      ).rejects.toMatchObject({ code: 'UNSUPPORTED' })
       const broken: EngineRequest = {
         operation: 'variation',
         image: Buffer.from('not a png at all, not even close to one'),
         prompt: null,
         seed: 1,
-        size: 256,
+        ...sq(256),
         n: 1,
         model: 'sketch',
       }

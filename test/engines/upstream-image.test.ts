@@ -39,12 +39,16 @@ describe('toSquarePng, the one normaliser of engine outputs', () => {
 
 describe('upstreamImage', () => {
   it("fails the run with UPSTREAM_ERROR naming the upstream and, for a non-PNG, the engine's hint", () => {
-    const notPng = () => upstreamImage(Buffer.from('GIF89a…'), 256, 'the WebUI at x', ' (set it to png)')
+    const notPng = () =>
+      upstreamImage(Buffer.from('GIF89a…'), '256x256', 'the WebUI at x', ' (set it to png)')
     expect(notPng).toThrow(EngineError)
     expect(notPng).toThrow('the WebUI at x returned an image that is not a PNG (set it to png)')
-    expect(() => upstreamImage(stripes(512, 512).subarray(0, 60), 256, 'OpenAI at y')).toThrow(
+    expect(() => upstreamImage(stripes(512, 512).subarray(0, 60), '256x256', 'OpenAI at y')).toThrow(
       'OpenAI at y returned a damaged PNG',
     )
-    expect(upstreamImage(stripes(512, 512), 256, 'OpenAI at y')).toMatchObject({ width: 256, height: 256 })
+    expect(upstreamImage(stripes(512, 512), '256x256', 'OpenAI at y')).toMatchObject({
+      width: 256,
+      height: 256,
+    })
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JobBody } from '../../src/contracts/index.ts'
-import type { EngineRequest, EngineResult, ImageEngine, ImageSize } from '../../src/engines/engine.ts'
+import type { EngineRequest, EngineResult, ImageEngine, SizeName } from '../../src/engines/engine.ts'
 import { Reply } from '../support/api-client.ts'
 import { BACKENDS } from '../support/backends.ts'
 import { flatPng } from '../support/fault-engines.ts'
@@ -14,7 +14,7 @@ class BlockedEngine implements ImageEngine {
   readonly name = 'blocked'
   readonly models = ['blocked']
   readonly procedural = false
-  readonly sizes: readonly ImageSize[] = [256]
+  readonly sizes: readonly SizeName[] = ['256x256']
   readonly calls: string[] = []
   private readonly pending: Array<() => void> = []
   private opened = false
@@ -27,7 +27,8 @@ class BlockedEngine implements ImageEngine {
   run(request: EngineRequest): Promise<EngineResult> {
     this.calls.push(request.prompt ?? '')
     this.onCall?.()
-    const result = { images: [{ png: flatPng(request.size), width: request.size, height: request.size }] }
+    const { width, height } = request
+    const result = { images: [{ png: flatPng(width, height), width, height }] }
     if (this.opened) return Promise.resolve(result)
     return new Promise((resolve) => this.pending.push(() => resolve(result)))
   }

@@ -67,7 +67,7 @@ describe.each(BACKENDS)('exporting a person’s data (%s)', (backend) => {
         kind: 'generate',
         status: 'succeeded',
         prompt: job.prompt,
-        parameters: { n: 2, size: 256 },
+        parameters: { n: 2, size: '256x256' },
         creditsCharged: 1,
         images: [`images/${job.id}/1.png`, `images/${job.id}/2.png`],
       })

@@ -7,7 +7,8 @@ import { encodePng, pngInfo } from '../../src/images/png.ts'
  * A local server that speaks the OpenAI Images API as documented (and as the `openai` SDK sends
  * it): `POST /v1/images/generations` (JSON), `POST /v1/images/edits` and `/v1/images/variations`
  * (multipart), Bearer auth, `{created, data: [{b64_json}]}` answers with real PNGs of the size
- * asked for, and errors shaped `{error: {message, type, param, code}}`.
+ * asked for, and errors shaped `{error: {message, type, param, code}}`. Sizes and qualities are
+ * checked per model as the API reference lists them.
  */
 
 export type FakeOpenAiBehaviour = 'ok' | 'content_policy' | 'server_error' | 'bad_request' | 'hang' | 'empty'
@@ -38,6 +39,8 @@ export interface FakeOpenAi {
   behaviour: FakeOpenAiBehaviour
   /** Answer with `url`s (to `/files/…` on this server) instead of `b64_json`, like a dall-e-2-era server. */
   answerWithUrls: boolean
+  /** Answer with images of this size whatever was asked (a server that makes one size only). */
+  answerSize: string | null
   /** Resolves once at least `count` API requests have arrived. */
   received(count?: number): Promise<void>
   close(): Promise<void>
@@ -46,6 +49,9 @@ export interface FakeOpenAi {
 const GPT_IMAGE_SIZES = ['1024x1024', '1536x1024', '1024x1536', 'auto']
 const DALL_E_2_SIZES = ['256x256', '512x512', '1024x1024']
 const DALL_E_3_SIZES = ['1024x1024', '1792x1024', '1024x1792']
+const GPT_IMAGE_QUALITIES = ['low', 'medium', 'high', 'auto']
+const DALL_E_3_QUALITIES = ['standard', 'hd']
+const DALL_E_2_QUALITIES = ['standard']
 
 class ApiError {
   constructor(
@@ -69,6 +75,7 @@ export async function startFakeOpenAi(options: { apiKey?: string } = {}): Promis
     requests: [],
     behaviour: 'ok',
     answerWithUrls: false,
+    answerSize: null,
     received(count = 1) {
       if (fake.requests.length >= count) return Promise.resolve()
       return new Promise((resolve) => waiters.push({ count, resolve }))
@@ -139,7 +146,8 @@ export async function startFakeOpenAi(options: { apiKey?: string } = {}): Promis
         case 'empty':
           return send(res, 200, { created: now(), data: [] })
         case 'ok': {
-          const [width, height] = body.size === 'auto' ? [1024, 1024] : body.size.split('x').map(Number)
+          const made = fake.answerSize ?? (body.size === 'auto' ? '1024x1024' : body.size)
+          const [width, height] = made.split('x').map(Number)
           const data = Array.from({ length: body.n }, (_, index) => {
             const png = samplePng(width!, height!, index)
             if (!fake.answerWithUrls && (isGptImage(body.model) || body.responseFormat === 'b64_json')) {
@@ -154,8 +162,9 @@ export async function startFakeOpenAi(options: { apiKey?: string } = {}): Promis
             Object.assign(answer, {
               background: 'opaque',
               output_format: 'png',
-              quality: 'medium',
-              size: body.size,
+              // What `auto` became: the best the model makes.
+              quality: body.quality === 'auto' ? 'high' : body.quality,
+              size: made,
               usage: {
                 input_tokens: 50,
                 input_tokens_details: { image_tokens: 0, text_tokens: 50 },
@@ -189,6 +198,7 @@ interface CheckedBody {
   model: string
   n: number
   size: string
+  quality: string
   responseFormat: string | null
 }
 
@@ -240,6 +250,21 @@ function checkRequest(request: RecordedRequest): CheckedBody {
       'invalid_value',
     )
   }
+  const qualities = isGptImage(model)
+    ? GPT_IMAGE_QUALITIES
+    : model === 'dall-e-3'
+      ? DALL_E_3_QUALITIES
+      : DALL_E_2_QUALITIES
+  const quality = typeof raw.quality === 'string' ? raw.quality : isGptImage(model) ? 'auto' : 'standard'
+  if (!qualities.includes(quality)) {
+    throw new ApiError(
+      400,
+      `Invalid value: '${quality}'. Supported values are: ${qualities.map((q) => `'${q}'`).join(', ')}.`,
+      'invalid_request_error',
+      'quality',
+      'invalid_value',
+    )
+  }
   const responseFormat = typeof raw.response_format === 'string' ? raw.response_format : null
   if (responseFormat !== null && isGptImage(model)) {
     throw new ApiError(
@@ -268,7 +293,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
       }
     }
   }
-  return { model, n, size, responseFormat }
+  return { model, n, size, quality, responseFormat }
 }
 
 async function record(req: http.IncomingMessage, path: string): Promise<RecordedRequest> {

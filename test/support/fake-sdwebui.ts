@@ -10,6 +10,13 @@ import { samplePng } from './fake-openai.ts'
  * (`info` is a JSON string), `GET /sdapi/v1/sd-models` lists checkpoints. Errors are shaped as the
  * WebUI shapes them: FastAPI validation is 422 `{detail: [{loc, msg, type}]}`, everything else
  * `{error, detail, body, errors}` from its exception handler.
+ *
+ * Like the WebUI, it runs one job at a time (its `queue_lock`): a request that arrives while
+ * another runs waits, and still runs when its client has gone. `GET /sdapi/v1/progress` tells the
+ * running job's steps and `current_task` (the request's `force_task_id`, A1111 ≥ 1.9);
+ * `POST /sdapi/v1/interrupt` stops whichever job runs, whoever asked for it. With `holdJobs`, a
+ * job runs until the test finishes it (`finishJob`) or it is interrupted. Start several to stand
+ * for several WebUIs (`startFakeSdWebUis`).
  */
 
 export type FakeSdWebUiBehaviour = 'ok' | 'content_policy' | 'server_error' | 'bad_request' | 'hang' | 'empty'
@@ -21,9 +28,36 @@ export interface RecordedRequest {
   json: Record<string, unknown> | null
 }
 
+/** The job the fake is running, as its progress endpoint reports it. */
+export interface FakeJob {
+  /** The request's `force_task_id`, or one the fake made up (as the WebUI does). */
+  readonly taskId: string
+  readonly steps: number
+  step: number
+  interrupted: boolean
+}
+
 export interface FakeSdWebUi {
   url: string
   requests: RecordedRequest[]
+  /** While true, every request fails with 503, as a proxy in front of a WebUI that is down. */
+  down: boolean
+  /** While true, each job runs until `finishJob()` or an interrupt (else it answers at once). */
+  holdJobs: boolean
+  /** False: a WebUI older than 1.9, whose progress has no `current_task`. */
+  reportsCurrentTask: boolean
+  /** The job running now, or null. */
+  readonly running: FakeJob | null
+  /** Jobs started so far (each job's task id), in order. */
+  readonly started: string[]
+  /** Task ids of the jobs `/sdapi/v1/interrupt` stopped. */
+  readonly interrupted: string[]
+  /** Resolves once at least `count` jobs have started running. */
+  jobsStarted(count?: number): Promise<void>
+  /** Resolves once at least `count` interrupts have arrived. */
+  interrupts(count?: number): Promise<void>
+  /** Lets the running held job answer. */
+  finishJob(): void
   /**
    * `content_policy` answers like a WebUI with an NSFW-filter extension: 200 with black images
    * (the WebUI itself has no content policy and never refuses).
@@ -68,9 +102,55 @@ export async function startFakeSdWebUi(
   options: { auth?: { username: string; password: string } } = {},
 ): Promise<FakeSdWebUi> {
   const waiters: { count: number; resolve: () => void }[] = []
+  const counted = counter()
+  let running: (FakeJob & { finish: () => void }) | null = null
+  // One job at a time, as the WebUI's queue_lock.
+  let lock: Promise<void> = Promise.resolve()
+  const runJob = (body: Record<string, unknown>): Promise<FakeJob> => {
+    const turn = lock.then(
+      () =>
+        new Promise<FakeJob>((resolve) => {
+          const taskId =
+            typeof body.force_task_id === 'string' ? body.force_task_id : `task(${started.length})`
+          const job = {
+            taskId,
+            steps: body.steps as number,
+            step: 0,
+            interrupted: false,
+            finish: () => {
+              if (running === job) running = null
+              if (!job.interrupted) job.step = job.steps
+              resolve(job)
+            },
+          }
+          running = job
+          started.push(taskId)
+          counted.set('started', started.length)
+          if (!fake.holdJobs) job.finish()
+        }),
+    )
+    lock = turn.then(() => undefined)
+    return turn
+  }
+  const started: string[] = []
+  const interrupted: string[] = []
+  let interruptCount = 0
   const fake: FakeSdWebUi = {
     url: '',
     requests: [],
+    down: false,
+    holdJobs: false,
+    reportsCurrentTask: true,
+    get running() {
+      return running
+    },
+    started,
+    interrupted,
+    jobsStarted: (count = 1) => counted.until('started', count),
+    interrupts: (count = 1) => counted.until('interrupts', count),
+    finishJob() {
+      running?.finish()
+    },
     behaviour: 'ok',
     extraImages: 0,
     answerSize: null,
@@ -112,6 +192,9 @@ export async function startFakeSdWebUi(
         if (fake.requests.length >= waiter.count) waiter.resolve()
         else waiters.push(waiter)
       }
+      if (fake.down) {
+        throw new WebUiError(503, '<html><body><h1>503 Service Unavailable</h1></body></html>')
+      }
       if (expectedAuth && req.headers.authorization !== expectedAuth) {
         throw req.headers.authorization
           ? handlerError(
@@ -136,10 +219,25 @@ export async function startFakeSdWebUi(
           })),
         )
       }
+      if (req.method === 'GET' && path === '/sdapi/v1/progress') {
+        return send(res, 200, progressAnswer(running, fake.reportsCurrentTask))
+      }
+      if (req.method === 'POST' && path === '/sdapi/v1/interrupt') {
+        if (running) {
+          running.interrupted = true
+          interrupted.push(running.taskId)
+          running.finish()
+        }
+        interruptCount += 1
+        counted.set('interrupts', interruptCount)
+        return send(res, 200, {})
+      }
       if (req.method !== 'POST' || (path !== '/sdapi/v1/txt2img' && path !== '/sdapi/v1/img2img')) {
         return send(res, 404, { detail: 'Not Found' })
       }
       const body = validate(json ?? {}, path)
+      // Waits its turn, then runs: a job whose client has gone runs all the same.
+      await runJob(body)
       switch (fake.behaviour) {
         case 'hang':
           return // never answers; close() destroys the socket
@@ -205,10 +303,64 @@ export async function startFakeSdWebUi(
   await once(server, 'listening')
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   fake.close = async () => {
+    fake.holdJobs = false
+    running?.finish()
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
   return fake
+}
+
+/** Starts `count` fakes, one per WebUI of a pool. */
+export function startFakeSdWebUis(count: number): Promise<FakeSdWebUi[]> {
+  return Promise.all(Array.from({ length: count }, () => startFakeSdWebUi()))
+}
+
+/**
+ * `/sdapi/v1/progress` as A1111 answers it (`progressapi`): idle, `job_count` 0 and progress 0;
+ * running, 0.01 plus the share of steps done (the WebUI's own "avoid dividing zero"), the state's
+ * counters, and `current_task` (null when idle) from 1.9 on.
+ */
+function progressAnswer(job: FakeJob | null, reportsCurrentTask: boolean): Record<string, unknown> {
+  const state = {
+    skipped: false,
+    interrupted: job?.interrupted ?? false,
+    stopping_generation: false,
+    job: job ? 'scripts_txt2img' : '',
+    job_count: job ? 1 : 0,
+    job_timestamp: '20260101000000',
+    job_no: 0,
+    sampling_step: job?.step ?? 0,
+    sampling_steps: job?.steps ?? 0,
+  }
+  const progress = job ? Math.min(1, 0.01 + job.step / job.steps) : 0
+  return {
+    progress,
+    eta_relative: job ? 3.2 : 0,
+    state,
+    current_image: null,
+    textinfo: null,
+    ...(reportsCurrentTask ? { current_task: job?.taskId ?? null } : {}),
+  }
+}
+
+/** Named counts a test can wait on without sleeping. */
+function counter() {
+  const counts = new Map<string, number>()
+  const waiters: { name: string; count: number; resolve: () => void }[] = []
+  return {
+    set(name: string, value: number) {
+      counts.set(name, value)
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.name === name && value >= waiter.count) waiter.resolve()
+        else waiters.push(waiter)
+      }
+    },
+    until(name: string, count: number): Promise<void> {
+      if ((counts.get(name) ?? 0) >= count) return Promise.resolve()
+      return new Promise((resolve) => waiters.push({ name, count, resolve }))
+    },
+  }
 }
 
 /** Type checks as the WebUI's pydantic models make them, plus the img2img handler's own checks. */

@@ -354,3 +354,23 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return sentence(error.message)
   return 'Something went wrong.'
 }
+
+/** The studio's daily calls on a job's files: search history, delete, download all (issue 13). */
+export const jobFiles = {
+  /** A page of jobs, newest first; `q` keeps those whose prompt contains it (any case). */
+  search: (options: { q?: string; before?: string | null; favourites?: boolean; limit?: number } = {}) =>
+    call<JobsPage>(
+      'GET',
+      `/api/jobs${qs({
+        limit: options.limit ?? 10,
+        before: options.before,
+        favourites: options.favourites ? 'true' : undefined,
+        q: options.q?.trim() || undefined,
+      })}`,
+    ),
+  /** Deletes a finished job with its images (a job still waiting or running is refused: cancel it first). */
+  deleteJob: (id: string) => call<void>('DELETE', `/api/jobs/${id}`),
+  deleteImage: (id: string) => call<void>('DELETE', `/api/images/${id}`),
+  /** Where the zip of a job's images downloads from (a plain link: the session cookie signs it in). */
+  zipUrl: (id: string) => `/api/jobs/${id}/images.zip`,
+}

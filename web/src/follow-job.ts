@@ -1,12 +1,19 @@
 import type { JobBody } from '../../src/contracts/index.ts'
-import { api } from './api.ts'
+import { api, call } from './api.ts'
 
 export const isFinished = (job: Pick<JobBody, 'status'>) =>
   job.status !== 'queued' && job.status !== 'running'
 
 /**
- * Follows a job until it finishes: Server-Sent Events from /api/jobs/:id/events, falling back to
- * polling the job when the event stream cannot be used. Returns a function that stops following.
+ * Cancels a job (waiting or running): its held credits go back. Answers with the job as it ended:
+ * `cancelled`, or its final state when it finished first.
+ */
+export const cancelJob = (id: string) => call<JobBody>('POST', `/api/jobs/${id}/cancel`)
+
+/**
+ * Follows a job until it finishes: Server-Sent Events from /api/jobs/:id/events (each change of
+ * status, progress and place in line), falling back to polling the job when the event stream cannot
+ * be used. Returns a function that stops following.
  */
 export function followJob(id: string, onUpdate: (job: JobBody) => void): () => void {
   let stopped = false

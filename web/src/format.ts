@@ -96,7 +96,7 @@ export function minorMoney(minor: string, currency: string): string {
 export const moneyTotal = (minor: Fraction, currency: string) =>
   typeset(formatMoney({ amountMinor: minor, currency }))
 
-export const sizeLabel = (px: number) => `${px}×${px}`
+export const sizeLabel = (width: number, height = width) => `${width}×${height}`
 
 export const kindTitle = (kind: string) =>
   kind === 'generate' ? 'Generation' : kind === 'edit' ? 'Edit' : kind === 'variation' ? 'Variations' : kind

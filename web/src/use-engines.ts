@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { EngineSummary, Operation } from '../../src/contracts/index.ts'
+import type { EngineSummary, ModelSummary, Operation } from '../../src/contracts/index.ts'
 import { api } from './api.ts'
 
 let cached: Promise<EngineSummary[]> | null = null
@@ -28,6 +28,20 @@ export interface ModelChoice {
   model: string
   engine: EngineSummary
   label: string
+  /** What the model makes: its sizes (names, `1536x1024`), the qualities it takes, what `auto` is. */
+  details: ModelSummary
+}
+
+/** What `model` of `engine` makes (the engine's sizes and `auto` alone for a model it does not detail). */
+export function modelDetails(engine: EngineSummary, model: string): ModelSummary {
+  return (
+    engine.modelDetails.find((d) => d.name === model) ?? {
+      name: model,
+      sizes: engine.sizes,
+      qualities: ['auto'],
+      autoQuality: 'standard',
+    }
+  )
 }
 
 /** The models a person may pick for an operation, the default engine's default model first. */
@@ -39,6 +53,7 @@ export function modelChoices(engines: EngineSummary[], operation: Operation): Mo
       engine.models.map((model) => ({
         model,
         engine,
+        details: modelDetails(engine, model),
         label: `${model === engine.name ? model : `${engine.name}: ${model}`}${engine.procedural ? ' (procedural preview)' : ''}`,
       })),
     )

@@ -17,6 +17,7 @@ import * as intentKinds from './2026-12-03-zzzzz-1-intent-kinds.ts'
 import * as autoTopUp from './2026-12-03-zzzzz-2-auto-top-up.ts'
 import * as subscriptions from './2026-12-03-zzzzz-3-subscriptions.ts'
 import * as imageModeration from './2026-12-03-zzzzz-4-image-moderation.ts'
+import * as modelAliases from './2026-12-03-zzzzz-5-model-aliases.ts'
 
 /** Every migration, by name; names sort in the order they run. Append, never edit. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-zzzzz-2-auto-top-up': autoTopUp,
   '2026-12-03-zzzzz-3-subscriptions': subscriptions,
   '2026-12-03-zzzzz-4-image-moderation': imageModeration,
+  '2026-12-03-zzzzz-5-model-aliases': modelAliases,
 }

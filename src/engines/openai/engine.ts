@@ -6,13 +6,17 @@ import {
   type EngineImage,
   type EngineRequest,
   type EngineResult,
-  IMAGE_SIZES,
   type ImageEngine,
-  type ImageSize,
+  type ModelQualities,
   type Operation,
   type RunOptions,
+  SIZE_NAMES,
+  type SizeName,
 } from '../engine.ts'
 import { upstreamImage } from '../upstream-image.ts'
+import { isGptImageModel, qualitiesOfModel, sizesOfModel, upstreamQuality, upstreamSize } from './models.ts'
+
+export { isGptImageModel, upstreamSize } from './models.ts'
 
 export interface OpenAiEngineOptions {
   /** The API root, e.g. `https://api.openai.com/v1` (or any server that speaks the Images API). */
@@ -20,7 +24,6 @@ export interface OpenAiEngineOptions {
   apiKey: string
   /** Model names requests may ask for; the first is the default. */
   models?: readonly string[]
-  sizes?: readonly ImageSize[]
 }
 
 /** The prompt a variation is drawn with when the request gives none (variations are edits here). */
@@ -39,14 +42,15 @@ export class OpenAiEngine implements ImageEngine {
   readonly name = 'openai'
   readonly procedural = false
   readonly models: readonly string[]
-  readonly sizes: readonly ImageSize[]
+  readonly sizes: readonly SizeName[]
   readonly #client: OpenAI
   readonly #apiKey: string
   readonly #where: string
 
   constructor(options: OpenAiEngineOptions) {
     this.models = options.models?.length ? [...options.models] : ['gpt-image-1']
-    this.sizes = options.sizes ?? IMAGE_SIZES
+    // Each model's own sizes (models.ts); together, in the API's order, for the engine's summary.
+    this.sizes = SIZE_NAMES.filter((size) => this.models.some((m) => sizesOfModel(m).includes(size)))
     this.#apiKey = options.apiKey
     this.#where = displayUrl(options.baseURL)
     this.#client = new OpenAI({
@@ -59,6 +63,14 @@ export class OpenAiEngine implements ImageEngine {
       timeout: NO_SDK_TIMEOUT,
       maxRetries: 1,
     })
+  }
+
+  sizesFor(model: string): readonly SizeName[] {
+    return sizesOfModel(model)
+  }
+
+  qualitiesFor(model: string): ModelQualities {
+    return qualitiesOfModel(model)
   }
 
   supports(_operation: Operation): boolean {
@@ -79,16 +91,26 @@ export class OpenAiEngine implements ImageEngine {
   async #call(request: EngineRequest, signal: AbortSignal): Promise<ImagesResponse> {
     const { model, n } = request
     const size = upstreamSize(model, request.size)
+    const quality = upstreamQuality(model, request.quality)
     // The GPT image models always answer in base64 and refuse `response_format`; older ones default to URLs.
     const format = isGptImageModel(model) ? {} : { response_format: 'b64_json' as const }
     if (request.operation === 'generate') {
-      return this.#client.images.generate({ model, prompt: request.prompt, n, size, ...format }, { signal })
+      return this.#client.images.generate(
+        { model, prompt: request.prompt, n, size, ...quality, ...format },
+        { signal },
+      )
     }
+    // Edits take no `hd` (dall-e-3 makes no edits: the upstream says so if asked).
+    const asked = quality.quality
+    const editQuality = asked === undefined || asked === 'hd' ? {} : { quality: asked }
     const prompt = request.operation === 'edit' ? request.prompt : (request.prompt ?? VARIATION_PROMPT)
     const image = await toFile(request.image, 'image.png', { type: 'image/png' })
     const mask = request.operation === 'edit' && request.mask ? request.mask : null
     const maskFile = mask ? { mask: await toFile(mask, 'mask.png', { type: 'image/png' }) } : {}
-    return this.#client.images.edit({ model, image, ...maskFile, prompt, n, size, ...format }, { signal })
+    return this.#client.images.edit(
+      { model, image, ...maskFile, prompt, n, size, ...editQuality, ...format },
+      { signal },
+    )
   }
 
   async #images(
@@ -103,7 +125,7 @@ export class OpenAiEngine implements ImageEngine {
       if (item.b64_json) bytes = Buffer.from(item.b64_json, 'base64')
       else if (item.url) bytes = await this.#download(item.url, signal)
       else continue
-      images.push(upstreamImage(bytes, request.size, `OpenAI at ${this.#where}`))
+      images.push(upstreamImage(bytes, request, `OpenAI at ${this.#where}`))
     }
     if (images.length === 0) {
       throw new EngineError('NO_IMAGES', `OpenAI at ${this.#where} answered without any images`)
@@ -189,21 +211,6 @@ export class OpenAiEngine implements ImageEngine {
  * before the runner's signal and a hung request is never retried (a retry could bill twice).
  */
 const NO_SDK_TIMEOUT = 2 ** 31 - 1
-
-/** The GPT image family (`gpt-image-1`, `gpt-image-1-mini`, `chatgpt-image-latest`, …). */
-export function isGptImageModel(model: string): boolean {
-  return /^(gpt-image|chatgpt-image)/.test(model)
-}
-
-/**
- * The size to ask the upstream for. The GPT image models (and dall-e-3) make nothing smaller than
- * 1024x1024, so smaller squares are made at 1024 and scaled down here; dall-e-2 and unknown
- * OpenAI-compatible servers are asked for the square itself.
- */
-export function upstreamSize(model: string, size: ImageSize): `${number}x${number}` {
-  const side = isGptImageModel(model) || model.startsWith('dall-e-3') ? 1024 : size
-  return `${side}x${side}`
-}
 
 function isContentPolicy(error: APIError): boolean {
   if (error.status !== 400) return false

@@ -6,11 +6,13 @@ import {
   type EngineProgress,
   type EngineRequest,
   type EngineResult,
-  IMAGE_SIZES,
   type ImageEngine,
   type ImageSize,
+  imageSizeOf,
   type Operation,
   type RunOptions,
+  type SizeName,
+  SQUARE_SIZE_NAMES,
   throwIfAborted,
 } from '../engine.ts'
 import { renderEdit } from './edit.ts'
@@ -33,7 +35,7 @@ export class SketchEngine implements ImageEngine {
   readonly name = 'sketch'
   readonly models: readonly string[] = ['sketch']
   readonly procedural = true
-  readonly sizes: readonly ImageSize[] = IMAGE_SIZES
+  readonly sizes: readonly SizeName[] = SQUARE_SIZE_NAMES
   private readonly pool: RenderPool | null
 
   constructor(options: { threads?: number } = {}) {
@@ -48,11 +50,10 @@ export class SketchEngine implements ImageEngine {
   async run(request: EngineRequest, options: RunOptions): Promise<EngineResult> {
     const { signal, onProgress } = options
     throwIfAborted(signal)
-    const { size } = request
-    if (!this.sizes.includes(size)) {
+    if (!this.sizes.includes(request.size)) {
       throw new EngineError(
         'UNSUPPORTED',
-        `the sketch engine draws ${this.sizes.join(', ')} px squares, not ${size}`,
+        `the sketch engine draws ${this.sizes.join(', ')} squares, not ${request.size}`,
       )
     }
     if (!(request.n >= 1)) throw new EngineError('NO_IMAGES', 'no images were asked for')
@@ -74,7 +75,7 @@ export async function drawAll(
   signal: AbortSignal | null,
   onProgress?: (progress: EngineProgress) => void,
 ): Promise<EngineImage[]> {
-  const { size } = request
+  const size = sideOf(request)
   let draw: ((seed: number) => RgbaImage) | null = null
   const images: EngineImage[] = []
   for (let k = 0; k < request.n; k++) {
@@ -90,7 +91,7 @@ export async function drawAll(
 
 /** Decodes the request's input images once and returns a function drawing the image for a seed. */
 function painter(request: EngineRequest): (seed: number) => RgbaImage {
-  const { size } = request
+  const size = sideOf(request)
   switch (request.operation) {
     case 'generate':
       return (seed) => renderSketch({ prompt: request.prompt, seed, size })
@@ -104,6 +105,14 @@ function painter(request: EngineRequest): (seed: number) => RgbaImage {
       return (seed) => renderVariation({ image, prompt: request.prompt, seed, size })
     }
   }
+}
+
+/** The side of the square the request asks for (`run` has checked that it is one of `sizes`). */
+function sideOf(request: EngineRequest): ImageSize {
+  const side = request.width === request.height ? imageSizeOf(request.width) : null
+  if (side === null)
+    throw new EngineError('UNSUPPORTED', `the sketch engine draws squares only, not ${request.size}`)
+  return side
 }
 
 function readInput(bytes: Buffer, field: 'image' | 'mask'): RgbaImage {

@@ -10,9 +10,10 @@ import {
   QuoteRequest,
 } from '../../contracts/index.ts'
 import { allowanceGrants, cohortBonus, periodAt } from '../../credits/index.ts'
+import { checkLook, pricingOf } from '../../studio/jobs/request.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
-import { ApiError, fromCreditError } from '../errors.ts'
+import { ApiError, fromCreditError, fromStudioError } from '../errors.ts'
 
 /**
  * What the price book owes the account, read-only: the same rules the ledger grants by
@@ -134,18 +135,22 @@ export function registerCreditRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const p = requireUser(request)
-      const { operation, n, size, model } = request.body
+      const { operation, n, size, quality, model } = request.body
+      // An alias an administrator set in another process counts here as it does for a job.
+      await services.registry.fresh()
       const choice = services.registry.resolve(model)
       if (!choice) {
         throw new ApiError('VALIDATION', `model: "${model}" is not a model of this installation`, {
           field: 'model',
         })
       }
-      const q = await services.ledger.quote({
-        operation,
-        parameters: { ...(n === undefined ? {} : { n }), size: size ?? '1024x1024', model: choice.model },
-        accountId: p.user.accountId,
-      })
+      // Priced as a job would be: the size the model makes, `auto` as the quality it resolves to.
+      const look = checkLook({ size: size ?? null, quality: quality ?? null }, choice.engine, choice.model)
+      if (!look.ok) throw fromStudioError(look.error)
+      const { size: sizeName, quality: resolved } = look.value
+      // Without `n` the book's own count applies (the operation's imagesReturned).
+      const parameters = pricingOf({ n, size: sizeName, quality: resolved, model: choice.model })
+      const q = await services.ledger.quote({ operation, parameters, accountId: p.user.accountId })
       if (!q.ok) throw fromCreditError(q.error)
       const price = (u: Price | null): Price | null => (u ? { currency: u.currency, shown: u.shown } : null)
       return {

@@ -2,8 +2,12 @@ import type { Services } from '../../app/index.ts'
 import { SignedFileParams, SignedFileQuery } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { ApiError } from '../errors.ts'
+import { refuseIfRemoved } from '../schemas.ts'
 
-/** Image files behind signed links: no credentials, but only until the link expires. */
+/**
+ * Image files behind signed links: no credentials, but only until the link expires, and only while
+ * the image stands (a removed one answers 410 with the administrator's reason).
+ */
 export function registerFileRoutes(app: App, services: Services): void {
   app.get(
     '/files/images/:file',
@@ -24,7 +28,13 @@ export function registerFileRoutes(app: App, services: Services): void {
       }
       const found = await services.studio.findImage(m[1]!)
       if (!found) throw new ApiError('NOT_FOUND', 'this image link is not valid or has expired')
-      const bytes = await services.studio.readImage(found.accountId, found.image.id)
+      refuseIfRemoved(found.image)
+      const bytes = await services.studio.readImage(found.accountId, found.image.id).catch(async (error) => {
+        // Removed between the look-up and the read (its file goes right after its row says so).
+        const again = await services.studio.findImage(found.image.id)
+        if (again) refuseIfRemoved(again.image)
+        throw error
+      })
       return reply
         .header('content-type', 'image/png')
         .header(

@@ -1,11 +1,15 @@
+import { z } from 'zod'
 import type { Services } from '../../app/index.ts'
 import { errorResponses, IdParam, ImageBody, ImagesPage, ImagesQuery } from '../../contracts/index.ts'
 import type { App } from '../app-type.ts'
 import { requireUser } from '../auth.ts'
 import { ApiError } from '../errors.ts'
-import { imageBody } from '../schemas.ts'
+import { imageBody, refuseIfRemoved } from '../schemas.ts'
 
-/** Your images: history, favourites, the files. Another account's image is always "not found". */
+/**
+ * Your images: history, favourites, the files, deleting one. Another account's image is always
+ * "not found".
+ */
 export function registerImageRoutes(app: App, services: Services): void {
   const { studio } = services
 
@@ -45,6 +49,25 @@ export function registerImageRoutes(app: App, services: Services): void {
       const image = await studio.getImage(p.user.accountId, request.params.id)
       if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
       return imageBody(services, request, image)
+    },
+  )
+
+  app.delete(
+    '/api/images/:id',
+    {
+      schema: {
+        tags: ['Images'],
+        summary:
+          'Delete an image: its file is removed and it is gone from history. Its job, and what the job was charged, stay on the record. 204',
+        params: IdParam('img'),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const p = requireUser(request)
+      const deleted = await studio.deleteImage(p.user.accountId, request.params.id)
+      if (!deleted.ok) throw new ApiError('NOT_FOUND', deleted.error.message)
+      return reply.status(204).send(null)
     },
   )
 
@@ -88,6 +111,7 @@ export function registerImageRoutes(app: App, services: Services): void {
         const p = requireUser(request)
         const image = await studio.getImage(p.user.accountId, request.params.id)
         if (!image) throw new ApiError('NOT_FOUND', `no image ${request.params.id}`)
+        refuseIfRemoved(image)
         const bytes = await studio.readImage(p.user.accountId, image.id)
         reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=86400, immutable')
         if (attachment) reply.header('content-disposition', `attachment; filename="easel-${image.id}.png"`)

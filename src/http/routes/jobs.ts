@@ -41,6 +41,9 @@ export function jobBody(
     prompt: job.prompt,
     n: job.n,
     size: job.size,
+    width: job.width,
+    height: job.height,
+    quality: job.quality,
     seed: job.seed,
     creditsQuoted: job.creditsQuoted,
     creditsCharged: job.creditsCharged,
@@ -61,7 +64,14 @@ const SSE_HEARTBEAT_MS = 15_000
 
 const finished = (job: JobView) => job.status !== 'queued' && job.status !== 'running'
 
-/** Jobs: start one (202, runs in the background), follow it (SSE or polling), list them. */
+/**
+ * What a listener has already been told of a job: its status, its progress by whole percents and
+ * its place in line. An event that would say the same again is not sent.
+ */
+const toldOf = (job: JobView) =>
+  `${job.status} ${job.progress === null ? '-' : Math.floor(job.progress * 100)} ${job.queuePosition ?? '-'}`
+
+/** Jobs: start one (202, runs in the background), follow it (SSE or polling), cancel it, list them. */
 export function registerJobRoutes(app: App, services: Services): void {
   const { studio } = services
 
@@ -117,7 +127,8 @@ export function registerJobRoutes(app: App, services: Services): void {
         ...(body.prompt === undefined ? {} : { prompt: body.prompt }),
         ...(body.model === undefined ? {} : { model: body.model }),
         ...(body.n === undefined ? {} : { n: body.n }),
-        ...(body.size === undefined ? {} : { size: Number(body.size.split('x')[0]) }),
+        ...(body.size === undefined ? {} : { size: body.size }),
+        ...(body.quality === undefined ? {} : { quality: body.quality }),
         ...(body.seed === undefined ? {} : { seed: body.seed }),
         ...(image ? { image } : {}),
         mask,
@@ -183,7 +194,8 @@ export function registerJobRoutes(app: App, services: Services): void {
     {
       schema: {
         tags: ['Jobs'],
-        summary: 'Server-Sent Events: a `job` event with the job at each change of status, until it finishes',
+        summary:
+          'Server-Sent Events: a `job` event with the job at each change of its status, progress (each whole percent) or place in line, until it finishes',
         params: IdParam('job'),
       },
     },
@@ -201,14 +213,20 @@ export function registerJobRoutes(app: App, services: Services): void {
         'x-request-id': request.id,
       })
       let closed = false
-      let lastStatus = ''
-      const send = async (job: JobView) => {
-        if (closed || job.status === lastStatus) return
-        lastStatus = job.status
+      let told = ''
+      // One event at a time, in the order the changes came: a body may need the job's cost read.
+      let sending: Promise<void> = Promise.resolve()
+      const write = async (job: JobView) => {
+        if (closed || toldOf(job) === told) return
+        told = toldOf(job)
         const body = await jobBodyWithCost(services, request, job)
         if (closed) return
         res.write(`event: job\ndata: ${JSON.stringify(body)}\n\n`)
         if (finished(job)) end()
+      }
+      const send = (job: JobView) => {
+        sending = sending.then(() => write(job))
+        return sending
       }
       let unsubscribe = () => {}
       let poll: NodeJS.Timeout | undefined
@@ -242,6 +260,26 @@ export function registerJobRoutes(app: App, services: Services): void {
           .catch(end)
       await check()
       if (!closed && !studio.isLocal(first.id)) poll = setInterval(check, 500)
+    },
+  )
+
+  app.post(
+    '/api/jobs/:id/cancel',
+    {
+      schema: {
+        tags: ['Jobs'],
+        summary:
+          'Cancel a job: one waiting is taken out of line, one running is stopped at its engine; its held credits go back and nothing is charged. Answers 200 with the job: `cancelled`, or its final state when it finished first (cancelling again is harmless).',
+        params: IdParam('job'),
+        response: { 200: JobBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = requireUser(request)
+      // Another account's job is "not found", like any unknown id.
+      const job = await studio.cancel(p.user.accountId, request.params.id)
+      if (!job) throw new ApiError('NOT_FOUND', `no job ${request.params.id}`)
+      return jobBodyWithCost(services, request, job)
     },
   )
 }

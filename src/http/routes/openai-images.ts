@@ -2,13 +2,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import type { Services } from '../../app/index.ts'
 import {
+  defaultResponseFormat,
   EditBody,
   EditFields,
   GenerationRequest,
   type ImagesResponse,
   imagesResponses,
   type Operation,
+  type ResponseFormat,
   SIZE_TEXT,
+  type SizeName,
+  sizeNameOf,
   VariationBody,
   VariationFields,
 } from '../../contracts/index.ts'
@@ -38,6 +42,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
         model: body.model ?? undefined,
         n: body.n ?? undefined,
         size: parseSize(body.size),
+        quality: body.quality ?? undefined,
         seed: body.seed ?? undefined,
       })
     },
@@ -67,6 +72,7 @@ export function registerOpenAiImages(app: App, services: Services): void {
         model: fields.model ?? undefined,
         n: fields.n ?? undefined,
         size: parseSize(fields.size),
+        quality: fields.quality ?? undefined,
         seed: fields.seed ?? undefined,
         image: form.file('image', true)!,
         mask: form.file('mask', false),
@@ -110,17 +116,15 @@ function parseFields<T extends z.ZodType>(schema: T, fields: Record<string, stri
   throw new ApiError('VALIDATION', `${field}: ${issue.message}`, { field })
 }
 
-/** OpenAI's size strings; Easel's engines make squares. */
-export function parseSize(value: string | null | undefined): number | undefined {
+/**
+ * OpenAI's size strings: a size name, or `auto` (and none), which is 1024x1024. Whether the model
+ * makes it is the studio's to say (with the sizes it does make).
+ */
+export function parseSize(value: string | null | undefined): SizeName | undefined {
   if (value === null || value === undefined || value === 'auto') return undefined
-  const m = /^(\d{2,4})x(\d{2,4})$/.exec(value)
-  if (!m) throw new ApiError('VALIDATION', `size: ${SIZE_TEXT}, not "${value}"`, { field: 'size' })
-  if (m[1] !== m[2]) {
-    throw new ApiError('VALIDATION', `size: Easel makes square images; ${SIZE_TEXT}, not "${value}"`, {
-      field: 'size',
-    })
-  }
-  return Number(m[1])
+  const size = sizeNameOf(value)
+  if (!size) throw new ApiError('VALIDATION', `size: ${SIZE_TEXT}, not "${value}"`, { field: 'size' })
+  return size
 }
 
 async function run(
@@ -129,12 +133,13 @@ async function run(
   reply: FastifyReply,
   principal: Principal,
   kind: Operation,
-  body: { response_format?: 'url' | 'b64_json' | null },
+  body: { response_format?: ResponseFormat | null },
   job: {
     prompt?: string
     model?: string
     n?: number
-    size?: number
+    size?: SizeName | undefined
+    quality?: string | undefined
     seed?: number
     image?: Buffer
     mask?: Buffer | null
@@ -157,7 +162,8 @@ async function run(
   await creditHeaders(services, reply, principal.user.accountId, finished.creditsCharged)
   if (submitted.value.replayed) reply.header('idempotent-replayed', 'true')
   if (finished.status !== 'succeeded') throw jobFailure(finished)
-  return imagesResponse(services, request, finished, body.response_format ?? 'url')
+  const format = body.response_format ?? defaultResponseFormat(job.model)
+  return imagesResponse(services, request, finished, format)
 }
 
 export function jobFailure(job: JobView): ApiError {
@@ -181,7 +187,7 @@ async function imagesResponse(
   services: Services,
   request: FastifyRequest,
   job: JobView,
-  format: 'url' | 'b64_json',
+  format: ResponseFormat,
 ): Promise<ImagesResponse> {
   const data = await Promise.all(
     job.images.map(async (image) =>
@@ -193,7 +199,8 @@ async function imagesResponse(
   return {
     created: Math.floor((job.finishedAt ?? services.clock.now()) / 1000),
     data,
-    size: `${job.size}x${job.size}`,
+    size: job.size,
+    quality: job.quality,
     output_format: 'png',
   }
 }

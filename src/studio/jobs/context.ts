@@ -8,7 +8,7 @@ import type { EngineRegistry } from '../engine-registry.ts'
 import type { ImageStore } from '../image-store.ts'
 import type { Moderation } from '../moderation.ts'
 import type { RunnerRegistry } from '../runners.ts'
-import type { JobEvents } from './events.ts'
+import type { JobEvents, LiveJob } from './events.ts'
 import type { RequestLimits } from './request.ts'
 import type { JobView } from './rows.ts'
 
@@ -28,8 +28,10 @@ export interface LocalJobs {
   stopping: boolean
   /** Aborted when a shutdown's grace period ends: the engines still running are stopped. */
   readonly shutdown: AbortSignal
-  /** Jobs queued or running here, until they finish. */
+  /** Jobs queued or running here, until they finish: each one's end, with its final state. */
   readonly running: Map<string, Promise<JobView>>
+  /** The same jobs' live state: progress, place in line, and how to cancel them. */
+  readonly live: Map<string, LiveJob>
   /** Jobs of each account waiting or running here (and submissions past the cap check). */
   readonly inFlight: Map<string, number>
 }

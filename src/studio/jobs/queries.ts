@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { JobContext } from './context.ts'
 import { type ImageView, type JobView, toImageView, toJobView } from './rows.ts'
 
@@ -12,6 +13,8 @@ export async function getJob(ctx: Reads, accountId: string, jobId: string): Prom
     .selectAll()
     .where('id', '=', jobId)
     .where('account_id', '=', accountId)
+    // A job its owner deleted is gone for every reader; its row stays for the ledger's record.
+    .where('deleted_at', 'is', null)
     .executeTakeFirst()
   if (!row) return null
   const images = await ctx.kysely
@@ -23,15 +26,27 @@ export async function getJob(ctx: Reads, accountId: string, jobId: string): Prom
   return toJobView(row, images.map(toImageView), isProcedural(ctx, row.engine))
 }
 
-/** Jobs of an account, newest first, with their images; `before` is the last id of the page before. */
+/**
+ * Jobs of an account, newest first, with their images; `before` is the last id of the page before;
+ * `q` keeps those whose prompt contains it, in any case (on SQLite, case is folded for ASCII
+ * letters only: its `lower()` knows no others). Deleted jobs are never listed.
+ */
 export async function listJobs(
   ctx: Reads,
   accountId: string,
   options: { limit?: number; before?: string; favourites?: boolean; q?: string } = {},
 ): Promise<{ jobs: JobView[]; nextBefore: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 20, 1), 100)
-  let query = ctx.kysely.selectFrom('jobs').selectAll().where('account_id', '=', accountId)
+  let query = ctx.kysely
+    .selectFrom('jobs')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('deleted_at', 'is', null)
   if (options.before) query = query.where('id', '<', options.before)
+  if (options.q) {
+    // The text is matched as it is: a % or _ in it is a character to find, not a wildcard.
+    query = query.where(sql<boolean>`lower(prompt) like lower(${containing(options.q)}) escape '!'`)
+  }
   if (options.favourites) {
     query = query.where((eb) =>
       eb.exists(
@@ -152,6 +167,16 @@ export async function waitForJob(
     // Another process runs it: look again shortly.
     await new Promise((resolve) => setTimeout(resolve, POLL_OTHER_PROCESS_MS))
   }
+}
+
+/**
+ * A LIKE pattern matching text that contains `text`, its wildcards (and the escape character, `!`:
+ * a backslash would mean different things to the two databases' string literals) escaped.
+ *
+ * @example containing('50%_off!') // '%50!%!_off!!%'
+ */
+export function containing(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`
 }
 
 function isProcedural(ctx: Pick<JobContext, 'registry'>, engineName: string): boolean {

@@ -1,18 +1,26 @@
 import { createHash, randomInt } from 'node:crypto'
 import {
-  type ImageSize,
+  DEFAULT_SIZE,
+  dimensionsOf,
   listOr,
   MAX_IMAGES_PER_JOB,
   MAX_SEED,
   OPERATIONS,
   type Operation,
+  QUALITIES,
+  type Quality,
+  type ResolvedQuality,
+  SIZE_NAMES,
+  type SizeName,
+  sizeNameOf,
 } from '../../contracts/index.ts'
 import type { PricingCatalog, Result } from '../../credits/index.ts'
-import type { ImageEngine } from '../../engines/engine.ts'
+import { type ImageEngine, qualityNamesOf, resolveQuality, sizesOf } from '../../engines/engine.ts'
 import { checkUploadHeader, DEFAULT_MAX_UPLOAD_PIXELS, normaliseUpload } from '../../images/upload.ts'
 import type { Clock } from '../../util/clock.ts'
 import type { EngineRegistry } from '../engine-registry.ts'
 import { refuse, type StudioError, studioValidation } from '../errors.ts'
+import { writeParameters } from './rows.ts'
 
 /** What a caller asks the studio to do; checked here as well as at the HTTP edge. */
 export interface JobInput {
@@ -25,7 +33,10 @@ export interface JobInput {
   model?: string | null
   /** Images wanted; the price book's count for the operation when left out (4 for a generation). */
   n?: number
-  size?: number
+  /** A size by name (`1536x1024`), or a square's side in pixels (`512`); 1024x1024 when left out. */
+  size?: string | number | null
+  /** `auto` (or none) is what the model's engine makes of it (`resolveQuality`). */
+  quality?: string | null
   seed?: number
   /** The image to edit or vary as uploaded (PNG, JPEG or WebP); engines get it as a square PNG. */
   image?: Buffer
@@ -60,21 +71,40 @@ export interface CheckedRequest {
   engine: ImageEngine
   model: string
   n: number
-  size: ImageSize
+  size: SizeName
+  quality: ResolvedQuality
   seed: number
   prompt: string | null
   inputs: Inputs
   requestHash: string
 }
 
-/** What the price book is asked to price: the parameters a rule may match on. */
+/**
+ * What the price book is asked to price: the parameters a rule may match on. `quality` is always
+ * a resolved one, so a book prices `auto` as what it becomes (and a rule for `high` catches it).
+ *
+ * @example
+ * pricingOf({ n: 1, size: '1536x1024', quality: 'high', model: 'gpt-image-1' })
+ * // → { n: 1, size: '1536x1024', quality: 'high', model: 'gpt-image-1' }
+ */
+export function pricingOf(job: {
+  /** Left out (a quote that names no count): the book's own count applies. */
+  n?: number | undefined
+  size: SizeName
+  quality: ResolvedQuality
+  model: string
+}): Record<string, string | number> {
+  const look = { size: job.size, quality: job.quality, model: job.model }
+  return job.n === undefined ? look : { n: job.n, ...look }
+}
+
 export function pricingParameters(checked: CheckedRequest): Record<string, string | number> {
-  return { n: checked.n, size: `${checked.size}x${checked.size}`, model: checked.model }
+  return pricingOf(checked)
 }
 
 /** The job's `parameters` column (see `JobParameters` in rows.ts). */
 export function storedParameters(checked: CheckedRequest): string {
-  return JSON.stringify({ n: checked.n, size: checked.size, seed: checked.seed })
+  return writeParameters(checked)
 }
 
 /** Checks a request in full, uploads decoded and normalised; a refusal names the field. */
@@ -86,6 +116,8 @@ export async function checkRequest(
   if (!OPERATIONS.includes(kind)) {
     return refuse(studioValidation('kind', `must be ${listOr(OPERATIONS)}`))
   }
+  // Aliases an administrator set in another process reach this one within seconds.
+  await checks.registry.fresh()
   const choice = chooseEngine(kind, input.model, checks.registry)
   if (!choice.ok) return choice
   const { engine, model } = choice.value
@@ -93,11 +125,12 @@ export async function checkRequest(
   const prompt = checkPrompt(kind, input.prompt, checks.limits.maxPromptChars)
   if (!prompt.ok) return prompt
 
-  const counts = checkCounts(input, engine, model, () =>
-    defaultCount(kind, checks.pricing, checks.clock.now()),
-  )
+  const counts = checkCounts(input, () => defaultCount(kind, checks.pricing, checks.clock.now()))
   if (!counts.ok) return counts
-  const { n, size, seed } = counts.value
+  const { n, seed } = counts.value
+  const look = checkLook(input, engine, model)
+  if (!look.ok) return look
+  const { size, quality } = look.value
 
   let inputs: Inputs = { image: null, mask: null }
   if (kind === 'edit' || kind === 'variation') {
@@ -109,10 +142,10 @@ export async function checkRequest(
     return refuse(studioValidation('image', 'is only for edits and variations'))
   }
 
-  const requestHash = hashRequest(input, { model, n, size, prompt: prompt.value }, inputs)
+  const requestHash = hashRequest(input, { model, n, size, quality, prompt: prompt.value }, inputs)
   return {
     ok: true,
-    value: { engine, model, n, size, seed, prompt: prompt.value, inputs, requestHash },
+    value: { engine, model, n, size, quality, seed, prompt: prompt.value, inputs, requestHash },
   }
 }
 
@@ -158,30 +191,59 @@ function checkPrompt(
   return { ok: true, value: prompt }
 }
 
-function checkCounts(
-  input: JobInput,
+/**
+ * The size and quality of a request, each one `model` makes: the size by name (a square's side,
+ * as requests gave it before sizes had names, is its square), the quality with `auto` resolved.
+ * A refusal names what the model takes, before anything is held.
+ */
+export function checkLook(
+  input: { size?: string | number | null; quality?: string | null },
   engine: ImageEngine,
   model: string,
+): Result<{ size: SizeName; quality: ResolvedQuality }, StudioError> {
+  const given = input.size ?? DEFAULT_SIZE
+  const size = sizeNameOf(typeof given === 'number' ? `${given}x${given}` : given)
+  if (size === null) {
+    return refuse(studioValidation('size', `must be ${listOr(SIZE_NAMES)}, not ${JSON.stringify(given)}`))
+  }
+  const sizes = sizesOf(engine, model)
+  if (!sizes.includes(size)) {
+    const squaresOnly = sizes.every((s) => {
+      const d = dimensionsOf(s)
+      return d.width === d.height
+    })
+    const what = squaresOnly ? `only square images (${listOr(sizes)})` : listOr(sizes)
+    return refuse(
+      studioValidation('size', `is ${size}, but the model ${model} makes ${what}; nothing was charged`),
+    )
+  }
+  const asked = input.quality ?? null
+  const named: Quality | undefined = QUALITIES.find((q) => q === asked)
+  if (asked !== null && named === undefined) {
+    return refuse(studioValidation('quality', `must be ${listOr(QUALITIES)}, not ${JSON.stringify(asked)}`))
+  }
+  const quality = resolveQuality(engine, model, named)
+  if (quality === null) {
+    return refuse(
+      studioValidation('quality', `${model} takes ${listOr(qualityNamesOf(engine, model))}, not ${asked}`),
+    )
+  }
+  return { ok: true, value: { size, quality } }
+}
+
+function checkCounts(
+  input: JobInput,
   defaultN: () => number,
-): Result<{ n: number; size: ImageSize; seed: number }, StudioError> {
+): Result<{ n: number; seed: number }, StudioError> {
   const n = input.n ?? defaultN()
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_IMAGES_PER_JOB) {
     return refuse(studioValidation('n', `must be a whole number from 1 to ${MAX_IMAGES_PER_JOB}`))
-  }
-  const size = (input.size ?? 1024) as ImageSize
-  if (!engine.sizes.includes(size)) {
-    return refuse(
-      studioValidation(
-        'size',
-        `must be one of ${engine.sizes.map((s) => `${s}x${s}`).join(', ')} for ${model}`,
-      ),
-    )
   }
   const seed = input.seed ?? randomInt(0, MAX_SEED)
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) {
     return refuse(studioValidation('seed', `must be a whole number from 0 to ${MAX_SEED}`))
   }
-  return { ok: true, value: { n, size, seed } }
+  return { ok: true, value: { n, seed } }
 }
 
 function defaultCount(kind: Operation, pricing: PricingCatalog | undefined, at: number): number {
@@ -238,7 +300,7 @@ async function checkUploads(
  */
 function hashRequest(
   input: JobInput,
-  checked: { model: string; n: number; size: ImageSize; prompt: string | null },
+  checked: { model: string; n: number; size: SizeName; quality: ResolvedQuality; prompt: string | null },
   inputs: Inputs,
 ): string {
   const sha = (b: Buffer | undefined | null) => (b ? createHash('sha256').update(b).digest('hex') : null)
@@ -250,6 +312,7 @@ function hashRequest(
         model: checked.model,
         n: checked.n,
         size: checked.size,
+        quality: checked.quality,
         seed: input.seed ?? null,
         image: inputs.image ? sha(input.image) : null,
         mask: inputs.mask ? sha(input.mask) : null,

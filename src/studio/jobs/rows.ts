@@ -1,6 +1,13 @@
+import {
+  dimensionsOf,
+  type Operation,
+  RESOLVED_QUALITIES,
+  type ResolvedQuality,
+  type SizeName,
+  sizeNameOf,
+} from '../../contracts/index.ts'
 import type { ImagesTable, JobsTable } from '../../db/schema.ts'
 import type { SqlTx } from '../../db/writer/index.ts'
-import type { Operation } from '../../engines/engine.ts'
 
 export interface ImageView {
   id: string
@@ -29,7 +36,12 @@ export interface JobView {
   model: string
   prompt: string | null
   n: number
-  size: number
+  /** The size by name (`1536x1024`); every image is `width` × `height`. */
+  size: SizeName
+  width: number
+  height: number
+  /** What it was made and priced at, `auto` resolved. */
+  quality: ResolvedQuality
   seed: number
   creditsQuoted: number
   creditsCharged: number
@@ -47,11 +59,35 @@ export interface JobView {
   queuePosition: number | null
 }
 
-/** What a job's `parameters` column holds. */
+/** What a job's `parameters` column holds, read by {@link readParameters}. */
 export interface JobParameters {
   n: number
-  size: number
+  size: SizeName
+  /** `auto` already resolved by the engine. */
+  quality: ResolvedQuality
   seed: number
+}
+
+/**
+ * A job's `parameters` column, checked. Rows from before sizes had names hold `size` as a square's
+ * side (`512`), and no quality: those were made at `standard`. Anything else in it is a bug (or a
+ * tampered row): it throws rather than guess.
+ */
+export function readParameters(json: string): JobParameters {
+  const p = JSON.parse(json) as Record<string, unknown>
+  const { n, seed } = p
+  const named = typeof p.size === 'number' ? `${p.size}x${p.size}` : p.size
+  const size = typeof named === 'string' ? sizeNameOf(named) : null
+  const quality = RESOLVED_QUALITIES.find((q) => q === (p.quality ?? 'standard'))
+  if (typeof n !== 'number' || typeof seed !== 'number' || size === null || quality === undefined) {
+    throw new Error(`a job's parameters are not what Easel stores: ${json}`)
+  }
+  return { n, seed, size, quality }
+}
+
+/** The parameters column of a new job. */
+export function writeParameters(p: JobParameters): string {
+  return JSON.stringify({ n: p.n, size: p.size, quality: p.quality, seed: p.seed })
 }
 
 export function toImageView(r: ImagesTable): ImageView {
@@ -72,7 +108,7 @@ export function toImageView(r: ImagesTable): ImageView {
 }
 
 export function toJobView(r: JobsTable, images: ImageView[], procedural: boolean): JobView {
-  const p = JSON.parse(r.parameters) as JobParameters
+  const p = readParameters(r.parameters)
   return {
     id: r.id,
     accountId: r.account_id,
@@ -83,6 +119,8 @@ export function toJobView(r: JobsTable, images: ImageView[], procedural: boolean
     prompt: r.prompt,
     n: p.n,
     size: p.size,
+    ...dimensionsOf(p.size),
+    quality: p.quality,
     seed: p.seed,
     creditsQuoted: r.credits_quoted,
     creditsCharged: Number(r.credits_charged ?? 0),

@@ -1,12 +1,13 @@
 import type { ImagesTable, JobsTable } from '../../db/schema.ts'
 import type { SqlTx } from '../../db/writer/index.ts'
-import type { EngineResult, ImageEngine } from '../../engines/engine.ts'
+import { dimensionsOf, type EngineResult, type ImageEngine, type SizeName } from '../../engines/engine.ts'
 import { pngInfo } from '../../images/png.ts'
 import { newId } from '../../util/ids.ts'
-import { flagText } from '../moderation.ts'
+import { flagText, type ModerationFlag, ModerationUnavailable } from '../moderation.ts'
 import type { JobContext } from './context.ts'
 import { getJob } from './queries.ts'
-import { insertRow, type JobView, toImageView, toJobView } from './rows.ts'
+import { pricingOf } from './request.ts'
+import { insertRow, type JobView, readParameters, toImageView, toJobView } from './rows.ts'
 
 /** How long the moderation of a job's images may take; past it the job fails, nothing charged. */
 const IMAGE_MODERATION_TIMEOUT_MS = 30_000
@@ -36,26 +37,39 @@ export async function finish(
   row: JobsTable,
   engine: ImageEngine,
   images: EngineResult['images'],
-  size: number,
+  size: SizeName,
 ): Promise<JobView> {
   if (images.length === 0)
     return fail(ctx, row, 'NO_IMAGES', 'the engine returned no images; nothing was charged')
+  const { width, height } = dimensionsOf(size)
   for (const image of images) {
     const info = pngInfo(image.png)
-    if (!info || info.width !== size || info.height !== size) {
+    if (!info || info.width !== width || info.height !== height) {
       return fail(
         ctx,
         row,
         'UPSTREAM_ERROR',
-        `the ${engine.name} engine returned an image that is not a ${size}x${size} PNG`,
+        `the ${engine.name} engine returned an image that is not a ${size} PNG`,
       )
     }
   }
   // Withheld images are never stored: the owner is told why, and nothing is charged.
-  const flag = await ctx.moderation.checkImages(
-    images.map((i) => i.png),
-    AbortSignal.timeout(IMAGE_MODERATION_TIMEOUT_MS),
-  )
+  let flag: ModerationFlag | null
+  try {
+    flag = await ctx.moderation.checkImages(
+      images.map((i) => i.png),
+      AbortSignal.timeout(IMAGE_MODERATION_TIMEOUT_MS),
+    )
+  } catch (error) {
+    if (!(error instanceof ModerationUnavailable)) throw error
+    // Fails closed: images nobody could check are not kept.
+    return fail(
+      ctx,
+      row,
+      'MODERATION_UNAVAILABLE',
+      `this installation's moderation could not check the images (${error.message}); they were not kept and nothing was charged`,
+    )
+  }
   if (flag !== null) {
     return fail(
       ctx,
@@ -65,8 +79,8 @@ export async function finish(
     )
   }
   const now = ctx.clock.now()
-  const rows = await storeImages(ctx, row, engine, images, size, now)
-  const amount = await priceOfReturned(ctx, row, images.length, size)
+  const rows = await storeImages(ctx, row, engine, images, { width, height }, now)
+  const amount = await priceOfReturned(ctx, row, images.length)
   let finishedAt = now
   const captured = await ctx.ledger.capture(
     { holdId: row.hold_id!, amount },
@@ -122,7 +136,7 @@ async function storeImages(
   row: JobsTable,
   engine: ImageEngine,
   images: EngineResult['images'],
-  size: number,
+  size: { width: number; height: number },
   now: number,
 ): Promise<ImagesTable[]> {
   const ids = images.map(() => newId('img'))
@@ -142,8 +156,8 @@ async function storeImages(
       job_id: row.id,
       account_id: row.account_id,
       position,
-      width: size,
-      height: size,
+      width: size.width,
+      height: size.height,
       bytes,
       sha256,
       procedural: engine.procedural ? 1 : 0,
@@ -156,21 +170,19 @@ async function storeImages(
   })
 }
 
-/** Fewer images than asked for cost what that many would have, at the price of the job's time. */
+/**
+ * Fewer images than asked for cost what that many would have, at the price of the job's time: the
+ * same parameters (size, resolved quality, model) as its quote, `n` aside.
+ */
 async function priceOfReturned(
   ctx: Pick<JobContext, 'ledger'>,
   row: JobsTable,
   returned: number,
-  size: number,
 ): Promise<number> {
+  const { size, quality } = readParameters(row.parameters)
   const requoted = await ctx.ledger.quote({
     operation: row.kind,
-    parameters: {
-      ...JSON.parse(row.parameters),
-      n: returned,
-      size: `${size}x${size}`,
-      model: row.model,
-    },
+    parameters: pricingOf({ n: returned, size, quality, model: row.model }),
     at: row.created_at,
   })
   return requoted.ok ? Math.min(requoted.value.credits, row.credits_quoted) : row.credits_quoted

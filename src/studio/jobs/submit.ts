@@ -1,10 +1,12 @@
 import type { Ledger, Result } from '../../credits/index.ts'
 import type { JobsTable } from '../../db/schema.ts'
+import { EngineError } from '../../engines/engine.ts'
 import { newId } from '../../util/ids.ts'
 import type { EngineQueue } from '../engine-queue.ts'
 import { fromCreditError, refuse, type StudioError } from '../errors.ts'
-import { flagText } from '../moderation.ts'
+import { flagText, type ModerationFlag, ModerationUnavailable } from '../moderation.ts'
 import type { JobContext } from './context.ts'
+import type { LiveJob } from './events.ts'
 import { getJob, waitForJob } from './queries.ts'
 import {
   type CheckedRequest,
@@ -56,12 +58,19 @@ export async function submitJob(ctx: JobContext, input: JobInput): Promise<Answe
     if ('answer' in held) return held.answer
     const row = held.next
     const job = toJobView(row, [], checked.engine.procedural)
-    const done = queue.offer(input.accountId, () =>
-      runJob(ctx, row, checked.engine, checked.inputs).finally(() =>
-        countJob(ctx.local.inFlight, input.accountId, -1),
-      ),
+    // Known before it is offered: a job that starts at once tells its listeners from within `offer`.
+    const live: LiveJob = { view: job, queue, cancelled: new AbortController() }
+    ctx.local.live.set(row.id, live)
+    const offered = queue.offer(
+      input.accountId,
+      () =>
+        runJob(ctx, row, checked.engine, checked.inputs, live).finally(() =>
+          countJob(ctx.local.inFlight, input.accountId, -1),
+        ),
+      row.id,
     )
-    if (!done) {
+    if (!offered) {
+      ctx.local.live.delete(row.id)
       // The queue filled between the check and now (a burst): this job is failed, its hold released.
       const failed = await fail(
         ctx,
@@ -72,9 +81,22 @@ export async function submitJob(ctx: JobContext, input: JobInput): Promise<Answe
       return { ok: true, value: { job: failed, done: Promise.resolve(failed), replayed: false } }
     }
     queued = true
+    const done = offered.then(undefined, (error: unknown) => {
+      // Taken out of line before it started (see cancel.ts): it never ran, and is settled here.
+      if (!(error instanceof EngineError && error.code === 'CANCELLED')) throw error
+      countJob(ctx.local.inFlight, input.accountId, -1)
+      return fail(ctx, row, error.code, error.message, 'cancelled')
+    })
     ctx.local.running.set(row.id, done)
-    done.finally(() => ctx.local.running.delete(row.id)).catch(() => {})
-    return { ok: true, value: { job, done, replayed: false } }
+    done
+      .finally(() => {
+        ctx.local.running.delete(row.id)
+        ctx.local.live.delete(row.id)
+      })
+      .catch(() => {})
+    const queuePosition = queue.positionOf(row.id)
+    if (live.view.status === 'queued') live.view = { ...live.view, queuePosition }
+    return { ok: true, value: { job: { ...job, queuePosition }, done, replayed: false } }
   } finally {
     if (!queued) countJob(ctx.local.inFlight, input.accountId, -1)
   }
@@ -108,10 +130,22 @@ async function admit(ctx: JobContext, input: JobInput): Promise<Step<CheckedRequ
     if (earlier) return { answer: earlier }
   }
   if (checked.value.prompt !== null) {
-    const flag = await ctx.moderation.checkPrompt(
-      checked.value.prompt,
-      AbortSignal.timeout(MODERATION_TIMEOUT_MS),
-    )
+    let flag: ModerationFlag | null
+    try {
+      flag = await ctx.moderation.checkPrompt(
+        checked.value.prompt,
+        AbortSignal.timeout(MODERATION_TIMEOUT_MS),
+      )
+    } catch (error) {
+      if (!(error instanceof ModerationUnavailable)) throw error
+      // Fails closed: an unchecked prompt does not go ahead.
+      return {
+        answer: refuse({
+          code: 'MODERATION_UNAVAILABLE',
+          message: `this installation's moderation could not check the prompt (${error.message}); nothing was charged, try again later`,
+        }),
+      }
+    }
     if (flag !== null) {
       return {
         answer: refuse({

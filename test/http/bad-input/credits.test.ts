@@ -52,7 +52,7 @@ const CREDITS: Refusal[] = [
     name: 'POST /api/quotes with an unknown size',
     request: post('/api/quotes', { operation: 'generate', size: '100x100' }),
     status: 400,
-    message: /^size: must be 256x256, 512x512 or 1024x1024/,
+    message: /^size: must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024 or 1024x1792/,
   },
   {
     name: 'POST /api/quotes with an unknown model',

@@ -111,17 +111,19 @@ const GENERATIONS: Refusal[] = [
     param: 'n',
   },
   {
-    name: 'a size that is not square',
+    name: 'a size that is not one of the sizes',
     request: post('/v1/images/generations', { ...GEN, size: '1024x512' }),
     status: 400,
-    message: /size: Easel makes square images/,
+    message:
+      /size: must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024, 1024x1792 or auto, not "1024x512"/,
     param: 'size',
   },
   {
     name: 'a size that is not a size',
     request: post('/v1/images/generations', { ...GEN, size: 'huge' }),
     status: 400,
-    message: /size: must be 256x256, 512x512, 1024x1024 or auto, not "huge"/,
+    message:
+      /size: must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024, 1024x1792 or auto, not "huge"/,
     param: 'size',
   },
   {
@@ -133,9 +135,10 @@ const GENERATIONS: Refusal[] = [
   },
   {
     name: 'a size the engine does not make',
-    request: post('/v1/images/generations', { ...GEN, size: '2048x2048' }),
+    request: post('/v1/images/generations', { ...GEN, size: '1536x1024' }),
     status: 400,
-    message: /size must be one of/,
+    message:
+      /size is 1536x1024, but the model sketch makes only square images \(256x256, 512x512 or 1024x1024\); nothing was charged/,
     param: 'size',
   },
   {

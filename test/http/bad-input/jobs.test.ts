@@ -81,13 +81,15 @@ const JOBS: Refusal[] = [
     name: 'POST /api/jobs with an unknown size',
     request: post('/api/jobs', { ...JOB, size: '300x300' }),
     status: 400,
-    message: /size: must be 256x256, 512x512 or 1024x1024/,
+    message:
+      /size: must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024, 1024x1792, or a square's side/,
   },
   {
-    name: 'POST /api/jobs with a number as the size',
-    request: post('/api/jobs', { ...JOB, size: 256 }),
+    name: 'POST /api/jobs with a number that is not a square’s side as the size',
+    request: post('/api/jobs', { ...JOB, size: 300 }),
     status: 400,
-    message: /size: must be 256x256, 512x512 or 1024x1024/,
+    message:
+      /size: must be 256x256, 512x512, 1024x1024, 1536x1024, 1024x1536, 1792x1024, 1024x1792, or a square's side/,
   },
   {
     name: 'POST /api/jobs with a negative seed',

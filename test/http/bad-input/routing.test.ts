@@ -54,6 +54,22 @@ const BODY_ROUTES: ReadonlyArray<{ route: string; url: (c: Ctx) => string; as: A
     url: () => '/api/admin/purchases/pur_x/refund',
     as: 'admin',
   },
+  { route: 'POST /api/image-reports', url: () => '/api/image-reports', as: 'me' },
+  {
+    route: 'POST /api/admin/images/:id/remove',
+    url: () => '/api/admin/images/img_00000000000000000000000000/remove',
+    as: 'admin',
+  },
+  {
+    route: 'POST /api/admin/image-reports/:id/dismiss',
+    url: () => '/api/admin/image-reports/rep_00000000000000000000000000/dismiss',
+    as: 'admin',
+  },
+  {
+    route: 'PUT /api/admin/model-aliases/:alias',
+    url: () => '/api/admin/model-aliases/dall-e-3',
+    as: 'admin',
+  },
 ]
 
 /**

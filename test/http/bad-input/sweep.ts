@@ -56,6 +56,10 @@ const COUNTED = {
   lots: '',
   holds: '',
   journal_transactions: '',
+  model_aliases: '',
+  image_reports: '',
+  removed_images: 'images where removed_at is not null',
+  deleted_jobs: 'jobs where deleted_at is not null',
 } as const
 
 /**

@@ -283,7 +283,7 @@ function multipartRefusals(route: MultipartRoute): Refusal[] {
           image(PNG_256),
         ]),
         status: 400,
-        message: /size must be one of 256x256, 512x512, 1024x1024/,
+        message: /size:? must be 256x256, 512x512, 1024x1024, 1536x1024/,
         param: 'size',
       },
     )

@@ -1,8 +1,10 @@
 import { useLocation } from '../router.ts'
 import { useSession } from '../session.tsx'
 import { AdminAudit } from './admin-audit.tsx'
+import { AdminEngines } from './admin-engines.tsx'
 import { AdminKeys } from './admin-keys.tsx'
 import { AdminMail } from './admin-mail.tsx'
+import { AdminModeration } from './admin-moderation.tsx'
 import { AdminPricing } from './admin-pricing.tsx'
 import { AdminPurchases } from './admin-purchases.tsx'
 import { AdminReport } from './admin-report.tsx'
@@ -13,6 +15,8 @@ import { Link } from './link.tsx'
 const TABS = [
   { href: '/admin', label: 'Users' },
   { href: '/admin/keys', label: 'API keys' },
+  { href: '/admin/engines', label: 'Engines' },
+  { href: '/admin/moderation', label: 'Moderation' },
   { href: '/admin/purchases', label: 'Purchases' },
   { href: '/admin/pricing', label: 'Price book' },
   { href: '/admin/report', label: 'Report' },
@@ -58,6 +62,8 @@ export function AdminPage() {
       {tab.href === '/admin' && <AdminSignUp />}
       {tab.href === '/admin' && <AdminUsers />}
       {tab.href === '/admin/keys' && <AdminKeys />}
+      {tab.href === '/admin/engines' && <AdminEngines />}
+      {tab.href === '/admin/moderation' && <AdminModeration />}
       {tab.href === '/admin/purchases' && <AdminPurchases />}
       {tab.href === '/admin/pricing' && <AdminPricing />}
       {tab.href === '/admin/report' && <AdminReport />}

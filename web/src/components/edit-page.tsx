@@ -1,17 +1,23 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
-import type { ImageSize } from '../../../src/contracts/index.ts'
 import { DEFAULT_MAX_PROMPT_CHARS, imageSizeOf, sizeName } from '../../../src/contracts/limits.ts'
 import { messageOf } from '../api.ts'
 import { credits as creditsText, plural } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
-import { useQuote } from '../use-quote.ts'
 import { useSource } from '../use-source.ts'
 import { CostButton } from './cost-button.tsx'
 import { ErrorMessage } from './error-message.tsx'
+import { useDeletions } from './job-actions.tsx'
 import { JobCard } from './job-card.tsx'
-import { JobOptions } from './job-options.tsx'
+import {
+  DEFAULT_SETTINGS,
+  JobOptions,
+  type JobSettings,
+  setSettingsFields,
+  useJobQuote,
+  useReuse,
+} from './job-options.tsx'
 import { type MaskHandle, MaskPainter } from './mask-painter.tsx'
 import { OutOfCredits } from './out-of-credits.tsx'
 import { SourcePicker } from './source-picker.tsx'
@@ -24,17 +30,24 @@ export function EditPage() {
   const mask = useRef<MaskHandle | null>(null)
   const [painted, setPainted] = useState(false)
   const [prompt, setPrompt] = useState('')
-  const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState<ImageSize>(1024)
+  const [settings, setSettings] = useState<JobSettings>(DEFAULT_SETTINGS)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
-  const { quote } = useQuote('edit', size, model)
-  const { jobs, start, imageChanged } = useJobs()
+  const jobQuote = useJobQuote('edit', settings)
+  const { quote } = jobQuote
+  const { jobs, show, start, imageChanged } = useJobs()
+  const deletions = useDeletions(jobs, show)
+  const change = useCallback((c: Partial<JobSettings>) => setSettings((s) => ({ ...s, ...c })), [])
   useEffect(() => {
-    if (source) setSize(imageSizeOf(source.size) ?? 1024)
+    // The result is the source's size (a square), unless another is chosen.
+    if (source) change({ size: sizeName(imageSizeOf(source.size) ?? 1024) })
     setProblem(null)
-  }, [source])
+  }, [source, change])
+  useReuse((reusedPrompt, reused) => {
+    if (reusedPrompt !== null) setPrompt(reusedPrompt)
+    setSettings((s) => ({ ...DEFAULT_SETTINGS, ...reused, ...(source ? { size: s.size } : {}) }))
+  })
   // Painting (or clearing) the mask answers "paint the area first": the message goes.
   const paintedChanged = useCallback((value: boolean) => {
     setPainted(value)
@@ -48,13 +61,13 @@ export function EditPage() {
     if (!source) return setProblem('Choose an image to edit first.')
     if (!mask.current?.painted()) return setProblem('Paint the area you want to change first.')
     if (prompt.trim() === '') return setProblem('Describe the change: what should the painted area show?')
+    if (settings.seedProblem) return setProblem(settings.seedProblem)
     setBusy(true)
     try {
       const form = new FormData()
       form.set('kind', 'edit')
       form.set('prompt', prompt.trim())
-      form.set('size', sizeName(size))
-      if (model) form.set('model', model)
+      setSettingsFields(form, settings)
       if (source.kind === 'image') form.set('imageId', source.image.id)
       else form.set('image', source.blob, 'image.png')
       form.set('mask', await mask.current.toPng(), 'mask.png')
@@ -114,7 +127,7 @@ export function EditPage() {
                   Describe the whole picture as it should look, including the painted area.
                 </p>
               </div>
-              <JobOptions operation="edit" model={model} size={size} onModel={setModel} onSize={setSize} />
+              <JobOptions operation="edit" settings={settings} onChange={change} quote={jobQuote} />
               <CostButton verb="Edit" quote={quote} busy={busy} busyLabel="Starting…" />
               {!painted && <p className="hint">Paint an area of the image to enable the edit.</p>}
               {shortOfCredits && credits && (
@@ -129,7 +142,7 @@ export function EditPage() {
         <section aria-label="Edits" className="results">
           <div className="jobs">
             {jobs.map((job) => (
-              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} {...deletions} />
             ))}
           </div>
         </section>

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { type RefObject, useEffect, useRef, useState } from 'react'
 import { messageOf } from '../api.ts'
 import { credits as creditsText, plural } from '../format.ts'
 import { useLocation } from '../router.ts'
@@ -15,15 +15,52 @@ const NAV = [
   { href: '/account', label: 'Account' },
 ]
 
+/**
+ * Which ends of a row that scrolls sideways have more beyond them, so that a fade can show it
+ * (on a phone the nav is wider than the screen). Follows scrolling and resizing.
+ */
+function useScrollEnds(element: RefObject<HTMLElement | null>): { start: boolean; end: boolean } {
+  const [ends, setEnds] = useState({ start: false, end: false })
+  useEffect(() => {
+    const el = element.current
+    if (!el) return
+    const measure = () => {
+      // A pixel of slack: zoomed layouts give fractional widths.
+      const start = el.scrollLeft > 1
+      const end = el.scrollLeft + el.clientWidth < el.scrollWidth - 1
+      setEnds((e) => (e.start === start && e.end === end ? e : { start, end }))
+    }
+    measure()
+    el.addEventListener('scroll', measure, { passive: true })
+    const resize = new ResizeObserver(measure)
+    resize.observe(el)
+    return () => {
+      el.removeEventListener('scroll', measure)
+      resize.disconnect()
+    }
+  }, [element])
+  return ends
+}
+
 /** The top bar: where to go, the balance (always in view), and signing out. */
 export function Header() {
   const { user, credits, signOut } = useSession()
   const { path } = useLocation()
   const [problem, setProblem] = useState<string | null>(null)
+  const navRef = useRef<HTMLElement>(null)
+  const more = useScrollEnds(navRef)
   const current = (href: string) =>
     href === '/' ? path === '/' : path === href || (path.startsWith(`${href}/`) && href !== '/credits')
 
   const nav = user ? [...NAV, ...(user.role === 'admin' ? [{ href: '/admin', label: 'Admin' }] : [])] : []
+  // On a narrow screen the page's own item is scrolled into view, not left beyond the edge.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: looked for again at each navigation
+  useEffect(() => {
+    const el = navRef.current?.querySelector<HTMLElement>('[aria-current="page"]')
+    const nav = navRef.current
+    if (!el || !nav || nav.scrollWidth <= nav.clientWidth) return
+    nav.scrollTo({ left: el.offsetLeft - (nav.clientWidth - el.offsetWidth) / 2 })
+  }, [path])
   return (
     <header className="site-header">
       <div className="header-row">
@@ -69,7 +106,13 @@ export function Header() {
         )}
       </div>
       {user && (
-        <nav aria-label="Studio" className="site-nav">
+        <nav
+          aria-label="Studio"
+          ref={navRef}
+          className="site-nav"
+          data-more-start={more.start || undefined}
+          data-more-end={more.end || undefined}
+        >
           <ul>
             {nav.map((item) => (
               <li key={item.href}>

@@ -3,6 +3,8 @@ import { FavouriteButton } from './favourite-button.tsx'
 import { DownloadIcon, EditIcon, VaryIcon } from './icons.tsx'
 import { Link } from './link.tsx'
 import { ProceduralLabel } from './procedural-label.tsx'
+import { ReportImageButton } from './report-image.tsx'
+import './moderation.css'
 
 interface ImageTileProps {
   image: ImageBody
@@ -14,8 +16,31 @@ interface ImageTileProps {
   onProblem(message: string): void
 }
 
-/** One image of a job: opens large; favourite, download, vary and edit beside it. */
+/**
+ * What stands in for an image an administrator removed: its file is gone, and its owner is told why.
+ */
+export function RemovedImage({ removed }: { removed: NonNullable<ImageBody['removed']> }) {
+  return (
+    <div className="removed-image" role="note" data-testid="removed-image">
+      <p>
+        <strong>Removed by an administrator:</strong> {removed.reason}
+      </p>
+    </div>
+  )
+}
+
+/**
+ * One image of a job: opens large; favourite, download, vary, edit and report beside it. A removed
+ * image shows why it was removed instead, and nothing can be done with it.
+ */
 export function ImageTile({ image, name, alt, onOpen, onChange, onProblem }: ImageTileProps) {
+  if (image.removed) {
+    return (
+      <figure className="tile" data-testid="image-tile" data-removed="true">
+        <RemovedImage removed={image.removed} />
+      </figure>
+    )
+  }
   return (
     <figure className="tile" data-testid="image-tile">
       <button type="button" className="tile-open" onClick={onOpen} aria-label={`Open ${name} large`}>
@@ -54,6 +79,7 @@ export function ImageTile({ image, name, alt, onOpen, onChange, onProblem }: Ima
         >
           <EditIcon />
         </Link>
+        <ReportImageButton target={{ imageId: image.id }} name={name} />
       </figcaption>
     </figure>
   )

@@ -1,21 +1,33 @@
 import { useState } from 'react'
 import type { ImageBody, JobBody } from '../../../src/contracts/index.ts'
+import { messageOf } from '../api.ts'
+import { cancelJob, isFinished } from '../follow-job.ts'
 import { credits, jobMoney, kindTitle, plural, relativeTime, sizeLabel } from '../format.ts'
+import { useSession } from '../session.tsx'
+import './job-card.css'
 import { ErrorMessage } from './error-message.tsx'
 import { ImageTile } from './image-tile.tsx'
 import { ImageViewer } from './image-viewer.tsx'
+import { JobActions } from './job-actions.tsx'
 
 interface JobCardProps {
   job: JobBody
   onImageChange(image: ImageBody): void
   /** Smaller images (history). */
   compact?: boolean
+  /** Told when the job is deleted (its card goes); without it the card offers no Delete. */
+  onDeleted?(job: JobBody): void
+  /** Told when one of its images is deleted from the viewer. */
+  onImageDeleted?(image: ImageBody): void
 }
 
 /** A job as a person sees it: what was asked, what it cost, its progress, then its images. */
-export function JobCard({ job, onImageChange, compact }: JobCardProps) {
+export function JobCard({ job: given, onImageChange, compact, onDeleted, onImageDeleted }: JobCardProps) {
   const [open, setOpen] = useState<number | null>(null)
   const [problem, setProblem] = useState<string | null>(null)
+  // What a cancel answered, shown until the job's own updates (its event stream) say it ended too.
+  const [ended, setEnded] = useState<JobBody | null>(null)
+  const job = ended && ended.id === given.id && !isFinished(given) ? ended : given
   const running = job.status === 'queued' || job.status === 'running'
   const what = job.prompt
     ? `${job.kind === 'edit' ? 'Edit' : 'Variations'}: “${job.prompt}”`
@@ -39,21 +51,19 @@ export function JobCard({ job, onImageChange, compact }: JobCardProps) {
             <time dateTime={new Date(job.createdAt).toISOString()}>{relativeTime(job.createdAt)}</time>
           </span>
           <span>{job.model}</span>
-          <span>{sizeLabel(job.size)}</span>
+          <span>{sizeLabel(job.width, job.height)}</span>
           <JobCost job={job} />
         </p>
       </header>
       {running && (
-        <div className="progress" role="status">
-          <div className="progress-track">
-            <div className="progress-bar" />
-          </div>
-          <span>
-            {job.status === 'queued'
-              ? `Waiting for the ${job.engine} engine…`
-              : `Making ${plural(job.n, 'image')}… ${credits(job.creditsQuoted)} on hold until it finishes.`}
-          </span>
-        </div>
+        <JobProgress
+          job={job}
+          onEnded={(final) => {
+            setProblem(null)
+            setEnded(final)
+          }}
+          onProblem={setProblem}
+        />
       )}
       {job.status === 'failed' && (
         <ErrorMessage title="This job failed">
@@ -66,7 +76,8 @@ export function JobCard({ job, onImageChange, compact }: JobCardProps) {
       )}
       {job.status === 'cancelled' && (
         <div className="notice" role="status">
-          This job was cancelled. Nothing was charged.
+          This job was cancelled. Nothing was charged: the {job.creditsQuoted === 1 ? 'credit' : 'credits'}{' '}
+          held for it went back to your balance.
         </div>
       )}
       {job.images.length > 0 && (
@@ -85,18 +96,107 @@ export function JobCard({ job, onImageChange, compact }: JobCardProps) {
         </div>
       )}
       <ErrorMessage>{problem}</ErrorMessage>
+      {onDeleted && <JobActions job={job} onDeleted={() => onDeleted(job)} />}
       {open !== null && (
         <ImageViewer
           images={job.images}
           index={open}
           prompt={job.prompt}
+          job={job}
           onIndex={setOpen}
           onChange={onImageChange}
           onClose={() => setOpen(null)}
+          {...(onImageDeleted ? { onDeleted: onImageDeleted } : {})}
         />
       )}
     </article>
   )
+}
+
+/**
+ * A waiting or running job: its place in line while it waits ("3rd in line"), how far it has got
+ * while it runs ("42 %" and a bar that fills; a moving bar when the engine cannot tell), and Cancel.
+ */
+function JobProgress({
+  job,
+  onEnded,
+  onProblem,
+}: {
+  job: JobBody
+  onEnded(job: JobBody): void
+  onProblem(message: string | null): void
+}) {
+  const { refreshCredits } = useSession()
+  const [cancelling, setCancelling] = useState(false)
+  const percent = job.status === 'running' && job.progress !== null ? Math.floor(job.progress * 100) : null
+  const cancel = async () => {
+    setCancelling(true)
+    onProblem(null)
+    try {
+      onEnded(await cancelJob(job.id))
+      void refreshCredits()
+    } catch (error) {
+      onProblem(`The job could not be cancelled: ${messageOf(error)}`)
+    } finally {
+      setCancelling(false)
+    }
+  }
+  let text: string
+  if (job.status === 'queued') {
+    text =
+      job.queuePosition === null
+        ? `Waiting for the ${job.engine} engine…`
+        : `Waiting for the ${job.engine} engine: ${ordinal(job.queuePosition)} in line.`
+  } else {
+    text = `Making ${plural(job.n, 'image')}… ${credits(job.creditsQuoted)} on hold until it finishes.`
+  }
+  return (
+    <div className="progress job-progress">
+      <div
+        className="progress-track"
+        {...(percent === null
+          ? {}
+          : {
+              role: 'progressbar',
+              'aria-label': 'Progress',
+              'aria-valuemin': 0,
+              'aria-valuemax': 100,
+              'aria-valuenow': percent,
+            })}
+      >
+        <div
+          className={`progress-bar${percent === null ? '' : ' is-determinate'}`}
+          style={percent === null ? undefined : { width: `${percent}%` }}
+        />
+      </div>
+      <div className="job-progress-row">
+        <span role="status" className="job-progress-text" data-testid="job-progress-text">
+          {text}
+        </span>
+        {percent !== null && (
+          <span className="job-percent" data-testid="job-percent">
+            {percent} %
+          </span>
+        )}
+        <button
+          type="button"
+          className="button button-small button-quiet"
+          onClick={() => void cancel()}
+          disabled={cancelling}
+        >
+          {cancelling ? 'Cancelling…' : 'Cancel'}
+        </button>
+      </div>
+    </div>
+  )
+}
+
+/** 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st, 22nd … */
+export function ordinal(n: number): string {
+  const tens = n % 100
+  if (tens >= 11 && tens <= 13) return `${n}th`
+  const suffix = ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'
+  return `${n}${suffix}`
 }
 
 function JobCost({ job }: { job: JobBody }) {

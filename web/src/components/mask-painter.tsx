@@ -9,6 +9,7 @@ import {
   useState,
 } from 'react'
 import { canvasPng } from '../image-file.ts'
+import { drawSegment, drawStep, MAX_STEPS, type Point, type Step, type Tool } from './mask-steps.ts'
 
 export interface MaskHandle {
   /** Whether any area is painted. */
@@ -28,7 +29,10 @@ interface MaskPainterProps {
   onPaintedChange(painted: boolean): void
 }
 
-type Tool = 'brush' | 'eraser'
+/** Whether a shortcut typed in a text field is the field's own (its text's undo, not the mask's). */
+const isTextEntry = (target: EventTarget | null) =>
+  target instanceof HTMLElement &&
+  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
 
 /**
  * The mask canvas's context. The mask is read back (the eraser checks what is left, the edit sends
@@ -38,9 +42,9 @@ type Tool = 'brush' | 'eraser'
 const paintContext = (c: HTMLCanvasElement) => c.getContext('2d', { willReadFrequently: true })!
 
 /**
- * Paint the area to change over the image: a brush of adjustable size, an eraser, and clear.
- * Works with a pointer, and with the keyboard (arrow keys move the brush, Space paints;
- * Shift+arrows paint as they move).
+ * Paint the area to change over the image: a brush of adjustable size, an eraser, clear, and undo
+ * and redo (buttons, Ctrl/Cmd+Z, Shift+Ctrl/Cmd+Z or Ctrl+Y). Works with a pointer, and with the
+ * keyboard (arrow keys move the brush, Space paints; Shift+arrows paint as they move).
  */
 export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPainterProps) {
   const id = useId()
@@ -54,8 +58,15 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
     visible: false,
   })
   const [painted, setPainted] = useState(false)
-  const last = useRef<{ x: number; y: number } | null>(null)
+  const last = useRef<Point | null>(null)
   const radius = (brush / 100) * size * 0.5
+  // What undo takes back, and what redo puts back (emptied by any new step).
+  const done = useRef<Step[]>([])
+  const undone = useRef<Step[]>([])
+  const [history, setHistory] = useState({ undo: 0, redo: 0 })
+  const current = useRef<Extract<Step, { kind: 'stroke' }> | null>(null)
+  // The picture older steps were folded into (see MAX_STEPS); null while every step can be undone.
+  const base = useRef<ImageData | null>(null)
 
   useImperativeHandle(
     handle,
@@ -83,6 +94,11 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
     const c = canvas.current
     if (!c) return
     paintContext(c).clearRect(0, 0, c.width, c.height)
+    done.current = []
+    undone.current = []
+    current.current = null
+    base.current = null
+    setHistory({ undo: 0, redo: 0 })
     setPainted(false)
     onPaintedChange(false)
   }, [imageUrl, size, onPaintedChange])
@@ -94,26 +110,83 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
     }
   }
 
-  const stroke = (from: { x: number; y: number }, to: { x: number; y: number }) => {
-    const ctx = paintContext(canvas.current!)
-    ctx.globalCompositeOperation = tool === 'eraser' ? 'destination-out' : 'source-over'
-    ctx.strokeStyle = '#ff2d6f'
-    ctx.fillStyle = '#ff2d6f'
-    ctx.lineCap = 'round'
-    ctx.lineJoin = 'round'
-    ctx.lineWidth = radius * 2
-    ctx.beginPath()
-    if (from.x === to.x && from.y === to.y) {
-      ctx.arc(to.x, to.y, radius, 0, Math.PI * 2)
-      ctx.fill()
-    } else {
-      ctx.moveTo(from.x, from.y)
-      ctx.lineTo(to.x, to.y)
-      ctx.stroke()
+  /** Records a new step: what was undone before it can no longer be redone. */
+  const record = (step: Step) => {
+    done.current.push(step)
+    const oldest = done.current.length > MAX_STEPS ? done.current.shift() : undefined
+    if (oldest) {
+      // The oldest step is folded into the picture the others are drawn on: it can no longer be undone.
+      const c = document.createElement('canvas')
+      c.width = size
+      c.height = size
+      const ctx = paintContext(c)
+      if (base.current) ctx.putImageData(base.current, 0, 0)
+      drawStep(ctx, oldest)
+      base.current = ctx.getImageData(0, 0, size, size)
     }
+    undone.current = []
+    setHistory({ undo: done.current.length, redo: 0 })
+  }
+
+  /** Draws a segment of the stroke under way (a pointer held down, or one key's paint). */
+  const stroke = (from: Point, to: Point) => {
+    if (!current.current) {
+      current.current = { kind: 'stroke', tool, radius, segments: [] }
+      record(current.current)
+    }
+    current.current.segments.push([from, to])
+    drawSegment(paintContext(canvas.current!), tool, radius, from, to)
     if (tool === 'brush') markPainted(true)
     else markPainted(hasPaint())
   }
+  const endStroke = () => {
+    current.current = null
+  }
+
+  /** Draws the mask again from its steps: after an undo, which takes one away. */
+  const redraw = () => {
+    const ctx = paintContext(canvas.current!)
+    ctx.clearRect(0, 0, size, size)
+    if (base.current) ctx.putImageData(base.current, 0, 0)
+    for (const step of done.current) drawStep(ctx, step)
+    markPainted(hasPaint())
+  }
+
+  const undo = () => {
+    const step = done.current.pop()
+    if (!step) return
+    endStroke()
+    undone.current.push(step)
+    redraw()
+    setHistory({ undo: done.current.length, redo: undone.current.length })
+  }
+
+  const redo = () => {
+    const step = undone.current.pop()
+    if (!step) return
+    endStroke()
+    done.current.push(step)
+    drawStep(paintContext(canvas.current!), step)
+    markPainted(hasPaint())
+    setHistory({ undo: done.current.length, redo: undone.current.length })
+  }
+
+  // Ctrl/Cmd+Z undoes, Shift+Ctrl/Cmd+Z and Ctrl+Y redo, wherever the focus is on the page except
+  // in a text field (where they are the text's own).
+  const shortcuts = useRef({ undo, redo })
+  shortcuts.current = { undo, redo }
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || isTextEntry(event.target)) return
+      const key = event.key.toLowerCase()
+      if (key === 'z' && !event.shiftKey) shortcuts.current.undo()
+      else if ((key === 'z' && event.shiftKey) || (key === 'y' && !event.shiftKey)) shortcuts.current.redo()
+      else return
+      event.preventDefault()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [])
 
   const hasPaint = () => {
     const data = paintContext(canvas.current!).getImageData(0, 0, size, size).data
@@ -145,6 +218,7 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
   }
   const onPointerUp = () => {
     last.current = null
+    endStroke()
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLCanvasElement>) => {
@@ -162,15 +236,21 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
         x: Math.min(size, Math.max(0, cursor.x + move[0])),
         y: Math.min(size, Math.max(0, cursor.y + move[1])),
       }
-      if (event.shiftKey) stroke(cursor, next)
+      if (event.shiftKey) {
+        stroke(cursor, next)
+        endStroke()
+      }
       setCursor({ ...next, visible: true })
     } else if (event.key === ' ' || event.key === 'Enter') {
       event.preventDefault()
       stroke(cursor, cursor)
+      endStroke()
     }
   }
 
   const clear = () => {
+    endStroke()
+    record({ kind: 'clear' })
     const c = canvas.current!
     paintContext(c).clearRect(0, 0, c.width, c.height)
     markPainted(false)
@@ -210,14 +290,36 @@ export function MaskPainter({ imageUrl, size, handle, onPaintedChange }: MaskPai
             aria-valuetext={`${Math.round(radius * 2)} pixels`}
           />
         </div>
-        <button
-          type="button"
-          className="button button-small button-quiet"
-          onClick={clear}
-          disabled={!painted}
-        >
-          Clear mask
-        </button>
+        <div className="button-row">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={undo}
+            disabled={history.undo === 0}
+            aria-keyshortcuts="Control+Z Meta+Z"
+            title="Undo (Ctrl+Z)"
+          >
+            Undo
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={redo}
+            disabled={history.redo === 0}
+            aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
+            title="Redo (Shift+Ctrl+Z or Ctrl+Y)"
+          >
+            Redo
+          </button>
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            onClick={clear}
+            disabled={!painted}
+          >
+            Clear mask
+          </button>
+        </div>
       </div>
       <div className="painter-stage">
         <img src={imageUrl} alt="What you are editing" width={size} height={size} draggable={false} />

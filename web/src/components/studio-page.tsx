@@ -1,17 +1,24 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
-import type { ImageSize } from '../../../src/contracts/index.ts'
-import { DEFAULT_MAX_PROMPT_CHARS, sizeName } from '../../../src/contracts/limits.ts'
+import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
+import { DEFAULT_MAX_PROMPT_CHARS } from '../../../src/contracts/limits.ts'
 import { ApiProblem, api, messageOf } from '../api.ts'
 import { plural } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
+import { useEngines } from '../use-engines.ts'
 import { useJobs } from '../use-jobs.ts'
-import { useQuote } from '../use-quote.ts'
 import { LowBalanceBanner } from './auto-top-up-section.tsx'
 import { CostButton } from './cost-button.tsx'
 import { ErrorMessage } from './error-message.tsx'
+import { useDeletions } from './job-actions.tsx'
 import { JobCard } from './job-card.tsx'
-import { JobOptions } from './job-options.tsx'
+import {
+  DEFAULT_SETTINGS,
+  JobOptions,
+  type JobSettings,
+  settingsFields,
+  useJobQuote,
+  useReuse,
+} from './job-options.tsx'
 import { Link } from './link.tsx'
 import { OutOfCredits } from './out-of-credits.tsx'
 
@@ -26,13 +33,21 @@ export function StudioPage() {
   const { credits } = useSession()
   const id = useId()
   const [prompt, setPrompt] = useState('')
-  const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState<ImageSize>(1024)
+  const [settings, setSettings] = useState<JobSettings>(DEFAULT_SETTINGS)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<{ message: string; field: string | null } | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
-  const { quote, problem: quoteProblem } = useQuote('generate', size, model)
+  const jobQuote = useJobQuote('generate', settings)
+  const { quote, problem: quoteProblem } = jobQuote
   const { jobs, show, start, imageChanged } = useJobs()
+  const deletions = useDeletions(jobs, show)
+
+  const change = useCallback((c: Partial<JobSettings>) => setSettings((s) => ({ ...s, ...c })), [])
+  useReuse((reusedPrompt, reused) => {
+    if (reusedPrompt !== null) setPrompt(reusedPrompt)
+    setSettings({ ...DEFAULT_SETTINGS, ...reused })
+    setProblem(null)
+  })
 
   useEffect(() => {
     api
@@ -49,14 +64,13 @@ export function StudioPage() {
       setProblem({ message: 'Describe the image you want first.', field: 'prompt' })
       return
     }
+    if (settings.seedProblem) {
+      setProblem({ message: settings.seedProblem, field: 'seed' })
+      return
+    }
     setBusy(true)
     try {
-      await start({
-        kind: 'generate',
-        prompt: prompt.trim(),
-        size: sizeName(size),
-        ...(model ? { model } : {}),
-      })
+      await start({ kind: 'generate', prompt: prompt.trim(), ...settingsFields(settings) })
     } catch (error) {
       const shortfall = shortfallOf(error, quote?.credits ?? 1)
       if (shortfall) setShort(shortfall)
@@ -75,6 +89,7 @@ export function StudioPage() {
           Create images from a description
         </h1>
         <LowBalanceBanner refreshKey={credits?.available} />
+        <SketchOnlyNotice />
         <form onSubmit={onSubmit} className="stack" noValidate>
           <div className="field">
             <label htmlFor={`${id}-prompt`}>Describe the image</label>
@@ -124,13 +139,13 @@ export function StudioPage() {
             )}
           </div>
           <div className="composer-row">
-            <JobOptions operation="generate" model={model} size={size} onModel={setModel} onSize={setSize} />
+            <JobOptions operation="generate" settings={settings} onChange={change} quote={jobQuote} />
             <CostButton verb="Generate" quote={quote} busy={busy} busyLabel="Starting…" />
           </div>
           {shortOfCredits && credits && (
             <OutOfCredits needed={shortOfCredits.needed} available={shortOfCredits.available} />
           )}
-          {problem && !problem.field && <ErrorMessage>{problem.message}</ErrorMessage>}
+          {problem && problem.field !== 'prompt' && <ErrorMessage>{problem.message}</ErrorMessage>}
           {quoteProblem && <ErrorMessage>{`The price could not be read: ${quoteProblem}`}</ErrorMessage>}
         </form>
       </section>
@@ -143,18 +158,45 @@ export function StudioPage() {
           <p className="empty">
             Your images appear here.
             {quote
-              ? ` Each generation makes ${plural(quote.images, 'image')}`
+              ? ` Each generation makes ${plural(jobQuote.defaultImages ?? quote.images, 'image')}`
               : ' Each generation makes several'}
             ; mark the ones you like as favourites.
           </p>
         ) : (
           <div className="jobs">
             {jobs.map((job) => (
-              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} {...deletions} />
             ))}
           </div>
         )}
       </section>
     </>
+  )
+}
+
+/**
+ * When the only engine on is the built-in sketch engine, says so: its pictures are procedural
+ * previews. An administrator is shown where to turn on a real engine; anyone else, whom to ask.
+ */
+function SketchOnlyNotice() {
+  const { user } = useSession()
+  const engines = useEngines()
+  if (!engines || engines.length === 0 || !engines.every((e) => e.procedural)) return null
+  return (
+    <div className="notice notice-info sketch-only" data-testid="sketch-only">
+      <strong className="notice-title">Only the built-in sketch engine is on</strong>
+      <p>
+        It draws procedural previews from your description, without an AI model, so you can try everything
+        out.{' '}
+        {user?.role === 'admin' ? (
+          <>
+            To make AI images, <Link href="/admin/engines">turn on an engine</Link> (OpenAI, Stable Diffusion
+            WebUI or ComfyUI).
+          </>
+        ) : (
+          'To make AI images, ask your operator to turn on an engine (OpenAI, Stable Diffusion WebUI or ComfyUI).'
+        )}
+      </p>
+    </div>
   )
 }

@@ -1,17 +1,24 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
-import type { ImageSize } from '../../../src/contracts/index.ts'
+import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
 import { imageSizeOf, sizeName } from '../../../src/contracts/limits.ts'
 import { messageOf } from '../api.ts'
 import { offer } from '../format.ts'
 import { useSession } from '../session.tsx'
 import { outOfCredits, type Shortfall, shortfallOf } from '../shortfall.ts'
 import { useJobs } from '../use-jobs.ts'
-import { useQuote } from '../use-quote.ts'
 import { useSource } from '../use-source.ts'
 import { CostButton } from './cost-button.tsx'
 import { ErrorMessage } from './error-message.tsx'
+import { useDeletions } from './job-actions.tsx'
 import { JobCard } from './job-card.tsx'
-import { JobOptions } from './job-options.tsx'
+import {
+  DEFAULT_SETTINGS,
+  JobOptions,
+  type JobSettings,
+  setSettingsFields,
+  settingsFields,
+  useJobQuote,
+  useReuse,
+} from './job-options.tsx'
 import { OutOfCredits } from './out-of-credits.tsx'
 import { ProceduralLabel } from './procedural-label.tsx'
 import { SourcePicker } from './source-picker.tsx'
@@ -21,37 +28,38 @@ export function VariationsPage() {
   const { credits } = useSession()
   const id = useId()
   const { source, loading, problem: sourceProblem, upload, pick, clear } = useSource()
-  const [model, setModel] = useState<string | null>(null)
-  const [size, setSize] = useState<ImageSize>(1024)
+  const [settings, setSettings] = useState<JobSettings>(DEFAULT_SETTINGS)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [short, setShort] = useState<Shortfall | null>(null)
-  const { quote } = useQuote('variation', size, model)
-  const { jobs, start, imageChanged } = useJobs()
+  const jobQuote = useJobQuote('variation', settings)
+  const { quote } = jobQuote
+  const { jobs, show, start, imageChanged } = useJobs()
+  const deletions = useDeletions(jobs, show)
+  const change = useCallback((c: Partial<JobSettings>) => setSettings((s) => ({ ...s, ...c })), [])
+  useReuse((_prompt, reused) => {
+    setSettings((s) => ({ ...DEFAULT_SETTINGS, ...reused, ...(source ? { size: s.size } : {}) }))
+  })
   useEffect(() => {
-    if (source) setSize(imageSizeOf(source.size) ?? 1024)
+    // The result is the source's size (a square), unless another is chosen.
+    if (source) change({ size: sizeName(imageSizeOf(source.size) ?? 1024) })
     setProblem(null)
-  }, [source])
+  }, [source, change])
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault()
     setProblem(null)
     setShort(null)
     if (!source) return setProblem('Choose an image first.')
+    if (settings.seedProblem) return setProblem(settings.seedProblem)
     setBusy(true)
     try {
       if (source.kind === 'image') {
-        await start({
-          kind: 'variation',
-          imageId: source.image.id,
-          size: sizeName(size),
-          ...(model ? { model } : {}),
-        })
+        await start({ kind: 'variation', imageId: source.image.id, ...settingsFields(settings) })
       } else {
         const form = new FormData()
         form.set('kind', 'variation')
-        form.set('size', sizeName(size))
-        if (model) form.set('model', model)
+        setSettingsFields(form, settings)
         form.set('image', source.blob, 'image.png')
         await start(form)
       }
@@ -94,13 +102,7 @@ export function VariationsPage() {
               </button>
             </div>
             <div className="stack edit-controls">
-              <JobOptions
-                operation="variation"
-                model={model}
-                size={size}
-                onModel={setModel}
-                onSize={setSize}
-              />
+              <JobOptions operation="variation" settings={settings} onChange={change} quote={jobQuote} />
               <CostButton verb="Make variations" quote={quote} busy={busy} busyLabel="Starting…" />
               {shortOfCredits && credits && (
                 <OutOfCredits needed={shortOfCredits.needed} available={shortOfCredits.available} />
@@ -114,7 +116,7 @@ export function VariationsPage() {
         <section aria-label="Variations made" className="results">
           <div className="jobs">
             {jobs.map((job) => (
-              <JobCard key={job.id} job={job} onImageChange={imageChanged} />
+              <JobCard key={job.id} job={job} onImageChange={imageChanged} {...deletions} />
             ))}
           </div>
         </section>
