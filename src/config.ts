@@ -9,7 +9,10 @@ import {
   type StripeConfig,
   stripeConfig,
 } from './config-billing.ts'
+import { type MetricsConfig, metricsConfig, metricsEnvShape } from './config-metrics.ts'
 import { type ModerationConfig, moderationConfig, moderationEnvShape } from './config-moderation.ts'
+import { type RedisConfig, redisConfig, redisEnvShape } from './config-redis.ts'
+import { type S3Config, s3Config, s3EnvShape } from './config-s3.ts'
 import { DEFAULT_MAX_PROMPT_CHARS } from './contracts/limits.ts'
 import { ENGINES } from './engines/registry.ts'
 import { parseDuration } from './util/duration.ts'
@@ -98,6 +101,12 @@ export interface Config {
   readonly billing: BillingConfig
   /** Prompts and images checked by an outside service (EASEL_MODERATION); null when off. */
   readonly moderation: ModerationConfig | null
+  /** `GET /metrics`: the bearer token a scraper sends (EASEL_METRICS_TOKEN); null: open to all. */
+  readonly metrics: MetricsConfig
+  /** Images on S3-compatible storage (EASEL_S3_BUCKET); null: on the local disk under `dataDir`. */
+  readonly s3: S3Config | null
+  /** Rate limits shared by every process through Redis (EASEL_REDIS_URL); null: in each process's memory. */
+  readonly redis: RedisConfig | null
 }
 
 /**
@@ -195,6 +204,9 @@ const envSchema = z.object({
     }),
   ...billingEnvShape,
   ...moderationEnvShape,
+  ...metricsEnvShape,
+  ...s3EnvShape,
+  ...redisEnvShape,
   // Each engine's own variables (EASEL_OPENAI_*, EASEL_SDWEBUI_*, …) are read by its configSchema.
 })
 
@@ -332,6 +344,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const stripe = stripeConfig(e, problems)
   const moderation = moderationConfig(e, settings.openai, problems)
+  const s3 = s3Config(e, problems)
+  const redis = redisConfig(e, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const server: ServerConfig = {
     host: e.HOST,
@@ -368,7 +382,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mail,
     stripe,
     billing: billingConfig(e),
+    metrics: metricsConfig(e),
     moderation,
+    s3,
+    redis,
   })
 }
 

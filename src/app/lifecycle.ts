@@ -2,6 +2,7 @@ import type { Ledger } from '../credits/index.ts'
 import { Notices, type NoticesRun } from '../notify/notices.ts'
 import { linkBaseOf } from './link-base.ts'
 import type { AppLog } from './log.ts'
+import { closeRedis } from './redis.ts'
 import { intervalScheduler, type Scheduler } from './scheduler.ts'
 import type { Services } from './services.ts'
 
@@ -101,7 +102,7 @@ export class Lifecycle {
   constructor(
     private readonly services: Pick<
       Services,
-      'db' | 'pricing' | 'ledger' | 'studio' | 'mail' | 'clock' | 'config'
+      'db' | 'pricing' | 'ledger' | 'studio' | 'mail' | 'clock' | 'config' | 'redis'
     >,
     private readonly options: LifecycleOptions,
   ) {
@@ -238,6 +239,7 @@ export class Lifecycle {
     } finally {
       await closed
       await this.services.db.close()
+      if (this.services.redis) await closeRedis(this.services.redis)
     }
   }
 

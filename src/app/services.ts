@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
 import { Accounts } from '../accounts/index.ts'
 import { AutoTopUps } from '../billing/auto-top-up.ts'
 import { paymentProviderFromConfig } from '../billing/providers/index.ts'
@@ -13,6 +14,7 @@ import { createMailer, type Mailer, type MailTransport } from '../notify/index.t
 import { ContentPolicy } from '../studio/content-policy.ts'
 import { EngineRegistry, enginesFromConfig } from '../studio/engine-registry.ts'
 import { LocalDiskImageStore } from '../studio/image-stores/local-disk.ts'
+import { S3ImageStore } from '../studio/image-stores/s3.ts'
 import { ModelAliasStore } from '../studio/model-aliases.ts'
 import { OpenAiModeration } from '../studio/moderation-openai.ts'
 import { RunnerRegistry } from '../studio/runners.ts'
@@ -21,6 +23,8 @@ import { Studio } from '../studio/studio.ts'
 import type { Clock } from '../util/clock.ts'
 import { billingSettingsOf } from './link-base.ts'
 import type { AppLog } from './log.ts'
+import { Metrics } from './metrics.ts'
+import { connectRedis } from './redis.ts'
 
 /**
  * What every entry point needs, the CLI's one-shot commands included: the ledger priced by the
@@ -53,6 +57,13 @@ export interface Services extends Core {
    * lifecycle starts and stops. After a write that queued mail (`queueMail`), call `mail.nudge()`.
    */
   readonly mail: Mailer
+  /**
+   * The Redis every process shares (EASEL_REDIS_URL; the rate limits count there), or null: limits
+   * in this process's memory. Connected or reconnecting; the lifecycle closes it.
+   */
+  readonly redis: Redis | null
+  /** This app's Prometheus metrics (`GET /metrics`), in a registry of its own. */
+  readonly metrics: Metrics
 }
 
 export interface ServicesOptions {
@@ -107,9 +118,12 @@ export async function createServices(
     log,
     onMail: () => mail.nudge(),
   })
+  const metrics = new Metrics()
   const studio = new Studio(db, core.ledger, {
     clock,
-    store: new LocalDiskImageStore(config.dataDir),
+    observer: metrics.jobs,
+    // EASEL_S3_BUCKET: images in an S3-compatible bucket every node shares; else on this disk.
+    store: config.s3 ? new S3ImageStore(config.s3) : new LocalDiskImageStore(config.dataDir),
     registry,
     policy: new ContentPolicy(config.server.blocklist),
     // EASEL_MODERATION=openai: prompts and images checked by OpenAI's moderation; off by default.
@@ -123,7 +137,9 @@ export async function createServices(
     // After a job's charge committed: a top-up or the low-balance notice, never holding the job up.
     onCharged: (accountId) => void autoTopUps.afterCharge(accountId),
   })
+  metrics.watch({ db, studio })
   const signer = new UrlSigner(await installationSecret(db))
+  const redis = config.redis ? await connectRedis(config.redis) : null
   return {
     ...core,
     purchases: new Purchases(db, core.ledger, provider, billing),
@@ -134,6 +150,8 @@ export async function createServices(
     aliases,
     signer,
     mail,
+    redis,
+    metrics,
   }
 }
 

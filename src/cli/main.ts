@@ -3,14 +3,17 @@ import { type Clock, systemClock } from '../util/clock.ts'
 import { accountsCommand } from './commands/accounts.ts'
 import { allowancesCommand } from './commands/allowances.ts'
 import { auditCommand } from './commands/audit.ts'
+import { backupCommand } from './commands/backup.ts'
 import { billingCommand } from './commands/billing.ts'
 import { creditsCommand } from './commands/credits.ts'
 import { invitesCommand } from './commands/invites.ts'
 import { keysCommand } from './commands/keys.ts'
 import { ledgerCommand } from './commands/ledger.ts'
 import { migrateCommand } from './commands/migrate.ts'
+import { migrateToPostgresCommand } from './commands/migrate-to-postgres.ts'
 import { pricingCommand } from './commands/pricing.ts'
 import { reportCommand } from './commands/report.ts'
+import { restoreCommand } from './commands/restore.ts'
 import { startCommand } from './commands/start.ts'
 import { usersCommand } from './commands/users.ts'
 import { type CliContext, EXIT, UsageError } from './io.ts'
@@ -33,6 +36,9 @@ Commands:
   report <command>      ledger (credits, revenue, breakage over a period), charge (one job's cost)
   audit                 the audit log of administrative actions, newest first (--action, --subject)
   billing reconcile     apply the Stripe events a webhook outage missed (--since 72h)
+  backup --to DIR       back up a running SQLite installation (database and images)
+  restore --from DIR    restore a backup into an empty data directory, then verify the ledger
+  migrate-to-postgres   copy an SQLite installation into PostgreSQL (--to postgres://…)
 
 Configuration (environment):
   EASEL_DATA_DIR        where data lives (default ./data; SQLite at <dir>/easel.db)
@@ -112,6 +118,12 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         return await auditCommand(ctx, rest)
       case 'billing':
         return await billingCommand(ctx, rest)
+      case 'backup':
+        return await backupCommand(ctx, rest)
+      case 'restore':
+        return await restoreCommand(ctx, rest)
+      case 'migrate-to-postgres':
+        return await migrateToPostgresCommand(ctx, rest)
       default:
         throw new UsageError(`unknown command "${command}"`, USAGE)
     }

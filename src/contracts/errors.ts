@@ -19,6 +19,7 @@ export const API_ERROR_CODES = [
   'QUEUE_FULL',
   'SHUTTING_DOWN',
   'MODERATION_UNAVAILABLE',
+  'UNAVAILABLE',
   'JOB_FAILED',
   'INTERNAL',
 ] as const

@@ -19,6 +19,8 @@ export {
   type Price,
   parseMoney,
 } from './money.ts'
+// What each committed transaction moved, for metrics (`Database.observeCommits`).
+export { type CreditMovement, creditMovements } from './movements.ts'
 export type {
   AccountCreated,
   AccountProfile,

@@ -2,6 +2,7 @@ import type { SqlTx } from '../db/writer/index.ts'
 import { newId } from '../util/ids.ts'
 import { isLive } from './burn-order.ts'
 import { invariant } from './errors.ts'
+import { noteMovement } from './movements.ts'
 import { toSafeInteger } from './safe-integer.ts'
 import type { LotAmounts } from './settlement.ts'
 import type { Bucket, TransactionKind } from './types.ts'
@@ -72,6 +73,7 @@ export function postTransaction(tx: SqlTx, entry: JournalEntry): string {
     values,
     entry.postings.length,
   )
+  noteMovement(tx, { kind: entry.kind, amount: entry.amount })
   return id
 }
 

@@ -21,6 +21,7 @@ import type { App } from './app-type.ts'
 import { checkCsrf, identify, requireUser } from './auth.ts'
 import { ApiError, renderError } from './errors.ts'
 import { boundedJsonParser, findNul } from './json-body.ts'
+import { registerMetrics } from './metrics.ts'
 import { registerRateLimits } from './rate-limit.ts'
 import { registerAccountRoutes } from './routes/account.ts'
 import { registerAccountDataRoutes } from './routes/account-data.ts'
@@ -115,7 +116,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   })
 
   await app.register(fastifyHelmet, securityHeaders(services.config.server.publicUrl))
-  const limits = await registerRateLimits(app, services.config.server.rateLimit, () => services.clock.now())
+  const limits = await registerRateLimits(app, services)
   await app.register(fastifyCookie)
   await app.register(fastifyMultipart, { limits: { fileSize: services.config.server.maxUploadBytes } })
   await app.register(fastifySwagger, {
@@ -176,6 +177,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return payload
   })
 
+  registerMetrics(app, services)
   registerHealthRoutes(app, services)
   registerOpenAiImages(app, services)
   registerOpenAiModels(app, services)

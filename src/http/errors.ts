@@ -70,6 +70,8 @@ export function statusOf(error: ApiError): number {
     case 'QUEUE_FULL':
     case 'SHUTTING_DOWN':
     case 'MODERATION_UNAVAILABLE':
+    // Something Easel needs for this request does not answer (e.g. the rate-limit store, for sign-in).
+    case 'UNAVAILABLE':
       return 503
     case 'INTERNAL':
       return 500
@@ -281,6 +283,10 @@ function openAiShape(error: ApiError): { status: number; body: unknown; headers:
     case 'MODERATION_UNAVAILABLE':
       type = 'server_error'
       code = 'moderation_unavailable'
+      break
+    case 'UNAVAILABLE':
+      type = 'server_error'
+      code = 'service_unavailable'
       break
     case 'INTERNAL':
       type = 'server_error'

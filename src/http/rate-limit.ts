@@ -1,31 +1,28 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
+import { clientAddressKey } from '../accounts/client-address.ts'
+import type { Services } from '../app/index.ts'
+import { redisServerOf } from '../config-redis.ts'
 import type { App } from './app-type.ts'
 import { ApiError } from './errors.ts'
-
-/** What a rate-limit store answers for one request: the count in the window and when it frees up. */
-interface StoreAnswer {
-  current: number
-  ttl: number
-}
-type StoreCallback = (error: Error | null, answer: StoreAnswer) => void
-
-interface Window {
-  /** Start of the current fixed slot (a multiple of the window's length). */
-  start: number
-  previous: number
-  current: number
-}
+import { LimitStoreUnavailable, RedisSlidingWindowStore } from './rate-limit-redis.ts'
+import {
+  type RateLimitStore,
+  type StoreAnswer,
+  type StoreCallback,
+  slidingAnswer,
+  slidingCount,
+  slidingWait,
+  slotStart,
+  type Window,
+} from './rate-limit-window.ts'
 
 /**
- * A sliding-window counter for @fastify/rate-limit, in memory. A fixed window lets a client send
- * twice the limit across a boundary (the end of one minute and the start of the next); here the
- * count is the current slot's plus the previous slot's weighted by how much of it still lies in
- * the last `timeWindow` ms, the approximation Cloudflare and others use. Only accepted requests
- * are counted, so a client that keeps knocking while refused is not locked out for longer.
- * Memory is bounded: past `capacity` keys the least recently seen are forgotten.
+ * A sliding-window counter for @fastify/rate-limit, in memory (see {@link slidingCount}). Only
+ * accepted requests are counted, so a client that keeps knocking while refused is not locked out
+ * for longer. Memory is bounded: past `capacity` keys the least recently seen are forgotten.
  */
-export class SlidingWindowStore {
+export class SlidingWindowStore implements RateLimitStore {
   private readonly windows = new Map<string, Window>()
 
   constructor(
@@ -39,10 +36,11 @@ export class SlidingWindowStore {
 
   /** The plugin's read-only peek: the state without counting a request. */
   read(key: string, callback: StoreCallback, timeWindow: number, max: number): void {
-    const w = this.roll(this.windows.get(key), timeWindow)
+    const now = this.now()
+    const w = this.roll(this.windows.get(key), now, timeWindow)
     callback(null, {
-      current: Math.ceil(this.estimate(w, timeWindow)),
-      ttl: this.waitFor(w, timeWindow, max),
+      current: Math.ceil(slidingCount(w, now, timeWindow)),
+      ttl: slidingWait(w, now, timeWindow, max),
     })
   }
 
@@ -52,43 +50,21 @@ export class SlidingWindowStore {
   }
 
   private take(key: string, timeWindow: number, max: number): StoreAnswer {
-    const w = this.roll(this.windows.get(key), timeWindow)
-    const before = this.estimate(w, timeWindow)
-    if (before + 1 > max) {
-      this.remember(key, w)
-      return { current: max + 1, ttl: this.waitFor(w, timeWindow, max) }
-    }
-    w.current++
+    const now = this.now()
+    const w = this.roll(this.windows.get(key), now, timeWindow)
+    const before = slidingCount(w, now, timeWindow)
+    const admitted = before + 1 <= max
+    if (admitted) w.current++
     this.remember(key, w)
-    return { current: Math.ceil(before + 1), ttl: w.start + timeWindow - this.now() }
+    return slidingAnswer(w, before, admitted, now, timeWindow, max)
   }
 
   /** The key's window moved on to the slot that contains now. */
-  private roll(w: Window | undefined, timeWindow: number): Window {
-    const now = this.now()
-    const start = now - (now % timeWindow)
+  private roll(w: Window | undefined, now: number, timeWindow: number): Window {
+    const start = slotStart(now, timeWindow)
     if (!w) return { start, previous: 0, current: 0 }
     if (w.start === start) return w
     return { start, previous: start - w.start === timeWindow ? w.current : 0, current: 0 }
-  }
-
-  private estimate(w: Window, timeWindow: number): number {
-    const elapsed = this.now() - w.start
-    return (w.previous * (timeWindow - elapsed)) / timeWindow + w.current
-  }
-
-  /** Milliseconds until one more request fits under `max`. */
-  private waitFor(w: Window, timeWindow: number, max: number): number {
-    const toSlotEnd = w.start + timeWindow - this.now()
-    if (w.current + 1 <= max) {
-      // The previous slot's weight must fall far enough: previous × (toSlotEnd − t) / W ≤ max − 1 − current.
-      if (w.previous === 0) return 0
-      const t = toSlotEnd - (timeWindow * (max - 1 - w.current)) / w.previous
-      return Math.max(1, Math.ceil(t))
-    }
-    // This slot alone is full: it becomes the previous one and must decay to max − 1.
-    const after = timeWindow * (1 - (max - 1) / w.current)
-    return Math.max(1, Math.ceil(toSlotEnd + after))
   }
 
   private remember(key: string, w: Window): void {
@@ -109,36 +85,83 @@ export interface RateLimits {
 }
 
 /**
- * Registers @fastify/rate-limit with the sliding-window store and makes the two limits Easel
- * applies to /api and /v1: per client address and per caller, each `perMinute` requests in any
- * minute. They are called from the app's onRequest hook once the caller is known, so the refusal
- * comes before any body is read, in the surface's error shape.
+ * The routes that take a password, a one-time code or a mailed token, or make an account: when the
+ * shared counts cannot be read they are refused (503) rather than left unlimited, since guessing
+ * is what a limit stops there. Every other route goes on unlimited while the counts are away.
+ */
+export const CREDENTIAL_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/setup',
+  'POST /api/signup',
+  'POST /api/session',
+  'POST /api/password-reset',
+  'POST /api/password-reset/confirm',
+  'POST /api/verify-email',
+  'POST /api/account/password',
+  'POST /api/account/email',
+  'POST /api/account/email/confirm',
+  'POST /api/account/delete',
+  'POST /api/account/two-factor/setup',
+  'POST /api/account/two-factor/enable',
+  'POST /api/account/two-factor/disable',
+  'POST /api/account/two-factor/recovery-codes',
+])
+
+/** A route that guards credentials (see {@link CREDENTIAL_ROUTES}), by its matched route. */
+export function guardsCredentials(request: FastifyRequest): boolean {
+  return CREDENTIAL_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)
+}
+
+/** How long a client refused because the shared counts are away is told to wait. */
+const UNAVAILABLE_RETRY_SECONDS = 5
+
+/**
+ * Registers @fastify/rate-limit with a sliding-window store — in Redis when the process has one
+ * (EASEL_REDIS_URL: every process counts together), else in this process's memory — and makes the
+ * two limits Easel applies to /api and /v1: per client address and per caller, each `perMinute`
+ * requests in any minute. They are called from the app's onRequest hook once the caller is known,
+ * so the refusal comes before any body is read, in the surface's error shape.
+ *
+ * A client address is counted as {@link clientAddressKey} has it: an IPv6 address by its /64,
+ * which one subscriber holds whole, so hopping addresses inside it gains nothing.
+ *
+ * When Redis does not answer, the credential routes fail closed (503 UNAVAILABLE, retry-after) and
+ * the rest fail open (not limited); the store says so in the log once per outage.
  */
 export async function registerRateLimits(
   app: App,
-  limits: { perIp: number; perKey: number },
-  now: () => number,
+  services: Pick<Services, 'config' | 'clock' | 'redis'>,
 ): Promise<RateLimits> {
-  const store = new SlidingWindowStore(now)
+  const limits = services.config.server.rateLimit
+  const now = () => services.clock.now()
+  const redis = services.config.redis
+  const store: RateLimitStore =
+    services.redis && redis
+      ? new RedisSlidingWindowStore(services.redis, {
+          now,
+          keyPrefix: redis.keyPrefix,
+          server: redisServerOf(redis.url),
+          log: app.log,
+        })
+      : new SlidingWindowStore(now)
   await app.register(fastifyRateLimit, {
     global: false,
     // The plugin makes the store with `new`; this one closes over the clock and is shared.
     store: function sharedStore() {
       return store
-    } as unknown as new () => SlidingWindowStore,
+    } as unknown as new () => RateLimitStore,
   })
   const minute = 60_000
   const byIp = app.createRateLimit({
     max: limits.perIp,
     timeWindow: minute,
-    keyGenerator: (request) => `ip:${request.ip}`,
+    keyGenerator: (request) => `ip:${clientAddressKey(request.ip)}`,
   })
   const byCaller = app.createRateLimit({
     max: limits.perKey,
     timeWindow: minute,
     keyGenerator: (request) => {
       const p = request.principal
-      return p ? (p.keyId ? `key:${p.keyId}` : `user:${p.user.id}`) : `ip:${request.ip}`
+      return p ? (p.keyId ? `key:${p.keyId}` : `user:${p.user.id}`) : `ip:${clientAddressKey(request.ip)}`
     },
   })
   const check = async (
@@ -146,7 +169,18 @@ export async function registerRateLimits(
     limiter: typeof byIp,
     what: (request: FastifyRequest) => string,
   ): Promise<void> => {
-    const answer = await limiter(request)
+    let answer: Awaited<ReturnType<typeof limiter>>
+    try {
+      answer = await limiter(request)
+    } catch (error) {
+      if (!(error instanceof LimitStoreUnavailable)) throw error
+      if (!guardsCredentials(request)) return
+      throw new ApiError(
+        'UNAVAILABLE',
+        `sign-in, sign-up and other password and code checks are paused: the rate-limit store does not answer; try again in ${UNAVAILABLE_RETRY_SECONDS} s`,
+        { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS },
+      )
+    }
     if (answer.isAllowed || !answer.isExceeded) return
     const wait = Math.max(1, answer.ttlInSeconds)
     throw new ApiError('RATE_LIMITED', `too many requests ${what(request)}; try again in ${wait} s`, {

@@ -7,6 +7,7 @@ import { EngineQueue } from './engine-queue.ts'
 import type { EngineRegistry } from './engine-registry.ts'
 import type { StudioError } from './errors.ts'
 import type { ImageStore } from './image-store.ts'
+import type { JobObserver } from './job-observer.ts'
 import { cancelJob, stopSettledElsewhere } from './jobs/cancel.ts'
 import type { EngineLimits, JobContext, LocalJobs, StudioLog } from './jobs/context.ts'
 import { type JobCost, jobCost, jobCosts } from './jobs/cost.ts'
@@ -45,6 +46,8 @@ export interface StudioOptions extends RequestLimits {
   log?: StudioLog
   /** Called after each job's charge committed, without waiting for it (see `JobContext.onCharged`). */
   onCharged?: (accountId: string) => unknown
+  /** Told of jobs leaving their queue, engine runs and settled jobs (metrics). */
+  observer?: JobObserver
 }
 
 /**
@@ -107,6 +110,7 @@ export class Studio {
       log: options.log,
       holdTtlMs: this.holdTtlMs,
       onCharged: options.onCharged,
+      observer: options.observer,
     }
   }
 

@@ -1,7 +1,13 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { DB } from '../schema.ts'
-import { GroupCommitter, PostgresWritePool, type WritePool, type Writes } from '../writer/index.ts'
+import {
+  type CommitObserver,
+  GroupCommitter,
+  PostgresWritePool,
+  type WritePool,
+  type Writes,
+} from '../writer/index.ts'
 
 const INT8_OID = 20
 
@@ -28,6 +34,8 @@ export interface PostgresBackend extends Writes {
   /** Connections of `pool` for write transactions: all but two of it, so reads are never starved. */
   readonly writePool: WritePool
   readonly pool: pg.Pool
+  /** Tells `observer` of each transaction of the database's group committer (metrics); undefined stops. */
+  observeCommits(observer: CommitObserver | undefined): void
   close(): Promise<void>
 }
 
@@ -70,6 +78,9 @@ export function connectPostgres(
     writePool,
     write: (op, clock) => committer.write(op, clock),
     pool,
+    observeCommits: (observer) => {
+      committer.observer = observer
+    },
     async close() {
       await kysely.destroy() // ends the pool
     },

@@ -3,7 +3,13 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely } from 'kysely'
 import type { DB } from '../schema.ts'
-import { GroupCommitter, SqliteWritePool, type WritePool, type Writes } from '../writer/index.ts'
+import {
+  type CommitObserver,
+  GroupCommitter,
+  SqliteWritePool,
+  type WritePool,
+  type Writes,
+} from '../writer/index.ts'
 import { SnapshotReaders, splitSqliteDialect } from './kysely-driver.ts'
 
 /** How long a writer waits for another process's write lock before giving up with SQLITE_BUSY. */
@@ -36,6 +42,8 @@ export interface SqliteBackend extends Writes {
   readonly writePool: WritePool
   /** The raw connection the writer uses, for bulk work that bypasses the ledger (bench data). */
   readonly writeConnection: BetterSqlite3.Database
+  /** Tells `observer` of each transaction of the database's group committer (metrics); undefined stops. */
+  observeCommits(observer: CommitObserver | undefined): void
   close(): Promise<void>
 }
 
@@ -63,6 +71,9 @@ export function connectSqlite(file: string): SqliteBackend {
     writePool,
     write: (op, clock) => committer.write(op, clock),
     writeConnection: writeDb,
+    observeCommits: (observer) => {
+      committer.observer = observer
+    },
     async close() {
       await kysely.destroy() // closes readDb and the snapshot readers
       if (writeDb.open) writeDb.close()

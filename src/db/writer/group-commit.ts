@@ -40,6 +40,17 @@ interface Pending {
   reject(error: unknown): void
 }
 
+/**
+ * Told of each transaction the committer runs (metrics): `begin` once it has begun on `tx`,
+ * `committed` once it has committed, with how many operations shared it and how long it took from
+ * begin to the end of its commit. A transaction that rolled back is never reported as committed.
+ * Called synchronously; an observer must not throw.
+ */
+export interface CommitObserver {
+  begin?(tx: SqlTx): void
+  committed?(tx: SqlTx, operations: number, ms: number): void
+}
+
 export interface GroupCommitOptions {
   /** The most operations that share one transaction. */
   maxBatch?: number
@@ -68,6 +79,8 @@ export class GroupCommitter implements Writes {
   private scheduled = false
   private readonly maxBatch: number
   private readonly maxRetries: number
+  /** Told of each transaction (see {@link CommitObserver}); none by default. */
+  observer: CommitObserver | undefined
 
   constructor(
     private readonly pool: WritePool,
@@ -118,7 +131,7 @@ export class GroupCommitter implements Writes {
     }
     let broken = false
     try {
-      const results = await transaction(session, batch)
+      const results = await transaction(session, batch, this.observer)
       for (const [i, p] of batch.entries()) p.resolve(results[i])
     } catch (error) {
       broken = !(await tryRollback(session))
@@ -143,7 +156,7 @@ export class GroupCommitter implements Writes {
   private async runAlone(session: WriteSession, pending: Pending): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await transaction(session, [pending]).then((r) => r[0])
+        return await transaction(session, [pending], this.observer).then((r) => r[0])
       } catch (error) {
         if (!(await tryRollback(session))) throw error
         const code = (error as { code?: string }).code ?? ''
@@ -159,8 +172,11 @@ export class GroupCommitter implements Writes {
 async function transaction(
   session: WriteSession,
   batch: readonly Pick<Pending, 'op' | 'clock'>[],
+  observer?: CommitObserver,
 ): Promise<unknown[]> {
+  const started = performance.now()
   await session.begin()
+  observer?.begin?.(session.tx)
   const accounts: string[] = []
   const holds: string[] = []
   for (const { op } of batch) {
@@ -171,6 +187,7 @@ async function transaction(
   const results: unknown[] = []
   for (const { op, clock } of batch) results.push(await op.run(session.tx, clock.now()))
   await session.commit()
+  observer?.committed?.(session.tx, batch.length, performance.now() - started)
   return results
 }
 

@@ -2,6 +2,7 @@
 // Every domain writes through it (the credit engine, accounts, the studio); it knows none of them.
 
 export {
+  type CommitObserver,
   type GroupCommitOptions,
   GroupCommitter,
   type WriteOp,

@@ -6,6 +6,7 @@ import type { ContentPolicy } from '../content-policy.ts'
 import type { EngineQueue } from '../engine-queue.ts'
 import type { EngineRegistry } from '../engine-registry.ts'
 import type { ImageStore } from '../image-store.ts'
+import type { JobObserver } from '../job-observer.ts'
 import type { Moderation } from '../moderation.ts'
 import type { RunnerRegistry } from '../runners.ts'
 import type { JobEvents, LiveJob } from './events.ts'
@@ -65,4 +66,6 @@ export interface JobContext {
    * running: the job never waits for it, and its failure is logged, never the job's.
    */
   readonly onCharged: ((accountId: string) => unknown) | undefined
+  /** Told when a job leaves its queue, its engine's run ends and it settles (metrics); none when left out. */
+  readonly observer?: JobObserver | undefined
 }

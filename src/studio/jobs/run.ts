@@ -14,7 +14,7 @@ import type { Inputs } from './request.ts'
 import { type JobView, toJobView } from './rows.ts'
 import { fail, finish, type Settles } from './settle.ts'
 
-type Runs = Settles & Pick<JobContext, 'engines' | 'local'>
+type Runs = Settles & Pick<JobContext, 'engines' | 'local' | 'observer'>
 
 type Outcome = { ok: true; result: EngineResult } | { ok: false; error: unknown }
 
@@ -53,6 +53,7 @@ async function execute(
   if (live.cancelled.signal.aborted) return cancelled(ctx, row, live)
   if (ctx.local.stopping) return fail(ctx, row, 'CANCELLED', 'Easel was shutting down before the job started')
   const startedAt = ctx.clock.now()
+  ctx.observer?.dequeued(row.engine, startedAt - row.created_at)
   if (startedAt - row.created_at > ctx.engines.queueTimeoutMs) {
     return fail(ctx, row, 'QUEUE_TIMEOUT', `the job waited longer than ${row.engine}'s queue allows`)
   }
@@ -75,7 +76,9 @@ async function execute(
   ctx.events.emit(live.view)
 
   const request = engineRequest(row, inputs)
+  const ranFrom = performance.now()
   const outcome = await callEngine(ctx, engine, request, live)
+  ctx.observer?.ran(row.engine, performance.now() - ranFrom, outcome.ok ? null : outcome.error)
   // Settled meanwhile (cancelled through another process, or a peer took this process for crashed
   // and released the hold): nothing to settle.
   if ((await startedWrite) === 0) return (await getJob(ctx, row.account_id, row.id))!

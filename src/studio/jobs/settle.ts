@@ -25,6 +25,7 @@ export type Settles = Pick<
   | 'log'
   | 'onCharged'
   | 'moderation'
+  | 'observer'
 >
 
 /**
@@ -99,7 +100,15 @@ export async function finish(
   if (!captured.ok) {
     // The hold ran out (or was released by a recovery) before the images arrived: they are
     // dropped, not given away and not charged.
-    await Promise.all(rows.map((r) => ctx.store.remove(row.account_id, r.id)))
+    // A store that fails to remove one (S3 unreachable) leaves an orphan named by ids, never the
+    // job unfailed and its hold's end unrecorded.
+    await Promise.all(
+      rows.map((r) =>
+        ctx.store.remove(row.account_id, r.id).catch((error: unknown) => {
+          ctx.log?.warn({ err: error, imageId: r.id }, 'a dropped image’s file could not be removed')
+        }),
+      ),
+    )
     return fail(
       ctx,
       row,
@@ -113,6 +122,7 @@ export async function finish(
     engine.procedural,
   )
   charged(ctx, row.account_id)
+  ctx.observer?.settled(row.engine, 'succeeded')
   ctx.events.emit(job)
   return job
 }
@@ -209,6 +219,8 @@ export async function fail(
         { alsoWrite: (tx, _r, at) => markFailed(tx, at).then(() => {}) },
       )
     : null
+  // Counted once, by the process whose release or update settled it (not one that found it settled).
+  let settledHere = released?.ok === true
   if (!released?.ok) {
     if (
       released &&
@@ -218,9 +230,10 @@ export async function fail(
       ctx.log?.error({ jobId: row.id, error: released.error }, 'could not release a failed job’s hold')
     }
     // No hold to release with it: the failure alone, through the database's group commit.
-    await ctx.write({ name: 'job-failed', locks: {}, run: markFailed }, ctx.clock)
+    settledHere = (await ctx.write({ name: 'job-failed', locks: {}, run: markFailed }, ctx.clock)) > 0
   }
   const job = (await getJob(ctx, row.account_id, row.id))!
+  if (settledHere) ctx.observer?.settled(row.engine, job.status)
   ctx.events.emit(job)
   return job
 }

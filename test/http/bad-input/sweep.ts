@@ -41,6 +41,9 @@ export interface Sweep {
   ignores(title: string, cases: ReadonlyArray<[name: string, build: Build]>): void
 }
 
+/** The sweep server's EASEL_METRICS_TOKEN. */
+export const METRICS_TOKEN = 'sweep-metrics-token-0123456789'
+
 /** Tables whose row counts must not move when a request is refused. */
 const COUNTED = {
   jobs: '',
@@ -79,6 +82,8 @@ export function sweep(declare: (s: Sweep) => void): void {
           EASEL_MAX_UPLOAD_MB: '1',
           // The test checkout's refusals are part of the sweep.
           EASEL_TEST_CHECKOUT: 'on',
+          // GET /metrics guarded, so that its refusals are part of the sweep (metrics.test.ts).
+          EASEL_METRICS_TOKEN: METRICS_TOKEN,
         },
       })
       const f = {} as Fixtures
