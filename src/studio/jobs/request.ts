@@ -20,7 +20,6 @@ import { checkUploadHeader, DEFAULT_MAX_UPLOAD_PIXELS, normaliseUpload } from '.
 import type { Clock } from '../../util/clock.ts'
 import type { EngineRegistry } from '../engine-registry.ts'
 import { refuse, type StudioError, studioValidation } from '../errors.ts'
-import { writeParameters } from './rows.ts'
 
 /** What a caller asks the studio to do; checked here as well as at the HTTP edge. */
 export interface JobInput {
@@ -96,15 +95,6 @@ export function pricingOf(job: {
 }): Record<string, string | number> {
   const look = { size: job.size, quality: job.quality, model: job.model }
   return job.n === undefined ? look : { n: job.n, ...look }
-}
-
-export function pricingParameters(checked: CheckedRequest): Record<string, string | number> {
-  return pricingOf(checked)
-}
-
-/** The job's `parameters` column (see `JobParameters` in rows.ts). */
-export function storedParameters(checked: CheckedRequest): string {
-  return writeParameters(checked)
 }
 
 /** Checks a request in full, uploads decoded and normalised; a refusal names the field. */

@@ -8,14 +8,8 @@ import { flagText, type ModerationFlag, ModerationUnavailable } from '../moderat
 import type { JobContext } from './context.ts'
 import type { LiveJob } from './events.ts'
 import { getJob, waitForJob } from './queries.ts'
-import {
-  type CheckedRequest,
-  checkRequest,
-  type JobInput,
-  pricingParameters,
-  storedParameters,
-} from './request.ts'
-import { insertRow, type JobView, toJobView } from './rows.ts'
+import { type CheckedRequest, checkRequest, type JobInput, pricingOf } from './request.ts'
+import { insertRow, type JobView, toJobView, writeParameters } from './rows.ts'
 import { runJob } from './run.ts'
 import { fail } from './settle.ts'
 
@@ -196,7 +190,7 @@ function countJob(inFlight: Map<string, number>, accountId: string, change: 1 | 
 
 /** Quotes the job and holds its price; the job's row is written in the hold's transaction. */
 async function holdJob(ctx: JobContext, input: JobInput, checked: CheckedRequest): Promise<Step<JobsTable>> {
-  const parameters = pricingParameters(checked)
+  const parameters = pricingOf(checked)
   const quoted = await ctx.ledger.quote({ operation: input.kind, parameters })
   if (!quoted.ok) return { answer: refuse(fromCreditError(quoted.error)) }
   const quote = quoted.value
@@ -254,7 +248,8 @@ function jobRow(
     engine: engine.name,
     model,
     prompt,
-    parameters: storedParameters(checked),
+    // The job's `parameters` column (see `JobParameters` in rows.ts).
+    parameters: writeParameters(checked),
     status: 'queued',
     hold_id: null,
     credits_quoted: quote.credits,

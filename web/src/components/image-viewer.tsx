@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react'
 import type { ImageBody, JobBody } from '../../../src/contracts/index.ts'
 import { jobFiles, messageOf } from '../api.ts'
+import { ConfirmDelete } from './confirm-delete.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { FavouriteButton } from './favourite-button.tsx'
 import { reuseHref } from './job-options.tsx'
@@ -144,31 +145,9 @@ export function ImageViewer({
             )}
           </div>
           {confirming && (
-            <div className="confirm-row">
-              <p className="confirm-question">
-                Delete {name} for good? What it cost stays in your credit history.
-              </p>
-              <div className="button-row">
-                <button
-                  type="button"
-                  className="button button-small button-danger"
-                  disabled={deleting}
-                  onClick={remove}
-                >
-                  {deleting ? 'Deleting…' : 'Delete'}
-                </button>
-                <button
-                  type="button"
-                  className="button button-small"
-                  disabled={deleting}
-                  // biome-ignore lint/a11y/noAutofocus: the question asked needs its answer next
-                  autoFocus
-                  onClick={() => setConfirming(false)}
-                >
-                  Keep it
-                </button>
-              </div>
-            </div>
+            <ConfirmDelete busy={deleting} onDelete={remove} onKeep={() => setConfirming(false)}>
+              Delete {name} for good? What it cost stays in your credit history.
+            </ConfirmDelete>
           )}
           <ErrorMessage>{problem}</ErrorMessage>
           <div className="viewer-nav">

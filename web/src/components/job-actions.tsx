@@ -3,6 +3,7 @@ import type { ImageBody, JobBody } from '../../../src/contracts/index.ts'
 import { jobFiles, messageOf } from '../api.ts'
 import { isFinished } from '../follow-job.ts'
 import { plural } from '../format.ts'
+import { ConfirmDelete } from './confirm-delete.tsx'
 import { ErrorMessage } from './error-message.tsx'
 import { reuseHref } from './job-options.tsx'
 import { Link } from './link.tsx'
@@ -68,36 +69,18 @@ export function JobActions({ job, onDeleted }: JobActionsProps) {
         )}
       </div>
       {confirming && (
-        <div className="confirm-row">
-          <p className="confirm-question">
-            Delete {what}
-            {shown.length > 0 ? ` and its ${plural(shown.length, 'image')}` : ''} for good? What it cost stays
-            in your credit history.
-          </p>
-          <div className="button-row">
-            <button
-              type="button"
-              className="button button-small button-danger"
-              disabled={busy}
-              onClick={remove}
-            >
-              {busy ? 'Deleting…' : 'Delete'}
-            </button>
-            <button
-              type="button"
-              className="button button-small"
-              disabled={busy}
-              // biome-ignore lint/a11y/noAutofocus: the question asked needs its answer next
-              autoFocus
-              onClick={() => {
-                setConfirming(false)
-                setProblem(null)
-              }}
-            >
-              Keep it
-            </button>
-          </div>
-        </div>
+        <ConfirmDelete
+          busy={busy}
+          onDelete={remove}
+          onKeep={() => {
+            setConfirming(false)
+            setProblem(null)
+          }}
+        >
+          Delete {what}
+          {shown.length > 0 ? ` and its ${plural(shown.length, 'image')}` : ''} for good? What it cost stays
+          in your credit history.
+        </ConfirmDelete>
       )}
       <ErrorMessage>{problem}</ErrorMessage>
     </div>
