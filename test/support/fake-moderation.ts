@@ -1,7 +1,5 @@
-import { once } from 'node:events'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { decodePng, encodePng } from '../../src/images/png.ts'
+import { OpenAiHttpError, readBody, send, serveOpenAiFake } from './openai-fake-server.ts'
 
 /**
  * A local server that speaks OpenAI's moderation endpoint as documented (and as the `openai` SDK
@@ -45,16 +43,6 @@ const CATEGORIES: Record<string, readonly ('text' | 'image')[]> = {
   'violence/graphic': ['text', 'image'],
 }
 
-class ApiError {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-    readonly type: string,
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-  ) {}
-}
-
 type Part = { kind: 'text'; text: string } | { kind: 'image'; png: Buffer }
 
 export async function startFakeModeration(options: { apiKey?: string } = {}): Promise<FakeModeration> {
@@ -69,72 +57,63 @@ export async function startFakeModeration(options: { apiKey?: string } = {}): Pr
     close: async () => {},
   }
 
-  const server = http.createServer(async (req, res) => {
-    try {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname
-      const text = await readBody(req)
-      if (req.method !== 'POST' || path !== '/v1/moderations') {
-        throw new ApiError(404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error')
-      }
-      if (req.headers.authorization !== `Bearer ${apiKey}`) {
-        throw new ApiError(
-          401,
-          'Incorrect API key provided.',
-          'invalid_request_error',
-          null,
-          'invalid_api_key',
-        )
-      }
-      let body: { model?: unknown; input?: unknown }
-      try {
-        body = JSON.parse(text) as typeof body
-      } catch {
-        throw new ApiError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error')
-      }
-      fake.requests.push({ model: body.model, input: body.input })
-      if (fake.failing) {
-        throw new ApiError(500, 'The server had an error while processing your request.', 'server_error')
-      }
-      const model = body.model ?? 'omni-moderation-latest'
-      if (typeof model !== 'string' || !/^(omni|text)-moderation-/.test(model)) {
-        throw new ApiError(
-          400,
-          `Invalid value for 'model': ${String(model)}.`,
-          'invalid_request_error',
-          'model',
-        )
-      }
-      const inputs = readInput(body.input)
-      const images = inputs.flat().filter((p) => p.kind === 'image').length
-      if (images > 1) {
-        throw new ApiError(
-          400,
-          `Number of images (${images}) exceeds maximum of 1`,
-          'invalid_request_error',
-          'input',
-          'too_many_images',
-        )
-      }
-      send(res, 200, {
-        id: `modr-${Math.random().toString(36).slice(2, 12)}`,
-        model: `${model.replace(/-latest$/, '')}-2024-09-26`,
-        results: inputs.map((parts) => resultOf(fake, parts)),
-      })
-    } catch (error) {
-      if (error instanceof ApiError) {
-        const { status, message, type, param, code } = error
-        return send(res, status, { error: { message, type, param, code } })
-      }
-      send(res, 500, { error: { message: String(error), type: 'server_error', param: null, code: null } })
+  const served = await serveOpenAiFake(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const text = await readBody(req)
+    if (req.method !== 'POST' || path !== '/v1/moderations') {
+      throw new OpenAiHttpError(404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error')
     }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      throw new OpenAiHttpError(
+        401,
+        'Incorrect API key provided.',
+        'invalid_request_error',
+        null,
+        'invalid_api_key',
+      )
+    }
+    let body: { model?: unknown; input?: unknown }
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {
+      throw new OpenAiHttpError(
+        400,
+        'We could not parse the JSON body of your request.',
+        'invalid_request_error',
+      )
+    }
+    fake.requests.push({ model: body.model, input: body.input })
+    if (fake.failing) {
+      throw new OpenAiHttpError(500, 'The server had an error while processing your request.', 'server_error')
+    }
+    const model = body.model ?? 'omni-moderation-latest'
+    if (typeof model !== 'string' || !/^(omni|text)-moderation-/.test(model)) {
+      throw new OpenAiHttpError(
+        400,
+        `Invalid value for 'model': ${String(model)}.`,
+        'invalid_request_error',
+        'model',
+      )
+    }
+    const inputs = readInput(body.input)
+    const images = inputs.flat().filter((p) => p.kind === 'image').length
+    if (images > 1) {
+      throw new OpenAiHttpError(
+        400,
+        `Number of images (${images}) exceeds maximum of 1`,
+        'invalid_request_error',
+        'input',
+        'too_many_images',
+      )
+    }
+    send(res, 200, {
+      id: `modr-${Math.random().toString(36).slice(2, 12)}`,
+      model: `${model.replace(/-latest$/, '')}-2024-09-26`,
+      results: inputs.map((parts) => resultOf(fake, parts)),
+    })
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
-  fake.close = async () => {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  fake.url = served.url
+  fake.close = served.close
   return fake
 }
 
@@ -142,7 +121,7 @@ export async function startFakeModeration(options: { apiKey?: string } = {}): Pr
 function readInput(input: unknown): Part[][] {
   if (typeof input === 'string') return [[{ kind: 'text', text: input }]]
   if (!Array.isArray(input) || input.length === 0) {
-    throw new ApiError(400, "Invalid value for 'input'.", 'invalid_request_error', 'input')
+    throw new OpenAiHttpError(400, "Invalid value for 'input'.", 'invalid_request_error', 'input')
   }
   if (input.every((i) => typeof i === 'string')) return input.map((text) => [{ kind: 'text', text }])
   return [
@@ -152,11 +131,16 @@ function readInput(input: unknown): Part[][] {
       if (p?.type === 'image_url' && typeof p.image_url?.url === 'string') {
         const m = /^data:image\/(png|jpeg|webp|gif);base64,(.+)$/.exec(p.image_url.url)
         if (!m) {
-          throw new ApiError(400, 'Invalid image URL: expected a data URL.', 'invalid_request_error', 'input')
+          throw new OpenAiHttpError(
+            400,
+            'Invalid image URL: expected a data URL.',
+            'invalid_request_error',
+            'input',
+          )
         }
         return { kind: 'image', png: Buffer.from(m[2]!, 'base64') }
       }
-      throw new ApiError(400, "Invalid value for 'input'.", 'invalid_request_error', 'input')
+      throw new OpenAiHttpError(400, "Invalid value for 'input'.", 'invalid_request_error', 'input')
     }),
   ]
 }
@@ -189,7 +173,7 @@ function hasColour(png: Buffer, [r, g, b]: readonly [number, number, number]): b
   try {
     image = decodePng(png)
   } catch {
-    throw new ApiError(400, 'Invalid image: could not be decoded.', 'invalid_request_error', 'input')
+    throw new OpenAiHttpError(400, 'Invalid image: could not be decoded.', 'invalid_request_error', 'input')
   }
   for (let i = 0; i < image.data.length; i += 4) {
     if (image.data[i] === r && image.data[i + 1] === g && image.data[i + 2] === b) return true
@@ -207,14 +191,4 @@ export function solidPng(
   for (let i = 0; i < data.length; i += 4) data.set([...colour, 255], i)
   if (dot) data.set([...dot, 255], ((size * size) / 2 + size / 2) * 4)
   return encodePng({ width: size, height: size, data })
-}
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }

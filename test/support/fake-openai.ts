@@ -1,7 +1,6 @@
-import { once } from 'node:events'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type http from 'node:http'
 import { encodePng, pngInfo } from '../../src/images/png.ts'
+import { OpenAiHttpError, send, serveOpenAiFake } from './openai-fake-server.ts'
 
 /**
  * A local server that speaks the OpenAI Images API as documented (and as the `openai` SDK sends
@@ -53,16 +52,6 @@ const GPT_IMAGE_QUALITIES = ['low', 'medium', 'high', 'auto']
 const DALL_E_3_QUALITIES = ['standard', 'hd']
 const DALL_E_2_QUALITIES = ['standard']
 
-class ApiError {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-    readonly type: string,
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-  ) {}
-}
-
 export async function startFakeOpenAi(options: { apiKey?: string } = {}): Promise<FakeOpenAi> {
   const apiKey = options.apiKey ?? 'sk-fake-0123456789abcdefSECRET'
   const files = new Map<string, Buffer>()
@@ -83,114 +72,101 @@ export async function startFakeOpenAi(options: { apiKey?: string } = {}): Promis
     close: async () => {},
   }
 
-  const server = http.createServer(async (req, res) => {
-    try {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname
-      if (req.method === 'GET' && path.startsWith('/files/')) {
-        const png = files.get(path.slice('/files/'.length))
-        if (!png) return send(res, 404, { error: 'not found' })
-        res.writeHead(200, { 'content-type': 'image/png' }).end(png)
-        return
-      }
-      const recorded = await record(req, path)
-      fake.requests.push(recorded)
-      for (const waiter of waiters.splice(0)) {
-        if (fake.requests.length >= waiter.count) waiter.resolve()
-        else waiters.push(waiter)
-      }
-      if (req.headers.authorization !== `Bearer ${apiKey}`) {
-        const given = (req.headers.authorization ?? '').replace(/^Bearer /, '')
-        // Like the real API, the message quotes part of the key it was given.
-        throw new ApiError(
-          401,
-          `Incorrect API key provided: ${given.slice(0, 6)}***${given.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-          'invalid_request_error',
-          null,
-          'invalid_api_key',
+  const served = await serveOpenAiFake(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (req.method === 'GET' && path.startsWith('/files/')) {
+      const png = files.get(path.slice('/files/'.length))
+      if (!png) return send(res, 404, { error: 'not found' })
+      res.writeHead(200, { 'content-type': 'image/png' }).end(png)
+      return
+    }
+    const recorded = await record(req, path)
+    fake.requests.push(recorded)
+    for (const waiter of waiters.splice(0)) {
+      if (fake.requests.length >= waiter.count) waiter.resolve()
+      else waiters.push(waiter)
+    }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      const given = (req.headers.authorization ?? '').replace(/^Bearer /, '')
+      // Like the real API, the message quotes part of the key it was given.
+      throw new OpenAiHttpError(
+        401,
+        `Incorrect API key provided: ${given.slice(0, 6)}***${given.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        'invalid_request_error',
+        null,
+        'invalid_api_key',
+      )
+    }
+    const body = checkRequest(recorded)
+    switch (fake.behaviour) {
+      case 'hang':
+        return // never answers; close() destroys the socket
+      case 'server_error':
+        throw new OpenAiHttpError(
+          500,
+          'The server had an error while processing your request. Sorry about that!',
+          'server_error',
         )
-      }
-      const body = checkRequest(recorded)
-      switch (fake.behaviour) {
-        case 'hang':
-          return // never answers; close() destroys the socket
-        case 'server_error':
-          throw new ApiError(
-            500,
-            'The server had an error while processing your request. Sorry about that!',
-            'server_error',
-          )
-        case 'bad_request':
-          throw new ApiError(
-            400,
-            "Invalid value for 'prompt': the prompt is too long.",
-            'invalid_request_error',
-            'prompt',
-            'invalid_value',
-          )
-        case 'content_policy':
-          throw isGptImage(body.model)
-            ? new ApiError(
-                400,
-                'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID req_fake.',
-                'image_generation_user_error',
-                null,
-                'moderation_blocked',
-              )
-            : new ApiError(
-                400,
-                'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.',
-                'invalid_request_error',
-                null,
-                'content_policy_violation',
-              )
-        case 'empty':
-          return send(res, 200, { created: now(), data: [] })
-        case 'ok': {
-          const made = fake.answerSize ?? (body.size === 'auto' ? '1024x1024' : body.size)
-          const [width, height] = made.split('x').map(Number)
-          const data = Array.from({ length: body.n }, (_, index) => {
-            const png = samplePng(width!, height!, index)
-            if (!fake.answerWithUrls && (isGptImage(body.model) || body.responseFormat === 'b64_json')) {
-              return { b64_json: png.toString('base64') }
-            }
-            const id = `img_${++fileSeq}.png`
-            files.set(id, png)
-            return { url: `${fake.url.replace(/\/v1$/, '')}/files/${id}` }
-          })
-          const answer: Record<string, unknown> = { created: now(), data }
-          if (isGptImage(body.model)) {
-            Object.assign(answer, {
-              background: 'opaque',
-              output_format: 'png',
-              // What `auto` became: the best the model makes.
-              quality: body.quality === 'auto' ? 'high' : body.quality,
-              size: made,
-              usage: {
-                input_tokens: 50,
-                input_tokens_details: { image_tokens: 0, text_tokens: 50 },
-                output_tokens: 272 * body.n,
-                total_tokens: 50 + 272 * body.n,
-              },
-            })
+      case 'bad_request':
+        throw new OpenAiHttpError(
+          400,
+          "Invalid value for 'prompt': the prompt is too long.",
+          'invalid_request_error',
+          'prompt',
+          'invalid_value',
+        )
+      case 'content_policy':
+        throw isGptImage(body.model)
+          ? new OpenAiHttpError(
+              400,
+              'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID req_fake.',
+              'image_generation_user_error',
+              null,
+              'moderation_blocked',
+            )
+          : new OpenAiHttpError(
+              400,
+              'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.',
+              'invalid_request_error',
+              null,
+              'content_policy_violation',
+            )
+      case 'empty':
+        return send(res, 200, { created: now(), data: [] })
+      case 'ok': {
+        const made = fake.answerSize ?? (body.size === 'auto' ? '1024x1024' : body.size)
+        const [width, height] = made.split('x').map(Number)
+        const data = Array.from({ length: body.n }, (_, index) => {
+          const png = samplePng(width!, height!, index)
+          if (!fake.answerWithUrls && (isGptImage(body.model) || body.responseFormat === 'b64_json')) {
+            return { b64_json: png.toString('base64') }
           }
-          return send(res, 200, answer)
+          const id = `img_${++fileSeq}.png`
+          files.set(id, png)
+          return { url: `${fake.url.replace(/\/v1$/, '')}/files/${id}` }
+        })
+        const answer: Record<string, unknown> = { created: now(), data }
+        if (isGptImage(body.model)) {
+          Object.assign(answer, {
+            background: 'opaque',
+            output_format: 'png',
+            // What `auto` became: the best the model makes.
+            quality: body.quality === 'auto' ? 'high' : body.quality,
+            size: made,
+            usage: {
+              input_tokens: 50,
+              input_tokens_details: { image_tokens: 0, text_tokens: 50 },
+              output_tokens: 272 * body.n,
+              total_tokens: 50 + 272 * body.n,
+            },
+          })
         }
+        return send(res, 200, answer)
       }
-    } catch (error) {
-      if (error instanceof ApiError) {
-        const { status, message, type, param, code } = error
-        return send(res, status, { error: { message, type, param, code } })
-      }
-      send(res, 500, { error: { message: String(error), type: 'server_error', param: null, code: null } })
     }
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
-  fake.close = async () => {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  fake.url = served.url
+  fake.close = served.close
   return fake
 }
 
@@ -207,13 +183,13 @@ function checkRequest(request: RecordedRequest): CheckedBody {
   const { path } = request
   const multipart = path === '/v1/images/edits' || path === '/v1/images/variations'
   if (path !== '/v1/images/generations' && !multipart) {
-    throw new ApiError(404, `Invalid URL (${request.method} ${path})`, 'invalid_request_error')
+    throw new OpenAiHttpError(404, `Invalid URL (${request.method} ${path})`, 'invalid_request_error')
   }
   const raw: Record<string, unknown> = multipart ? request.fields : (request.json ?? {})
   const defaultModel = path === '/v1/images/edits' ? 'gpt-image-1.5' : 'dall-e-2'
   const model = typeof raw.model === 'string' ? raw.model : defaultModel
   if (path === '/v1/images/variations' && model !== 'dall-e-2') {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       `Invalid value: '${model}'. Value must be 'dall-e-2'.`,
       'invalid_request_error',
@@ -221,7 +197,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
     )
   }
   if (path !== '/v1/images/variations' && (typeof raw.prompt !== 'string' || raw.prompt === '')) {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       "Missing required parameter: 'prompt'.",
       'invalid_request_error',
@@ -231,7 +207,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
   }
   const n = raw.n === undefined ? 1 : Number(raw.n)
   if (!Number.isInteger(n) || n < 1 || n > 10) {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       `Invalid 'n': integer between 1 and 10 expected.`,
       'invalid_request_error',
@@ -242,7 +218,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
   const allowed = isGptImage(model) ? GPT_IMAGE_SIZES : model === 'dall-e-3' ? DALL_E_3_SIZES : DALL_E_2_SIZES
   const size = typeof raw.size === 'string' ? raw.size : (allowed[0] ?? '1024x1024')
   if (!allowed.includes(size)) {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       `Invalid value: '${size}'. Supported values are: ${allowed.map((s) => `'${s}'`).join(', ')}.`,
       'invalid_request_error',
@@ -257,7 +233,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
       : DALL_E_2_QUALITIES
   const quality = typeof raw.quality === 'string' ? raw.quality : isGptImage(model) ? 'auto' : 'standard'
   if (!qualities.includes(quality)) {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       `Invalid value: '${quality}'. Supported values are: ${qualities.map((q) => `'${q}'`).join(', ')}.`,
       'invalid_request_error',
@@ -267,7 +243,7 @@ function checkRequest(request: RecordedRequest): CheckedBody {
   }
   const responseFormat = typeof raw.response_format === 'string' ? raw.response_format : null
   if (responseFormat !== null && isGptImage(model)) {
-    throw new ApiError(
+    throw new OpenAiHttpError(
       400,
       "Unknown parameter: 'response_format'.",
       'invalid_request_error',
@@ -279,12 +255,12 @@ function checkRequest(request: RecordedRequest): CheckedBody {
     const image = request.files.image
     const info = image ? pngInfo(image.bytes) : null
     if (!info)
-      throw new ApiError(400, 'Invalid image file: expected a PNG.', 'invalid_request_error', 'image')
+      throw new OpenAiHttpError(400, 'Invalid image file: expected a PNG.', 'invalid_request_error', 'image')
     const mask = request.files.mask
     if (mask) {
       const maskInfo = pngInfo(mask.bytes)
       if (!maskInfo || maskInfo.width !== info.width || maskInfo.height !== info.height) {
-        throw new ApiError(
+        throw new OpenAiHttpError(
           400,
           'Invalid mask image: must be a PNG the size of image.',
           'invalid_request_error',
@@ -356,8 +332,4 @@ function isGptImage(model: string): boolean {
 
 function now(): number {
   return Math.floor(Date.now() / 1000)
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
