@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import type { BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobBody } from '../../src/contracts/index.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
 import { unzip } from '../privacy/unzip.ts'
 import { startTestServer, type TestServer, type TestUser } from '../support/server.ts'
 import {
   chromiumAvailable,
+  closesPagesAfterEach,
   ensureSetUp,
   jobViaApi,
   pngOf,
@@ -28,22 +29,13 @@ const DESKTOP = { width: 1280, height: 900 }
 
 describe.skipIf(!enabled)('the studio for daily use, in Chromium', () => {
   let studio: Studio
-  let contexts: BrowserContext[] = []
-  let pageErrors: string[] = []
+  const pages = closesPagesAfterEach()
 
   beforeAll(async () => {
     studio = await startStudio()
   }, 120_000)
   afterAll(async () => {
     await studio?.close()
-  })
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()))
-    contexts = []
-    const errors = pageErrors
-    pageErrors = []
-    // An uncaught error in the page is a bug even when the test's steps went through.
-    expect(errors).toEqual([])
   })
 
   async function open(
@@ -56,10 +48,9 @@ describe.skipIf(!enabled)('the studio for daily use, in Chromium', () => {
       acceptDownloads: true,
       reducedMotion: 'reduce',
     })
-    contexts.push(context)
     const page = await context.newPage()
     page.setDefaultTimeout(15_000)
-    page.on('pageerror', (error) => pageErrors.push(error.message))
+    pages.track(context, page)
     return page
   }
 

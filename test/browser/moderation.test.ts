@@ -1,8 +1,9 @@
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestUser } from '../support/server.ts'
 import {
   chromiumAvailable,
+  closesPagesAfterEach,
   ensureSetUp,
   jobViaApi,
   newPage,
@@ -20,8 +21,7 @@ const enabled = chromiumAvailable()
 
 describe.skipIf(!enabled)('moderation in Chromium', () => {
   let studio: Studio
-  let contexts: BrowserContext[] = []
-  let pageErrors: string[] = []
+  const pages = closesPagesAfterEach()
 
   beforeAll(async () => {
     studio = await startStudio()
@@ -29,18 +29,10 @@ describe.skipIf(!enabled)('moderation in Chromium', () => {
   afterAll(async () => {
     await studio?.close()
   })
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()))
-    contexts = []
-    const errors = pageErrors
-    pageErrors = []
-    expect(errors).toEqual([])
-  })
 
   async function signedIn(u: TestUser): Promise<Page> {
     const { context, page } = await newPage(studio)
-    contexts.push(context)
-    page.on('pageerror', (error) => pageErrors.push(error.message))
+    pages.track(context, page)
     await signIn(page, u)
     return page
   }

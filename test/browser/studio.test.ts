@@ -9,6 +9,7 @@ import type { TestUser } from '../support/server.ts'
 import {
   balance,
   chromiumAvailable,
+  closesPagesAfterEach,
   consoleProblems,
   ensureSetUp,
   jobViaApi,
@@ -29,8 +30,7 @@ const DAY = 86_400_000
 
 describe.skipIf(!enabled)('the studio in Chromium', () => {
   let studio: Studio
-  let contexts: BrowserContext[] = []
-  let pageErrors: string[] = []
+  const pages = closesPagesAfterEach()
 
   beforeAll(async () => {
     studio = await startStudio()
@@ -38,19 +38,10 @@ describe.skipIf(!enabled)('the studio in Chromium', () => {
   afterAll(async () => {
     await studio?.close()
   })
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()))
-    contexts = []
-    const errors = pageErrors
-    pageErrors = []
-    // An uncaught error in the page is a bug even when the test's steps went through.
-    expect(errors).toEqual([])
-  })
 
   async function open(viewport?: { width: number; height: number }): Promise<Page> {
     const { context, page } = await newPage(studio, viewport)
-    contexts.push(context)
-    page.on('pageerror', (error) => pageErrors.push(error.message))
+    pages.track(context, page)
     return page
   }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { PNG } from 'pngjs'
+import { afterEach, expect } from 'vitest'
 import { JobBody, type JobRequest } from '../../src/contracts/index.ts'
 import type { EngineRequest, EngineResult, RunOptions } from '../../src/engines/engine.ts'
 import { SketchEngine } from '../../src/engines/sketch/engine.ts'
@@ -238,4 +239,26 @@ export function pngOf(width: number, height: number): Buffer {
     }
   }
   return PNG.sync.write(png)
+}
+
+/**
+ * For a suite's tests: the browser contexts they open are closed after each test, and an uncaught
+ * error in any of their pages fails it — a bug even when the test's steps went through.
+ */
+export function closesPagesAfterEach(): { track(context: BrowserContext, page: Page): void } {
+  let contexts: BrowserContext[] = []
+  let errors: string[] = []
+  afterEach(async () => {
+    await Promise.all(contexts.map((c) => c.close()))
+    contexts = []
+    const seen = errors
+    errors = []
+    expect(seen).toEqual([])
+  })
+  return {
+    track(context, page) {
+      contexts.push(context)
+      page.on('pageerror', (error) => errors.push(error.message))
+    },
+  }
 }
