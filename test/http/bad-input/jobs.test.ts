@@ -187,6 +187,18 @@ const JOBS: Refusal[] = [
     message: /before/,
   },
   {
+    name: 'GET /api/jobs with a search of 201 characters',
+    request: get(`/api/jobs?q=${'a'.repeat(201)}`),
+    status: 400,
+    message: /q: must be at most 200 characters/,
+  },
+  {
+    name: 'GET /api/jobs with two searches',
+    request: get('/api/jobs?q=fox&q=owl'),
+    status: 400,
+    message: /q/,
+  },
+  {
     name: 'GET /api/jobs with a cursor holding a NUL',
     request: get('/api/jobs?before=job_%00'),
     status: 400,
